@@ -1,0 +1,3 @@
+module github.com/exhunt/exhunt
+
+go 1.26

@@ -1,0 +1,182 @@
+package exlog
+
+import "bytes"
+
+// Matcher finds the first of several ASCII literals in a buffer, ignoring
+// ASCII case. Log text is searched at memory speed by jumping between
+// occurrences of each literal's rarest byte with bytes.IndexByte (which is
+// vectorised) and verifying the literal only there; a regexp alternation
+// over the same literals is two to three orders of magnitude slower.
+type Matcher struct {
+	lits    []literal
+	anchors []anchor
+}
+
+type literal struct {
+	lower  []byte // the literal in lower case
+	offset int    // where the anchor byte sits in the literal
+}
+
+// anchor is one byte value searched with IndexByte; a letter anchor has one
+// entry per case.
+type anchor struct {
+	b    byte
+	lits []int // literals anchored on this byte
+	next int   // cached position of the next occurrence, -1 = none left
+	from int   // position the cache was computed from
+}
+
+// NewMatcher compiles literals; empty literals are ignored. A Matcher is
+// not safe for concurrent use: give each goroutine its own (Clone).
+func NewMatcher(literals ...string) *Matcher {
+	m := &Matcher{}
+	byByte := map[byte]int{}
+	for _, s := range literals {
+		if s == "" {
+			continue
+		}
+		low := bytes.ToLower([]byte(s))
+		off := rarestByte(low)
+		idx := len(m.lits)
+		m.lits = append(m.lits, literal{lower: low, offset: off})
+		c := low[off]
+		variants := []byte{c}
+		if c >= 'a' && c <= 'z' {
+			variants = append(variants, c-'a'+'A')
+		}
+		for _, v := range variants {
+			ai, ok := byByte[v]
+			if !ok {
+				ai = len(m.anchors)
+				byByte[v] = ai
+				m.anchors = append(m.anchors, anchor{b: v})
+			}
+			m.anchors[ai].lits = append(m.anchors[ai].lits, idx)
+		}
+	}
+	return m
+}
+
+// Clone returns a matcher with the same literals and its own search state.
+func (m *Matcher) Clone() *Matcher {
+	c := &Matcher{lits: m.lits, anchors: make([]anchor, len(m.anchors))}
+	copy(c.anchors, m.anchors)
+	return c
+}
+
+// Empty reports whether the matcher has no literal (every line matches).
+func (m *Matcher) Empty() bool { return len(m.lits) == 0 }
+
+// reset forgets cached positions; call it before searching a new buffer.
+func (m *Matcher) reset() {
+	for i := range m.anchors {
+		m.anchors[i].next = -2
+	}
+}
+
+// Index returns the start of the first literal occurrence in buf at or after
+// from, or -1. Successive calls on the same buffer with increasing from reuse
+// the cached anchor positions, so a whole buffer is searched in one pass.
+func (m *Matcher) Index(buf []byte, from int) int {
+	for i := range m.anchors {
+		a := &m.anchors[i]
+		// The cache holds the first occurrence at or after a.from; it is
+		// stale when it lies before from or was computed from further on.
+		if a.next == -2 || a.from > from || (a.next >= 0 && a.next < from) {
+			a.search(buf, from)
+		}
+	}
+	for {
+		best := -1
+		for i := range m.anchors {
+			if n := m.anchors[i].next; n >= 0 && (best < 0 || n < m.anchors[best].next) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return -1
+		}
+		a := &m.anchors[best]
+		p := a.next
+		for _, li := range a.lits {
+			l := &m.lits[li]
+			start := p - l.offset
+			if start >= from && start+len(l.lower) <= len(buf) && equalFoldLower(buf[start:start+len(l.lower)], l.lower) {
+				return start
+			}
+		}
+		a.search(buf, p+1)
+	}
+}
+
+func (a *anchor) search(buf []byte, from int) {
+	a.from = from
+	if from < len(buf) {
+		if j := bytes.IndexByte(buf[from:], a.b); j >= 0 {
+			a.next = from + j
+			return
+		}
+	}
+	a.next = -1
+}
+
+// Contains reports whether any literal occurs in buf.
+func (m *Matcher) Contains(buf []byte) bool {
+	m.reset()
+	return m.Index(buf, 0) >= 0
+}
+
+// equalFoldLower compares b with a lower-case ASCII literal, ignoring the
+// case of b.
+func equalFoldLower(b, lower []byte) bool {
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// rarestByte picks the literal byte least common in Exchange and IIS log
+// text. Punctuation that logs rarely use (~ # ' < >) beats letters; a letter
+// costs two searches (both cases), so it counts as twice as common.
+func rarestByte(lit []byte) int {
+	best, bestRank := 0, 1<<30
+	for i, c := range lit {
+		r := byteRank(c)
+		if c >= 'a' && c <= 'z' {
+			r *= 2
+		}
+		if r < bestRank {
+			best, bestRank = i, r
+		}
+	}
+	return best
+}
+
+// byteRank approximates how common a byte is in log text (higher = more
+// common), from the character make-up of real HttpProxy and ECP rows.
+func byteRank(c byte) int {
+	switch {
+	case c == '~' || c == '#' || c == '\'' || c == '<' || c == '>' || c == '!' || c == '^' || c == '`' || c == '|' || c == '$' || c == '"' || c == '*':
+		return 1
+	case c == 'q' || c == 'z' || c == 'j' || c == 'x' || c == 'k':
+		return 3
+	case c == 'v' || c == 'y' || c == 'w' || c == 'b' || c == 'g' || c == 'f':
+		return 5
+	case c == 'p' || c == 'm' || c == 'u' || c == 'h' || c == 'l':
+		return 8
+	case c >= 'a' && c <= 'z':
+		return 12
+	case c == ';' || c == '?' || c == '&' || c == '@' || c == '[' || c == ']' || c == '%' || c == '+' || c == '\\':
+		return 4
+	case c >= '0' && c <= '9':
+		return 20
+	case c == ',' || c == '.' || c == '-' || c == ':' || c == '/' || c == '=' || c == ' ' || c == '_':
+		return 25
+	}
+	return 6
+}
