@@ -106,8 +106,8 @@ type Stats struct {
 	// data lines and of the records delivered; log lines are written in
 	// time order, so this is the time span the file covers.
 	Oldest, Newest time.Time
-	Header      Header
-	Problems    []Problem
+	Header         Header
+	Problems       []Problem
 	// MoreProblems counts problems beyond those kept.
 	MoreProblems int
 }

@@ -1,0 +1,118 @@
+// Package proxylogon finds exploitation of the March 2021 Exchange
+// vulnerability chain (CVE-2021-26855 server-side request forgery, and the
+// CVE-2021-26858 and CVE-2021-27065 file writes it unlocked) in Exchange's
+// own logs: HttpProxy, ECP Server and OABGenerator.
+//
+// The checks do what Microsoft's Test-ProxyLogon.ps1 does and go further:
+// the attempts it drops (autodiscover-only requests, localhost scanner
+// probes) are kept as low-severity attempts, the blog's BackEndCookie form of
+// the request forgery is checked, the HTTP status grades how far a request
+// got, and ECP lines are decoded so that the evidence is the cmdlet, the
+// property and the script rather than a file name.
+package proxylogon
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/exhunt/exhunt/detect"
+)
+
+var cves26855 = []string{"CVE-2021-26855"}
+
+// ssrfTarget is the back-end request an attacker smuggled through the
+// X-BEResource / X-AnonResource-Backend cookie, as the front end logged it.
+type ssrfTarget struct {
+	// Source is the field it was read from: AnchorMailbox or BackEndCookie.
+	Source string
+	// Host is what stands between the prefix and the first slash, e.g.
+	// "a]@EX01.contoso.local:444" or "localhost".
+	Host string
+	// Path starts with the first slash, e.g. "/ecp/proxyLogon.ecp?#".
+	Path string
+}
+
+// parseAnchor reads AnchorMailbox values of the form ServerInfo~<host>/<path>
+// (Microsoft: AnchorMailbox like 'ServerInfo~*/*'). Exchange's own health
+// probes route by ServerInfo~<fqdn> with no path; those are not targets.
+func parseAnchor(v string) (ssrfTarget, bool) {
+	const prefix = "serverinfo~"
+	if len(v) < len(prefix) || !strings.EqualFold(v[:len(prefix)], prefix) {
+		return ssrfTarget{}, false
+	}
+	rest := v[len(prefix):]
+	slash := strings.IndexByte(rest, '/')
+	if slash < 0 {
+		return ssrfTarget{}, false
+	}
+	return ssrfTarget{Source: "AnchorMailbox", Host: rest[:slash], Path: rest[slash:]}, true
+}
+
+// parseBackEndCookie reads BackEndCookie values of the form
+// Server~<host>/<path>~<suffix> (Microsoft's updated query: BackEndCookie
+// like 'Server~*/*~*'). Benign cookies are Server~<fqdn>~<version>~<date>,
+// without a slash before the second tilde.
+func parseBackEndCookie(v string) (ssrfTarget, bool) {
+	const prefix = "server~"
+	if len(v) < len(prefix) || !strings.EqualFold(v[:len(prefix)], prefix) {
+		return ssrfTarget{}, false
+	}
+	rest := v[len(prefix):]
+	slash := strings.IndexByte(rest, '/')
+	if slash < 0 {
+		return ssrfTarget{}, false
+	}
+	tilde := strings.LastIndexByte(rest, '~')
+	if tilde < slash {
+		return ssrfTarget{}, false
+	}
+	return ssrfTarget{Source: "BackEndCookie", Host: rest[:slash], Path: rest[slash:tilde]}, true
+}
+
+// targetOf returns the forged back-end target of an HttpProxy record, if any.
+func targetOf(rec *detect.LogRecord) (ssrfTarget, bool) {
+	if t, ok := parseAnchor(rec.Get("AnchorMailbox")); ok {
+		return t, true
+	}
+	return parseBackEndCookie(rec.Get("BackEndCookie"))
+}
+
+// isLocalhostProbe matches Microsoft's exclusion ServerInfo~localhost*/*:
+// scanners, Microsoft's own nmap script among them, aim the forged cookie
+// at localhost on a static file to see whether the front end follows it.
+func (t ssrfTarget) isLocalhostProbe() bool {
+	return len(t.Host) >= 9 && strings.EqualFold(t.Host[:9], "localhost")
+}
+
+// isAutodiscover matches Microsoft's exclusion ServerInfo~*/autodiscover*:
+// an attacker who reaches only autodiscover has not yet found a mailbox to
+// impersonate. The path must begin with it, so /ecp/...?/autodiscover does
+// not slip through as an attempt.
+func (t ssrfTarget) isAutodiscover() bool {
+	return len(t.Path) >= 13 && strings.EqualFold(t.Path[:13], "/autodiscover")
+}
+
+// statusClass grades an HTTP status: the request got through (2xx; ECP's
+// proxyLogon.ecp answers 241), failed, or the log has no status.
+type statusClass int
+
+const (
+	statusUnknown statusClass = iota
+	statusSuccess
+	statusFailed
+)
+
+func classifyStatus(s string) statusClass {
+	code, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || code <= 0 {
+		return statusUnknown
+	}
+	if code >= 200 && code < 300 {
+		return statusSuccess
+	}
+	return statusFailed
+}
+
+// httpProxyLiterals select the HttpProxy lines worth parsing: every forged
+// target carries one of the two prefixes.
+var httpProxyLiterals = []string{"ServerInfo~", "Server~"}

@@ -1,0 +1,183 @@
+package webshell
+
+import (
+	"path"
+	"strings"
+
+	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/finding"
+	"github.com/exhunt/exhunt/indicators"
+)
+
+// Rules of the published-indicator checks.
+var (
+	RuleKnownBadHash = finding.Rule{
+		ID:          "ioc-known-bad-hash",
+		Title:       "File matches a published hash of Exchange exploitation malware",
+		CVEs:        cvesChain,
+		Remediation: "This exact file was published as malware from the 2021 Exchange campaigns. " + remediateShell,
+	}
+	RuleKnownPath = finding.Rule{
+		ID:          "ioc-known-path",
+		Title:       "File at a path Microsoft published as planted during the 2021 Exchange attacks",
+		CVEs:        cvesChain,
+		Remediation: remediateShell,
+	}
+	RuleKnownName = finding.Rule{
+		ID:          "webshell-known-name",
+		Title:       "Script file with the name of a published Exchange web shell",
+		CVEs:        cvesChain,
+		Remediation: remediateShell,
+	}
+)
+
+// maxDropPlaceHash bounds hashing in the drop places: tools and web shells
+// are small, while ProgramData may hold multi-gigabyte caches.
+const maxDropPlaceHash = 64 << 20
+
+// Known checks web folders and the usual drop places against the built-in
+// hashes, web shell names and planted paths.
+type Known struct{}
+
+func (Known) Name() string { return "ioc-known" }
+
+// webFolders are where IIS serves code from on an Exchange server.
+func webFolders(ctx *detect.Context) []string {
+	return ctx.Memo("webshell.webFolders", func() any { return findWebFolders(ctx) }).([]string)
+}
+
+func findWebFolders(ctx *detect.Context) []string {
+	s := ctx.Server
+	var out []string
+	if s == nil {
+		return out
+	}
+	if s.WebRoot != "" {
+		out = append(out, s.WebRoot)
+	}
+	if s.ExchangeDir != "" {
+		for _, sub := range []string{"FrontEnd/HttpProxy", "ClientAccess"} {
+			if d, ok := s.Resolver.ResolveDir(path.Join(s.ExchangeDir, sub)); ok {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// DropPlaces are folders where attackers of the campaign left tools, dumps
+// and archives, with how deep to look.
+var DropPlaces = []detect.Place{
+	{Dir: "Windows/Temp", MaxDepth: 4},
+	{Dir: "root", MaxDepth: 4},
+	{Dir: "ProgramData", MaxDepth: 6},
+	{Dir: "Users/Public", MaxDepth: 4},
+	{Dir: "PerfLogs", MaxDepth: 4},
+	{Dir: ".", MaxDepth: 1},
+}
+
+// ResolvePlaces resolves places given with Windows names in the root.
+func ResolvePlaces(ctx *detect.Context, places []detect.Place) []detect.Place {
+	var out []detect.Place
+	if ctx.Server == nil {
+		return out
+	}
+	for _, p := range places {
+		if p.Dir == "." {
+			out = append(out, p)
+			continue
+		}
+		if d, ok := ctx.Server.Resolver.ResolveDir(p.Dir); ok {
+			out = append(out, detect.Place{Dir: d, MaxDepth: p.MaxDepth})
+		}
+	}
+	return out
+}
+
+func (Known) Places(ctx *detect.Context) []detect.Place {
+	var out []detect.Place
+	for _, d := range webFolders(ctx) {
+		out = append(out, detect.Place{Dir: d})
+	}
+	return append(out, ResolvePlaces(ctx, DropPlaces)...)
+}
+
+func (Known) InspectFile(ctx *detect.Context, f *detect.File, emit detect.Emit) {
+	ind := indicators.MustBuiltin()
+	inWeb := false
+	for _, d := range webFolders(ctx) {
+		if within(f.Path, d) {
+			inWeb = true
+			break
+		}
+	}
+	name := path.Base(f.Path)
+	at := f.Info.ModTime()
+
+	if inWeb && IsScript(name) && ind.WebshellNames[strings.ToLower(name)] {
+		sev := finding.High
+		if inHotSpot(ctx, f.Path) {
+			sev = finding.Critical
+		}
+		emit(RuleKnownName.New(sev, f.Path, 0, at, detect.FileEvidence(f)))
+	}
+	if p, ok := matchIOCPath(ctx, f.Path, ind); ok {
+		emit(RuleKnownPath.New(finding.Critical, f.Path, 0, at, detect.FileEvidence(f, finding.Field{Name: "published_path", Value: p})))
+	}
+	// In web folders hash what can run (thousands of static .js and .css
+	// files cannot); in drop places hash everything small enough to be a
+	// dropped tool.
+	if inWeb && !IsScript(name) && !inHotSpot(ctx, f.Path) || !inWeb && f.Info.Size() > maxDropPlaceHash {
+		return
+	}
+	sum, err := f.SHA256()
+	if err != nil {
+		return
+	}
+	if info, ok := ind.KnownBad[sum]; ok {
+		emit(RuleKnownBadHash.New(finding.Critical, f.Path, 0, at, detect.FileEvidence(f,
+			finding.Field{Name: "known_as", Value: info.What},
+			finding.Field{Name: "source", Value: info.Source})))
+	}
+}
+
+func inHotSpot(ctx *detect.Context, p string) bool {
+	h := spots(ctx)
+	for _, d := range []string{h.aspnetClient, h.owaAuth, h.ecpAuth} {
+		if d != "" && within(p, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchIOCPath re-bases the published absolute paths on where Exchange and
+// the web root are in this root, and compares ignoring case.
+func matchIOCPath(ctx *detect.Context, p string, ind *indicators.Set) (string, bool) {
+	s := ctx.Server
+	if s == nil {
+		return "", false
+	}
+	for _, ioc := range ind.Paths {
+		base := ""
+		switch ioc.Base {
+		case indicators.BaseExchange:
+			base = s.ExchangeDir
+		case indicators.BaseWebRoot:
+			base = s.WebRoot
+		case indicators.BaseDrive:
+			base = "."
+		}
+		if base == "" {
+			continue
+		}
+		want := strings.ReplaceAll(ioc.Rel, `\`, "/")
+		if base != "." {
+			want = base + "/" + want
+		}
+		if strings.EqualFold(want, p) {
+			return ioc.Rel, true
+		}
+	}
+	return "", false
+}

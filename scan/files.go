@@ -1,0 +1,168 @@
+package scan
+
+import (
+	"context"
+	"io/fs"
+	"sort"
+	"strings"
+
+	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/detect/registry"
+)
+
+// fileInterest is one detector's wish to see files under a place.
+type fileInterest struct {
+	detector detect.FileDetector
+	place    detect.Place
+}
+
+// runFiles walks the union of the file detectors' places once, and has
+// every interested detector inspect each regular file, in parallel. It
+// returns how many files were inspected.
+func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collector) int {
+	var interests []fileInterest
+	for _, d := range registry.FileDetectors() {
+		for _, p := range d.Places(dctx) {
+			interests = append(interests, fileInterest{d, p})
+		}
+	}
+	walkRoots := outermost(interests)
+
+	type item struct {
+		file      *detect.File
+		detectors []detect.FileDetector
+	}
+	var items []item
+	fsys := dctx.Server.FS()
+	for _, top := range walkRoots {
+		err := fs.WalkDir(fsys, top, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				col.error(p, 0, err.Error())
+				if d != nil && d.IsDir() && p != top {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if d.IsDir() {
+				if !anyWantsBelow(interests, p) {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if !d.Type().IsRegular() {
+				return nil
+			}
+			var ds []detect.FileDetector
+			depth := 0
+			for _, in := range interests {
+				if dd, ok := depthBelow(p, in.place.Dir); ok && (in.place.MaxDepth == 0 || dd <= in.place.MaxDepth) {
+					if !containsDetector(ds, in.detector) {
+						ds = append(ds, in.detector)
+					}
+					if depth == 0 || dd < depth {
+						depth = dd
+					}
+				}
+			}
+			if len(ds) == 0 {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				col.error(p, 0, err.Error())
+				return nil
+			}
+			items = append(items, item{detect.NewFile(fsys, p, info, depth), ds})
+			return nil
+		})
+		if err != nil && ctx.Err() != nil {
+			return 0
+		}
+	}
+
+	var total int64
+	for _, it := range items {
+		total += it.file.Info.Size()
+	}
+	cfg.Progress.Start("files", len(items), total)
+	pool(ctx, cfg.Workers, len(items), func(_, i int) {
+		it := items[i]
+		for _, d := range it.detectors {
+			d.InspectFile(dctx, it.file, col.add)
+		}
+		if err := it.file.ReadError(); err != nil {
+			col.error(it.file.Path, 0, err.Error())
+		}
+		cfg.Progress.Add(1, it.file.Info.Size())
+	})
+	return len(items)
+}
+
+// depthBelow is how many levels p lies below dir (1 = directly in it).
+func depthBelow(p, dir string) (int, bool) {
+	if dir == "." {
+		return strings.Count(p, "/") + 1, true
+	}
+	if !strings.HasPrefix(p, dir+"/") {
+		return 0, false
+	}
+	return strings.Count(p[len(dir)+1:], "/") + 1, true
+}
+
+// anyWantsBelow reports whether some detector wants files below directory
+// p, so the walk can skip the rest (the drive's top is a place of depth 1,
+// and walking a whole drive for it would be absurd).
+func anyWantsBelow(interests []fileInterest, p string) bool {
+	for _, in := range interests {
+		d := in.place.Dir
+		if d == "." || p == d || strings.HasPrefix(p, d+"/") {
+			if depth, _ := depthBelow(p+"/x", d); in.place.MaxDepth == 0 || depth <= in.place.MaxDepth {
+				return true
+			}
+		}
+		if strings.HasPrefix(d, p+"/") || p == "." {
+			return true // on the way down to a place
+		}
+	}
+	return false
+}
+
+func containsDetector(ds []detect.FileDetector, d detect.FileDetector) bool {
+	for _, x := range ds {
+		if x.Name() == d.Name() {
+			return true
+		}
+	}
+	return false
+}
+
+// outermost returns the places to walk: each place once, and none that lies
+// inside another.
+func outermost(interests []fileInterest) []string {
+	dirs := map[string]bool{}
+	for _, in := range interests {
+		dirs[in.place.Dir] = true
+	}
+	var sorted []string
+	for d := range dirs {
+		sorted = append(sorted, d)
+	}
+	sort.Strings(sorted)
+	var out []string
+	for _, d := range sorted {
+		inside := false
+		for _, o := range out {
+			if o == "." || strings.HasPrefix(d, o+"/") {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			out = append(out, d)
+		}
+	}
+	return out
+}

@@ -1,0 +1,123 @@
+package scan
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/exhunt/exhunt/finding"
+)
+
+// Verdict levels, from the contract's severity scale: critical or high
+// findings mean the server was (most likely) compromised; medium or low ones
+// mean attempts or things a person must look at; otherwise nothing was found
+// in the period the logs cover.
+const (
+	VerdictCompromised = "compromised"
+	VerdictAttempted   = "exploitation-attempted"
+	VerdictClean       = "no-evidence-found"
+)
+
+// Verdict is the one answer on top of the report.
+type Verdict struct {
+	Level    string `json:"level"`
+	Headline string `json:"headline"`
+	// FirstEvidence is the earliest time of a finding of low severity or
+	// above; FirstCompromise the earliest of high or above.
+	FirstEvidence   *time.Time `json:"first_evidence,omitempty"`
+	FirstCompromise *time.Time `json:"first_compromise,omitempty"`
+	LastEvidence    *time.Time `json:"last_evidence,omitempty"`
+	// CoveredFrom and CoveredTo bound the period the logs cover.
+	CoveredFrom *time.Time `json:"covered_from,omitempty"`
+	CoveredTo   *time.Time `json:"covered_to,omitempty"`
+	NextSteps   []string   `json:"next_steps"`
+	// Counts are the findings per severity.
+	Counts map[string]int `json:"counts"`
+}
+
+func decide(fs []finding.Finding, cov []Coverage) Verdict {
+	v := Verdict{Counts: map[string]int{}}
+	for _, f := range fs {
+		v.Counts[f.Severity.String()]++
+		if f.Time == nil || f.Severity < finding.Low {
+			continue
+		}
+		t := *f.Time
+		if v.FirstEvidence == nil || t.Before(*v.FirstEvidence) {
+			v.FirstEvidence = &t
+		}
+		if v.LastEvidence == nil || t.After(*v.LastEvidence) {
+			v.LastEvidence = &t
+		}
+		if f.Severity >= finding.High && (v.FirstCompromise == nil || t.Before(*v.FirstCompromise)) {
+			v.FirstCompromise = &t
+		}
+	}
+	for _, c := range cov {
+		if c.Oldest.IsZero() {
+			continue
+		}
+		o, n := c.Oldest, c.Newest
+		if v.CoveredFrom == nil || o.Before(*v.CoveredFrom) {
+			v.CoveredFrom = &o
+		}
+		if v.CoveredTo == nil || n.After(*v.CoveredTo) {
+			v.CoveredTo = &n
+		}
+	}
+	max, _ := finding.Max(fs)
+	switch {
+	case max >= finding.High:
+		v.Level = VerdictCompromised
+		v.Headline = "COMPROMISED: evidence of successful exploitation"
+		if v.FirstCompromise != nil {
+			v.Headline += " since " + v.FirstCompromise.Format("2006-01-02 15:04 UTC")
+		}
+		v.NextSteps = []string{
+			"Do not wipe or rebuild yet: keep a copy of this report and of the files and log lines it names (exhunt collect, or copy them with their timestamps).",
+			"Disconnect the server from the internet (or block inbound 443 to it) until it is cleaned; keep it running if memory forensics is planned.",
+			"Install the latest Exchange cumulative and security update.",
+			"Remove the web shells and other files listed as critical after preserving them; reset the OAB virtual directory if its URLs were changed.",
+			"Reset passwords of accounts used on the server (administrators, service accounts) and check Active Directory for new accounts and group changes since the first compromise time.",
+			"Report to your CERT or incident responder; this server may have been used to reach the rest of the network.",
+		}
+	case max >= finding.Low:
+		v.Level = VerdictAttempted
+		v.Headline = "EXPLOITATION ATTEMPTED or suspicious: no proof of success, review the findings"
+		if v.FirstEvidence != nil {
+			v.Headline += " (first seen " + v.FirstEvidence.Format("2006-01-02 15:04 UTC") + ")"
+		}
+		v.NextSteps = []string{
+			"Make sure the server runs a patched Exchange build (March 2021 security update or later).",
+			"Review every medium finding by hand: what it is, who wrote it, when.",
+			"Check that the logs cover the period since January 2021; attempts before the oldest log line cannot be judged.",
+		}
+	default:
+		v.Level = VerdictClean
+		v.Headline = "NO EVIDENCE FOUND of ProxyLogon exploitation"
+		if v.CoveredFrom != nil {
+			v.Headline += fmt.Sprintf(" in logs from %s to %s", v.CoveredFrom.Format("2006-01-02"), v.CoveredTo.Format("2006-01-02"))
+		} else {
+			v.Headline += " (no Exchange logs were read: see coverage)"
+		}
+		v.NextSteps = []string{
+			"Absence of evidence covers only the period the logs reach and the places checked; see coverage.",
+			"Make sure the server runs a patched Exchange build.",
+		}
+	}
+	return v
+}
+
+func humanCount(n int) string { return fmt.Sprint(n) }
+
+// HumanBytes writes a byte count for people.
+func HumanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
