@@ -142,6 +142,10 @@ type Finding struct {
 	Evidence Evidence `json:"evidence,omitempty"`
 	// Remediation tells the reader what to do about it.
 	Remediation string `json:"remediation,omitempty"`
+	// Context marks a finding that is background for a person (an archive
+	// in a backup product's folder) and not, on its own, a sign of attack:
+	// it never raises the verdict.
+	Context bool `json:"context,omitempty"`
 }
 
 // At sets the event time; a zero time leaves it unknown.

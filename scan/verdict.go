@@ -10,7 +10,7 @@ import (
 // Verdict levels, from the contract's severity scale: critical or high
 // findings mean the server was (most likely) compromised; medium or low ones
 // mean attempts or things a person must look at; otherwise nothing was found
-// in the period the logs cover.
+// in the period the logs cover. Context findings never raise the level.
 const (
 	VerdictCompromised = "compromised"
 	VerdictAttempted   = "exploitation-attempted"
@@ -36,9 +36,16 @@ type Verdict struct {
 
 func decide(fs []finding.Finding, cov []Coverage) Verdict {
 	v := Verdict{Counts: map[string]int{}}
+	max := finding.Info
 	for _, f := range fs {
 		v.Counts[f.Severity.String()]++
-		if f.Time == nil || f.Severity < finding.Low {
+		if f.Context || f.Severity < finding.Low {
+			continue
+		}
+		if f.Severity > max {
+			max = f.Severity
+		}
+		if f.Time == nil {
 			continue
 		}
 		t := *f.Time
@@ -64,7 +71,6 @@ func decide(fs []finding.Finding, cov []Coverage) Verdict {
 			v.CoveredTo = &n
 		}
 	}
-	max, _ := finding.Max(fs)
 	switch {
 	case max >= finding.High:
 		v.Level = VerdictCompromised

@@ -1,0 +1,235 @@
+// Package testserver builds a synthetic Exchange server on disk: a system
+// drive with Exchange's HttpProxy, ECP and OAB generator logs, the front-end
+// and IIS web folders, ProgramData and Windows\Temp, and an offline SOFTWARE
+// registry hive. Benign traffic is modelled on real Exchange 2016 log rows;
+// attacks are modelled on a real 2021 incident, with benign look-alikes next
+// to them. The manifest lists every finding a correct scan must report.
+//
+// The tests, `exhunt demo` and the benchmark all use it, so the demo shows
+// exactly what the tests check and the benchmark measures realistic data.
+package testserver
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math/rand"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/exhunt/exhunt/finding"
+	"github.com/exhunt/exhunt/winreg"
+)
+
+// Options shape the generated server.
+type Options struct {
+	// Start is the first hour of logs; Hours how many hours they span.
+	Start time.Time
+	Hours int
+	// Protocols are the HttpProxy sub-folders to write.
+	Protocols []string
+	// RowsPerHour is the benign HttpProxy rows per protocol and hour.
+	RowsPerHour int
+	// TargetLogBytes, when set, replaces RowsPerHour with the rate that
+	// makes the logs about this large in total.
+	TargetLogBytes int64
+	// MaxFileBytes rolls HttpProxy files over like Exchange (10 MB).
+	MaxFileBytes int64
+	// InstallDir is where Exchange goes, relative to the drive.
+	InstallDir string
+	// Attacks plants the attack; without it the server is clean.
+	Attacks bool
+	// Hive writes Windows/System32/config/SOFTWARE with MsiInstallPath.
+	Hive bool
+	// Seed makes the benign traffic reproducible.
+	Seed int64
+}
+
+// DefaultInstallDir is Exchange's default install folder.
+const DefaultInstallDir = "Program Files/Microsoft/Exchange Server/V15"
+
+// AllProtocols are the HttpProxy folders of an Exchange 2016 server.
+var AllProtocols = []string{"Autodiscover", "Eas", "Ecp", "Ews", "Mapi", "Oab", "Owa", "OwaCalendar", "PowerShell", "RpcHttp"}
+
+// attackDay is when the planted attack happens (the real incident's date).
+var attackDay = time.Date(2021, 3, 3, 0, 0, 0, 0, time.UTC)
+
+// DemoOptions is a small attacked server: two days of logs around the
+// attack, a few megabytes in all.
+func DemoOptions() Options {
+	return Options{
+		Start:       attackDay.Add(-24 * time.Hour),
+		Hours:       60,
+		Protocols:   AllProtocols,
+		RowsPerHour: 12,
+		InstallDir:  DefaultInstallDir,
+		Attacks:     true,
+		Hive:        true,
+		Seed:        1,
+	}
+}
+
+func (o *Options) defaults() {
+	if o.Start.IsZero() {
+		o.Start = attackDay.Add(-24 * time.Hour)
+	}
+	if o.Hours <= 0 {
+		o.Hours = 48
+	}
+	if len(o.Protocols) == 0 {
+		o.Protocols = AllProtocols
+	}
+	if o.RowsPerHour <= 0 {
+		o.RowsPerHour = 10
+	}
+	if o.MaxFileBytes <= 0 {
+		o.MaxFileBytes = 10 << 20
+	}
+	if o.InstallDir == "" {
+		o.InstallDir = DefaultInstallDir
+	}
+	if o.TargetLogBytes > 0 {
+		per := o.TargetLogBytes / int64(benignRowBytes*o.Hours*len(o.Protocols))
+		o.RowsPerHour = int(max(per, 1))
+	}
+}
+
+// Expect is a finding a correct scan reports.
+type Expect struct {
+	Rule     string
+	Severity finding.Severity
+	// Path is relative to the generated root, forward slashes.
+	Path string
+	// Line is 0 for whole-file findings.
+	Line int
+	// Why says what was planted, for test failure messages.
+	Why string
+}
+
+// Manifest is what was generated.
+type Manifest struct {
+	Root     string
+	Expected []Expect
+	LogFiles int
+	LogBytes int64
+}
+
+type generator struct {
+	opt  Options
+	dir  string
+	rng  *rand.Rand
+	man  *Manifest
+	inst string // install dir, forward slashes
+}
+
+// Generate writes a server into dir, which must exist.
+func Generate(dir string, opt Options) (*Manifest, error) {
+	opt.defaults()
+	g := &generator{opt: opt, dir: dir, rng: rand.New(rand.NewSource(opt.Seed)), man: &Manifest{Root: dir}, inst: strings.Trim(filepath.ToSlash(opt.InstallDir), "/")}
+	steps := []func() error{g.httpProxy, g.ecpServer, g.oabGenerator, g.webFolders, g.dropPlaces, g.iisConfig}
+	if opt.Hive {
+		steps = append(steps, g.hive)
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return g.man, err
+		}
+	}
+	return g.man, nil
+}
+
+func (g *generator) expect(rule string, sev finding.Severity, p string, line int, why string) {
+	g.man.Expected = append(g.man.Expected, Expect{Rule: rule, Severity: sev, Path: p, Line: line, Why: why})
+}
+
+// writeFile writes content at rel (slash path) with the given modification
+// time, creating folders.
+func (g *generator) writeFile(rel string, content []byte, mod time.Time) error {
+	full := filepath.Join(g.dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(full, content, 0o644); err != nil {
+		return err
+	}
+	if mod.IsZero() {
+		return nil
+	}
+	return os.Chtimes(full, mod, mod)
+}
+
+func (g *generator) exchange(rel string) string { return path.Join(g.inst, rel) }
+
+// windowsInstallPath is MsiInstallPath for the generated install folder.
+func (g *generator) windowsInstallPath() string {
+	return `C:\` + strings.ReplaceAll(g.inst, "/", `\`) + `\`
+}
+
+func (g *generator) hive() error {
+	b := winreg.NewBuilder("ROOT")
+	key := `Microsoft\ExchangeServer\v15\Setup`
+	b.SetString(key, "MsiInstallPath", g.windowsInstallPath())
+	b.SetDWORD(key, "MsiProductMajor", 15)
+	b.SetDWORD(key, "MsiProductMinor", 1)
+	b.SetDWORD(key, "MsiBuildMajor", 2176)
+	b.SetDWORD(key, "MsiBuildMinor", 2)
+	b.SetString(`Microsoft\Windows NT\CurrentVersion`, "ProductName", "Windows Server 2016 Standard")
+	data, err := b.Bytes()
+	if err != nil {
+		return err
+	}
+	return g.writeFile("Windows/System32/config/SOFTWARE", data, time.Time{})
+}
+
+func (g *generator) iisConfig() error {
+	cfg := `<?xml version="1.0" encoding="UTF-8"?>
+<configuration>
+    <system.applicationHost>
+        <sites>
+            <site name="Default Web Site" id="1">
+                <application path="/" applicationPool="DefaultAppPool">
+                    <virtualDirectory path="/" physicalPath="%SystemDrive%\inetpub\wwwroot" />
+                </application>
+                <application path="/owa" applicationPool="MSExchangeOWAAppPool">
+                    <virtualDirectory path="/" physicalPath="` + strings.TrimSuffix(g.windowsInstallPath(), `\`) + `\FrontEnd\HttpProxy\owa" />
+                </application>
+            </site>
+            <site name="Exchange Back End" id="2">
+                <application path="/" applicationPool="MSExchangeServicesAppPool">
+                    <virtualDirectory path="/" physicalPath="` + strings.TrimSuffix(g.windowsInstallPath(), `\`) + `\ClientAccess" />
+                </application>
+            </site>
+            <siteDefaults>
+                <logFile logFormat="W3C" directory="%SystemDrive%\inetpub\logs\LogFiles" />
+            </siteDefaults>
+        </sites>
+    </system.applicationHost>
+</configuration>
+`
+	return g.writeFile("Windows/System32/inetsrv/config/applicationHost.config", []byte(cfg), time.Time{})
+}
+
+// reveal decodes the attack payloads kept in this package. They are stored
+// encoded so that anti-virus engines scanning the exhunt binary on a server
+// do not take the demo's web shell text for a real one.
+func reveal(s string) string {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		panic(fmt.Sprintf("testserver: bad payload: %v", err))
+	}
+	for i := range b {
+		b[i] ^= 0x5a
+	}
+	return string(b)
+}
+
+// conceal is reveal's inverse, used by the test that checks the payloads.
+func conceal(s string) string {
+	b := []byte(s)
+	for i := range b {
+		b[i] ^= 0x5a
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
