@@ -88,6 +88,9 @@ type LogRecord struct {
 	// Folder is the log's sub-folder within its family (the protocol for
 	// HttpProxy: "Ecp", "Owa", ...), "" when there is none.
 	Folder string
+	// Problem records that the record could not be judged (the scan lists
+	// it among the errors with the file and line).
+	Problem func(line int, msg string)
 }
 
 // LogDetector checks records of one log family.

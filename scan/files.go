@@ -52,6 +52,10 @@ func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collec
 				}
 				return nil
 			}
+			if d.Type()&fs.ModeSymlink != 0 {
+				col.error(p, 0, "symbolic link not followed")
+				return nil
+			}
 			if !d.Type().IsRegular() {
 				return nil
 			}

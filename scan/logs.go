@@ -64,6 +64,11 @@ func planLogs(ctx context.Context, s *root.Server, col *collector) ([]logJob, er
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if d.Type()&fs.ModeSymlink != 0 {
+				// Following links in evidence could loop or leave the root.
+				col.error(p, 0, "symbolic link not followed")
+				return nil
+			}
 			if d.IsDir() || !d.Type().IsRegular() || !strings.EqualFold(path.Ext(p), ".log") {
 				return nil
 			}
@@ -222,7 +227,13 @@ func readLog(dctx *detect.Context, rd *exlog.Reader, g *familyDetectors, job log
 		return exlog.Stats{}
 	}
 	defer f.Close()
-	rec := detect.LogRecord{Path: job.path, Folder: job.folder}
+	reported := map[int]bool{} // two detectors may report the same line
+	rec := detect.LogRecord{Path: job.path, Folder: job.folder, Problem: func(line int, msg string) {
+		if !reported[line] {
+			reported[line] = true
+			col.error(job.path, line, msg)
+		}
+	}}
 	st, err := rd.Read(f, func(r *exlog.Record) {
 		if g == nil || !g.wants(r.Raw) {
 			return
@@ -292,10 +303,14 @@ func coverageFindings(s *root.Server, jobs []logJob, cov []Coverage, col *collec
 			continue
 		}
 		where := "the Exchange Logging folder was not found"
+		logging := path.Join(root.DefaultExchangeDir, "Logging")
 		if s.LoggingDir != "" {
 			where = "no " + lay.dir + " log files under " + s.LoggingDir
+			logging = s.LoggingDir
 		}
-		col.add(RuleLogMissing.New(finding.Info, "", 0, time.Time{}, finding.Evidence{
+		// The path is where the logs were expected, so each family's
+		// finding has its own fingerprint.
+		col.add(RuleLogMissing.New(finding.Info, path.Join(logging, lay.dir), 0, time.Time{}, finding.Evidence{
 			{Name: "family", Value: string(lay.family)},
 			{Name: "why", Value: where},
 		}))

@@ -148,15 +148,20 @@ func serverInfo(s *root.Server) ServerInfo {
 
 // collector gathers findings and errors from all workers.
 type collector struct {
-	mu       sync.Mutex
-	max      int
-	findings []finding.Finding
-	perFile  map[[2]string]int // (rule, path) -> count
-	errors   []finding.ScanError
+	mu            sync.Mutex
+	max           int
+	findings      []finding.Finding
+	perFile       map[[2]string]int // (rule, path) -> count
+	errors        []finding.ScanError
+	errorsPerFile map[string]int
 }
 
+// maxErrorsPerFile bounds the errors kept for one file: a corrupt file can
+// have a problem on every line, and the first ones tell the story.
+const maxErrorsPerFile = 50
+
 func newCollector(max int) *collector {
-	return &collector{max: max, perFile: map[[2]string]int{}}
+	return &collector{max: max, perFile: map[[2]string]int{}, errorsPerFile: map[string]int{}}
 }
 
 func (c *collector) add(f finding.Finding) {
@@ -173,7 +178,13 @@ func (c *collector) add(f finding.Finding) {
 func (c *collector) error(path string, line int, msg string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.errors = append(c.errors, finding.ScanError{Path: path, Line: line, Error: msg})
+	c.errorsPerFile[path]++
+	switch n := c.errorsPerFile[path]; {
+	case n <= maxErrorsPerFile:
+		c.errors = append(c.errors, finding.ScanError{Path: path, Line: line, Error: msg})
+	case n == maxErrorsPerFile+1:
+		c.errors = append(c.errors, finding.ScanError{Path: path, Error: "more problems in this file are not listed"})
+	}
 }
 
 // RuleTruncated reports findings left out by the per-file bound.

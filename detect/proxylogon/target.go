@@ -70,7 +70,15 @@ func parseBackEndCookie(v string) (ssrfTarget, bool) {
 }
 
 // targetOf returns the forged back-end target of an HttpProxy record, if any.
+// A line that holds a ServerInfo~ anchor in a file whose field list names
+// neither column cannot be judged, and is reported rather than dropped.
 func targetOf(rec *detect.LogRecord) (ssrfTarget, bool) {
+	if !rec.Schema.Has("AnchorMailbox") && !rec.Schema.Has("BackEndCookie") {
+		if rec.Problem != nil && indexFold(rec.Raw, "serverinfo~") >= 0 {
+			rec.Problem(rec.Line, "line holds a ServerInfo~ anchor but the field list in force has no AnchorMailbox or BackEndCookie column; review it by hand")
+		}
+		return ssrfTarget{}, false
+	}
 	if t, ok := parseAnchor(rec.Get("AnchorMailbox")); ok {
 		return t, true
 	}

@@ -1,0 +1,150 @@
+package scan
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/exhunt/exhunt/finding"
+)
+
+// sharedData is the project's real public sample data, beside the checkout.
+const sharedData = "../../shared/data/logs"
+
+func needSharedData(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(sharedData); err != nil {
+		t.Skip("real sample data not present at " + sharedData)
+	}
+}
+
+func place(t *testing.T, src, root, rel string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(root, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const logging = "Program Files/Microsoft/Exchange Server/V15/Logging/"
+
+// TestRealIncident scans the excerpts of a real March 2021 compromise
+// (helsecert): Test-ProxyLogon's CSV of the HttpProxy rows and the ECP
+// Server lines, placed where Exchange writes those logs.
+func TestRealIncident(t *testing.T) {
+	needSharedData(t)
+	root := t.TempDir()
+	httpProxy := logging + "HttpProxy/Ecp/HttpProxy_2021030306-1.LOG"
+	ecp := logging + "ECP/Server/ECPServer20210303-1.LOG"
+	place(t, filepath.Join(sharedData, "incident-helsecert/httpproxy_ecp_testproxylogon_cve26855_hits.csv"), root, httpProxy)
+	place(t, filepath.Join(sharedData, "incident-helsecert/ecpserver_cve27065_excerpt.log"), root, ecp)
+
+	res := runScan(t, root, Config{})
+	count := map[string]int{}
+	for _, f := range res.Findings {
+		if f.Severity > finding.Info {
+			count[f.Rule+" "+f.Severity.String()]++
+		}
+	}
+	// The 11 rows of ServerInfo~*/*: two reached only autodiscover; nine
+	// reached the back end (Test-ProxyLogon's 9 hits); one of them reset
+	// the OAB virtual directory with status 200.
+	want := map[string]int{
+		"proxylogon-ssrf-autodiscover low": 2,
+		"proxylogon-ssrf-backend high":     9,
+		"proxylogon-reset-vdir critical":   1,
+		"proxylogon-vdir-script high":      2,
+	}
+	for k, n := range want {
+		if count[k] != n {
+			t.Errorf("%s: %d findings, want %d", k, count[k], n)
+		}
+	}
+	for k, n := range count {
+		if want[k] == 0 {
+			t.Errorf("unexpected %s: %d", k, n)
+		}
+	}
+	// The ECP findings point at the two lines that set the script.
+	data, _ := os.ReadFile(filepath.Join(root, ecp))
+	var scriptLines []int
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, "ExternalUrl=''http://f/<script") {
+			scriptLines = append(scriptLines, i+1)
+		}
+	}
+	var gotLines []int
+	for _, f := range res.Findings {
+		if f.Rule == "proxylogon-vdir-script" {
+			gotLines = append(gotLines, f.Line)
+			if !strings.Contains(f.Evidence.Get("Value"), "Page_Load") || f.Evidence.Get("Cmdlet") != "Set-OabVirtualDirectory" || f.Evidence.Get("Property") != "ExternalUrl" {
+				t.Errorf("evidence does not show the script: %v", f.Evidence)
+			}
+		}
+	}
+	if len(scriptLines) != 2 || len(gotLines) != 2 || scriptLines[0] != gotLines[0] && scriptLines[0] != gotLines[1] {
+		t.Errorf("script lines %v, findings at %v", scriptLines, gotLines)
+	}
+	if res.Verdict.Level != VerdictCompromised || res.Verdict.FirstCompromise.Format("2006-01-02T15:04:05") != "2021-03-03T06:49:43" {
+		t.Errorf("verdict %s since %v", res.Verdict.Level, res.Verdict.FirstCompromise)
+	}
+}
+
+// TestRealBenignSamples scans real benign Exchange 2016 CU22 and 2013 logs,
+// which include internet scanner noise, placed in their folders: nothing of
+// medium severity or above, no forged-request finding.
+func TestRealBenignSamples(t *testing.T) {
+	needSharedData(t)
+	root := t.TempDir()
+	files, _ := filepath.Glob(filepath.Join(sharedData, "exchange-2016-cu22-samples", "*.LOG"))
+	more, _ := filepath.Glob(filepath.Join(sharedData, "exchange-2013-samples", "*.LOG"))
+	files = append(files, more...)
+	if len(files) < 10 {
+		t.Fatalf("only %d sample files", len(files))
+	}
+	httpProxyFiles := 0
+	for _, f := range files {
+		name := filepath.Base(f)
+		rel := logging + "Other/" + name
+		switch {
+		case strings.Contains(name, "__HttpProxy_"):
+			proto, file, _ := strings.Cut(name, "__")
+			rel = logging + "HttpProxy/" + proto + "/" + file
+			httpProxyFiles++
+		case strings.HasPrefix(name, "ECPServer"):
+			rel = logging + "ECP/Server/" + name
+		case strings.HasPrefix(name, "ECPActivity"):
+			rel = logging + "ECP/Activity/" + name
+		}
+		place(t, f, root, rel)
+	}
+	res := runScan(t, root, Config{})
+	for _, f := range res.Findings {
+		if f.Severity >= finding.Medium || strings.HasPrefix(f.Rule, "proxylogon-") {
+			t.Errorf("finding on benign real logs: %s %s %s:%d %v", f.Severity, f.Rule, f.Path, f.Line, f.Evidence)
+		}
+	}
+	if len(res.Errors) > 0 {
+		t.Errorf("errors on real logs: %+v", res.Errors)
+	}
+	covered := 0
+	for _, c := range res.Coverage {
+		if c.Family == "HttpProxy" {
+			covered += c.Files
+			if c.Oldest.IsZero() {
+				t.Errorf("no time span for %s/%s", c.Family, c.Folder)
+			}
+		}
+	}
+	if covered != httpProxyFiles {
+		t.Errorf("coverage counts %d HttpProxy files, placed %d", covered, httpProxyFiles)
+	}
+}
