@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/exhunt/exhunt/detect"
-	"github.com/exhunt/exhunt/detect/registry"
 )
 
 // fileInterest is one detector's wish to see files under a place.
@@ -21,7 +20,7 @@ type fileInterest struct {
 // returns how many files were inspected.
 func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collector) int {
 	var interests []fileInterest
-	for _, d := range registry.FileDetectors() {
+	for _, d := range cfg.FileDetectors {
 		for _, p := range d.Places(dctx) {
 			interests = append(interests, fileInterest{d, p})
 		}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/exhunt/exhunt/detect"
-	"github.com/exhunt/exhunt/detect/registry"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/root"
 	"github.com/exhunt/exhunt/source/exlog"
@@ -108,11 +107,11 @@ type familyDetectors struct {
 
 type prechecker interface{ Precheck(line []byte) bool }
 
-func groupDetectors() map[detect.LogFamily]*familyDetectors {
+func groupDetectors(detectors []detect.LogDetector) map[detect.LogFamily]*familyDetectors {
 	groups := map[detect.LogFamily]*familyDetectors{}
 	lits := map[detect.LogFamily][]string{}
 	all := map[detect.LogFamily]bool{} // some detector has no precheck
-	for _, d := range registry.LogDetectors() {
+	for _, d := range detectors {
 		g := groups[d.Family()]
 		if g == nil {
 			g = &familyDetectors{}
@@ -159,7 +158,7 @@ type Coverage struct {
 }
 
 func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, jobs []logJob, col *collector, st *Stats) []Coverage {
-	groups := groupDetectors()
+	groups := groupDetectors(cfg.LogDetectors)
 	var total int64
 	for _, j := range jobs {
 		total += j.size

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/detect/registry"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/root"
 )
@@ -36,6 +37,10 @@ type Config struct {
 	MaxFindingsPerFile int
 	// Progress receives progress; nil = none.
 	Progress Progress
+	// LogDetectors and FileDetectors replace the registry's lists when
+	// set (tests run one detector with its own data).
+	LogDetectors  []detect.LogDetector
+	FileDetectors []detect.FileDetector
 }
 
 // DefaultMaxFindingsPerFile keeps a hostile log full of matching lines from
@@ -96,6 +101,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.Window == (detect.Window{}) {
 		cfg.Window = DefaultWindow
+	}
+	if cfg.LogDetectors == nil {
+		cfg.LogDetectors = registry.LogDetectors()
+	}
+	if cfg.FileDetectors == nil {
+		cfg.FileDetectors = registry.FileDetectors()
 	}
 	dir := cfg.Root
 	opt := root.Options{ExchangeDir: cfg.ExchangeDir}

@@ -37,7 +37,10 @@ const maxDropPlaceHash = 64 << 20
 
 // Known checks web folders and the usual drop places against the built-in
 // hashes, web shell names and planted paths.
-type Known struct{}
+type Known struct {
+	// Indicators replaces the built-in data (tests); nil = built-in.
+	Indicators *indicators.Set
+}
 
 func (Known) Name() string { return "ioc-known" }
 
@@ -102,8 +105,11 @@ func (Known) Places(ctx *detect.Context) []detect.Place {
 	return append(out, ResolvePlaces(ctx, DropPlaces)...)
 }
 
-func (Known) InspectFile(ctx *detect.Context, f *detect.File, emit detect.Emit) {
-	ind := indicators.MustBuiltin()
+func (k Known) InspectFile(ctx *detect.Context, f *detect.File, emit detect.Emit) {
+	ind := k.Indicators
+	if ind == nil {
+		ind = indicators.MustBuiltin()
+	}
 	inWeb := false
 	for _, d := range webFolders(ctx) {
 		if within(f.Path, d) {

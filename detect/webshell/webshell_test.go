@@ -1,0 +1,101 @@
+package webshell_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/detect/detecttest"
+	"github.com/exhunt/exhunt/detect/webshell"
+	"github.com/exhunt/exhunt/indicators"
+	"github.com/exhunt/exhunt/scan"
+)
+
+const (
+	fe      = "Program Files/Microsoft/Exchange Server/V15/FrontEnd/HttpProxy/"
+	owaAuth = fe + "owa/auth/"
+	ecpAuth = fe + "ecp/auth/"
+	aspnet  = "inetpub/wwwroot/aspnet_client/"
+)
+
+func TestWebshellLocations(t *testing.T) {
+	// Exchange's own files next to each case, so that a false alarm on them
+	// shows up in every case.
+	own := []detecttest.File{
+		{Path: owaAuth + "logon.aspx"}, {Path: owaAuth + "errorFE.aspx"}, {Path: owaAuth + "RedirSuiteServiceProxy.aspx"},
+		{Path: owaAuth + "OutlookCN.aspx"}, {Path: owaAuth + "GetIdToken.htm"}, {Path: owaAuth + "SvmFeedback.aspx"},
+		{Path: owaAuth + "15.1.2176/themes/resources/logon.css"}, {Path: owaAuth + "15.1.2176/scripts/premium/flogon.js"},
+		{Path: ecpAuth + "TimeoutLogout.aspx"}, {Path: fe + "owa/global.asax"}, {Path: fe + "ecp/web.config"},
+		{Path: "inetpub/wwwroot/iisstart.htm"}, {Path: aspnet + "system_web/4_0_30319/readme.txt"},
+		{Path: "Program Files/Microsoft/Exchange Server/V15/ClientAccess/ecp/default.aspx"},
+		{Path: "Program Files/Microsoft/Exchange Server/V15/Logging/HttpProxy/Ecp/x.LOG", Content: "#Fields: DateTime\n"},
+	}
+	tests := []struct {
+		name string
+		file detecttest.File
+		want []string
+	}{
+		{"look-alike of RedirSuiteServiceProxy", detecttest.File{Path: owaAuth + "RedirSuiteServerProxy.aspx"}, []string{
+			"webshell-auth-folder-script high " + owaAuth + "RedirSuiteServerProxy.aspx",
+			"webshell-known-name critical " + owaAuth + "RedirSuiteServerProxy.aspx"}},
+		{"look-alike of errorFE in ecp auth", detecttest.File{Path: ecpAuth + "errorFS.aspx"}, []string{
+			"webshell-auth-folder-script high " + ecpAuth + "errorFS.aspx",
+			"webshell-known-name critical " + ecpAuth + "errorFS.aspx"}},
+		{"unknown name in owa auth, other case", detecttest.File{Path: owaAuth + "Logon2.ASPX"}, []string{
+			"webshell-auth-folder-script high " + owaAuth + "Logon2.ASPX"}},
+		{"script in the build folder", detecttest.File{Path: owaAuth + "15.1.2176/scripts/premium/fexppw.aspx"}, []string{
+			"webshell-auth-folder-script high " + owaAuth + "15.1.2176/scripts/premium/fexppw.aspx"}},
+		{"script below Current", detecttest.File{Path: owaAuth + "Current/one1.aspx"}, []string{
+			"ioc-known-path critical " + owaAuth + "Current/one1.aspx",
+			"webshell-auth-folder-script high " + owaAuth + "Current/one1.aspx"}},
+		{"non-script unknown file in owa auth", detecttest.File{Path: owaAuth + "notes.txt"}, []string{
+			"webshell-auth-folder-unknown-file medium " + owaAuth + "notes.txt"}},
+		{"ashx deep in aspnet_client", detecttest.File{Path: aspnet + "system_web/4_0_30319/a/b.ashx"}, []string{
+			"webshell-aspnet-client-script high " + aspnet + "system_web/4_0_30319/a/b.ashx"}},
+		{"published name and path in aspnet_client", detecttest.File{Path: aspnet + "supp0rt.aspx"}, []string{
+			"ioc-known-path critical " + aspnet + "supp0rt.aspx",
+			"webshell-aspnet-client-script high " + aspnet + "supp0rt.aspx",
+			"webshell-known-name critical " + aspnet + "supp0rt.aspx"}},
+		{"published name elsewhere in the front end", detecttest.File{Path: fe + "ews/shell.aspx"}, []string{
+			"webshell-known-name high " + fe + "ews/shell.aspx"}},
+		// Benign.
+		{"non-script in aspnet_client", detecttest.File{Path: aspnet + "system_web/readme.txt"}, nil},
+		{"published name as non-script", detecttest.File{Path: fe + "owa/shell.aspx.txt"}, nil},
+		{"script in the back end", detecttest.File{Path: "Program Files/Microsoft/Exchange Server/V15/ClientAccess/owa/auth/error2.aspx"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			files := append(append([]detecttest.File(nil), own...), tc.file)
+			got := detecttest.Scan(t, files, "webshell-", "ioc-")
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
+			}
+		})
+	}
+}
+
+// TestKnownBadHash uses a file whose hash is added to the indicator set:
+// no sample of the published malware can be shipped with the project.
+func TestKnownBadHash(t *testing.T) {
+	shell := `<%@ Page Language="Jscript"%><%eval(Request.Item["x"],"unsafe");%>`
+	sum := sha256.Sum256([]byte(shell))
+	set := &indicators.Set{KnownBad: map[string]indicators.HashInfo{hex.EncodeToString(sum[:]): {What: "test shell", Source: "this test"}}}
+	files := []detecttest.File{
+		{Path: "inetpub/wwwroot/aspnet_client/a.aspx", Content: shell},
+		{Path: "inetpub/wwwroot/js/a.js", Content: shell},            // web folder, not a script: not hashed
+		{Path: "ProgramData/tools/t.exe", Content: shell},            // drop place
+		{Path: "ProgramData/tools/ok.exe", Content: "ordinary file"}, // different hash
+		{Path: "Windows/System32/drivers/deep.sys", Content: shell},  // not a place that is checked
+		{Path: "Program Files/Microsoft/Exchange Server/V15/Logging/x.LOG", Content: ""},
+	}
+	got := detecttest.ScanWith(t, scan.Config{FileDetectors: []detect.FileDetector{webshell.Known{Indicators: set}}}, files, "ioc-known-bad-hash")
+	want := []string{
+		"ioc-known-bad-hash critical ProgramData/tools/t.exe",
+		"ioc-known-bad-hash critical inetpub/wwwroot/aspnet_client/a.aspx",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
