@@ -1,0 +1,172 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exhunt/exhunt/finding"
+	"github.com/exhunt/exhunt/scan"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// sample is a fixed result with attacker-controlled text in it.
+func sample() *scan.Result {
+	at := time.Date(2021, 3, 3, 6, 49, 43, 699e6, time.UTC)
+	later := at.Add(10 * time.Minute)
+	from, to := at.Add(-30*time.Hour), at.Add(30*time.Hour)
+	mk := func(rule string, sev finding.Severity, path string, line int, t *time.Time, ev finding.Evidence) finding.Finding {
+		return finding.Finding{Rule: rule, Severity: sev, Path: path, Line: line, Time: t, Title: "Title of " + rule, CVEs: []string{"CVE-2021-26855"}, Evidence: ev, Remediation: "Do something about " + rule + "."}
+	}
+	return &scan.Result{
+		Root:   "/evidence/ex01",
+		Server: scan.ServerInfo{ExchangeDir: "Program Files/Microsoft/Exchange Server/V15", ExchangeSource: "default install folder", WebRoot: "inetpub/wwwroot", WebRootSource: "default IIS web root"},
+		Findings: []finding.Finding{
+			mk("proxylogon-reset-vdir", finding.Critical, "Logging/HttpProxy/Ecp/HttpProxy_2021030306-1.LOG", 22, &later, finding.Evidence{{Name: "AnchorMailbox", Value: "ServerInfo~a]@ex01:444/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory#"}}),
+			mk("proxylogon-ssrf-backend", finding.High, "Logging/HttpProxy/Ecp/HttpProxy_2021030306-1.LOG", 18, &at, finding.Evidence{
+				{Name: "UserAgent", Value: "evil\x1b[2J\x1b]0;pwned\x07agent"},
+				{Name: "UrlStem", Value: "=HYPERLINK(\"http://x\")"},
+				{Name: "Note", Value: "rtl\u202eoverride and bad utf8 \xff"},
+			}),
+			mk("postexploit-programdata-archive", finding.Low, "ProgramData/McAfee/x.zip", 0, &at, finding.Evidence{{Name: "why", Value: "context"}}),
+			mk("log-coverage", finding.Info, "Logging/HttpProxy/Ecp", 0, &from, finding.Evidence{{Name: "files", Value: "3"}}),
+		},
+		Errors:   []finding.ScanError{{Path: "Logging/HttpProxy/Ecp/bad.LOG", Line: 7, Error: "line is longer than 1048576 bytes; skipped"}},
+		Coverage: []scan.Coverage{{Family: "HttpProxy", Folder: "Ecp", Dir: "Logging/HttpProxy/Ecp", Files: 3, Bytes: 12345, Oldest: from, Newest: to}},
+		Verdict: scan.Verdict{
+			Level: scan.VerdictCompromised, Headline: "COMPROMISED: evidence of successful exploitation since 2021-03-03 06:49 UTC",
+			FirstEvidence: &at, LastEvidence: &later, FirstCompromise: &at, CoveredFrom: &from, CoveredTo: &to,
+			NextSteps: []string{"Keep the evidence.", "Patch."}, Counts: map[string]int{"critical": 1, "high": 1, "low": 1, "info": 1},
+		},
+		Stats: scan.Stats{LogFiles: 3, LogBytes: 12345, Files: 7, Started: from, Duration: 1500 * time.Millisecond, DurationS: 1.5},
+	}
+}
+
+var tool = Tool{Name: "exhunt", Version: "test"}
+
+func TestGolden(t *testing.T) {
+	for name, w := range Formats {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := w(&buf, tool, sample(), Options{}); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "report."+name)
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./report -update)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("%s differs from %s (go test ./report -update rewrites it):\n%s", name, golden, buf.String())
+			}
+		})
+	}
+}
+
+func TestTextEscapesAttackerStrings(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Text(&buf, tool, sample(), Options{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	// Only our own colour codes may carry ESC: every ESC is one of them.
+	for _, seq := range []string{ansiReset, ansiBold, ansiRed, ansiYellow, ansiGreen, ansiCyan, ansiDim} {
+		out = strings.ReplaceAll(out, seq, "")
+	}
+	for _, bad := range []string{"\x1b", "\x07", "\u202e", "\xff"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("text report contains %q", bad)
+		}
+	}
+	if !strings.Contains(out, `evil\x1b[2J\x1b]0;pwned\x07agent`) || !strings.Contains(out, `\u202e`) || !strings.Contains(out, `\xff`) {
+		t.Errorf("escaped forms missing:\n%s", out)
+	}
+}
+
+func TestCSVNeutralisesFormulas(t *testing.T) {
+	var buf bytes.Buffer
+	if err := CSV(&buf, tool, sample(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1+4+1 {
+		t.Fatalf("%d rows, want header + 4 findings + 1 error", len(rows))
+	}
+	for _, row := range rows {
+		for _, cell := range row {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("cell starts with a formula character: %q", cell)
+			}
+		}
+	}
+	if rows[len(rows)-1][1] != ErrorRule {
+		t.Errorf("last row should be the scan error, got %v", rows[len(rows)-1])
+	}
+	for _, s := range []string{"=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"} {
+		if got := Spreadsheet(s); got[0] != '\'' {
+			t.Errorf("Spreadsheet(%q) = %q", s, got)
+		}
+	}
+	if Spreadsheet("plain") != "plain" || Spreadsheet("") != "" {
+		t.Error("plain cells must stay as they are")
+	}
+}
+
+// TestJSONContract checks the fields outside checks rely on.
+func TestJSONContract(t *testing.T) {
+	var buf bytes.Buffer
+	if err := JSON(&buf, tool, sample(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tool     map[string]string `json:"tool"`
+		Findings []struct {
+			Rule, Severity, Path, Time, Title string
+			Line                              int
+			CVEs                              []string `json:"cves"`
+			Evidence                          map[string]string
+		} `json:"findings"`
+		Errors []struct{ Path, Error string } `json:"errors"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Tool["name"] != "exhunt" || doc.Tool["version"] != "test" {
+		t.Errorf("tool = %v", doc.Tool)
+	}
+	f := doc.Findings[1]
+	if f.Rule != "proxylogon-ssrf-backend" || f.Severity != "high" || f.Line != 18 || f.Time != "2021-03-03T06:49:43.699Z" || f.CVEs[0] != "CVE-2021-26855" || f.Evidence["UserAgent"] == "" {
+		t.Errorf("finding = %+v", f)
+	}
+	if len(doc.Errors) != 1 || doc.Errors[0].Path == "" {
+		t.Errorf("errors = %+v", doc.Errors)
+	}
+	// JSON Lines: every line is one object of the same shape.
+	buf.Reset()
+	JSONL(&buf, tool, sample(), Options{})
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%d JSON lines, want 5", len(lines))
+	}
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m["rule"] == nil || m["severity"] == nil || m["root"] != "/evidence/ex01" {
+			t.Errorf("bad line %s: %v", l, err)
+		}
+	}
+}

@@ -1,0 +1,64 @@
+package testserver
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPayloadEncoding(t *testing.T) {
+	p := reveal(chopperPayload)
+	if !strings.HasPrefix(p, "<script language=") || !strings.Contains(p, "Page_Load") {
+		t.Errorf("payload decodes to %q", p)
+	}
+	if conceal(p) != chopperPayload {
+		t.Error("conceal is not the inverse of reveal")
+	}
+}
+
+// TestManifestPointsAtPlantedLines checks the generator's own bookkeeping:
+// every expected log finding names a line that holds attack text.
+func TestManifestPointsAtPlantedLines(t *testing.T) {
+	dir := t.TempDir()
+	man, err := Generate(dir, DemoOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(man.Expected) < 30 {
+		t.Fatalf("only %d expectations", len(man.Expected))
+	}
+	for _, e := range man.Expected {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(e.Path)))
+		if err != nil {
+			t.Errorf("%s: %v", e.Path, err)
+			continue
+		}
+		if e.Line == 0 {
+			continue
+		}
+		lines := strings.Split(string(data), "\r\n")
+		if e.Line > len(lines) {
+			t.Errorf("%s:%d beyond the end", e.Path, e.Line)
+			continue
+		}
+		l := lines[e.Line-1]
+		if !strings.Contains(l, "ServerInfo~") && !strings.Contains(l, "Server~a]") && !strings.Contains(l, "S:CMD=") && !strings.Contains(l, "Download failed") {
+			t.Errorf("%s:%d (%s) is not an attack line: %.120s", e.Path, e.Line, e.Why, l)
+		}
+	}
+}
+
+func TestTargetSize(t *testing.T) {
+	dir := t.TempDir()
+	opt := DemoOptions()
+	opt.TargetLogBytes = 40 << 20
+	opt.MaxFileBytes = 1 << 20
+	man, err := Generate(dir, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ratio := float64(man.LogBytes) / float64(opt.TargetLogBytes); ratio < 0.9 || ratio > 1.15 {
+		t.Errorf("asked for %d bytes of logs, got %d (%.2f)", opt.TargetLogBytes, man.LogBytes, ratio)
+	}
+}
