@@ -174,6 +174,9 @@ func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, jobs []logJo
 			opt := exlog.Options{DefaultSchema: lay.schema}
 			if g := groups[lay.family]; g != nil {
 				opt.Matcher = g.matcher
+				if len(g.prechecks) > 0 {
+					opt.Precheck = g.wants
+				}
 			} else {
 				opt.Matcher = exlog.NewMatcher("\x00never\x00") // coverage only
 			}
@@ -234,7 +237,7 @@ func readLog(dctx *detect.Context, rd *exlog.Reader, g *familyDetectors, job log
 		}
 	}}
 	st, err := rd.Read(f, func(r *exlog.Record) {
-		if g == nil || !g.wants(r.Raw) {
+		if g == nil {
 			return
 		}
 		rec.Record = r

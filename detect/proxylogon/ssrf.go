@@ -95,55 +95,62 @@ func httpProxyEvidence(rec *detect.LogRecord, t ssrfTarget) finding.Evidence {
 }
 
 // mayHoldTarget is a cheap test on the raw line before it is split: a
-// ServerInfo~ anchor, or a Server~ cookie with a slash before its next
-// separator. Benign Server~<fqdn>~<version> cookies are common on busy
-// servers and need not be parsed.
+// ServerInfo~ or Server~ prefix at the start of a field, followed by a slash
+// before the next comma (or in a quoted field, which can hold anything).
+// It looks only at the tildes of the line, so benign Sid~, Database~ and
+// Server~<fqdn>~<version> values, which are on most rows of a busy server,
+// cost a few comparisons each.
 func mayHoldTarget(line []byte) bool {
-	if indexFold(line, "serverinfo~") >= 0 {
-		return true
-	}
-	for from := 0; ; {
-		i := indexFold(line[from:], "server~")
-		if i < 0 {
+	for i := 0; i < len(line); {
+		j := bytes.IndexByte(line[i:], '~')
+		if j < 0 {
 			return false
 		}
-		p := from + i
-		if p > 0 && line[p-1] == '"' {
-			return true // a quoted field can hold anything; parse it
+		p := i + j
+		i = p + 1
+		start := -1
+		switch {
+		case p >= 10 && foldEqual(line[p-10:p], "serverinfo"):
+			start = p - 10
+		case p >= 6 && foldEqual(line[p-6:p], "server"):
+			start = p - 6
+		default:
+			continue
 		}
-		rest := line[p+len("server~"):]
-		if j := bytes.IndexAny(rest, ",~/"); j >= 0 && rest[j] == '/' {
+		if start > 0 {
+			switch line[start-1] {
+			case '"':
+				return true
+			case ',':
+			default:
+				continue // inside another field's text
+			}
+		}
+		if k := bytes.IndexAny(line[p+1:], ",/"); k >= 0 && line[p+1+k] == '/' {
 			return true
 		}
-		from = p + 1
 	}
+	return false
+}
+
+// foldEqual compares b with an ASCII lower-case word, ignoring b's case.
+func foldEqual(b []byte, lower string) bool {
+	for i := range b {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // indexFold finds an ASCII lower-case needle in b, ignoring the case of b.
 func indexFold(b []byte, lowerNeedle string) int {
-	n := len(lowerNeedle)
-	first := lowerNeedle[0]
-	upper := first
-	if first >= 'a' && first <= 'z' {
-		upper = first - 'a' + 'A'
-	}
-	for i := 0; i+n <= len(b); i++ {
-		c := b[i]
-		if c != first && c != upper {
-			continue
-		}
-		match := true
-		for j := 1; j < n; j++ {
-			d := b[i+j]
-			if d >= 'A' && d <= 'Z' {
-				d += 'a' - 'A'
-			}
-			if d != lowerNeedle[j] {
-				match = false
-				break
-			}
-		}
-		if match {
+	for i := 0; i+len(lowerNeedle) <= len(b); i++ {
+		if foldEqual(b[i:i+len(lowerNeedle)], lowerNeedle) {
 			return i
 		}
 	}

@@ -42,6 +42,10 @@ const maxRecordLines = 64
 type Options struct {
 	// Matcher selects the records to parse; nil yields every record.
 	Matcher *Matcher
+	// Precheck, when set, is asked about each physical line the Matcher
+	// selected, before it is parsed: a cheap test on raw bytes that spares
+	// the CSV split of lines that hold a literal in the wrong place.
+	Precheck func(line []byte) bool
 	// DefaultSchema is used when data comes before any field list.
 	DefaultSchema *Schema
 	// BufferSize overrides DefaultBufferSize (tests use small ones).
@@ -349,6 +353,9 @@ func (rd *Reader) block(block []byte, fn func(*Record)) {
 func (rd *Reader) emit(block []byte, start, line int, fn func(*Record)) int {
 	end := lineEnd(block, start)
 	raw := trimCR(block[start:end])
+	if rd.opt.Precheck != nil && !rd.opt.Precheck(raw) {
+		return end
+	}
 	if !quotesBalanced(raw) {
 		// A quoted field with a line break: take the following lines too.
 		e := end

@@ -1,0 +1,70 @@
+// Command exhunt-testserver writes a synthetic Exchange server (logs, web
+// folders, registry hive) for benchmarks and for trying exhunt or other
+// tools on known ground truth. It prints the expected findings as JSON when
+// asked.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/exhunt/exhunt/testserver"
+)
+
+func main() {
+	out := flag.String("out", "", "folder to write the server into (created; must be empty or new)")
+	size := flag.String("size", "", "approximate total size of the Exchange logs, e.g. 512M, 2G (default: the demo's few MB)")
+	clean := flag.Bool("clean", false, "no attack, only benign traffic and files")
+	manifest := flag.String("manifest", "", "write the expected findings as JSON to this file")
+	flag.Parse()
+	if *out == "" {
+		fmt.Fprintln(os.Stderr, "usage: exhunt-testserver --out DIR [--size 2G] [--clean] [--manifest FILE]")
+		os.Exit(2)
+	}
+	opt := testserver.DemoOptions()
+	opt.Attacks = !*clean
+	if *size != "" {
+		n, err := parseSize(*size)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "exhunt-testserver:", err)
+			os.Exit(2)
+		}
+		opt.TargetLogBytes = n
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "exhunt-testserver:", err)
+		os.Exit(1)
+	}
+	man, err := testserver.Generate(*out, opt)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "exhunt-testserver:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("wrote %d log files, %d bytes of logs, %d expected findings to %s\n", man.LogFiles, man.LogBytes, len(man.Expected), *out)
+	if *manifest != "" {
+		data, _ := json.MarshalIndent(man, "", "  ")
+		if err := os.WriteFile(*manifest, data, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "exhunt-testserver:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(strings.ToUpper(s), "G"):
+		mult, s = 1<<30, s[:len(s)-1]
+	case strings.HasSuffix(strings.ToUpper(s), "M"):
+		mult, s = 1<<20, s[:len(s)-1]
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("bad size %q (want e.g. 512M or 2G)", s)
+	}
+	return int64(n * float64(mult)), nil
+}
