@@ -16,8 +16,8 @@ import (
 // shared by all keys, and a base block with a correct checksum. The tests
 // check that reglookup and hivex read its hives as this package does.
 //
-// Every key gets the LastWrite time builderTimestamp, so the same calls
-// always yield the same bytes.
+// Every key gets the same LastWrite time, 2021-03-02 00:00:00 UTC, so the
+// same calls always yield the same bytes.
 type Builder struct {
 	root *buildKey
 	// leafSignature is the kind of subkey list leaf written: "lh" as

@@ -79,7 +79,8 @@ func filetimeToTime(ft uint64) time.Time {
 // OpenKey walks a backslash-separated path from the root key, comparing
 // names case-insensitively as Windows does. Empty components are ignored,
 // so "" and `\` name the root. The path is relative to the hive: in the
-// SOFTWARE hive, HKLM\SOFTWARE\Microsoft is `Microsoft`.
+// SOFTWARE hive, HKLM\SOFTWARE\Microsoft is `Microsoft`. A missing key
+// yields an error wrapping ErrNotFound, a damaged one ErrCorrupt.
 func (h *Hive) OpenKey(path string) (*Key, error) {
 	key, err := h.Root()
 	if err != nil {
