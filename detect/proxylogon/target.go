@@ -36,16 +36,22 @@ type ssrfTarget struct {
 // (Microsoft: AnchorMailbox like 'ServerInfo~*/*'). Exchange's own health
 // probes route by ServerInfo~<fqdn> with no path; those are not targets.
 func parseAnchor(v string) (ssrfTarget, bool) {
-	const prefix = "serverinfo~"
-	if len(v) < len(prefix) || !strings.EqualFold(v[:len(prefix)], prefix) {
-		return ssrfTarget{}, false
-	}
-	rest := v[len(prefix):]
-	slash := strings.IndexByte(rest, '/')
-	if slash < 0 {
+	rest, slash, ok := afterPrefix(v, "serverinfo~")
+	if !ok {
 		return ssrfTarget{}, false
 	}
 	return ssrfTarget{Source: "AnchorMailbox", Host: rest[:slash], Path: rest[slash:]}, true
+}
+
+// afterPrefix strips a case-insensitive prefix and finds the slash that
+// starts the target path.
+func afterPrefix(v, lowerPrefix string) (rest string, slash int, ok bool) {
+	if len(v) < len(lowerPrefix) || !strings.EqualFold(v[:len(lowerPrefix)], lowerPrefix) {
+		return "", 0, false
+	}
+	rest = v[len(lowerPrefix):]
+	slash = strings.IndexByte(rest, '/')
+	return rest, slash, slash >= 0
 }
 
 // parseBackEndCookie reads BackEndCookie values of the form
@@ -53,13 +59,8 @@ func parseAnchor(v string) (ssrfTarget, bool) {
 // like 'Server~*/*~*'). Benign cookies are Server~<fqdn>~<version>~<date>,
 // without a slash before the second tilde.
 func parseBackEndCookie(v string) (ssrfTarget, bool) {
-	const prefix = "server~"
-	if len(v) < len(prefix) || !strings.EqualFold(v[:len(prefix)], prefix) {
-		return ssrfTarget{}, false
-	}
-	rest := v[len(prefix):]
-	slash := strings.IndexByte(rest, '/')
-	if slash < 0 {
+	rest, slash, ok := afterPrefix(v, "server~")
+	if !ok {
 		return ssrfTarget{}, false
 	}
 	tilde := strings.LastIndexByte(rest, '~')

@@ -18,29 +18,15 @@ func ParseEventData(s string) []Item {
 	for i < len(s) {
 		var raw string
 		if s[i] == '\'' {
-			var b strings.Builder
-			i++
-			for i < len(s) {
-				if s[i] == '\'' {
-					if i+1 < len(s) && s[i+1] == '\'' {
-						b.WriteByte('\'')
-						i += 2
-						continue
-					}
-					i++
-					break
-				}
-				b.WriteByte(s[i])
-				i++
-			}
+			var quoted string
+			quoted, i = readQuoted(s, i)
 			// Text between the closing quote and the separator.
 			j := strings.IndexByte(s[i:], ';')
 			if j < 0 {
 				j = len(s) - i
 			}
-			b.WriteString(s[i : i+j])
+			raw = quoted + s[i:i+j]
 			i += j
-			raw = b.String()
 		} else {
 			j := strings.IndexByte(s[i:], ';')
 			if j < 0 {
@@ -105,22 +91,8 @@ func ParseCommand(s string) Command {
 		p := Param{Name: s[i+1 : nameEnd]}
 		i = nameEnd + 1
 		if i < len(s) && s[i] == '\'' {
-			var b strings.Builder
-			i++
-			for i < len(s) {
-				if s[i] == '\'' {
-					if i+1 < len(s) && s[i+1] == '\'' {
-						b.WriteByte('\'')
-						i += 2
-						continue
-					}
-					i++
-					break
-				}
-				b.WriteByte(s[i])
-				i++
-			}
-			p.Value, p.Quoted = b.String(), true
+			p.Value, i = readQuoted(s, i)
+			p.Quoted = true
 		} else {
 			start := i
 			for i < len(s) && !(s[i] == '.' && startsParam(s[i+1:])) {
@@ -134,6 +106,25 @@ func ParseCommand(s string) Command {
 		}
 	}
 	return cmd
+}
+
+// readQuoted reads a single-quoted string starting at s[i] == '\”, with
+// quotes inside doubled; an unterminated one runs to the end. It returns the
+// unquoted text and the position after the closing quote.
+func readQuoted(s string, i int) (string, int) {
+	var b strings.Builder
+	for i++; i < len(s); i++ {
+		if s[i] == '\'' {
+			if i+1 < len(s) && s[i+1] == '\'' {
+				b.WriteByte('\'')
+				i++
+				continue
+			}
+			return b.String(), i + 1
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String(), i
 }
 
 func isParamNameByte(c byte) bool {
