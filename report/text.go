@@ -74,7 +74,7 @@ func Text(out io.Writer, tool Tool, res *scan.Result, opt Options) error {
 	t.coverage(res)
 	t.context(groups[finding.Info])
 	t.errors(res.Errors)
-	t.printf("\nScanned %d log files (%s) and %d other files in %.1fs.\n",
+	t.printf("\nScanned %d log files (%s) and %d other files in %.2fs.\n",
 		res.Stats.LogFiles, sizeText(res.Stats.LogBytes), res.Stats.Files, res.Stats.Duration.Seconds())
 	return t.w.Flush()
 }

@@ -79,7 +79,7 @@ func decide(fs []finding.Finding, cov []Coverage) Verdict {
 			v.Headline += " since " + v.FirstCompromise.Format("2006-01-02 15:04 UTC")
 		}
 		v.NextSteps = []string{
-			"Do not wipe or rebuild yet: keep a copy of this report and of the files and log lines it names (exhunt collect, or copy them with their timestamps).",
+			"Do not wipe or rebuild yet: keep a copy of this report and of the files and log lines it names (copy them with their timestamps, e.g. robocopy /COPY:DAT).",
 			"Disconnect the server from the internet (or block inbound 443 to it) until it is cleaned; keep it running if memory forensics is planned.",
 			"Install the latest Exchange cumulative and security update.",
 			"Remove the web shells and other files listed as critical after preserving them; reset the OAB virtual directory if its URLs were changed.",
