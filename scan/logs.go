@@ -95,46 +95,86 @@ func planLogs(ctx context.Context, s *root.Server, col *collector) ([]logJob, er
 	return jobs, nil
 }
 
-// familyDetectors groups the log detectors of one family with what the
-// reader needs from them.
-type familyDetectors struct {
+// detectorGroup is the log detectors that apply to one folder of one
+// family, with what the reader needs from them: the union of their literals
+// and the OR of their raw-line prechecks.
+type detectorGroup struct {
 	detectors []detect.LogDetector
 	matcher   *exlog.Matcher
-	// precheck is the OR of the detectors' optional raw-line tests; nil
-	// when some detector wants every line that holds a literal.
+	// prechecks is empty when some detector wants every line that holds a
+	// literal.
 	prechecks []func([]byte) bool
 }
 
 type prechecker interface{ Precheck(line []byte) bool }
 
-func groupDetectors(detectors []detect.LogDetector) map[detect.LogFamily]*familyDetectors {
-	groups := map[detect.LogFamily]*familyDetectors{}
-	lits := map[detect.LogFamily][]string{}
-	all := map[detect.LogFamily]bool{} // some detector has no precheck
+// folderRestricted is implemented by detectors whose records are logged
+// only in some protocol folders of their family.
+type folderRestricted interface{ Folders() []string }
+
+func appliesTo(d detect.LogDetector, family detect.LogFamily, folder string) bool {
+	if d.Family() != family {
+		return false
+	}
+	fr, ok := d.(folderRestricted)
+	if !ok {
+		return true
+	}
+	for _, f := range fr.Folders() {
+		if strings.EqualFold(f, folder) {
+			return true
+		}
+	}
+	return false
+}
+
+// groupFor builds the group of a family's folder; nil when no detector
+// applies (the file is read for coverage only).
+func groupFor(detectors []detect.LogDetector, family detect.LogFamily, folder string) *detectorGroup {
+	g := &detectorGroup{}
+	var lits []string
+	all := false
 	for _, d := range detectors {
-		g := groups[d.Family()]
-		if g == nil {
-			g = &familyDetectors{}
-			groups[d.Family()] = g
+		if !appliesTo(d, family, folder) {
+			continue
 		}
 		g.detectors = append(g.detectors, d)
-		lits[d.Family()] = append(lits[d.Family()], d.Literals()...)
+		lits = append(lits, d.Literals()...)
 		if p, ok := d.(prechecker); ok {
 			g.prechecks = append(g.prechecks, p.Precheck)
 		} else {
-			all[d.Family()] = true
+			all = true
 		}
 	}
-	for fam, g := range groups {
-		g.matcher = exlog.NewMatcher(lits[fam]...)
-		if all[fam] {
-			g.prechecks = nil
-		}
+	if len(g.detectors) == 0 {
+		return nil
 	}
-	return groups
+	g.matcher = exlog.NewMatcher(lits...)
+	if all {
+		g.prechecks = nil
+	}
+	return g
 }
 
-func (g *familyDetectors) wants(line []byte) bool {
+// readerOptions are what a file of the group is read with.
+func (g *detectorGroup) readerOptions(lay *familyLayout) exlog.Options {
+	opt := exlog.Options{DefaultSchema: lay.schema}
+	if g == nil {
+		opt.Matcher = coverageOnly
+		return opt
+	}
+	opt.Matcher = g.matcher
+	if len(g.prechecks) > 0 {
+		opt.Precheck = g.wants
+	}
+	return opt
+}
+
+// coverageOnly matches nothing: files no detector reads are still read for
+// their time span.
+var coverageOnly = exlog.NewMatcher("\x00never\x00")
+
+func (g *detectorGroup) wants(line []byte) bool {
 	if len(g.prechecks) == 0 {
 		return true
 	}
@@ -158,37 +198,33 @@ type Coverage struct {
 }
 
 func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, jobs []logJob, col *collector, st *Stats) []Coverage {
-	groups := groupDetectors(cfg.LogDetectors)
+	groups := map[string]*detectorGroup{}
+	groupOf := make([]*detectorGroup, len(jobs))
 	var total int64
-	for _, j := range jobs {
+	for i, j := range jobs {
 		total += j.size
+		k := string(j.layout.family) + "/" + strings.ToLower(j.folder)
+		g, ok := groups[k]
+		if !ok {
+			g = groupFor(cfg.LogDetectors, j.layout.family, j.folder)
+			groups[k] = g
+		}
+		groupOf[i] = g
 	}
 	cfg.Progress.Start("Exchange logs", len(jobs), total)
 
-	// One reader per worker and family: readers own their buffers.
-	readers := make([]map[detect.LogFamily]*exlog.Reader, cfg.Workers)
+	// One reader per worker: it owns the read buffer.
+	readers := make([]*exlog.Reader, cfg.Workers)
 	for w := range readers {
-		readers[w] = map[detect.LogFamily]*exlog.Reader{}
-		for i := range families {
-			lay := &families[i]
-			opt := exlog.Options{DefaultSchema: lay.schema}
-			if g := groups[lay.family]; g != nil {
-				opt.Matcher = g.matcher
-				if len(g.prechecks) > 0 {
-					opt.Precheck = g.wants
-				}
-			} else {
-				opt.Matcher = exlog.NewMatcher("\x00never\x00") // coverage only
-			}
-			readers[w][lay.family] = exlog.NewReader(opt)
-		}
+		readers[w] = exlog.NewReader(exlog.Options{})
 	}
 
 	var mu sync.Mutex
 	cov := map[[2]string]*Coverage{}
 	pool(ctx, cfg.Workers, len(jobs), func(w, i int) {
-		job := jobs[i]
-		st := readLog(dctx, readers[w][job.layout.family], groups[job.layout.family], job, col)
+		job, g := jobs[i], groupOf[i]
+		readers[w].Reset(g.readerOptions(job.layout))
+		st := readLog(dctx, readers[w], g, job, col)
 		cfg.Progress.Add(1, job.size)
 		mu.Lock()
 		defer mu.Unlock()
@@ -222,7 +258,7 @@ func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, jobs []logJo
 	return out
 }
 
-func readLog(dctx *detect.Context, rd *exlog.Reader, g *familyDetectors, job logJob, col *collector) exlog.Stats {
+func readLog(dctx *detect.Context, rd *exlog.Reader, g *detectorGroup, job logJob, col *collector) exlog.Stats {
 	f, err := dctx.Server.FS().Open(job.path)
 	if err != nil {
 		col.error(job.path, 0, err.Error())

@@ -148,3 +148,57 @@ func TestRealBenignSamples(t *testing.T) {
 		t.Errorf("coverage counts %d HttpProxy files, placed %d", covered, httpProxyFiles)
 	}
 }
+
+// TestRealIncidentShellRequests scans the incident's HttpProxy OWA excerpts:
+// the authors kept six columns under their own names (one file has the
+// client IP as an extra unnamed column), so the rows are put back into
+// HttpProxy fields by position before scanning.
+func TestRealIncidentShellRequests(t *testing.T) {
+	needSharedData(t)
+	root := t.TempDir()
+	var rows []string
+	for _, name := range []string{"httpproxy_owa_ip1_excerpt.csv", "httpproxy_owa_ip2_excerpt.csv"} {
+		data, err := os.ReadFile(filepath.Join(sharedData, "incident-helsecert", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			f := strings.Split(strings.TrimRight(line, "\r"), ",")
+			if len(f) < 6 || !strings.HasPrefix(f[0], "2021-") {
+				continue // header and separator lines
+			}
+			ip := ""
+			if len(f) == 7 {
+				ip = f[4]
+			}
+			// DateTime,UrlHost,UrlStem,UserAgent,ClientIpAddress,HttpStatus,Method
+			rows = append(rows, strings.Join([]string{f[0], f[1], f[2], f[3], ip, f[len(f)-2], f[len(f)-1]}, ","))
+		}
+	}
+	content := "#Fields: DateTime,UrlHost,UrlStem,UserAgent,ClientIpAddress,HttpStatus,Method\r\n" + strings.Join(rows, "\r\n") + "\r\n"
+	rel := logging + "HttpProxy/Owa/HttpProxy_2021030517-1.LOG"
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(root, rel)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, rel), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := runScan(t, root, Config{MaxFindingsPerFile: 1000})
+	count := map[string]int{}
+	for _, f := range res.Findings {
+		if f.Severity > finding.Info {
+			count[f.Rule+" "+f.Severity.String()]++
+		}
+	}
+	// 5 requests answered 200 by RedirSuiteServerProxy.aspx; 69 probes of
+	// shell names that got a redirect.
+	want := map[string]int{"webshell-request-success critical": 5, "webshell-request-probe low": 69}
+	if len(rows) != 74 || len(count) != len(want) {
+		t.Errorf("%d rows, findings %v", len(rows), count)
+	}
+	for k, n := range want {
+		if count[k] != n {
+			t.Errorf("%s: %d, want %d (all: %v)", k, count[k], n, count)
+		}
+	}
+}

@@ -154,6 +154,13 @@ func (g *generator) benignHttpProxy(protocol string, t time.Time) map[string]str
 	case "Owa", "OwaCalendar":
 		v["UrlStem"], v["AuthenticationType"] = "/owa/service.svc", "BEARER"
 		v["UrlQuery"] = "?action=GetItem&app=Mail&n=" + fmt.Sprint(r.Intn(100))
+		// Log-on pages and their resources: Exchange's own scripts in
+		// owa\auth, next to which the shells were planted.
+		if protocol == "Owa" && r.Intn(6) == 0 {
+			v["UrlStem"] = []string{"/owa/auth/logon.aspx", "/owa/auth/15.1.2176/themes/resources/logon.css",
+				"/owa/auth/15.1.2176/scripts/premium/flogon.js", "/owa/auth/RedirSuiteServiceProxy.aspx", "/owa/auth/errorFE.aspx"}[r.Intn(5)]
+			v["Method"], v["AuthenticationType"], v["IsAuthenticated"], v["AuthenticatedUser"] = "GET", "", "false", ""
+		}
 		// The benign form of the cookie Microsoft's updated query looks at.
 		v["BackEndCookie"] = "Server~" + strings.ToLower(serverFQDN) + "~1942062522~" + t.Add(time.Hour).Format("2006-01-02T15:04:05")
 	case "Autodiscover":
@@ -342,6 +349,26 @@ func (g *generator) plantedHttpProxy() []protoRow {
 		"ServerInfo~localhost/ecp/default.flt?", "", "500", "/owa/auth/x.js")
 	probe["Method"], probe["TargetServer"], probe["RoutingHint"], probe["RoutingType"], probe["AuthenticationType"] = "GET", "localhost", "X-AnonResource-Backend-Cookie", "CrossRegion", "FBA"
 	add("Owa", at(3, 12, 4, 546), probe, exp("proxylogon-ssrf-localhost-probe", finding.Low, "nmap-style localhost probe"))
+
+	// The web shells written by the chain above, used, and later probed
+	// for by another group (302: not there for them).
+	shellRow := func(at time.Time, ip, method, stem, status string) map[string]string {
+		return map[string]string{
+			"DateTime": stampMS(at), "RequestId": g.guid(), "MajorVersion": "15", "MinorVersion": "1", "BuildVersion": "2176",
+			"RevisionVersion": "2", "Protocol": "Owa", "UrlHost": "mail.contoso.com", "UrlStem": stem, "IsAuthenticated": "false",
+			"UserAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML  like Gecko) Chrome/65.0.2345 Safari/537.36",
+			"ClientIpAddress": ip, "ServerHostName": server, "HttpStatus": status, "Method": method, "RoutingStatus": "CafeV1",
+		}
+	}
+	const shellUser, prober = "139.162.202.236", "67.205.176.9"
+	add("Owa", at(7, 20, 11, 0), shellRow(at(7, 20, 11, 0), shellUser, "GET", "/owa/auth/RedirSuiteServerProxy.aspx", "200"),
+		exp("webshell-request-success", finding.Critical, "web shell answered 200"))
+	add("Owa", at(7, 20, 40, 0), shellRow(at(7, 20, 40, 0), shellUser, "POST", "/owa/auth/Current/themes/resources/logon.aspx", "200"),
+		exp("webshell-request-success", finding.Critical, "POST to a shell below Current"))
+	add("Owa", at(10, 5, 0, 0), shellRow(at(10, 5, 0, 0), prober, "GET", "/owa/auth/errorFS.aspx", "302"),
+		exp("webshell-request-probe", finding.Low, "probe for a published shell name"))
+	add("Owa", at(10, 5, 1, 0), shellRow(at(10, 5, 1, 0), prober, "GET", "/owa/auth/OutlookEN.aspx", "302"),
+		exp("webshell-request-probe", finding.Low, "probe for a published shell name"))
 	return rows
 }
 

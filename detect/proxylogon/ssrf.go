@@ -5,6 +5,7 @@ import (
 
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/finding"
+	"github.com/exhunt/exhunt/source/exlog"
 )
 
 // Rules of the CVE-2021-26855 check. One HttpProxy row yields at most one of
@@ -110,9 +111,9 @@ func mayHoldTarget(line []byte) bool {
 		i = p + 1
 		start := -1
 		switch {
-		case p >= 10 && foldEqual(line[p-10:p], "serverinfo"):
+		case p >= 10 && exlog.EqualFold(line[p-10:p], "serverinfo"):
 			start = p - 10
-		case p >= 6 && foldEqual(line[p-6:p], "server"):
+		case p >= 6 && exlog.EqualFold(line[p-6:p], "server"):
 			start = p - 6
 		default:
 			continue
@@ -131,28 +132,4 @@ func mayHoldTarget(line []byte) bool {
 		}
 	}
 	return false
-}
-
-// foldEqual compares b with an ASCII lower-case word, ignoring b's case.
-func foldEqual(b []byte, lower string) bool {
-	for i := range b {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// indexFold finds an ASCII lower-case needle in b, ignoring the case of b.
-func indexFold(b []byte, lowerNeedle string) int {
-	for i := 0; i+len(lowerNeedle) <= len(b); i++ {
-		if foldEqual(b[i:i+len(lowerNeedle)], lowerNeedle) {
-			return i
-		}
-	}
-	return -1
 }

@@ -18,6 +18,7 @@ func LogDetectors() []detect.LogDetector {
 		proxylogon.ResetVDir{},
 		proxylogon.ECPVirtualDirectory{},
 		proxylogon.OABDownload{},
+		webshell.Requests{},
 	}
 }
 

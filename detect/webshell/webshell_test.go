@@ -99,3 +99,49 @@ func TestKnownBadHash(t *testing.T) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
+
+func TestShellRequests(t *testing.T) {
+	fields := "DateTime,RequestId,UrlStem,Method,HttpStatus,ClientIpAddress,UserAgent"
+	logFile := func(folder string, rows ...string) detecttest.File {
+		return detecttest.File{
+			Path:    "Program Files/Microsoft/Exchange Server/V15/Logging/HttpProxy/" + folder + "/HttpProxy_2021030507-1.LOG",
+			Content: "#Fields: " + fields + "\r\n" + strings.Join(rows, "\r\n") + "\r\n",
+		}
+	}
+	row := func(stem, method, status string) string {
+		return "2021-03-05T07:00:00.000Z,r1," + stem + "," + method + "," + status + ",139.162.202.236,Mozilla/5.0"
+	}
+	tests := []struct {
+		name, folder, stem, method, status, want string
+	}{
+		{"look-alike answered", "Owa", "/owa/auth/RedirSuiteServerProxy.aspx", "GET", "200", "webshell-request-success critical"},
+		{"POST to a shell below Current", "Owa", "/owa/auth/Current/themes/resources/logon.aspx", "POST", "200", "webshell-request-success critical"},
+		{"shell in ecp auth", "Ecp", "/ecp/auth/errorFS.aspx", "GET", "200", "webshell-request-success critical"},
+		{"upper-case path", "Owa", "/OWA/AUTH/ONE1.ASPX", "GET", "200", "webshell-request-success critical"},
+		{"encoded extension", "Owa", "/owa/auth/x%2Easpx", "GET", "200", "webshell-request-success critical"},
+		{"probe answered by a redirect", "Owa", "/owa/auth/OutlookEN.aspx", "GET", "302", "webshell-request-probe low"},
+		{"probe of a legit ecp name under owa", "Owa", "/owa/auth/TimeoutLogout.aspx", "GET", "302", "webshell-request-probe low"},
+		{"probe, not found", "Owa", "/owa/auth/Currentthemes/resources/win.ashx", "GET", "404", "webshell-request-probe low"},
+		// Benign.
+		{"Exchange's logon page", "Owa", "/owa/auth/logon.aspx", "GET", "200", ""},
+		{"Exchange's look-alike original", "Owa", "/owa/auth/RedirSuiteServiceProxy.aspx", "GET", "200", ""},
+		{"ecp timeout page", "Ecp", "/ecp/auth/TimeoutLogout.aspx", "GET", "200", ""},
+		{"static resource", "Owa", "/owa/auth/15.1.2176/themes/resources/logon.css", "GET", "200", ""},
+		{"OWA service", "Owa", "/owa/service.svc", "POST", "200", ""},
+		{"ECP page outside auth", "Ecp", "/ecp/default.aspx", "GET", "200", ""},
+		{"other protocol folder is not searched", "Ews", "/owa/auth/shell.aspx", "GET", "200", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := logFile(tc.folder, row(tc.stem, tc.method, tc.status))
+			got := detecttest.Scan(t, []detecttest.File{f}, "webshell-request")
+			want := ""
+			if tc.want != "" {
+				want = tc.want + " " + f.Path
+			}
+			if strings.Join(got, ",") != want {
+				t.Errorf("got %v, want %q", got, want)
+			}
+		})
+	}
+}

@@ -126,6 +126,41 @@ func (m *Matcher) Contains(buf []byte) bool {
 	return m.Index(buf, 0) >= 0
 }
 
+// EqualFold reports whether b equals an ASCII lower-case word, ignoring the
+// case of b, without allocating.
+func EqualFold(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// IndexFold finds an ASCII lower-case word in b, ignoring b's case.
+func IndexFold(b []byte, lower string) int {
+	if lower == "" {
+		return 0
+	}
+	first := lower[0]
+	upper := first
+	if first >= 'a' && first <= 'z' {
+		upper -= 'a' - 'A'
+	}
+	for i := 0; i+len(lower) <= len(b); i++ {
+		if c := b[i]; (c == first || c == upper) && EqualFold(b[i:i+len(lower)], lower) {
+			return i
+		}
+	}
+	return -1
+}
+
 // equalFoldLower compares b with a lower-case ASCII literal, ignoring the
 // case of b.
 func equalFoldLower(b, lower []byte) bool {

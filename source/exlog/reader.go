@@ -160,11 +160,20 @@ func NewReader(opt Options) *Reader {
 	if opt.BufferSize <= 0 {
 		opt.BufferSize = DefaultBufferSize
 	}
-	rd := &Reader{opt: opt, buf: make([]byte, opt.BufferSize)}
+	rd := &Reader{buf: make([]byte, opt.BufferSize)}
+	rd.Reset(opt)
+	return rd
+}
+
+// Reset changes the options for the next files, keeping the buffer (its
+// size does not change).
+func (rd *Reader) Reset(opt Options) {
+	opt.BufferSize = len(rd.buf)
+	rd.opt = opt
+	rd.matcher = nil
 	if opt.Matcher != nil && !opt.Matcher.Empty() {
 		rd.matcher = opt.Matcher.Clone()
 	}
-	return rd
 }
 
 // Read reads one file and calls fn for each selected record. It returns the

@@ -1,0 +1,155 @@
+package webshell
+
+import (
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/finding"
+	"github.com/exhunt/exhunt/indicators"
+	"github.com/exhunt/exhunt/source/exlog"
+)
+
+// Rules of the web shell request check.
+var (
+	RuleShellAnswered = finding.Rule{
+		ID:    "webshell-request-success",
+		Title: "A script in the OWA/ECP auth folder that Exchange does not install answered a request (web shell used)",
+		CVEs:  cvesChain,
+		Remediation: "Only a file that exists and runs answers 200 here: the web shell was on disk and was used at this " +
+			"time by this client. " + remediateShell,
+	}
+	RuleShellProbe = finding.Rule{
+		ID:    "webshell-request-probe",
+		Title: "Request for a script in the OWA/ECP auth folder that Exchange does not install (web shell probe)",
+		CVEs:  cvesChain,
+		Remediation: "Someone looked for a web shell (often another group scanning for shells left by the first " +
+			"attackers); the server did not serve it. Check that no such file exists and that the server is patched.",
+	}
+)
+
+// Requests checks HttpProxy rows for requests to scripts in the front end's
+// owa\auth and ecp\auth folders that are not Exchange's own files. These
+// folders are reachable without logging on, which is why the 2021 attackers
+// put their shells there; their status tells use (2xx: the file exists and
+// ran) from probing (302, 404: it does not).
+type Requests struct{}
+
+func (Requests) Name() string             { return "webshell-requests" }
+func (Requests) Family() detect.LogFamily { return detect.HttpProxy }
+
+// Folders: requests under /owa and /ecp are logged in these protocol
+// folders only, so the other folders need not be searched for them.
+func (Requests) Folders() []string  { return []string{"Owa", "Ecp"} }
+func (Requests) Literals() []string { return []string{"/owa/auth/", "/ecp/auth/"} }
+
+func (Requests) Precheck(line []byte) bool {
+	for from := 0; ; {
+		i := exlog.IndexFold(line[from:], "/auth/")
+		if i < 0 {
+			return false
+		}
+		start := from + i
+		from = start + 1
+		if start < 4 {
+			continue
+		}
+		var vdir string
+		switch {
+		case exlog.EqualFold(line[start-4:start], "/owa"):
+			vdir = "owa"
+		case exlog.EqualFold(line[start-4:start], "/ecp"):
+			vdir = "ecp"
+		default:
+			continue
+		}
+		end := start + 6
+		for end < len(line) && !isStemEnd(line[end]) {
+			end++
+		}
+		if _, ok := suspiciousAuthRequest(vdir, string(line[start+6:end])); ok {
+			return true
+		}
+	}
+}
+
+func (Requests) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) {
+	stem := rec.Get("UrlStem")
+	if stem == "" {
+		return
+	}
+	if u, err := url.PathUnescape(stem); err == nil {
+		stem = u
+	}
+	low := strings.ToLower(stem)
+	var vdir, rel string
+	switch {
+	case strings.HasPrefix(low, "/owa/auth/"):
+		vdir, rel = "owa", stem[len("/owa/auth/"):]
+	case strings.HasPrefix(low, "/ecp/auth/"):
+		vdir, rel = "ecp", stem[len("/ecp/auth/"):]
+	default:
+		return
+	}
+	why, ok := suspiciousAuthRequest(vdir, rel)
+	if !ok {
+		return
+	}
+	at, _ := rec.Time()
+	ev := finding.Evidence{
+		{Name: "DateTime", Value: rec.Get("DateTime")},
+		{Name: "ClientIpAddress", Value: rec.Get("ClientIpAddress")},
+		{Name: "Method", Value: rec.Get("Method")},
+		{Name: "UrlStem", Value: rec.Get("UrlStem")},
+		{Name: "HttpStatus", Value: rec.Get("HttpStatus")},
+		{Name: "UserAgent", Value: rec.Get("UserAgent")},
+		{Name: "why", Value: why},
+	}
+	for _, name := range []string{"UrlHost", "UrlQuery", "RequestId"} {
+		if v := rec.Get(name); v != "" {
+			ev = append(ev, finding.Field{Name: name, Value: v})
+		}
+	}
+	if statusOK(rec.Get("HttpStatus")) {
+		emit(RuleShellAnswered.New(finding.Critical, rec.Path, rec.Line, at, ev))
+		return
+	}
+	emit(RuleShellProbe.New(finding.Low, rec.Path, rec.Line, at, ev))
+}
+
+// suspiciousAuthRequest judges a path below /owa/auth/ or /ecp/auth/: a
+// script that is not one of Exchange's own files there. Encoded paths are
+// always looked at (the caller decodes them).
+func suspiciousAuthRequest(vdir, rel string) (string, bool) {
+	if strings.Contains(rel, "%") {
+		return "encoded path", true
+	}
+	if !IsScript(rel) {
+		return "", false
+	}
+	if strings.Contains(rel, "/") {
+		return "script below the auth folder, where Exchange keeps only static files", true
+	}
+	if isExchangeFile(`frontend\httpproxy\` + vdir + `\auth\` + rel) {
+		return "", false
+	}
+	name := path.Base(rel)
+	if isKnownShellName(name) {
+		return "published web shell name; not a file Exchange installs here", true
+	}
+	return "not a file Exchange installs here", true
+}
+
+func isStemEnd(c byte) bool {
+	return c == ',' || c == '?' || c == '"' || c == ' ' || c == '#' || c == '\r' || c == '\n'
+}
+
+func statusOK(s string) bool {
+	return len(s) == 3 && s[0] == '2'
+}
+
+// isKnownShellName compares a file name with the published shell names.
+func isKnownShellName(name string) bool {
+	return indicators.MustBuiltin().WebshellNames[strings.ToLower(name)]
+}
