@@ -356,7 +356,7 @@ func (g *generator) plantedHttpProxy() []protoRow {
 		return map[string]string{
 			"DateTime": stampMS(at), "RequestId": g.guid(), "MajorVersion": "15", "MinorVersion": "1", "BuildVersion": "2176",
 			"RevisionVersion": "2", "Protocol": "Owa", "UrlHost": "mail.contoso.com", "UrlStem": stem, "IsAuthenticated": "false",
-			"UserAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML  like Gecko) Chrome/65.0.2345 Safari/537.36",
+			"UserAgent":       "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML  like Gecko) Chrome/65.0.2345 Safari/537.36",
 			"ClientIpAddress": ip, "ServerHostName": server, "HttpStatus": status, "Method": method, "RoutingStatus": "CafeV1",
 		}
 	}
