@@ -221,7 +221,9 @@ func (s *Server) searchLayout() (string, bool) {
 		it := queue[0]
 		queue = queue[1:]
 		visited++
-		entries, err := s.Resolver.list(it.dir)
+		// Not through the resolver's cache: thousands of listings of
+		// unrelated folders would stay in memory for the whole scan.
+		entries, err := fs.ReadDir(s.FS(), it.dir)
 		if err != nil {
 			continue
 		}

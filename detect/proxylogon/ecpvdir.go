@@ -145,7 +145,8 @@ func validURLSetting(v string) bool {
 	}
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("<>\"{}|\\^`", c) >= 0 {
+		// Bytes above 0x7f are allowed: host names may be international.
+		if c <= ' ' || c == 0x7f || strings.IndexByte("<>\"{}|\\^`", c) >= 0 {
 			return false
 		}
 	}

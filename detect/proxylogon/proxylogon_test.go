@@ -122,6 +122,7 @@ func TestECPVirtualDirectory(t *testing.T) {
 		{"cmdlet name in lower case", `"'S:CMD=set-oabvirtualdirectory.externalurl=''http://f/` + script + `'''"`, "proxylogon-vdir-script high"},
 		// False positives that must stay silent.
 		{"valid URL", `"'S:CMD=Set-OwaVirtualDirectory.ExternalUrl=''https://mail.contoso.com/owa''.Identity=''EX01\owa (Default Web Site)'''"`, ""},
+		{"international host name", `"'S:CMD=Set-OwaVirtualDirectory.ExternalUrl=''https://mail.müller.de/owa'''"`, ""},
 		{"URL cleared", `"'S:CMD=Set-OabVirtualDirectory.ExternalUrl=$null.Identity=''982d48c8'''"`, ""},
 		{"Get- of a virtual directory", `"S:CMD=Get-OabVirtualDirectory.ADPropertiesOnly=$true.Identity=$null;S:EX="`, ""},
 		{"New- with valid URL and a path", `"'S:CMD=New-OABVirtualDirectory.WebSiteName=''Default Web Site''.InternalURL=''https://ex01.contoso.local/OAB''.Path=''C:\Program Files\Microsoft\Exchange Server\V15\FrontEnd\HttpProxy\OAB'''"`, ""},
