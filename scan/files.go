@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"sort"
 	"strings"
@@ -100,6 +101,8 @@ func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collec
 			col.error(it.file.Path, 0, err.Error())
 		}
 		cfg.Progress.Add(1, it.file.Info.Size())
+	}, func(i int, p any) {
+		col.error(items[i].file.Path, 0, fmt.Sprintf("internal error while checking this file (please report it): %v", p))
 	})
 	return len(items)
 }

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"path"
 	"sort"
@@ -242,6 +243,8 @@ func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, jobs []logJo
 		if st.Newest.After(c.Newest) {
 			c.Newest = st.Newest
 		}
+	}, func(i int, p any) {
+		col.error(jobs[i].path, 0, fmt.Sprintf("internal error while reading this file (please report it): %v", p))
 	})
 	out := make([]Coverage, 0, len(cov))
 	for _, c := range cov {
@@ -265,10 +268,10 @@ func readLog(dctx *detect.Context, rd *exlog.Reader, g *detectorGroup, job logJo
 		return exlog.Stats{}
 	}
 	defer f.Close()
-	reported := map[int]bool{} // two detectors may report the same line
+	lastReported := 0 // two detectors may report the same line
 	rec := detect.LogRecord{Path: job.path, Folder: job.folder, Problem: func(line int, msg string) {
-		if !reported[line] {
-			reported[line] = true
+		if line != lastReported {
+			lastReported = line
 			col.error(job.path, line, msg)
 		}
 	}}

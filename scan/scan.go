@@ -230,16 +230,26 @@ func (c *collector) results() ([]finding.Finding, []finding.ScanError) {
 }
 
 // pool runs fn over n items with bounded parallelism and stops handing out
-// work when ctx is cancelled.
-func pool(ctx context.Context, workers, n int, fn func(worker, i int)) {
+// work when ctx is cancelled. A panic in one item is a defect, but it must
+// not take the rest of the evidence down with it: it is passed to failed
+// and the worker goes on.
+func pool(ctx context.Context, workers, n int, fn func(worker, i int), failed func(i int, p any)) {
 	var wg sync.WaitGroup
 	next := make(chan int)
+	run := func(w, i int) {
+		defer func() {
+			if p := recover(); p != nil {
+				failed(i, p)
+			}
+		}()
+		fn(w, i)
+	}
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
 			for i := range next {
-				fn(w, i)
+				run(w, i)
 			}
 		}(w)
 	}

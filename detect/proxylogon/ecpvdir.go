@@ -69,23 +69,27 @@ func (ECPVirtualDirectory) Inspect(_ *detect.Context, rec *detect.LogRecord, emi
 	}
 }
 
-// ecpCommands finds the S:CMD items of a record. When the file's schema has
-// EventData (the normal case) that field is decoded; excerpts and copies
-// whose columns were cut are searched on the raw line instead.
+// ecpCommands finds the S:CMD items of a record. The EventData field is
+// decoded when it holds them (the normal case); when it does not although
+// the line does (excerpts and copies whose columns were cut, CSV quoting
+// lost), the raw line after its timestamp is decoded instead.
 func ecpCommands(rec *detect.LogRecord) []exlog.Command {
-	var text string
-	if rec.Schema.Has("EventData") && rec.Complete {
-		text = rec.Get("EventData")
-	} else {
-		text = string(rec.Raw)
-		if len(rec.Fields) > 1 {
-			if _, ok := exlog.ParseTime(rec.Fields[0]); ok {
-				text = text[strings.IndexByte(text, ',')+1:]
-			}
+	cmds := commandsIn(rec.Get("EventData"))
+	if len(cmds) > 0 || exlog.IndexFold(rec.Raw, "s:cmd=") < 0 {
+		return cmds
+	}
+	text := string(rec.Raw)
+	if len(rec.Fields) > 1 {
+		if _, ok := exlog.ParseTime(rec.Fields[0]); ok {
+			text = text[strings.IndexByte(text, ',')+1:]
 		}
 	}
+	return commandsIn(text)
+}
+
+func commandsIn(eventData string) []exlog.Command {
 	var cmds []exlog.Command
-	for _, it := range exlog.ParseEventData(text) {
+	for _, it := range exlog.ParseEventData(eventData) {
 		if strings.EqualFold(it.Key, "S:CMD") {
 			cmds = append(cmds, exlog.ParseCommand(it.Value))
 		}

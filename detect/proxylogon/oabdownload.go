@@ -6,6 +6,7 @@ import (
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/root"
+	"github.com/exhunt/exhunt/source/exlog"
 )
 
 // RuleOABDownloadOutside is the CVE-2021-26858 write: the OAB generator
@@ -54,13 +55,16 @@ func (OABDownload) Inspect(ctx *detect.Context, rec *detect.LogRecord, emit dete
 
 // oabTempPath extracts <path> from "Download failed and temporary file
 // '<path>' needs to be removed", with or without the quotes.
+// Positions are found on the raw bytes: lower-casing a string can change
+// its length (invalid UTF-8, some letters), and its offsets would then not
+// fit the original.
 func oabTempPath(line string) (string, bool) {
-	i := strings.Index(strings.ToLower(line), strings.ToLower(oabFailedPhrase))
+	i := exlog.IndexFold([]byte(line), strings.ToLower(oabFailedPhrase))
 	if i < 0 {
 		return "", false
 	}
 	rest := strings.TrimLeft(line[i+len(oabFailedPhrase):], " ")
-	end := strings.Index(strings.ToLower(rest), " needs to be removed")
+	end := exlog.IndexFold([]byte(rest), " needs to be removed")
 	if end < 0 {
 		end = len(rest)
 	}

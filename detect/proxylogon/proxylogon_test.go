@@ -58,6 +58,8 @@ func TestSSRF(t *testing.T) {
 		{"autodiscover in another case", "ServerInfo~akak]@ex01/AutoDiscover/autodiscover.xml#", "200", "", "proxylogon-ssrf-autodiscover low"},
 		{"autodiscover only later in the path", "ServerInfo~a]@ex01:444/ecp/x.js?/autodiscover", "200", "", "proxylogon-ssrf-backend high"},
 		{"localhost scanner probe", "ServerInfo~localhost/ecp/default.flt?", "500", "", "proxylogon-ssrf-localhost-probe low"},
+		{"localhost probe of a static file that answered", "ServerInfo~localhost/ecp/default.flt?", "200", "", "proxylogon-ssrf-localhost-probe low"},
+		{"localhost back end that answered", "ServerInfo~localhost:444/ecp/DDI/DDIService.svc/GetObject?schema=OABVirtualDirectory#", "200", "", "proxylogon-ssrf-backend high"},
 		{"BackEndCookie form", "", "241", "Server~a]@ex01:444/ecp/proxyLogon.ecp?~1942062522", "proxylogon-ssrf-backend high"},
 		{"quoted anchor with a comma", `"ServerInfo~a]@ex01:444/ecp/DDI/x?a=1,2#"`, "200", "", "proxylogon-ssrf-backend high"},
 		// False positives that must stay silent.
@@ -166,6 +168,11 @@ func TestOABDownload(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+	// Text that changes length when lower-cased must not throw offsets off.
+	hostile := "2021-03-03T07:01:14.002Z," + strings.Repeat("\xff", 40) + "ȺȺ Download failed and temporary file '\\\\h\\s\\x.aspx' needs to be removed."
+	if got := inspect(t, OABDownload{}, nil, []string{"DateTime", "Message"}, hostile); len(got) != 1 {
+		t.Errorf("line with invalid UTF-8: %v", got)
 	}
 	if got := inspect(t, OABDownload{}, nil, []string{"DateTime", "Message"}, "2021-03-03T07:01:14.002Z,Download succeeded for file x"); len(got) != 0 {
 		t.Errorf("other OAB lines: %v", got)

@@ -38,13 +38,17 @@ func (ResetVDir) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.E
 	}
 	ev := httpProxyEvidence(rec, target)
 	at, _ := rec.Time()
-	if classifyStatus(rec.Get("HttpStatus")) == statusFailed {
+	switch classifyStatus(rec.Get("HttpStatus")) {
+	case statusFailed:
 		ev = append(ev, finding.Field{Name: "Outcome", Value: "the request failed; the file was most likely not written"})
 		emit(RuleResetVDir.New(finding.Medium, rec.Path, rec.Line, at, ev))
-		return
+	case statusUnknown:
+		ev = append(ev, finding.Field{Name: "Outcome", Value: "the log has no HTTP status; assume a file was written and look for it"})
+		emit(RuleResetVDir.New(finding.Critical, rec.Path, rec.Line, at, ev))
+	default:
+		ev = append(ev, finding.Field{Name: "Outcome", Value: "the back end accepted the reset: a file was written"})
+		emit(RuleResetVDir.New(finding.Critical, rec.Path, rec.Line, at, ev))
 	}
-	ev = append(ev, finding.Field{Name: "Outcome", Value: "the back end accepted the reset: a file was written"})
-	emit(RuleResetVDir.New(finding.Critical, rec.Path, rec.Line, at, ev))
 }
 
 // resetsVirtualDirectory matches "Reset" followed later by

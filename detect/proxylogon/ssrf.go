@@ -51,15 +51,18 @@ func (SSRF) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) 
 	}
 	ev := httpProxyEvidence(rec, target)
 	at, _ := rec.Time()
+	status := classifyStatus(rec.Get("HttpStatus"))
 	switch {
-	case target.isLocalhostProbe():
+	case target.isLocalhostProbe() && !(status == statusSuccess && target.isDynamic()):
+		// On a single-server install localhost is the back end, so a
+		// dynamic back-end page answered with success is a real hit.
 		emit(RuleSSRFLocalhostProbe.New(finding.Low, rec.Path, rec.Line, at, ev))
 	case target.isAutodiscover():
 		emit(RuleSSRFAutodiscover.New(finding.Low, rec.Path, rec.Line, at, ev))
 	default:
 		sev := finding.High
 		outcome := "the back end answered with success"
-		switch classifyStatus(rec.Get("HttpStatus")) {
+		switch status {
 		case statusFailed:
 			sev = finding.Medium
 			outcome = "the request failed; the attacker reached the back end but this step did not succeed"

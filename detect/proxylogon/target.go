@@ -102,6 +102,22 @@ func (t ssrfTarget) isAutodiscover() bool {
 	return len(t.Path) >= 13 && strings.EqualFold(t.Path[:13], "/autodiscover")
 }
 
+// isDynamic tells a back-end page that does work (ECP services, MAPI,
+// proxyLogon.ecp) from the static files scanners aim at (default.flt, x.js,
+// logon.aspx of the NSE script).
+func (t ssrfTarget) isDynamic() bool {
+	p := strings.ToLower(t.Path)
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	for _, static := range []string{".flt", ".js", ".css", ".gif", ".png", ".jpg", ".ico", ".htm", ".html", "/owa/auth/logon.aspx"} {
+		if strings.HasSuffix(p, static) {
+			return false
+		}
+	}
+	return true
+}
+
 // statusClass grades an HTTP status: the request got through (2xx; ECP's
 // proxyLogon.ecp answers 241), failed, or the log has no status.
 type statusClass int

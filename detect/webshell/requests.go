@@ -111,11 +111,17 @@ func (Requests) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Em
 			ev = append(ev, finding.Field{Name: name, Value: v})
 		}
 	}
-	if statusOK(rec.Get("HttpStatus")) {
+	switch status := rec.Get("HttpStatus"); {
+	case len(status) == 3 && status[0] == '2':
 		emit(RuleShellAnswered.New(finding.Critical, rec.Path, rec.Line, at, ev))
-		return
+	case len(status) == 3 && status[0] == '5':
+		// A missing file gives 404 or a redirect; a server error means
+		// the script exists and failed while it ran.
+		emit(RuleShellAnswered.New(finding.High, rec.Path, rec.Line, at, append(ev,
+			finding.Field{Name: "outcome", Value: "server error: the file exists and failed while running"})))
+	default:
+		emit(RuleShellProbe.New(finding.Low, rec.Path, rec.Line, at, ev))
 	}
-	emit(RuleShellProbe.New(finding.Low, rec.Path, rec.Line, at, ev))
 }
 
 // suspiciousAuthRequest judges a path below /owa/auth/ or /ecp/auth/: a
@@ -143,10 +149,6 @@ func suspiciousAuthRequest(vdir, rel string) (string, bool) {
 
 func isStemEnd(c byte) bool {
 	return c == ',' || c == '?' || c == '"' || c == ' ' || c == '#' || c == '\r' || c == '\n'
-}
-
-func statusOK(s string) bool {
-	return len(s) == 3 && s[0] == '2'
 }
 
 // isKnownShellName compares a file name with the published shell names.

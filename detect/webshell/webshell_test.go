@@ -119,6 +119,7 @@ func TestShellRequests(t *testing.T) {
 		{"shell in ecp auth", "Ecp", "/ecp/auth/errorFS.aspx", "GET", "200", "webshell-request-success critical"},
 		{"upper-case path", "Owa", "/OWA/AUTH/ONE1.ASPX", "GET", "200", "webshell-request-success critical"},
 		{"encoded extension", "Owa", "/owa/auth/x%2Easpx", "GET", "200", "webshell-request-success critical"},
+		{"shell failing with a server error", "Owa", "/owa/auth/shell.aspx", "POST", "500", "webshell-request-success high"},
 		{"probe answered by a redirect", "Owa", "/owa/auth/OutlookEN.aspx", "GET", "302", "webshell-request-probe low"},
 		{"probe of a legit ecp name under owa", "Owa", "/owa/auth/TimeoutLogout.aspx", "GET", "302", "webshell-request-probe low"},
 		{"probe, not found", "Owa", "/owa/auth/Currentthemes/resources/win.ashx", "GET", "404", "webshell-request-probe low"},

@@ -52,27 +52,43 @@ func splitCSV(dst []string, line []byte) (fields []string, complete bool) {
 	}
 }
 
-// quotesBalanced reports whether line ends outside a quoted field, i.e.
-// whether the record is complete on this physical line.
-// It follows splitCSV's reading of stray quotes.
-func quotesBalanced(line []byte) bool {
-	in, atFieldStart, justClosed := false, true, false
-	for _, c := range line {
-		if in {
+// quoteScanner follows splitCSV's reading of quotes across the lines of a
+// record, so that a record spanning lines is scanned once, not once per
+// added line.
+type quoteScanner struct {
+	in, justClosed, started bool
+	atFieldStart            bool
+}
+
+// feed scans more of the record; in tells afterwards whether a quoted field
+// is still open.
+func (q *quoteScanner) feed(b []byte) {
+	if !q.started {
+		q.started, q.atFieldStart = true, true
+	}
+	for _, c := range b {
+		if q.in {
 			if c == '"' {
-				in, justClosed = false, true
+				q.in, q.justClosed = false, true
 			}
 			continue
 		}
 		switch {
-		case c == '"' && (atFieldStart || justClosed):
+		case c == '"' && (q.atFieldStart || q.justClosed):
 			// Opening quote, or the second quote of a doubled pair.
-			in = true
+			q.in = true
 		case c == ',':
-			atFieldStart, justClosed = true, false
+			q.atFieldStart, q.justClosed = true, false
 			continue
 		}
-		atFieldStart, justClosed = false, false
+		q.atFieldStart, q.justClosed = false, false
 	}
-	return !in
+}
+
+// quotesBalanced reports whether line ends outside a quoted field, i.e.
+// whether the record is complete on this physical line.
+func quotesBalanced(line []byte) bool {
+	var q quoteScanner
+	q.feed(line)
+	return !q.in
 }

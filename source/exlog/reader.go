@@ -240,7 +240,10 @@ func (rd *Reader) Read(r io.Reader, fn func(*Record)) (Stats, error) {
 			block = data
 		default:
 			cut := bytes.LastIndexByte(data, '\n') + 1
-			if cut == 0 && carry+n == len(buf) {
+			// Only a buffer filled from its start without a line end holds
+			// a line longer than the buffer; after a skipped long line the
+			// data starts further in and the rest is just a partial line.
+			if cut == 0 && len(data) == len(buf) {
 				// A line longer than the buffer: skip to its end.
 				skipping, skipLine = true, rd.lineBase
 				skipHit = rd.matcher != nil && rd.matcher.Contains(data)
@@ -296,7 +299,7 @@ func (rd *Reader) block(block []byte, fn func(*Record)) {
 		case len(line) == 0:
 		case line[0] == '#':
 			rd.directive(line)
-		case rd.schema == nil && !startsWithDigit(line):
+		case rd.schema == nil && looksLikeHeader(line):
 			f, _ := splitCSV(rd.fields[:0], line)
 			rd.fields = f
 			rd.schema = NewSchema(append([]string(nil), f...))
@@ -365,12 +368,15 @@ func (rd *Reader) emit(block []byte, start, line int, fn func(*Record)) int {
 	if rd.opt.Precheck != nil && !rd.opt.Precheck(raw) {
 		return end
 	}
-	if !quotesBalanced(raw) {
-		// A quoted field with a line break: take the following lines too.
+	var q quoteScanner
+	if q.feed(raw); q.in {
+		// A quoted field with a line break: take the following lines too,
+		// scanning each once.
 		e := end
 		for n := 0; n < maxRecordLines && e < len(block); n++ {
 			e2 := lineEnd(block, e+1)
-			if quotesBalanced(trimCR(block[start:e2])) {
+			q.feed([]byte{'\n'})
+			if q.feed(trimCR(block[e+1 : e2])); !q.in {
 				end = e2
 				raw = trimCR(block[start:end])
 				break
@@ -467,6 +473,17 @@ func trimCR(b []byte) []byte {
 }
 
 func startsWithDigit(b []byte) bool { return len(b) > 0 && b[0] >= '0' && b[0] <= '9' }
+
+// looksLikeHeader accepts a bare CSV header line only when it names a time
+// field, as every Exchange log's does: a copy cut from the middle of a file
+// starts with a fragment of a record, which must not become the field list.
+func looksLikeHeader(line []byte) bool {
+	if startsWithDigit(line) {
+		return false
+	}
+	f, _ := splitCSV(nil, line)
+	return NewSchema(f).timeField >= 0
+}
 
 func firstFieldBytes(line []byte) []byte {
 	if i := bytes.IndexByte(line, ','); i >= 0 {

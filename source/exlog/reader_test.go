@@ -159,6 +159,19 @@ func TestReaderNoHeaderUsesDefault(t *testing.T) {
 	}
 }
 
+// TestReaderFragmentIsNotAHeader: a copy cut mid-record starts with a
+// fragment, which must not become the field list.
+func TestReaderFragmentIsNotAHeader(t *testing.T) {
+	text := "rver.contoso.local,ServerInfo~x/y,200\n2021-03-01T00:00:01.000Z,r1,15,1,2375,7,,Ecp,host,/ecp/y.js,,,false,,,ServerInfo~a/b\n"
+	g, st := readAll(t, text, Options{DefaultSchema: NewSchema(HttpProxyFields)}, "AnchorMailbox")
+	if len(g) != 2 || g[1].Fields["AnchorMailbox"] != "ServerInfo~a/b" {
+		t.Fatalf("got %+v", g)
+	}
+	if len(st.Problems) != 1 || st.Problems[0].Line != 1 {
+		t.Errorf("want one problem at line 1, got %+v", st.Problems)
+	}
+}
+
 func TestReaderRejectsUTF16(t *testing.T) {
 	rd := NewReader(Options{})
 	if _, err := rd.Read(strings.NewReader("\xFF\xFE#\x00F\x00"), func(*Record) {}); err != ErrUTF16 {
@@ -241,10 +254,15 @@ func TestPrefilterAgreesWithReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Lines longer than the buffer are reported, not parsed.
+			// Lines longer than the buffer are reported, not parsed; only
+			// those.
 			var skipped []int
+			lines := strings.Split(text, "\n")
 			for _, p := range st.Problems {
 				skipped = append(skipped, p.Line)
+				if len(lines[p.Line-1]) < bufSize {
+					t.Fatalf("buffer %d: line %d (%d bytes) reported as too long: %q", bufSize, p.Line, len(lines[p.Line-1]), text)
+				}
 			}
 			wantHere := without(want, skipped)
 			if fmt.Sprint(gotLines) != fmt.Sprint(wantHere) {
