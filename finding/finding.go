@@ -131,13 +131,13 @@ type Finding struct {
 	Severity Severity `json:"severity"`
 	// Path is relative to the scan root, forward slashes, with the case the
 	// file has on disk.
-	Path string `json:"path,omitempty"`
+	Path string `json:"path"`
 	// Line is the 1-based physical line for line-oriented sources, 0 for
 	// whole-file findings.
 	Line  int        `json:"line,omitempty"`
 	Time  *time.Time `json:"time,omitempty"`
 	Title string     `json:"title"`
-	CVEs  []string   `json:"cves,omitempty"`
+	CVEs  []string   `json:"cves"`
 	// Evidence holds the fields that made the rule fire.
 	Evidence Evidence `json:"evidence,omitempty"`
 	// Remediation tells the reader what to do about it.

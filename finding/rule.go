@@ -14,13 +14,17 @@ type Rule struct {
 
 // New makes a finding of the rule with its evidence.
 func (r *Rule) New(sev Severity, path string, line int, at time.Time, ev Evidence) Finding {
+	cves := r.CVEs
+	if cves == nil {
+		cves = []string{} // consumers may rely on the key being a list
+	}
 	f := Finding{
 		Rule:        r.ID,
 		Severity:    sev,
 		Path:        path,
 		Line:        line,
 		Title:       r.Title,
-		CVEs:        r.CVEs,
+		CVEs:        cves,
 		Evidence:    ev,
 		Remediation: r.Remediation,
 	}

@@ -66,6 +66,7 @@ func errorFinding(e finding.ScanError) finding.Finding {
 		Path:     e.Path,
 		Line:     e.Line,
 		Title:    "Could not read or parse part of the input",
+		CVEs:     []string{},
 		Evidence: finding.Evidence{{Name: "error", Value: e.Error}},
 	}
 }

@@ -45,6 +45,9 @@ type Server struct {
 	// it (MsiInstallPath, e.g. `C:\Program Files\Microsoft\Exchange
 	// Server\V15\`); log lines written by Exchange carry such paths.
 	InstallPath string
+	// InstallPathKnown is true when InstallPath comes from the registry;
+	// otherwise it is a guess from where the folder sits in the root.
+	InstallPathKnown bool
 	// WebRoot is the Default Web Site's folder inside the root ("" when not
 	// found) and WebRootSource how it was found.
 	WebRoot       string
@@ -55,6 +58,8 @@ type Server struct {
 	Notes []string
 	// Errors are inputs that could not be read.
 	Errors []PathError
+	// ExchangeDirMissing is set when Options.ExchangeDir named no folder.
+	ExchangeDirMissing bool
 }
 
 // PathError is a problem with one input; discovery goes on without it.
@@ -79,30 +84,35 @@ func (s *Server) note(format string, args ...any) {
 }
 
 func (s *Server) locateExchange(opt Options) {
+	// The registry's install path is what Exchange writes into its logs,
+	// whichever way the folder itself is found.
+	registry, source := opt.LiveInstallPath, "live registry (MsiInstallPath)"
+	if registry == "" {
+		registry, _ = s.installPathFromHive()
+		source = "registry hive " + SoftwareHive + " (MsiInstallPath)"
+	}
+	if registry != "" {
+		s.InstallPath, s.InstallPathKnown = registry, true
+	}
+	defer func() {
+		if s.InstallPath == "" && s.ExchangeDir != "" {
+			s.InstallPath = windowsPath(s.ExchangeDir)
+		}
+	}()
 	if opt.ExchangeDir != "" {
 		if dir, ok := s.Resolver.ResolveDir(opt.ExchangeDir); ok {
 			s.setExchange(dir, "--exchange-dir")
 		} else {
-			s.note("--exchange-dir %q is not a folder inside the root", opt.ExchangeDir)
+			s.ExchangeDirMissing = true
 		}
-		s.InstallPath = windowsPath(s.ExchangeDir)
 		return
 	}
-	if opt.LiveInstallPath != "" {
-		if dir, ok := s.Resolver.ResolveDir(opt.LiveInstallPath); ok {
-			s.setExchange(dir, "live registry (MsiInstallPath)")
-			s.InstallPath = opt.LiveInstallPath
+	if registry != "" {
+		if dir, ok := s.Resolver.ResolveDir(registry); ok {
+			s.setExchange(dir, source)
 			return
 		}
-		s.note("the registry says Exchange is installed at %s, which is not on this drive", opt.LiveInstallPath)
-	}
-	if install, ok := s.installPathFromHive(); ok {
-		if dir, ok := s.Resolver.ResolveDir(install); ok {
-			s.setExchange(dir, "registry hive "+SoftwareHive+" (MsiInstallPath)")
-			s.InstallPath = install
-			return
-		}
-		s.note("the registry hive says Exchange is installed at %s, which is not inside this root (another drive?); point --exchange-dir at a copy of that folder", install)
+		s.note("the registry says Exchange is installed at %s, which is not inside this root (another drive?); point --exchange-dir at a copy of that folder", registry)
 	}
 	if dir, ok := s.Resolver.ResolveDir(DefaultExchangeDir); ok {
 		s.setExchange(dir, "default install folder")
@@ -111,9 +121,6 @@ func (s *Server) locateExchange(opt Options) {
 	} else if s.isLoggingFolder(".") {
 		s.LoggingDir = "."
 		s.ExchangeSource = "the root is an Exchange Logging folder"
-	}
-	if s.InstallPath == "" && s.ExchangeDir != "" {
-		s.InstallPath = windowsPath(s.ExchangeDir)
 	}
 }
 
@@ -226,6 +233,9 @@ func (s *Server) searchLayout() (string, bool) {
 		entries, err := fs.ReadDir(s.FS(), it.dir)
 		if err != nil {
 			continue
+		}
+		if len(queue) > maxLayoutDirs {
+			continue // enough folders are waiting; do not go wider
 		}
 		for _, e := range entries {
 			if !e.IsDir() || skipInLayoutSearch[strings.ToLower(e.Name())] {

@@ -43,6 +43,10 @@ type Config struct {
 	FileDetectors []detect.FileDetector
 }
 
+// maxWorkers bounds parallel reads (each worker holds a read buffer);
+// beyond a few dozen the disk, not the CPU, is the limit.
+const maxWorkers = 64
+
 // DefaultMaxFindingsPerFile keeps a hostile log full of matching lines from
 // exhausting memory while still listing far more rows than anyone reads.
 const DefaultMaxFindingsPerFile = 1000
@@ -93,6 +97,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
+	cfg.Workers = min(cfg.Workers, maxWorkers)
 	if cfg.MaxFindingsPerFile <= 0 {
 		cfg.MaxFindingsPerFile = DefaultMaxFindingsPerFile
 	}
@@ -125,6 +130,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer fsys.Close()
 
 	server := root.Locate(fsys, opt)
+	if server.ExchangeDirMissing {
+		return nil, fmt.Errorf("--exchange-dir %q is not a folder inside the root %s", cfg.ExchangeDir, dir)
+	}
 	res := &Result{Root: dir, Server: serverInfo(server)}
 	res.Stats.Started = started.UTC()
 	col := newCollector(cfg.MaxFindingsPerFile)

@@ -192,6 +192,9 @@ func doScan(cfg scan.Config, o *outputFlags, stderr io.Writer) (*scan.Result, in
 	if max, ok := finding.Max(res.Findings); ok && max >= finding.Medium {
 		return res, exitFindings
 	}
+	if err != nil {
+		return res, exitFailed // an unfinished scan is never "clean"
+	}
 	return res, exitClean
 }
 

@@ -119,6 +119,7 @@ func TestEndToEndExitCodes(t *testing.T) {
 		{"scan", "--root", clean, "--format", "pdf"},
 		{"scan", "--root", clean, "--out", filepath.Join(clean, "report.json")},
 		{"scan", "--root", clean, "--window", "yesterday"},
+		{"scan", "--root", clean, "--exchange-dir", "D:/nowhere/V15"},
 		{"scan", "extra-argument"},
 		{"frobnicate"},
 		{},

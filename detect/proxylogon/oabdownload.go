@@ -37,11 +37,11 @@ func (OABDownload) Inspect(ctx *detect.Context, rec *detect.LogRecord, emit dete
 	if !ok {
 		return
 	}
-	install := ""
+	install, known := "", false
 	if ctx != nil && ctx.Server != nil {
-		install = ctx.Server.InstallPath
+		install, known = ctx.Server.InstallPath, ctx.Server.InstallPathKnown
 	}
-	if insideOABFolder(p, install) {
+	if insideOABFolder(p, install) || !known && insideAnyOABFolder(p, install) {
 		return
 	}
 	at, _ := rec.Time()
@@ -105,6 +105,36 @@ func insideOABFolder(p, install string) bool {
 		}
 	}
 	return true
+}
+
+// insideAnyOABFolder is the test when the install folder is only a guess
+// (no registry hive in the copy): any ...\<install folder name>\ClientAccess\OAB\
+// counts, wherever it sits.
+func insideAnyOABFolder(p, install string) bool {
+	if strings.HasPrefix(p, `\\`) || strings.HasPrefix(p, `//`) {
+		return false
+	}
+	logged, ok := resolveDots(root.SplitPath(p))
+	if !ok {
+		return false
+	}
+	tail := []string{"ClientAccess", "OAB"}
+	if parts := root.SplitPath(install); len(parts) > 0 {
+		tail = append([]string{parts[len(parts)-1]}, tail...)
+	}
+	for i := 0; i+len(tail) < len(logged); i++ {
+		match := true
+		for j, part := range tail {
+			if !strings.EqualFold(logged[i+j], part) {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
 }
 
 // resolveDots applies ".." segments ("." ones SplitPath already dropped);

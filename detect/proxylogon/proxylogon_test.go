@@ -142,7 +142,8 @@ func TestECPVirtualDirectory(t *testing.T) {
 }
 
 func TestOABDownload(t *testing.T) {
-	custom := &detect.Context{Server: &root.Server{InstallPath: `D:\Exchange\V15\`}}
+	custom := &detect.Context{Server: &root.Server{InstallPath: `D:\Exchange\V15\`, InstallPathKnown: true}}
+	guessed := &detect.Context{Server: &root.Server{InstallPath: `C:\EX01-copy\V15\`}}
 	tests := []struct {
 		name string
 		ctx  *detect.Context
@@ -158,6 +159,9 @@ func TestOABDownload(t *testing.T) {
 		{"OAB temp folder", nil, `C:\Program Files\Microsoft\Exchange Server\V15\ClientAccess\OAB\Temp\9f1c\oab.xml`, ""},
 		{"other case and slashes", nil, `c:/program files/microsoft/exchange server/v15/clientaccess/oab/temp/a.lzx`, ""},
 		{"custom install folder", custom, `D:\Exchange\V15\ClientAccess\OAB\Temp\x\oab.xml`, ""},
+		{"guessed install folder: any V15 OAB folder", guessed, `E:\Exchange Server\V15\ClientAccess\OAB\Temp\x\oab.xml`, ""},
+		{"guessed install folder: still not the web root", guessed, `C:\inetpub\wwwroot\aspnet_client\x.aspx`, "proxylogon-oab-download-outside high"},
+		{"guessed install folder: traversal", guessed, `E:\V15\ClientAccess\OAB\..\..\x.aspx`, "proxylogon-oab-download-outside high"},
 		{"dot segments that stay inside", nil, `C:\Program Files\Microsoft\Exchange Server\V15\ClientAccess\OAB\Temp\..\y\oab.xml`, ""},
 	}
 	for _, tc := range tests {
