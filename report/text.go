@@ -67,12 +67,20 @@ func Text(out io.Writer, tool Tool, res *scan.Result, opt Options) error {
 	t.printf("\n")
 	t.verdict(res)
 
-	groups := groupFindings(res.Findings)
+	var alarms, background []finding.Finding
+	for _, f := range res.Findings {
+		if f.Context || f.Severity == finding.Info {
+			background = append(background, f)
+		} else {
+			alarms = append(alarms, f)
+		}
+	}
+	groups := groupFindings(alarms)
 	for _, sev := range []finding.Severity{finding.Critical, finding.High, finding.Medium, finding.Low} {
 		t.severitySection(sev, groups[sev])
 	}
 	t.coverage(res)
-	t.context(groups[finding.Info])
+	t.context(background)
 	t.errors(res.Errors)
 	t.printf("\nScanned %d log files (%s) and %d other files in %.2fs.\n",
 		res.Stats.LogFiles, sizeText(res.Stats.LogBytes), res.Stats.Files, res.Stats.Duration.Seconds())
@@ -89,6 +97,9 @@ func (t *textWriter) verdict(res *scan.Result) {
 		code = ansiYellow
 	}
 	t.printf("%s\n", t.color(code, "VERDICT: "+v.Headline))
+	if v.FirstCompromiseBy != "" {
+		t.printf("  First sign of compromise: %s\n", Terminal(v.FirstCompromiseBy))
+	}
 	if v.FirstEvidence != nil {
 		t.printf("  Evidence from %s to %s\n", stamp(*v.FirstEvidence), stamp(*v.LastEvidence))
 	}
@@ -97,14 +108,26 @@ func (t *textWriter) verdict(res *scan.Result) {
 	} else {
 		t.printf("  No Exchange log was read: log checks could not run\n")
 	}
-	var counts []string
-	for _, s := range []finding.Severity{finding.Critical, finding.High, finding.Medium, finding.Low, finding.Info} {
-		if n := v.Counts[s.String()]; n > 0 {
-			counts = append(counts, fmt.Sprintf("%d %s", n, s))
+	counts, context := map[finding.Severity]int{}, 0
+	for _, f := range res.Findings {
+		if f.Context || f.Severity == finding.Info {
+			context++
+		} else {
+			counts[f.Severity]++
 		}
 	}
-	if len(counts) > 0 {
-		t.printf("  Findings: %s\n", strings.Join(counts, ", "))
+	var parts []string
+	for _, s := range []finding.Severity{finding.Critical, finding.High, finding.Medium, finding.Low} {
+		if n := counts[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "none of low severity or above")
+	}
+	t.printf("  Findings: %s (and %d for context)\n", strings.Join(parts, ", "), context)
+	for _, c := range v.Caveats {
+		t.printf("  %s %s\n", t.color(ansiYellow, "Caveat:"), Terminal(c))
 	}
 	t.printf("\n%s\n", t.color(ansiBold, "What to do now:"))
 	for i, s := range v.NextSteps {
@@ -207,30 +230,31 @@ func (t *textWriter) coverage(res *scan.Result) {
 	}
 }
 
-// context prints the info findings other than coverage rows, which the
-// coverage table already shows.
-func (t *textWriter) context(info []ruleGroup) {
+// context prints the background findings (info, and lower findings marked
+// as context) other than coverage rows, which the coverage table shows.
+func (t *textWriter) context(background []finding.Finding) {
 	var lines []string
-	for _, g := range info {
-		if g.rule == scan.RuleLogCoverage.ID {
+	for _, f := range background {
+		if f.Rule == scan.RuleLogCoverage.ID {
 			continue
 		}
-		for _, f := range g.findings {
-			line := "  - " + Terminal(f.Title)
-			if f.Path != "" {
-				line += ": " + Terminal(f.Path)
-			}
-			var ev []string
-			for _, e := range f.Evidence {
-				if e.Value != "" {
-					ev = append(ev, Terminal(e.Name)+": "+Terminal(e.Value))
-				}
-			}
-			if len(ev) > 0 {
-				line += "\n      " + strings.Join(ev, "\n      ")
-			}
-			lines = append(lines, line)
+		line := "  - " + Terminal(f.Title)
+		if f.Severity != finding.Info {
+			line = "  - [" + f.Severity.String() + "] " + Terminal(f.Title)
 		}
+		if f.Path != "" {
+			line += ": " + Terminal(f.Path)
+		}
+		var ev []string
+		for _, e := range f.Evidence {
+			if e.Value != "" {
+				ev = append(ev, Terminal(e.Name)+": "+Terminal(e.Value))
+			}
+		}
+		if len(ev) > 0 {
+			line += "\n      " + strings.Join(ev, "\n      ")
+		}
+		lines = append(lines, line)
 	}
 	if len(lines) == 0 {
 		return

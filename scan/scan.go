@@ -68,6 +68,8 @@ type Result struct {
 	Coverage []Coverage
 	Verdict  Verdict
 	Stats    Stats
+	// Interrupted is set when the scan was cancelled before it finished.
+	Interrupted bool
 }
 
 // ServerInfo is what discovery found, for the report.
@@ -152,7 +154,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Coverage = cov
 	coverageFindings(server, jobs, cov, col)
 	res.Findings, res.Errors = col.results()
-	res.Verdict = decide(res.Findings, res.Coverage)
+	res.Interrupted = ctx.Err() != nil
+	res.Verdict = decide(res.Findings, res.Coverage, len(res.Errors), cfg.Window, res.Interrupted)
 	res.Stats.Duration = time.Since(started)
 	res.Stats.DurationS = res.Stats.Duration.Seconds()
 	return res, ctx.Err()

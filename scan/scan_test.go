@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/testserver"
@@ -227,5 +228,28 @@ func TestNotAServer(t *testing.T) {
 	}
 	if _, err := Run(context.Background(), Config{Root: filepath.Join(dir, "nope")}); err == nil {
 		t.Error("a missing root should be an error")
+	}
+}
+
+// TestCaveatsOfARecentCopy: logs of a copy taken years later cannot show the
+// 2021 attacks, and the verdict must say so rather than sound all-clear.
+func TestCaveatsOfARecentCopy(t *testing.T) {
+	dir := t.TempDir()
+	opt := testserver.DemoOptions()
+	opt.Attacks = false
+	opt.Start = time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC)
+	if _, err := testserver.Generate(dir, opt); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(dir, filepath.FromSlash(testserver.DefaultInstallDir+"/Logging/OABGeneratorLog")))
+	res := runScan(t, dir, Config{})
+	if res.Verdict.Level != VerdictClean {
+		t.Fatalf("verdict %s", res.Verdict.Level)
+	}
+	all := strings.Join(res.Verdict.Caveats, "\n")
+	for _, want := range []string{"cannot show those attacks", "No OABGeneratorLog logs"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("caveats %q lack %q", all, want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/finding"
 )
 
@@ -29,12 +30,17 @@ type Verdict struct {
 	// CoveredFrom and CoveredTo bound the period the logs cover.
 	CoveredFrom *time.Time `json:"covered_from,omitempty"`
 	CoveredTo   *time.Time `json:"covered_to,omitempty"`
-	NextSteps   []string   `json:"next_steps"`
+	// FirstCompromiseBy names the finding FirstCompromise comes from.
+	FirstCompromiseBy string `json:"first_compromise_by,omitempty"`
+	// Caveats are the limits of this verdict a reader must know: logs that
+	// do not reach the attack window, log families or inputs not read.
+	Caveats   []string `json:"caveats,omitempty"`
+	NextSteps []string `json:"next_steps"`
 	// Counts are the findings per severity.
 	Counts map[string]int `json:"counts"`
 }
 
-func decide(fs []finding.Finding, cov []Coverage) Verdict {
+func decide(fs []finding.Finding, cov []Coverage, errs int, window detect.Window, interrupted bool) Verdict {
 	v := Verdict{Counts: map[string]int{}}
 	max := finding.Info
 	for _, f := range fs {
@@ -57,6 +63,11 @@ func decide(fs []finding.Finding, cov []Coverage) Verdict {
 		}
 		if f.Severity >= finding.High && (v.FirstCompromise == nil || t.Before(*v.FirstCompromise)) {
 			v.FirstCompromise = &t
+			v.FirstCompromiseBy = f.Title + " (" + f.Path
+			if f.Line > 0 {
+				v.FirstCompromiseBy += fmt.Sprintf(":%d", f.Line)
+			}
+			v.FirstCompromiseBy += ")"
 		}
 	}
 	for _, c := range cov {
@@ -71,6 +82,7 @@ func decide(fs []finding.Finding, cov []Coverage) Verdict {
 			v.CoveredTo = &n
 		}
 	}
+	v.Caveats = caveats(fs, v, errs, window, interrupted)
 	switch {
 	case max >= finding.High:
 		v.Level = VerdictCompromised
@@ -111,6 +123,45 @@ func decide(fs []finding.Finding, cov []Coverage) Verdict {
 		}
 	}
 	return v
+}
+
+// caveats says what the verdict cannot cover.
+func caveats(fs []finding.Finding, v Verdict, errs int, window detect.Window, interrupted bool) []string {
+	var out []string
+	if interrupted {
+		out = append(out, "The scan was interrupted: files after the interruption were not read.")
+	}
+	switch {
+	case v.CoveredFrom == nil:
+		out = append(out, "No Exchange log with timestamps was read: the forged-request, ECP and OAB checks had nothing to look at.")
+	case !window.To.IsZero() && v.CoveredFrom.After(window.To):
+		out = append(out, fmt.Sprintf("The logs start on %s, after the attack window (%s to %s): they cannot show those attacks. "+
+			"File checks (web shells, dumps) still apply; for the logs, scan a backup or an older copy.",
+			v.CoveredFrom.Format("2006-01-02"), window.From.Format("2006-01-02"), window.To.Format("2006-01-02")))
+	case !window.From.IsZero() && v.CoveredFrom.After(window.From):
+		out = append(out, fmt.Sprintf("The logs start on %s: activity before that date cannot be judged from them.", v.CoveredFrom.Format("2006-01-02")))
+	}
+	for _, f := range fs {
+		if f.Rule == RuleLogMissing.ID && v.CoveredFrom != nil {
+			out = append(out, "No "+f.Evidence.Get("family")+" logs were found: "+checksOf(f.Evidence.Get("family"))+" could not run.")
+		}
+	}
+	if errs > 0 {
+		out = append(out, fmt.Sprintf("%d input(s) could not be read or parsed in full (see errors).", errs))
+	}
+	return out
+}
+
+func checksOf(family string) string {
+	switch family {
+	case string(detect.HttpProxy):
+		return "the CVE-2021-26855 forged-request and web shell request checks"
+	case string(detect.ECPServer):
+		return "the CVE-2021-27065 virtual directory check"
+	case string(detect.OABGenerator):
+		return "the CVE-2021-26858 OAB download check"
+	}
+	return "its checks"
 }
 
 func humanCount(n int) string { return fmt.Sprint(n) }
