@@ -1,6 +1,9 @@
 package exlog
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // Matcher finds the first of several ASCII literals in a buffer, ignoring
 // ASCII case. Log text is searched at memory speed by jumping between
@@ -13,7 +16,7 @@ type Matcher struct {
 }
 
 type literal struct {
-	lower  []byte // the literal in lower case
+	lower  string // the literal in lower case
 	offset int    // where the anchor byte sits in the literal
 }
 
@@ -35,8 +38,8 @@ func NewMatcher(literals ...string) *Matcher {
 		if s == "" {
 			continue
 		}
-		low := bytes.ToLower([]byte(s))
-		off := rarestByte(low)
+		low := strings.ToLower(s)
+		off := rarestByte([]byte(low))
 		idx := len(m.lits)
 		m.lits = append(m.lits, literal{lower: low, offset: off})
 		c := low[off]
@@ -101,7 +104,7 @@ func (m *Matcher) Index(buf []byte, from int) int {
 		for _, li := range a.lits {
 			l := &m.lits[li]
 			start := p - l.offset
-			if start >= from && start+len(l.lower) <= len(buf) && equalFoldLower(buf[start:start+len(l.lower)], l.lower) {
+			if start >= from && start+len(l.lower) <= len(buf) && EqualFold(buf[start:start+len(l.lower)], l.lower) {
 				return start
 			}
 		}
@@ -171,20 +174,6 @@ func IndexFold(b []byte, lower string) int {
 		i++
 	}
 	return -1
-}
-
-// equalFoldLower compares b with a lower-case ASCII literal, ignoring the
-// case of b.
-func equalFoldLower(b, lower []byte) bool {
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // rarestByte picks the literal byte that is cheapest to search for. Each
