@@ -224,12 +224,3 @@ func reveal(s string) string {
 	}
 	return string(b)
 }
-
-// conceal is reveal's inverse, used by the test that checks the payloads.
-func conceal(s string) string {
-	b := []byte(s)
-	for i := range b {
-		b[i] ^= 0x5a
-	}
-	return base64.StdEncoding.EncodeToString(b)
-}

@@ -1,11 +1,21 @@
 package testserver
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
+
+// conceal is reveal's inverse: how the payload constants were made.
+func conceal(s string) string {
+	b := []byte(s)
+	for i := range b {
+		b[i] ^= 0x5a
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
 
 func TestPayloadEncoding(t *testing.T) {
 	p := reveal(chopperPayload)
