@@ -68,8 +68,6 @@ type Record struct {
 	Fields []string
 	Schema *Schema
 	Header *Header
-	// Complete is false when a quoted field was not closed.
-	Complete bool
 }
 
 // Get returns the named field, or "" when the schema lacks it or the
@@ -384,9 +382,9 @@ func (rd *Reader) emit(block []byte, start, line int, fn func(*Record)) int {
 			e = e2
 		}
 	}
-	fields, complete := splitCSV(rd.fields[:0], raw)
+	fields, _ := splitCSV(rd.fields[:0], raw)
 	rd.fields = fields
-	rd.rec = Record{Line: line, Raw: raw, Fields: fields, Schema: rd.schema, Header: &rd.header, Complete: complete}
+	rd.rec = Record{Line: line, Raw: raw, Fields: fields, Schema: rd.schema, Header: &rd.header}
 	if t, ok := rd.rec.Time(); ok {
 		rd.stats.widen(t)
 	}
