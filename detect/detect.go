@@ -20,8 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
-	"github.com/exhunt/exhunt/root"
 	"github.com/exhunt/exhunt/source/exlog"
 )
 
@@ -44,24 +44,36 @@ const (
 type Emit func(finding.Finding)
 
 // Context is what every detector may know about the server being scanned.
+// The facts are gathered once before any detector runs; detectors read
+// them and never look them up again.
 type Context struct {
-	Server *root.Server
+	Server *facts.Server
 	// AttackWindow is the period in which activity is suspicious by its
 	// timing alone (the 2021 campaign by default).
 	AttackWindow Window
-
-	memo sync.Map
 }
 
-// Memo computes a value once per scan and shares it between detectors and
-// workers; detectors use it for facts derived from the server, such as
-// resolved folders, that every file would otherwise recompute.
-func (c *Context) Memo(key string, compute func() any) any {
-	if v, ok := c.memo.Load(key); ok {
-		return v
-	}
-	v, _ := c.memo.LoadOrStore(key, compute())
-	return v
+// Check is what a detector looks at, in words, for the verdict's list of
+// checks run and not run.
+type Check struct {
+	// ID is stable, like rule ids.
+	ID string `json:"id"`
+	// Title says what is checked ("CVE-2021-26855 forged back-end
+	// requests in the HttpProxy logs").
+	Title string   `json:"title"`
+	CVEs  []string `json:"cves,omitempty"`
+	// Needs names the input the check reads, for the reason a check did
+	// not run ("the HttpProxy logs").
+	Needs string `json:"needs,omitempty"`
+}
+
+// Described is what every detector implements besides its checking
+// method: the check it performs and the rules it may emit, for the rule
+// catalogue and the verdict.
+type Described interface {
+	Name() string
+	Check() Check
+	Rules() []*finding.Rule
 }
 
 // Window is a closed time interval; a zero bound is open.
@@ -96,7 +108,7 @@ type LogRecord struct {
 // LogDetector checks records of one log family.
 type LogDetector interface {
 	// Name identifies the detector (its rules have their own ids).
-	Name() string
+	Described
 	Family() LogFamily
 	// Literals are ASCII strings, matched ignoring case, of which every
 	// record the detector cares about contains at least one. Records
@@ -105,18 +117,12 @@ type LogDetector interface {
 	Inspect(ctx *Context, rec *LogRecord, emit Emit)
 }
 
-// Place is a folder of the root a FileDetector wants to see.
-type Place struct {
-	// Dir is the resolved folder inside the root.
-	Dir string
-	// MaxDepth limits how deep below Dir files are shown: 1 = only files
-	// directly in Dir; 0 = no limit.
-	MaxDepth int
-}
+// Place is a folder of the server a FileDetector wants to see.
+type Place = facts.Place
 
 // FileDetector checks files in the places it names.
 type FileDetector interface {
-	Name() string
+	Described
 	Places(ctx *Context) []Place
 	InspectFile(ctx *Context, f *File, emit Emit)
 }
@@ -201,11 +207,11 @@ func (f *File) ReadSmall(limit int64) ([]byte, error) {
 // (when it could be computed) the SHA-256.
 func FileEvidence(f *File, extra ...finding.Field) finding.Evidence {
 	ev := finding.Evidence{
-		{Name: "size", Value: fmt.Sprint(f.Info.Size())},
-		{Name: "modified", Value: f.Info.ModTime().UTC().Format(time.RFC3339)},
+		{Name: finding.KeySize, Value: fmt.Sprint(f.Info.Size())},
+		{Name: finding.KeyModified, Value: f.Info.ModTime().UTC().Format(time.RFC3339)},
 	}
 	if sum, err := f.SHA256(); err == nil {
-		ev = append(ev, finding.Field{Name: "sha256", Value: sum})
+		ev = append(ev, finding.Field{Name: finding.KeySHA256, Value: sum})
 	}
 	return append(ev, extra...)
 }

@@ -127,11 +127,18 @@ func (e *Evidence) UnmarshalJSON(data []byte) error {
 
 // Finding is one rule firing on one piece of evidence.
 type Finding struct {
+	// ID is the fingerprint rule:path:line, set when the scan finishes.
+	ID       string   `json:"id,omitempty"`
 	Rule     string   `json:"rule"`
 	Severity Severity `json:"severity"`
 	// Path is relative to the scan root, forward slashes, with the case the
 	// file has on disk.
 	Path string `json:"path"`
+	// Volume is the drive letter of the volume the path is on (C for the
+	// scan root of a system drive); WindowsPath is where the server itself
+	// had the file. Both are set when the scan finishes.
+	Volume      string `json:"volume,omitempty"`
+	WindowsPath string `json:"windows_path,omitempty"`
 	// Line is the 1-based physical line for line-oriented sources, 0 for
 	// whole-file findings.
 	Line  int        `json:"line,omitempty"`
@@ -142,6 +149,11 @@ type Finding struct {
 	Evidence Evidence `json:"evidence,omitempty"`
 	// Remediation tells the reader what to do about it.
 	Remediation string `json:"remediation,omitempty"`
+	// SourceIP, UserAgent and URL are the request's client address, user
+	// agent and URL, normalised for machines, where the evidence has them.
+	SourceIP  string `json:"source_ip,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
+	URL       string `json:"url,omitempty"`
 	// Context marks a finding that is background for a person (an archive
 	// in a backup product's folder) and not, on its own, a sign of attack:
 	// it never raises the verdict.
@@ -207,6 +219,11 @@ func Dedupe(fs []Finding) []Finding {
 // ScanError is a problem with one input that did not stop the scan.
 type ScanError struct {
 	Path string `json:"path"`
+	// Volume is the drive letter of the volume the path is on (C for the
+	// scan root of a system drive); WindowsPath is where the server itself
+	// had the file. Both are set when the scan finishes.
+	Volume      string `json:"volume,omitempty"`
+	WindowsPath string `json:"windows_path,omitempty"`
 	// Line is set when the problem is at a known line.
 	Line  int    `json:"line,omitempty"`
 	Error string `json:"error"`

@@ -10,6 +10,12 @@ type Rule struct {
 	Title       string
 	CVEs        []string
 	Remediation string
+	// Grading says which severities the rule gives and when, for the rule
+	// catalogue ("high; medium if the request failed").
+	Grading string
+	// References are public sources of the check (advisories, the tools
+	// whose check it mirrors).
+	References []string
 }
 
 // New makes a finding of the rule with its evidence.

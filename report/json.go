@@ -1,73 +1,170 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
+	"time"
 
 	"github.com/exhunt/exhunt/finding"
-	"github.com/exhunt/exhunt/scan"
+	"github.com/exhunt/exhunt/result"
 )
 
-// Document is the JSON report: the contract's tool, findings and errors,
-// with the verdict, what discovery found, log coverage and the scan's
-// numbers.
-type Document struct {
-	Tool     Tool                `json:"tool"`
-	Root     string              `json:"root"`
-	Verdict  scan.Verdict        `json:"verdict"`
-	Server   scan.ServerInfo     `json:"server"`
-	Findings []finding.Finding   `json:"findings"`
-	Errors   []finding.ScanError `json:"errors"`
-	Coverage []scan.Coverage     `json:"coverage"`
-	Stats    scan.Stats          `json:"stats"`
+// JSON writes one indented JSON object: for one server the contract's
+// tool, findings and errors with the server, verdict, coverage and stats
+// beside them; for several servers, "servers" with one such object each
+// and a "summary". Findings are written one at a time.
+func JSON(w io.Writer, rep *result.Report, _ Options) error {
+	jw := &jsonWriter{w: bufio.NewWriterSize(w, 64<<10)}
+	jw.raw("{\n")
+	jw.field("  ", "schema_version", result.SchemaVersion, false)
+	jw.field("  ", "tool", rep.Tool, false)
+	jw.field("  ", "scan", rep.Scan, false)
+	if len(rep.Servers) == 1 {
+		jw.server("  ", rep.Servers[0])
+	} else {
+		jw.raw(`  "servers": [`)
+		for i, s := range rep.Servers {
+			if i > 0 {
+				jw.raw(",")
+			}
+			jw.raw("\n    {\n")
+			jw.server("      ", s)
+			jw.raw("\n    }")
+		}
+		if len(rep.Servers) > 0 {
+			jw.raw("\n  ")
+		}
+		jw.raw("],\n")
+		jw.field("  ", "summary", rep.Summary(), true)
+	}
+	jw.raw("\n}\n")
+	if jw.err != nil {
+		return jw.err
+	}
+	return jw.w.Flush()
 }
 
-// NewDocument assembles the JSON report of a result.
-func NewDocument(tool Tool, res *scan.Result) Document {
-	d := Document{
-		Tool: tool, Root: res.Root, Verdict: res.Verdict, Server: res.Server,
-		Findings: res.Findings, Errors: res.Errors, Coverage: res.Coverage, Stats: res.Stats,
-	}
-	if d.Findings == nil {
-		d.Findings = []finding.Finding{}
-	}
-	if d.Errors == nil {
-		d.Errors = []finding.ScanError{}
-	}
-	if d.Coverage == nil {
-		d.Coverage = []scan.Coverage{}
-	}
-	return d
+type jsonWriter struct {
+	w   *bufio.Writer
+	err error
 }
 
-// JSON writes one indented JSON object.
-func JSON(w io.Writer, tool Tool, res *scan.Result, _ Options) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(NewDocument(tool, res))
+func (j *jsonWriter) raw(s string) {
+	if j.err == nil {
+		_, j.err = j.w.WriteString(s)
+	}
 }
 
-// Line is one JSON Lines record: a finding with the scan it came from, so
-// that each line stands alone in a SIEM.
+func (j *jsonWriter) value(indent string, v any) {
+	if j.err != nil {
+		return
+	}
+	b, err := json.MarshalIndent(v, indent, "  ")
+	if err != nil {
+		j.err = err
+		return
+	}
+	_, j.err = j.w.Write(b)
+}
+
+// field writes `indent"name": value` and a comma unless it is the last.
+func (j *jsonWriter) field(indent, name string, v any, last bool) {
+	j.raw(indent)
+	j.value("", name)
+	j.raw(": ")
+	j.value(indent, v)
+	if !last {
+		j.raw(",\n")
+	}
+}
+
+// list streams a list of values.
+func list[T any](j *jsonWriter, indent, name string, items []T, last bool) {
+	j.raw(indent)
+	j.value("", name)
+	j.raw(": [")
+	for i := range items {
+		if i > 0 {
+			j.raw(",")
+		}
+		j.raw("\n" + indent + "  ")
+		j.value(indent+"  ", &items[i])
+	}
+	if len(items) > 0 {
+		j.raw("\n" + indent)
+	}
+	j.raw("]")
+	if !last {
+		j.raw(",\n")
+	}
+}
+
+func (j *jsonWriter) server(indent string, s *result.Server) {
+	j.field(indent, "root", s.Root, false)
+	j.field(indent, "server", s.Server, false)
+	j.field(indent, "verdict", s.Verdict, false)
+	list(j, indent, "findings", s.Findings, false)
+	list(j, indent, "errors", s.Errors, false)
+	list(j, indent, "coverage", s.Coverage, false)
+	j.field(indent, "stats", s.Stats, true)
+}
+
+// Line is one JSON Lines record: a finding with the server and the scan it
+// came from, so that each line stands alone in a SIEM. host.name and
+// event.created follow the Elastic Common Schema.
 type Line struct {
 	finding.Finding
-	Root string `json:"root"`
-	Tool Tool   `json:"tool"`
+	Server string      `json:"server"`
+	Root   string      `json:"root"`
+	Host   LineHost    `json:"host"`
+	Scan   LineScan    `json:"scan"`
+	Event  LineEvent   `json:"event"`
+	Tool   result.Tool `json:"tool"`
+}
+
+// LineHost names the server of a JSON Lines record.
+type LineHost struct {
+	Name   string `json:"name,omitempty"`
+	Domain string `json:"domain,omitempty"`
+	FQDN   string `json:"fqdn,omitempty"`
+}
+
+// LineScan names the scan of a JSON Lines record.
+type LineScan struct {
+	ID      string    `json:"id"`
+	Started time.Time `json:"started"`
+}
+
+// LineEvent carries when the record was made.
+type LineEvent struct {
+	Created time.Time `json:"created"`
 }
 
 // JSONL writes one finding per line, then one line per scan error with rule
-// ErrorRule.
-func JSONL(w io.Writer, tool Tool, res *scan.Result, _ Options) error {
-	enc := json.NewEncoder(w)
-	for _, f := range res.Findings {
-		if err := enc.Encode(Line{Finding: f, Root: res.Root, Tool: tool}); err != nil {
-			return err
+// ErrorRule, for every server.
+func JSONL(w io.Writer, rep *result.Report, _ Options) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	for _, s := range rep.Servers {
+		line := Line{
+			Server: s.Server.Name, Root: s.Root, Tool: rep.Tool,
+			Host:  LineHost{Name: s.Server.HostName, Domain: s.Server.Domain, FQDN: s.Server.FQDN},
+			Scan:  LineScan{ID: rep.Scan.ID, Started: rep.Scan.Started},
+			Event: LineEvent{Created: rep.Scan.Ended},
+		}
+		for _, f := range s.Findings {
+			line.Finding = f
+			if err := enc.Encode(&line); err != nil {
+				return err
+			}
+		}
+		for _, e := range s.Errors {
+			line.Finding = errorFinding(e)
+			if err := enc.Encode(&line); err != nil {
+				return err
+			}
 		}
 	}
-	for _, e := range res.Errors {
-		if err := enc.Encode(Line{Finding: errorFinding(e), Root: res.Root, Tool: tool}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return bw.Flush()
 }

@@ -12,17 +12,13 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
+	"github.com/exhunt/exhunt/detect/scope"
 	"github.com/exhunt/exhunt/finding"
-	"github.com/exhunt/exhunt/scan"
+	"github.com/exhunt/exhunt/result"
 )
-
-// Tool names the program that wrote a report.
-type Tool struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-}
 
 // Options steer writers that have choices.
 type Options struct {
@@ -33,8 +29,10 @@ type Options struct {
 	MaxPerRule int
 }
 
-// Writer writes one report format.
-type Writer func(w io.Writer, tool Tool, res *scan.Result, opt Options) error
+// Writer writes one report format. Writers stream the findings, so the
+// report of a scan with hundreds of thousands of findings is never built
+// in memory.
+type Writer func(w io.Writer, rep *result.Report, opt Options) error
 
 // Formats are the report formats by name.
 var Formats = map[string]Writer{
@@ -56,19 +54,13 @@ func FormatNames() []string {
 
 // ErrorRule is the rule id under which flat formats (JSON Lines, CSV) carry
 // scan errors, so that every line has the same shape.
-const ErrorRule = "exhunt-scan-error"
+var ErrorRule = scope.RuleScanError.ID
 
 // errorFinding presents a scan error as an info finding for flat formats.
 func errorFinding(e finding.ScanError) finding.Finding {
-	return finding.Finding{
-		Rule:     ErrorRule,
-		Severity: finding.Info,
-		Path:     e.Path,
-		Line:     e.Line,
-		Title:    "Could not read or parse part of the input",
-		CVEs:     []string{},
-		Evidence: finding.Evidence{{Name: "error", Value: e.Error}},
-	}
+	f := scope.RuleScanError.New(finding.Info, e.Path, e.Line, time.Time{}, finding.Evidence{{Name: "error", Value: e.Error}})
+	f.ID = f.Fingerprint()
+	return f
 }
 
 // Terminal makes an attacker-controlled string safe to print: control
@@ -118,13 +110,18 @@ func unsafeRune(r rune) bool {
 	return false
 }
 
-// Spreadsheet neutralises cells that spreadsheet programs would evaluate as
-// formulas (leading = + - @, tab or carriage return) by prefixing a quote.
+// Spreadsheet neutralises a cell: control characters, invalid UTF-8 and
+// bidirectional overrides become visible escapes as on a terminal (a raw
+// escape sequence in a CSV file reaches whoever cats or greps it), and a
+// cell that spreadsheet programs would evaluate as a formula (leading
+// = + - @, tab or carriage return) gets a quote in front.
 func Spreadsheet(s string) string {
 	if s == "" {
 		return s
 	}
-	switch s[0] {
+	lead := s[0]
+	s = Terminal(s)
+	switch lead {
 	case '=', '+', '-', '@', '\t', '\r':
 		return "'" + s
 	}

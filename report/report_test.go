@@ -12,22 +12,25 @@ import (
 	"time"
 
 	"github.com/exhunt/exhunt/finding"
-	"github.com/exhunt/exhunt/scan"
+	"github.com/exhunt/exhunt/result"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-// sample is a fixed result with attacker-controlled text in it.
-func sample() *scan.Result {
+// sample is a fixed report of one server with attacker-controlled text in
+// it.
+func sample() *result.Report {
 	at := time.Date(2021, 3, 3, 6, 49, 43, 699e6, time.UTC)
 	later := at.Add(10 * time.Minute)
 	from, to := at.Add(-30*time.Hour), at.Add(30*time.Hour)
 	mk := func(rule string, sev finding.Severity, path string, line int, t *time.Time, ev finding.Evidence) finding.Finding {
 		return finding.Finding{Rule: rule, Severity: sev, Path: path, Line: line, Time: t, Title: "Title of " + rule, CVEs: []string{"CVE-2021-26855"}, Evidence: ev, Remediation: "Do something about " + rule + "."}
 	}
-	return &scan.Result{
-		Root:   "/evidence/ex01",
-		Server: scan.ServerInfo{ExchangeDir: "Program Files/Microsoft/Exchange Server/V15", ExchangeSource: "default install folder", WebRoot: "inetpub/wwwroot", WebRootSource: "default IIS web root"},
+	srv := &result.Server{
+		Root: "/evidence/ex01",
+		Server: result.ServerInfo{Name: "EX01", Identity: result.Identity{HostName: "EX01", HostNameSource: "registry hive Windows/System32/config/SYSTEM (ComputerName)", Domain: "contoso.local", FQDN: "EX01.contoso.local", Exchange: "15.1.2176.2"},
+			RootKind: "system-drive", RootKindDetail: "a system drive",
+			ExchangeDir: "Program Files/Microsoft/Exchange Server/V15", ExchangeSource: "default install folder", WebRoot: "inetpub/wwwroot", WebRootSource: "default IIS web root"},
 		Findings: []finding.Finding{
 			mk("proxylogon-reset-vdir", finding.Critical, "Logging/HttpProxy/Ecp/HttpProxy_2021030306-1.LOG", 22, &later, finding.Evidence{{Name: "AnchorMailbox", Value: "ServerInfo~a]@ex01:444/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory#"}}),
 			mk("proxylogon-ssrf-backend", finding.High, "Logging/HttpProxy/Ecp/HttpProxy_2021030306-1.LOG", 18, &at, finding.Evidence{
@@ -39,23 +42,33 @@ func sample() *scan.Result {
 			mk("log-coverage", finding.Info, "Logging/HttpProxy/Ecp", 0, &from, finding.Evidence{{Name: "files", Value: "3"}}),
 		},
 		Errors:   []finding.ScanError{{Path: "Logging/HttpProxy/Ecp/bad.LOG", Line: 7, Error: "line is longer than 1048576 bytes; skipped"}},
-		Coverage: []scan.Coverage{{Family: "HttpProxy", Folder: "Ecp", Dir: "Logging/HttpProxy/Ecp", Files: 3, Bytes: 12345, Oldest: from, Newest: to}},
-		Verdict: scan.Verdict{
-			Level: scan.VerdictCompromised, Headline: "COMPROMISED: evidence of successful exploitation since 2021-03-03 06:49 UTC",
+		Coverage: []result.Coverage{{Family: "HttpProxy", Folder: "Ecp", Dir: "Logging/HttpProxy/Ecp", Files: 3, Bytes: 12345, Oldest: from, Newest: to}},
+		Verdict: result.Verdict{
+			Level: result.VerdictCompromised, Headline: "COMPROMISED: evidence of successful exploitation since 2021-03-03 06:49 UTC",
 			FirstEvidence: &at, LastEvidence: &later, FirstCompromise: &at, CoveredFrom: &from, CoveredTo: &to,
 			NextSteps: []string{"Keep the evidence.", "Patch."}, Counts: map[string]int{"critical": 1, "high": 1, "low": 1, "info": 1},
 		},
-		Stats: scan.Stats{LogFiles: 3, LogBytes: 12345, Files: 7, Started: from, Duration: 1500 * time.Millisecond, DurationS: 1.5},
+		Stats: result.Stats{LogFiles: 3, LogBytes: 12345, Files: 7, Started: from, Duration: 1500 * time.Millisecond, DurationS: 1.5},
+	}
+	for i := range srv.Findings {
+		f := &srv.Findings[i]
+		f.Normalise()
+		f.Volume, f.WindowsPath = "C", `C:\Program Files\Microsoft\Exchange Server\V15\`+strings.ReplaceAll(f.Path, "/", `\`)
+	}
+	return &result.Report{
+		Tool:    tool,
+		Scan:    result.Scan{ID: "0123456789abcdef0123456789abcdef", Started: from, Ended: from.Add(1500 * time.Millisecond)},
+		Servers: []*result.Server{srv},
 	}
 }
 
-var tool = Tool{Name: "exhunt", Version: "test"}
+var tool = result.Tool{Name: "exhunt", Version: "test"}
 
 func TestGolden(t *testing.T) {
 	for name, w := range Formats {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := w(&buf, tool, sample(), Options{}); err != nil {
+			if err := w(&buf, sample(), Options{}); err != nil {
 				t.Fatal(err)
 			}
 			golden := filepath.Join("testdata", "report."+name)
@@ -77,7 +90,7 @@ func TestGolden(t *testing.T) {
 
 func TestTextEscapesAttackerStrings(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Text(&buf, tool, sample(), Options{Color: true}); err != nil {
+	if err := Text(&buf, sample(), Options{Color: true}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -97,7 +110,7 @@ func TestTextEscapesAttackerStrings(t *testing.T) {
 
 func TestCSVNeutralisesFormulas(t *testing.T) {
 	var buf bytes.Buffer
-	if err := CSV(&buf, tool, sample(), Options{}); err != nil {
+	if err := CSV(&buf, sample(), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(&buf).ReadAll()
@@ -130,7 +143,7 @@ func TestCSVNeutralisesFormulas(t *testing.T) {
 // TestJSONContract checks the fields outside checks rely on.
 func TestJSONContract(t *testing.T) {
 	var buf bytes.Buffer
-	if err := JSON(&buf, tool, sample(), Options{}); err != nil {
+	if err := JSON(&buf, sample(), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {
@@ -158,7 +171,7 @@ func TestJSONContract(t *testing.T) {
 	}
 	// JSON Lines: every line is one object of the same shape.
 	buf.Reset()
-	JSONL(&buf, tool, sample(), Options{})
+	JSONL(&buf, sample(), Options{})
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 5 {
 		t.Fatalf("%d JSON lines, want 5", len(lines))

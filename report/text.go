@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exhunt/exhunt/detect/scope"
 	"github.com/exhunt/exhunt/finding"
-	"github.com/exhunt/exhunt/scan"
+	"github.com/exhunt/exhunt/result"
 )
 
 // maxEvidenceValue bounds how much of one evidence value the text report
@@ -51,18 +52,97 @@ func severityColor(s finding.Severity) string {
 	return ansiDim
 }
 
-// Text writes the report for a person: the verdict and what to do first,
-// then findings grouped by severity and rule, then log coverage and errors.
-func Text(out io.Writer, tool Tool, res *scan.Result, opt Options) error {
+// Text writes the report for a person: for several servers a table of
+// them first; then for each server who it is, the verdict and what to do
+// first, findings grouped by severity and rule, the files to preserve and
+// remove, log coverage and errors.
+func Text(out io.Writer, rep *result.Report, opt Options) error {
 	t := &textWriter{w: bufio.NewWriter(out), opt: opt}
-	t.printf("%s %s - scan of %s\n", tool.Name, tool.Version, Terminal(res.Root))
-	if res.Server.ExchangeDir != "" || res.Server.LoggingDir != "" {
-		t.printf("Exchange: %s (%s)\n", Terminal(orDash(res.Server.ExchangeDir)), Terminal(res.Server.ExchangeSource))
-	} else {
-		t.printf("Exchange: not found in this root\n")
+	t.printf("%s %s - scan %s, %s\n", rep.Tool.Name, rep.Tool.Version, rep.Scan.ID, stamp(rep.Scan.Started))
+	if len(rep.Servers) == 0 {
+		t.printf("\nNo server was scanned (the scan was interrupted before the first one).\n")
+		return t.w.Flush()
 	}
-	if res.Server.WebRoot != "" {
-		t.printf("Web root: %s (%s)\n", Terminal(res.Server.WebRoot), Terminal(res.Server.WebRootSource))
+	if len(rep.Servers) > 1 {
+		t.caseTable(rep)
+	}
+	for i, s := range rep.Servers {
+		if len(rep.Servers) > 1 {
+			t.printf("\n%s\n", t.color(ansiBold, fmt.Sprintf("==== SERVER %d of %d: %s ====", i+1, len(rep.Servers), Terminal(s.Server.Name))))
+		} else {
+			t.printf("\n")
+		}
+		t.server(s)
+	}
+	return t.w.Flush()
+}
+
+// caseTable is one line per server: the answer for a case of many servers
+// at a glance.
+func (t *textWriter) caseTable(rep *result.Report) {
+	sum := rep.Summary()
+	t.printf("\n%s\n", t.color(ansiBold, fmt.Sprintf("CASE: %d servers", sum.Servers)))
+	t.printf("  %-20s %-24s %-22s %-16s %s\n", "SERVER", "VERDICT", "FIRST COMPROMISE", "EXCHANGE", "FOLDER")
+	for _, row := range sum.Table {
+		first := "-"
+		if row.FirstCompromise != nil {
+			first = row.FirstCompromise.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		t.printf("  %-20s %s %-22s %-16s %s\n", Terminal(row.Name), t.color(verdictColor(row.Verdict), fmt.Sprintf("%-24s", row.Verdict)),
+			first, orDash(Terminal(row.Exchange)), Terminal(row.Root))
+	}
+	t.printf("  (EXCHANGE is the registry's cumulative update level where a hive was found.)\n")
+}
+
+func verdictColor(level string) string {
+	switch level {
+	case result.VerdictCompromised:
+		return ansiRed
+	case result.VerdictAttempted, result.VerdictInconclusive:
+		return ansiYellow
+	}
+	return ansiGreen
+}
+
+func (t *textWriter) server(res *result.Server) {
+	si := res.Server
+	name := Terminal(si.Name)
+	if si.HostNameSource != "" {
+		name += " (" + Terminal(si.HostNameSource) + ")"
+	} else {
+		name += " (host name unknown: the folder's name)"
+	}
+	t.printf("Server:   %s\n", name)
+	var about []string
+	if si.FQDN != "" {
+		about = append(about, "FQDN "+Terminal(si.FQDN))
+	}
+	if si.Windows != "" {
+		about = append(about, Terminal(si.Windows))
+	}
+	if si.Exchange != "" {
+		about = append(about, "Exchange "+Terminal(si.Exchange))
+	}
+	if len(si.Roles) > 0 {
+		about = append(about, "roles "+Terminal(strings.Join(si.Roles, ", ")))
+	}
+	if len(about) > 0 {
+		t.printf("          %s\n", strings.Join(about, "; "))
+	}
+	t.printf("Scanned:  %s (%s) on %s\n", Terminal(res.Root), Terminal(si.RootKindDetail), stamp(res.Stats.Started))
+	for _, v := range si.Volumes {
+		t.printf("Volume:   %s: = %s\n", Terminal(v.Letter), Terminal(v.Dir))
+	}
+	if si.ExchangeDir != "" || si.LoggingDir != "" {
+		t.printf("Exchange: %s (%s)\n", Terminal(orDash(si.ExchangeDir)), Terminal(si.ExchangeSource))
+	} else {
+		t.printf("Exchange: not found in this folder\n")
+	}
+	if si.InstallPath != "" {
+		t.printf("          installed at %s\n", Terminal(si.InstallPath))
+	}
+	if si.WebRoot != "" {
+		t.printf("Web root: %s (%s)\n", Terminal(si.WebRoot), Terminal(si.WebRootSource))
 	}
 	t.printf("\n")
 	t.verdict(res)
@@ -79,24 +159,76 @@ func Text(out io.Writer, tool Tool, res *scan.Result, opt Options) error {
 	for _, sev := range []finding.Severity{finding.Critical, finding.High, finding.Medium, finding.Low} {
 		t.severitySection(sev, groups[sev])
 	}
+	t.preserve(alarms)
 	t.coverage(res)
 	t.context(background)
 	t.errors(res.Errors)
 	t.printf("\nScanned %d log files (%s) and %d other files in %.2fs.\n",
 		res.Stats.LogFiles, sizeText(res.Stats.LogBytes), res.Stats.Files, res.Stats.Duration.Seconds())
-	return t.w.Flush()
 }
 
-func (t *textWriter) verdict(res *scan.Result) {
-	v := res.Verdict
-	code := ansiGreen
-	switch v.Level {
-	case scan.VerdictCompromised:
-		code = ansiRed
-	case scan.VerdictAttempted:
-		code = ansiYellow
+// artefact is one file or log line with every reason it was flagged.
+type artefact struct {
+	where    string
+	severity finding.Severity
+	reasons  []string
+	line     bool
+}
+
+// artefacts merges findings on the same file (whole-file findings) or the
+// same log line: a web shell under three rules is one artefact.
+func artefacts(fs []finding.Finding) []*artefact {
+	var out []*artefact
+	index := map[string]*artefact{}
+	for _, f := range fs {
+		where := f.WindowsPath
+		if where == "" {
+			where = f.Path
+		}
+		key := where
+		if f.Line > 0 {
+			key += fmt.Sprintf(":%d", f.Line)
+		}
+		a, ok := index[key]
+		if !ok {
+			a = &artefact{where: key, severity: f.Severity, line: f.Line > 0}
+			index[key] = a
+			out = append(out, a)
+		}
+		if f.Severity > a.severity {
+			a.severity = f.Severity
+		}
+		a.reasons = append(a.reasons, f.Title)
 	}
-	t.printf("%s\n", t.color(code, "VERDICT: "+v.Headline))
+	return out
+}
+
+// preserve lists the files an administrator must copy for the responders
+// and then remove.
+func (t *textWriter) preserve(alarms []finding.Finding) {
+	var files []finding.Finding
+	for _, f := range alarms {
+		if f.Line == 0 && f.Path != "" && f.Severity >= finding.Medium {
+			files = append(files, f)
+		}
+	}
+	arts := artefacts(files)
+	if len(arts) == 0 {
+		return
+	}
+	t.printf("\n%s\n", t.color(ansiBold, fmt.Sprintf("FILES TO PRESERVE, THEN REMOVE (%d)", len(arts))))
+	t.printf("  Copy each with its timestamps and hash for the responders before removing it.\n")
+	for _, a := range arts {
+		t.printf("  - [%s] %s\n", a.severity, Terminal(a.where))
+		for _, r := range a.reasons {
+			t.printf("      %s\n", Terminal(r))
+		}
+	}
+}
+
+func (t *textWriter) verdict(res *result.Server) {
+	v := res.Verdict
+	t.printf("%s\n", t.color(verdictColor(v.Level), "VERDICT: "+v.Headline))
 	if v.FirstCompromiseBy != "" {
 		t.printf("  First sign of compromise: %s\n", Terminal(v.FirstCompromiseBy))
 	}
@@ -108,12 +240,35 @@ func (t *textWriter) verdict(res *scan.Result) {
 	} else {
 		t.printf("  No Exchange log was read: log checks could not run\n")
 	}
+	var alarms []finding.Finding
+	for _, f := range res.Findings {
+		if !f.Context && f.Severity >= finding.Low {
+			alarms = append(alarms, f)
+		}
+	}
+	if arts := artefacts(alarms); len(arts) > 0 {
+		nFiles, nLines := 0, 0
+		for _, a := range arts {
+			if a.line {
+				nLines++
+			} else {
+				nFiles++
+			}
+		}
+		t.printf("  Artefacts: %d file(s) and %d log line(s) flagged\n", nFiles, nLines)
+	}
 	counts, context := map[finding.Severity]int{}, 0
 	for _, f := range res.Findings {
 		if f.Context || f.Severity == finding.Info {
 			context++
 		} else {
 			counts[f.Severity]++
+		}
+	}
+	// The verdict counts every finding raised, listed or not.
+	for name, n := range v.Counts {
+		if sev, err := finding.ParseSeverity(name); err == nil && sev > finding.Info && n > counts[sev] {
+			counts[sev] = n
 		}
 	}
 	var parts []string
@@ -126,6 +281,11 @@ func (t *textWriter) verdict(res *scan.Result) {
 		parts = append(parts, "none of low severity or above")
 	}
 	t.printf("  Findings: %s (and %d for context)\n", strings.Join(parts, ", "), context)
+	if res.Stats.Truncated > 0 {
+		t.printf("  %s of %d findings raised, %d are not listed (bounds per file and per scan); all are counted above\n",
+			t.color(ansiYellow, "Note:"), res.Stats.Findings, res.Stats.Truncated)
+	}
+	t.printf("  Checks: %d run, %d not run\n", len(v.ChecksRun), len(v.ChecksNotRun))
 	for _, c := range v.Caveats {
 		t.printf("  %s %s\n", t.color(ansiYellow, "Caveat:"), Terminal(c))
 	}
@@ -191,7 +351,10 @@ func (t *textWriter) severitySection(sev finding.Severity, groups []ruleGroup) {
 }
 
 func (t *textWriter) instance(f finding.Finding) {
-	where := Terminal(f.Path)
+	where := Terminal(f.WindowsPath)
+	if f.WindowsPath == "" {
+		where = Terminal(f.Path)
+	}
 	if f.Line > 0 {
 		where += fmt.Sprintf(":%d", f.Line)
 	}
@@ -212,7 +375,7 @@ func (t *textWriter) instance(f finding.Finding) {
 	}
 }
 
-func (t *textWriter) coverage(res *scan.Result) {
+func (t *textWriter) coverage(res *result.Server) {
 	t.printf("\n%s\n", t.color(ansiBold, "LOG COVERAGE (evidence older than a log's first entry cannot be judged)"))
 	if len(res.Coverage) == 0 {
 		t.printf("  no Exchange logs found\n")
@@ -235,7 +398,7 @@ func (t *textWriter) coverage(res *scan.Result) {
 func (t *textWriter) context(background []finding.Finding) {
 	var lines []string
 	for _, f := range background {
-		if f.Rule == scan.RuleLogCoverage.ID {
+		if f.Rule == scope.RuleLogCoverage.ID {
 			continue
 		}
 		line := "  - " + Terminal(f.Title)
@@ -295,4 +458,14 @@ func orDash(s string) string {
 	return s
 }
 
-func sizeText(n int64) string { return scan.HumanBytes(n) }
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -114,9 +114,10 @@ func (f *FS) Lstat(name string) (fs.FileInfo, error) {
 // wrote, while Exchange and IIS were written against a case-insensitive file
 // system, so every lookup of a well-known path must ignore case.
 type Resolver struct {
-	fsys fs.FS
-	mu   sync.Mutex
-	dirs map[string][]fs.DirEntry
+	fsys   fs.FS
+	drives *Drives
+	mu     sync.Mutex
+	dirs   map[string][]fs.DirEntry
 }
 
 // NewResolver caches directory listings of fsys; it is safe for concurrent use.
@@ -146,31 +147,61 @@ func (r *Resolver) list(dir string) ([]fs.DirEntry, error) {
 
 // Resolve turns a relative path written with either slash, in any case, into
 // the path on disk. It returns fs.ErrNotExist when a component is missing.
-// When a copy holds two names that differ only in case, the exact spelling
-// wins, else the first in byte order.
+// When a copy holds names that differ only in case (two copies merged on a
+// case-sensitive file system), the exact spelling is tried first, then the
+// others in byte order, and the first that leads to the whole path wins.
 func (r *Resolver) Resolve(rel string) (string, error) {
 	cur := "."
-	for _, part := range SplitPath(rel) {
-		entries, err := r.list(cur)
-		if err != nil {
-			return "", err
+	if r.drives != nil {
+		if l, rest, ok := windowsVolume(rel); ok && l != r.drives.SystemLetter && r.drives.Mounted(l) {
+			cur, rel = VolumePath(l, ""), rest
 		}
-		match := ""
-		for _, e := range entries {
-			if e.Name() == part {
-				match = part
-				break
-			}
-			if match == "" && strings.EqualFold(e.Name(), part) {
-				match = e.Name()
-			}
-		}
-		if match == "" {
-			return "", &fs.PathError{Op: "resolve", Path: rel, Err: fs.ErrNotExist}
-		}
-		cur = path.Join(cur, match)
 	}
-	return cur, nil
+	parts := SplitPath(rel)
+	budget := maxResolveTries
+	p, err := r.resolveFrom(cur, parts, &budget)
+	if err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
+// maxResolveTries bounds the backtracking over case variants, which a
+// hostile copy could make exponential.
+const maxResolveTries = 256
+
+func (r *Resolver) resolveFrom(cur string, parts []string, budget *int) (string, error) {
+	if len(parts) == 0 {
+		return cur, nil
+	}
+	entries, err := r.list(cur)
+	if err != nil {
+		return "", err
+	}
+	part := parts[0]
+	var candidates []string
+	for _, e := range entries {
+		if e.Name() == part {
+			candidates = append([]string{part}, candidates...)
+		} else if strings.EqualFold(e.Name(), part) {
+			candidates = append(candidates, e.Name())
+		}
+	}
+	var firstErr error = &fs.PathError{Op: "resolve", Path: path.Join(cur, part), Err: fs.ErrNotExist}
+	for i, c := range candidates {
+		if *budget <= 0 {
+			break
+		}
+		*budget--
+		p, err := r.resolveFrom(path.Join(cur, c), parts[1:], budget)
+		if err == nil {
+			return p, nil
+		}
+		if i == 0 {
+			firstErr = err
+		}
+	}
+	return "", firstErr
 }
 
 // ResolveDir is Resolve that also requires the result to be a directory.
@@ -203,4 +234,23 @@ func SplitPath(p string) []string {
 	return parts
 }
 
+// windowsVolume splits a leading drive letter ("D:", `D:\x`, "d:/x") off a
+// path.
+func windowsVolume(p string) (byte, string, bool) {
+	if len(p) >= 2 && p[1] == ':' && isASCIILetter(p[0]) && (len(p) == 2 || p[2] == '/' || p[2] == '\\') {
+		return upper(p[0]), p[2:], true
+	}
+	return 0, p, false
+}
+
 func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// NewVolumeResolver resolves names on every volume of d: a path that starts
+// with the letter of a mapped volume other than the system one resolves on
+// that volume; any other drive letter is dropped and the path resolves on
+// the system volume.
+func NewVolumeResolver(d *Drives) *Resolver {
+	r := NewResolver(d)
+	r.drives = d
+	return r
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/root"
 )
 
 // fileInterest is one detector's wish to see files under a place.
@@ -16,14 +17,25 @@ type fileInterest struct {
 	place    detect.Place
 }
 
+// fileOutcome is what the file checks did.
+type fileOutcome struct {
+	inspected int
+	// placed names the detectors that had at least one place to look at.
+	placed map[string]bool
+	// complete is false when the scan was interrupted before every file
+	// was inspected.
+	complete bool
+}
+
 // runFiles walks the union of the file detectors' places once, and has
-// every interested detector inspect each regular file, in parallel. It
-// returns how many files were inspected.
-func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collector) int {
+// every interested detector inspect each regular file, in parallel.
+func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collector) fileOutcome {
+	out := fileOutcome{placed: map[string]bool{}}
 	var interests []fileInterest
 	for _, d := range cfg.FileDetectors {
 		for _, p := range d.Places(dctx) {
 			interests = append(interests, fileInterest{d, p})
+			out.placed[d.Name()] = true
 		}
 	}
 	walkRoots := outermost(interests)
@@ -35,7 +47,7 @@ func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collec
 	var items []item
 	fsys := dctx.Server.FS()
 	for _, top := range walkRoots {
-		err := fs.WalkDir(fsys, top, func(p string, d fs.DirEntry, err error) error {
+		err := root.WalkDir(fsys, top, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				col.error(p, 0, err.Error())
 				if d != nil && d.IsDir() && p != top {
@@ -57,6 +69,7 @@ func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collec
 				return nil
 			}
 			if !d.Type().IsRegular() {
+				col.error(p, 0, "not a regular file ("+d.Type().String()+"); not inspected")
 				return nil
 			}
 			var ds []detect.FileDetector
@@ -83,7 +96,7 @@ func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collec
 			return nil
 		})
 		if err != nil && ctx.Err() != nil {
-			return 0
+			return out
 		}
 	}
 
@@ -92,7 +105,7 @@ func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collec
 		total += it.file.Info.Size()
 	}
 	cfg.Progress.Start("files", len(items), total)
-	pool(ctx, cfg.Workers, len(items), func(_, i int) {
+	handed := pool(ctx, cfg.Workers, len(items), func(_, i int) {
 		it := items[i]
 		for _, d := range it.detectors {
 			d.InspectFile(dctx, it.file, col.add)
@@ -104,7 +117,9 @@ func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collec
 	}, func(i int, p any) {
 		col.error(items[i].file.Path, 0, fmt.Sprintf("internal error while checking this file (please report it): %v", p))
 	})
-	return len(items)
+	out.inspected = handed
+	out.complete = handed == len(items) && ctx.Err() == nil
+	return out
 }
 
 // depthBelow is how many levels p lies below dir (1 = directly in it).

@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"sort"
@@ -11,7 +12,10 @@ import (
 	"time"
 
 	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/detect/scope"
+	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
+	"github.com/exhunt/exhunt/result"
 	"github.com/exhunt/exhunt/root"
 	"github.com/exhunt/exhunt/source/exlog"
 )
@@ -38,25 +42,32 @@ type logJob struct {
 	// dir is the family's folder and folder the protocol sub-folder.
 	dir    string
 	folder string
-	size   int64
+	// fixed is set when the scanned root is the protocol folder itself.
+	fixed bool
+	size  int64
+}
+
+// logPlan is the log files of a server and the families' folders.
+type logPlan struct {
+	jobs []logJob
+	// found lists the families whose folder exists.
+	found map[detect.LogFamily]string
 }
 
 // planLogs lists the log files of every family.
-func planLogs(ctx context.Context, s *root.Server, col *collector) ([]logJob, error) {
-	var jobs []logJob
-	if s.LoggingDir == "" {
-		return nil, nil
-	}
+func planLogs(ctx context.Context, s *facts.Server, col *collector) logPlan {
+	plan := logPlan{found: map[detect.LogFamily]string{}}
 	for i := range families {
 		lay := &families[i]
-		dir, ok := s.Resolver.ResolveDir(path.Join(s.LoggingDir, lay.dir))
+		dir, fixedFolder, ok := s.LogDir(lay.dir)
 		if !ok {
 			continue
 		}
-		err := fs.WalkDir(s.FS(), dir, func(p string, d fs.DirEntry, err error) error {
+		plan.found[lay.family] = dir
+		err := root.WalkDir(s.FS(), dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				col.error(p, 0, err.Error())
-				if d != nil && d.IsDir() {
+				if d != nil && d.IsDir() && p != dir {
 					return fs.SkipDir
 				}
 				return nil
@@ -69,7 +80,11 @@ func planLogs(ctx context.Context, s *root.Server, col *collector) ([]logJob, er
 				col.error(p, 0, "symbolic link not followed")
 				return nil
 			}
-			if d.IsDir() || !d.Type().IsRegular() || !strings.EqualFold(path.Ext(p), ".log") {
+			if d.IsDir() || !strings.EqualFold(path.Ext(p), ".log") {
+				return nil
+			}
+			if !d.Type().IsRegular() {
+				col.error(p, 0, "not a regular file ("+d.Type().String()+"); not read")
 				return nil
 			}
 			info, err := d.Info()
@@ -77,23 +92,26 @@ func planLogs(ctx context.Context, s *root.Server, col *collector) ([]logJob, er
 				col.error(p, 0, err.Error())
 				return nil
 			}
-			job := logJob{layout: lay, path: p, dir: dir, size: info.Size()}
-			if lay.folders {
+			job := logJob{layout: lay, path: p, dir: dir, size: info.Size(), folder: fixedFolder, fixed: fixedFolder != ""}
+			if lay.folders && fixedFolder == "" {
 				rel := strings.TrimPrefix(p, dir+"/")
+				if dir == "." {
+					rel = p
+				}
 				if i := strings.IndexByte(rel, '/'); i >= 0 {
 					job.folder = rel[:i]
 				}
 			}
-			jobs = append(jobs, job)
+			plan.jobs = append(plan.jobs, job)
 			return nil
 		})
 		if err != nil && ctx.Err() != nil {
-			return nil, ctx.Err()
+			break
 		}
 	}
 	// Largest first keeps both workers busy to the end.
-	sort.SliceStable(jobs, func(i, j int) bool { return jobs[i].size > jobs[j].size })
-	return jobs, nil
+	sort.SliceStable(plan.jobs, func(i, j int) bool { return plan.jobs[i].size > plan.jobs[j].size })
+	return plan
 }
 
 // detectorGroup is the log detectors that apply to one folder of one
@@ -187,18 +205,20 @@ func (g *detectorGroup) wants(line []byte) bool {
 	return false
 }
 
-// Coverage is how far back one log folder's evidence reaches.
-type Coverage struct {
-	Family string    `json:"family"`
-	Folder string    `json:"folder,omitempty"`
-	Dir    string    `json:"dir"`
-	Files  int       `json:"files"`
-	Bytes  int64     `json:"bytes"`
-	Oldest time.Time `json:"oldest,omitzero"`
-	Newest time.Time `json:"newest,omitzero"`
+// logOutcome is what reading the logs did.
+type logOutcome struct {
+	plan     logPlan
+	coverage []result.Coverage
+	// read counts the files read to the end per family and folder
+	// (lower case), for the checks run.
+	read map[[2]string]int
+	// unread counts planned files not read (interrupted scan).
+	unread int
 }
 
-func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, jobs []logJob, col *collector, st *Stats) []Coverage {
+func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPlan, col *collector, st *result.Stats) logOutcome {
+	jobs := plan.jobs
+	out := logOutcome{plan: plan, read: map[[2]string]int{}}
 	groups := map[string]*detectorGroup{}
 	groupOf := make([]*detectorGroup, len(jobs))
 	var total int64
@@ -221,18 +241,24 @@ func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, jobs []logJo
 	}
 
 	var mu sync.Mutex
-	cov := map[[2]string]*Coverage{}
-	pool(ctx, cfg.Workers, len(jobs), func(w, i int) {
+	cov := map[[2]string]*result.Coverage{}
+	handed := pool(ctx, cfg.Workers, len(jobs), func(w, i int) {
 		job, g := jobs[i], groupOf[i]
 		readers[w].Reset(g.readerOptions(job.layout))
-		st := readLog(dctx, readers[w], g, job, col)
+		st, complete := readLog(ctx, dctx, readers[w], g, job, col)
 		cfg.Progress.Add(1, job.size)
 		mu.Lock()
 		defer mu.Unlock()
+		if complete {
+			out.read[[2]string{string(job.layout.family), strings.ToLower(job.folder)}]++
+		}
 		k := [2]string{string(job.layout.family), job.folder}
 		c := cov[k]
 		if c == nil {
-			c = &Coverage{Family: string(job.layout.family), Folder: job.folder, Dir: path.Join(job.dir, job.folder)}
+			c = &result.Coverage{Family: string(job.layout.family), Folder: job.folder, Dir: job.dir}
+			if !job.fixed {
+				c.Dir = path.Join(job.dir, job.folder)
+			}
 			cov[k] = c
 		}
 		c.Files++
@@ -246,26 +272,44 @@ func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, jobs []logJo
 	}, func(i int, p any) {
 		col.error(jobs[i].path, 0, fmt.Sprintf("internal error while reading this file (please report it): %v", p))
 	})
-	out := make([]Coverage, 0, len(cov))
+	out.unread = len(jobs) - handed
+	covs := make([]result.Coverage, 0, len(cov))
 	for _, c := range cov {
-		out = append(out, *c)
+		covs = append(covs, *c)
 		st.LogBytes += c.Bytes
 		st.LogFiles += c.Files
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Family != out[j].Family {
-			return out[i].Family < out[j].Family
+	sort.Slice(covs, func(i, j int) bool {
+		if covs[i].Family != covs[j].Family {
+			return covs[i].Family < covs[j].Family
 		}
-		return out[i].Folder < out[j].Folder
+		return covs[i].Folder < covs[j].Folder
 	})
+	out.coverage = covs
 	return out
 }
 
-func readLog(dctx *detect.Context, rd *exlog.Reader, g *detectorGroup, job logJob, col *collector) exlog.Stats {
+// ctxReader stops a read when the scan is cancelled, so Ctrl-C does not
+// wait for a large file to end.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// readLog reads one file through its detectors; complete is false when
+// the file could not be read to its end.
+func readLog(ctx context.Context, dctx *detect.Context, rd *exlog.Reader, g *detectorGroup, job logJob, col *collector) (exlog.Stats, bool) {
 	f, err := dctx.Server.FS().Open(job.path)
 	if err != nil {
 		col.error(job.path, 0, err.Error())
-		return exlog.Stats{}
+		return exlog.Stats{}, false
 	}
 	defer f.Close()
 	lastReported := 0 // two detectors may report the same line
@@ -275,7 +319,7 @@ func readLog(dctx *detect.Context, rd *exlog.Reader, g *detectorGroup, job logJo
 			col.error(job.path, line, msg)
 		}
 	}}
-	st, err := rd.Read(f, func(r *exlog.Record) {
+	st, err := rd.Read(ctxReader{ctx, f}, func(r *exlog.Record) {
 		if g == nil {
 			return
 		}
@@ -284,7 +328,7 @@ func readLog(dctx *detect.Context, rd *exlog.Reader, g *detectorGroup, job logJo
 			d.Inspect(dctx, &rec, col.add)
 		}
 	})
-	if err != nil {
+	if err != nil && ctx.Err() == nil {
 		col.error(job.path, 0, "read failed after "+HumanBytes(st.Bytes)+": "+err.Error())
 	}
 	for _, p := range st.Problems {
@@ -297,31 +341,11 @@ func readLog(dctx *detect.Context, rd *exlog.Reader, g *detectorGroup, job logJo
 	if st.MoreProblems > 0 {
 		col.error(job.path, 0, strings.TrimSpace(humanCount(st.MoreProblems)+" more problems in this file not listed"))
 	}
-	return st
+	return st, err == nil
 }
 
-// Rules of the coverage report.
-var (
-	RuleLogCoverage = finding.Rule{
-		ID:    "log-coverage",
-		Title: "Log coverage: how far back this log's evidence reaches",
-		Remediation: "Findings can only be as old as the logs. Exchange keeps HttpProxy logs 30 days (or 1 GB per " +
-			"folder) by default; for older periods use backups or a triage copy taken earlier.",
-	}
-	RuleLogMissing = finding.Rule{
-		ID:    "log-coverage-missing",
-		Title: "Log family not found: its checks could not run",
-		Remediation: "Check that the copy includes the Exchange Logging folder (or point --exchange-dir at the " +
-			"V15 folder); without these logs the matching checks say nothing.",
-	}
-	RuleScope = finding.Rule{
-		ID:    "scan-scope",
-		Title: "What this scan could and could not look at",
-	}
-)
-
-func coverageFindings(s *root.Server, jobs []logJob, cov []Coverage, col *collector) {
-	for _, c := range cov {
+func coverageFindings(s *facts.Server, logs logOutcome, col *collector) {
+	for _, c := range logs.coverage {
 		ev := finding.Evidence{
 			{Name: "family", Value: c.Family},
 			{Name: "folder", Value: c.Folder},
@@ -333,10 +357,10 @@ func coverageFindings(s *root.Server, jobs []logJob, cov []Coverage, col *collec
 				finding.Field{Name: "oldest", Value: c.Oldest.Format(time.RFC3339)},
 				finding.Field{Name: "newest", Value: c.Newest.Format(time.RFC3339)})
 		}
-		col.add(RuleLogCoverage.New(finding.Info, c.Dir, 0, c.Oldest, ev))
+		col.add(scope.RuleLogCoverage.New(finding.Info, c.Dir, 0, c.Oldest, ev))
 	}
 	seen := map[string]bool{}
-	for _, c := range cov {
+	for _, c := range logs.coverage {
 		seen[c.Family] = true
 	}
 	for _, lay := range families {
@@ -344,31 +368,42 @@ func coverageFindings(s *root.Server, jobs []logJob, cov []Coverage, col *collec
 			continue
 		}
 		where := "the Exchange Logging folder was not found"
-		logging := path.Join(root.DefaultExchangeDir, "Logging")
-		if s.LoggingDir != "" {
-			where = "no " + lay.dir + " log files under " + s.LoggingDir
-			logging = s.LoggingDir
+		expected := path.Join(facts.DefaultExchangeDir, "Logging", lay.dir)
+		switch dir, ok := logs.plan.found[lay.family]; {
+		case ok:
+			where, expected = "no log files in "+dir, dir
+		case s.LoggingDir != "":
+			where, expected = "no "+lay.dir+" folder under "+s.LoggingDir, path.Join(s.LoggingDir, lay.dir)
+		case s.Kind == facts.KindLogFolder:
+			where = "only " + s.KindDetail + " was copied"
 		}
 		// The path is where the logs were expected, so each family's
 		// finding has its own fingerprint.
-		col.add(RuleLogMissing.New(finding.Info, path.Join(logging, lay.dir), 0, time.Time{}, finding.Evidence{
+		col.add(scope.RuleLogMissing.New(finding.Info, expected, 0, time.Time{}, finding.Evidence{
 			{Name: "family", Value: string(lay.family)},
-			{Name: "why", Value: where},
+			{Name: finding.KeyWhy, Value: where},
 		}))
 	}
-	scope := finding.Evidence{}
-	if s.ExchangeDir == "" && s.LoggingDir == "" {
-		scope = append(scope, finding.Field{Name: "exchange", Value: "Exchange install folder not found in the root (give --exchange-dir); log and front-end checks did not run"})
+	scopeEv := finding.Evidence{{Name: "root", Value: s.KindDetail}}
+	if s.ExchangeDir == "" && s.LoggingDir == "" && s.Kind != facts.KindLogFolder {
+		scopeEv = append(scopeEv, finding.Field{Name: "exchange", Value: "Exchange install folder not found (give --exchange-dir, or --volume when Exchange is on another drive); log and front-end checks did not run"})
 	} else {
-		scope = append(scope, finding.Field{Name: "exchange", Value: s.ExchangeDir + " (" + s.ExchangeSource + ")"})
+		scopeEv = append(scopeEv, finding.Field{Name: "exchange", Value: orDash(s.ExchangeDir) + " (" + s.ExchangeSource + ")"})
 	}
 	if s.WebRoot == "" {
-		scope = append(scope, finding.Field{Name: "web_root", Value: "IIS web root not found; aspnet_client was not checked"})
+		scopeEv = append(scopeEv, finding.Field{Name: "web_root", Value: "IIS web root not found; aspnet_client was not checked"})
 	} else {
-		scope = append(scope, finding.Field{Name: "web_root", Value: s.WebRoot + " (" + s.WebRootSource + ")"})
+		scopeEv = append(scopeEv, finding.Field{Name: "web_root", Value: s.WebRoot + " (" + s.WebRootSource + ")"})
 	}
 	for i, n := range s.Notes {
-		scope = append(scope, finding.Field{Name: "note" + humanCount(i+1), Value: n})
+		scopeEv = append(scopeEv, finding.Field{Name: "note" + humanCount(i+1), Value: n})
 	}
-	col.add(RuleScope.New(finding.Info, "", 0, time.Time{}, scope))
+	col.add(scope.RuleScope.New(finding.Info, "", 0, time.Time{}, scopeEv))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"github.com/exhunt/exhunt/result"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,7 +94,7 @@ func TestRealIncident(t *testing.T) {
 	if len(scriptLines) != 2 || len(gotLines) != 2 || scriptLines[0] != gotLines[0] && scriptLines[0] != gotLines[1] {
 		t.Errorf("script lines %v, findings at %v", scriptLines, gotLines)
 	}
-	if res.Verdict.Level != VerdictCompromised || res.Verdict.FirstCompromise.Format("2006-01-02T15:04:05") != "2021-03-03T06:49:43" {
+	if res.Verdict.Level != result.VerdictCompromised || res.Verdict.FirstCompromise.Format("2006-01-02T15:04:05") != "2021-03-03T06:49:43" {
 		t.Errorf("verdict %s since %v", res.Verdict.Level, res.Verdict.FirstCompromise)
 	}
 }

@@ -1,16 +1,23 @@
-// Package scan runs a whole scan of one server: it opens the root, finds
-// Exchange and IIS in it, reads every Exchange log once through the log
-// detectors, walks the places the file detectors name, and returns the
-// findings with log coverage, errors and a verdict.
+// Package scan runs a scan: it finds the servers in the roots it is given,
+// gathers each server's facts, reads every Exchange log once through the
+// log detectors, walks the places the file detectors name, and returns one
+// result per server with log coverage, the checks run and not run, errors
+// and a verdict.
 //
-// Data flows one way: root -> sources -> detectors -> findings. This
-// package owns the parallelism (a bounded worker pool over files) and the
-// bounds (findings per file and rule), so detectors stay simple.
+// Data flows one way: root -> facts -> sources -> detectors -> findings ->
+// result. This package owns the parallelism (a bounded worker pool over
+// files) and the bounds (findings per file and rule, findings per scan), so
+// detectors stay simple. Servers are scanned one after the other; their
+// evidence is never mixed.
 package scan
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
@@ -18,15 +25,23 @@ import (
 
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/detect/registry"
+	"github.com/exhunt/exhunt/detect/scope"
+	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
+	"github.com/exhunt/exhunt/result"
 	"github.com/exhunt/exhunt/root"
 )
 
 // Config is a scan request.
 type Config struct {
-	// Root is the folder to scan; "" scans the running system (Windows).
-	Root string
-	// ExchangeDir overrides where Exchange is, inside the root.
+	// Roots are the folders to scan; none scans the running system
+	// (Windows). Each may be one server's copy or a case folder holding
+	// copies of several servers.
+	Roots []string
+	// Volumes maps other drive letters of the (single) server to the
+	// folders holding their copies.
+	Volumes map[byte]string
+	// ExchangeDir overrides where Exchange is, inside the server.
 	ExchangeDir string
 	// Window is the attack window for time-based grading.
 	Window detect.Window
@@ -35,6 +50,10 @@ type Config struct {
 	// MaxFindingsPerFile bounds findings of one rule in one file; the rest
 	// are counted. 0 = DefaultMaxFindingsPerFile.
 	MaxFindingsPerFile int
+	// MaxFindings bounds the findings kept for one server, so memory stays
+	// bounded on hostile evidence; the rest are counted. 0 =
+	// DefaultMaxFindings.
+	MaxFindings int
 	// Progress receives progress; nil = none.
 	Progress Progress
 	// LogDetectors and FileDetectors replace the registry's lists when
@@ -51,6 +70,11 @@ const maxWorkers = 64
 // exhausting memory while still listing far more rows than anyone reads.
 const DefaultMaxFindingsPerFile = 1000
 
+// DefaultMaxFindings bounds the findings listed for one server: about
+// 100 MB of memory at the size of a log finding, far more than anyone reads,
+// while every finding is still counted.
+const DefaultMaxFindings = 100000
+
 // DefaultWindow spans the 2021 Exchange campaigns: the first reported
 // intrusions (early December 2020) to the end of 2021, when the mass
 // exploitation that followed ProxyLogon had run its course.
@@ -59,49 +83,58 @@ var DefaultWindow = detect.Window{
 	To:   time.Date(2021, 12, 31, 23, 59, 59, 0, time.UTC),
 }
 
-// Result is everything a scan found.
-type Result struct {
-	Root     string
-	Server   ServerInfo
-	Findings []finding.Finding
-	Errors   []finding.ScanError
-	Coverage []Coverage
-	Verdict  Verdict
-	Stats    Stats
-	// Interrupted is set when the scan was cancelled before it finished.
-	Interrupted bool
+// ErrSetup wraps problems that stop a scan before it starts.
+var ErrSetup = errors.New("cannot scan")
+
+// target is one server to scan.
+type target struct {
+	drives  *root.Drives
+	rootDir string
+	label   string
+	live    bool
+	volumes []result.Volume
+	close   func()
 }
 
-// ServerInfo is what discovery found, for the report.
-type ServerInfo struct {
-	ExchangeDir    string   `json:"exchange_dir,omitempty"`
-	ExchangeSource string   `json:"exchange_source,omitempty"`
-	InstallPath    string   `json:"install_path,omitempty"`
-	LoggingDir     string   `json:"logging_dir,omitempty"`
-	WebRoot        string   `json:"web_root,omitempty"`
-	WebRootSource  string   `json:"web_root_source,omitempty"`
-	Notes          []string `json:"notes,omitempty"`
+// Run scans every server in the roots. The report holds what was done
+// when the context is cancelled, with the error of the context.
+func Run(ctx context.Context, cfg Config) (*result.Report, error) {
+	cfg.defaults()
+	rep := &result.Report{Scan: result.Scan{ID: newScanID(), Started: time.Now().UTC()}}
+	targets, err := plan(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, t := range targets {
+			t.close()
+		}
+	}()
+	for _, t := range targets {
+		if ctx.Err() != nil {
+			break
+		}
+		srv, err := scanServer(ctx, cfg, t)
+		if err != nil {
+			return nil, err
+		}
+		rep.Servers = append(rep.Servers, srv)
+	}
+	cfg.Progress.Done()
+	rep.Scan.Ended = time.Now().UTC()
+	return rep, ctx.Err()
 }
 
-// Stats are the scan's own numbers.
-type Stats struct {
-	LogFiles  int           `json:"log_files"`
-	LogBytes  int64         `json:"log_bytes"`
-	Files     int           `json:"files_inspected"`
-	Started   time.Time     `json:"started"`
-	Duration  time.Duration `json:"-"`
-	DurationS float64       `json:"duration_seconds"`
-}
-
-// Run scans one root.
-func Run(ctx context.Context, cfg Config) (*Result, error) {
-	started := time.Now()
+func (cfg *Config) defaults() {
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
 	cfg.Workers = min(cfg.Workers, maxWorkers)
 	if cfg.MaxFindingsPerFile <= 0 {
 		cfg.MaxFindingsPerFile = DefaultMaxFindingsPerFile
+	}
+	if cfg.MaxFindings <= 0 {
+		cfg.MaxFindings = DefaultMaxFindings
 	}
 	if cfg.Progress == nil {
 		cfg.Progress = nopProgress{}
@@ -115,86 +148,225 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.FileDetectors == nil {
 		cfg.FileDetectors = registry.FileDetectors()
 	}
-	dir := cfg.Root
-	opt := root.Options{ExchangeDir: cfg.ExchangeDir}
-	if dir == "" {
-		live, err := root.LiveSystemDrive()
-		if err != nil {
-			return nil, err
-		}
-		dir = live
-		opt.LiveInstallPath = root.LiveExchangeInstallPath()
-	}
-	fsys, err := root.OpenDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open the scan root: %w", err)
-	}
-	defer fsys.Close()
+}
 
-	server := root.Locate(fsys, opt)
-	if server.ExchangeDirMissing {
-		return nil, fmt.Errorf("--exchange-dir %q is not a folder inside the root %s", cfg.ExchangeDir, dir)
+// newScanID is a random 128-bit id in hex.
+func newScanID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// plan opens the roots and finds the servers in them.
+func plan(cfg Config) ([]target, error) {
+	var targets []target
+	fail := func(err error) ([]target, error) {
+		for _, t := range targets {
+			t.close()
+		}
+		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
-	res := &Result{Root: dir, Server: serverInfo(server)}
+	roots := cfg.Roots
+	live := false
+	if len(roots) == 0 {
+		dir, err := root.LiveSystemDrive()
+		if err != nil {
+			return fail(err)
+		}
+		roots, live = []string{dir}, true
+	}
+	for _, dir := range roots {
+		fsys, err := root.OpenDir(dir)
+		if err != nil {
+			return fail(fmt.Errorf("cannot open the scan root: %w", err))
+		}
+		subs := []string{"."}
+		if !live {
+			subs = facts.FindServers(fsys)
+		}
+		for _, sub := range subs {
+			t := target{rootDir: dir, live: live}
+			sfs := fsys
+			if sub != "." {
+				t.rootDir = filepath.Join(dir, filepath.FromSlash(sub))
+				if sfs, err = root.OpenDir(t.rootDir); err != nil {
+					return fail(fmt.Errorf("cannot open the server folder: %w", err))
+				}
+			}
+			t.drives = root.NewDrives(sfs)
+			closeFS := sfs.Close
+			t.close = func() { closeFS() }
+			t.label = filepath.Base(filepath.Clean(t.rootDir))
+			targets = append(targets, t)
+		}
+		if subs[0] != "." {
+			fsys.Close()
+		} else {
+			// Closed by the target that uses it.
+		}
+	}
+	if len(cfg.Volumes) > 0 {
+		if len(targets) != 1 {
+			return fail(fmt.Errorf("--volume maps a drive of one server, but %d servers were found; scan them one by one", len(targets)))
+		}
+		letters := make([]byte, 0, len(cfg.Volumes))
+		for l := range cfg.Volumes {
+			letters = append(letters, l)
+		}
+		sort.Slice(letters, func(i, j int) bool { return letters[i] < letters[j] })
+		t := &targets[0]
+		for _, l := range letters {
+			vfs, err := root.OpenDir(cfg.Volumes[l])
+			if err != nil {
+				return fail(fmt.Errorf("--volume %c: %w", l, err))
+			}
+			t.drives.Mount(l, vfs)
+			prev := t.close
+			t.close = func() { prev(); vfs.Close() }
+			t.volumes = append(t.volumes, result.Volume{Letter: string(l), Dir: cfg.Volumes[l]})
+		}
+	}
+	return targets, nil
+}
+
+// scanServer scans one server.
+func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, error) {
+	started := time.Now()
+	server := facts.Gather(t.drives, facts.Options{RootDir: t.rootDir, Label: t.label, ExchangeDir: cfg.ExchangeDir, Live: t.live})
+	defer server.Close()
+	if server.ExchangeDirMissing {
+		return nil, fmt.Errorf("%w: --exchange-dir %q is not a folder of the server in %s", ErrSetup, cfg.ExchangeDir, t.rootDir)
+	}
+	if len(t.volumes) > 0 {
+		t.volumes = append([]result.Volume{{Letter: string(t.drives.SystemLetter), Dir: t.rootDir}}, t.volumes...)
+	}
+	res := &result.Server{Root: t.rootDir, Server: serverInfo(server, t.volumes)}
 	res.Stats.Started = started.UTC()
-	col := newCollector(cfg.MaxFindingsPerFile)
+	col := newCollector(cfg.MaxFindingsPerFile, cfg.MaxFindings)
 	for _, e := range server.Errors {
 		col.error(e.Path, 0, e.Err.Error())
 	}
 	dctx := &detect.Context{Server: server, AttackWindow: cfg.Window}
 
-	jobs, err := planLogs(ctx, server, col)
-	if err != nil {
-		return nil, err
-	}
-	cov := runLogs(ctx, cfg, dctx, jobs, col, &res.Stats)
-	res.Stats.Files = runFiles(ctx, cfg, dctx, col)
-	cfg.Progress.Done()
+	logs := runLogs(ctx, cfg, dctx, planLogs(ctx, server, col), col, &res.Stats)
+	files := runFiles(ctx, cfg, dctx, col)
+	res.Stats.Files = files.inspected
 
-	res.Coverage = cov
-	coverageFindings(server, jobs, cov, col)
-	res.Findings, res.Errors = col.results()
-	res.Interrupted = ctx.Err() != nil
-	res.Verdict = decide(res.Findings, res.Coverage, len(res.Errors), cfg.Window, res.Interrupted)
+	res.Coverage = logs.coverage
+	coverageFindings(server, logs, col)
+	res.Findings, res.Errors = col.results(server)
+	res.Stats.Findings, res.Stats.Truncated = col.raised, col.dropped
+	interrupted := ctx.Err() != nil
+	run := checksRun(cfg, dctx, logs, files, interrupted)
+	res.Verdict = decide(verdictInput{
+		server: server, findings: res.Findings, coverage: res.Coverage, errors: len(res.Errors),
+		window: cfg.Window, interrupted: interrupted, logs: logs, files: files, checks: run,
+		counts: col.counts, first: col.first,
+	})
+	res.Stats.Ended = time.Now().UTC()
 	res.Stats.Duration = time.Since(started)
 	res.Stats.DurationS = res.Stats.Duration.Seconds()
-	return res, ctx.Err()
+	return res, nil
 }
 
-func serverInfo(s *root.Server) ServerInfo {
-	return ServerInfo{
+func serverInfo(s *facts.Server, volumes []result.Volume) result.ServerInfo {
+	return result.ServerInfo{
+		Name: s.Name(), Identity: s.Identity, RootKind: string(s.Kind), RootKindDetail: s.KindDetail, Volumes: volumes,
 		ExchangeDir: s.ExchangeDir, ExchangeSource: s.ExchangeSource, InstallPath: s.InstallPath,
 		LoggingDir: s.LoggingDir, WebRoot: s.WebRoot, WebRootSource: s.WebRootSource, Notes: s.Notes,
 	}
 }
 
-// collector gathers findings and errors from all workers.
+// collector gathers findings and errors from all workers. It keeps memory
+// bounded: at most max findings of one rule in one file and maxTotal in
+// all are listed, every one is counted, and identical evidence values are
+// stored once.
 type collector struct {
 	mu            sync.Mutex
-	max           int
+	max, maxTotal int
 	findings      []finding.Finding
 	perFile       map[[2]string]int // (rule, path) -> count
+	dropped       int
+	raised        int
 	errors        []finding.ScanError
 	errorsPerFile map[string]int
+	intern        map[string]string
+	// counts and first keep the verdict's numbers over every finding
+	// raised, listed or not.
+	counts map[finding.Severity]int
+	first  evidenceSpan
+}
+
+// evidenceSpan is the verdict's time bounds over all findings raised.
+type evidenceSpan struct {
+	firstEvidence, lastEvidence, firstCompromise *time.Time
+	firstCompromiseBy                            string
 }
 
 // maxErrorsPerFile bounds the errors kept for one file: a corrupt file can
 // have a problem on every line, and the first ones tell the story.
 const maxErrorsPerFile = 50
 
-func newCollector(max int) *collector {
-	return &collector{max: max, perFile: map[[2]string]int{}, errorsPerFile: map[string]int{}}
+// maxErrors bounds the errors kept for one server.
+const maxErrors = 10000
+
+// maxInterned bounds the table of shared evidence values.
+const maxInterned = 1 << 16
+
+func newCollector(max, maxTotal int) *collector {
+	return &collector{max: max, maxTotal: maxTotal, perFile: map[[2]string]int{}, errorsPerFile: map[string]int{},
+		intern: map[string]string{}, counts: map[finding.Severity]int{}}
 }
 
 func (c *collector) add(f finding.Finding) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.raised++
+	c.counts[f.Severity]++
+	c.first.observe(&f)
 	k := [2]string{f.Rule, f.Path}
 	c.perFile[k]++
-	if c.perFile[k] > c.max {
+	if c.perFile[k] > c.max || len(c.findings) >= c.maxTotal {
+		c.dropped++
 		return
 	}
+	// A hostile log repeats the same client, agent and URL on every line:
+	// keep one copy of each value.
+	if len(c.intern) < maxInterned {
+		for i := range f.Evidence {
+			v := f.Evidence[i].Value
+			if len(v) > 512 {
+				continue
+			}
+			if s, ok := c.intern[v]; ok {
+				f.Evidence[i].Value = s
+			} else {
+				c.intern[v] = v
+			}
+		}
+	}
 	c.findings = append(c.findings, f)
+}
+
+func (e *evidenceSpan) observe(f *finding.Finding) {
+	if f.Context || f.Severity < finding.Low || f.Time == nil {
+		return
+	}
+	t := *f.Time
+	if e.firstEvidence == nil || t.Before(*e.firstEvidence) {
+		e.firstEvidence = &t
+	}
+	if e.lastEvidence == nil || t.After(*e.lastEvidence) {
+		e.lastEvidence = &t
+	}
+	if f.Severity >= finding.High && (e.firstCompromise == nil || t.Before(*e.firstCompromise)) {
+		e.firstCompromise = &t
+		e.firstCompromiseBy = f.Title + " (" + f.Path
+		if f.Line > 0 {
+			e.firstCompromiseBy += fmt.Sprintf(":%d", f.Line)
+		}
+		e.firstCompromiseBy += ")"
+	}
 }
 
 func (c *collector) error(path string, line int, msg string) {
@@ -202,6 +374,9 @@ func (c *collector) error(path string, line int, msg string) {
 	defer c.mu.Unlock()
 	c.errorsPerFile[path]++
 	switch n := c.errorsPerFile[path]; {
+	case len(c.errors) > maxErrors:
+	case len(c.errors) == maxErrors:
+		c.errors = append(c.errors, finding.ScanError{Path: path, Error: "more errors in this scan are not listed"})
 	case n <= maxErrorsPerFile:
 		c.errors = append(c.errors, finding.ScanError{Path: path, Line: line, Error: msg})
 	case n == maxErrorsPerFile+1:
@@ -209,28 +384,43 @@ func (c *collector) error(path string, line int, msg string) {
 	}
 }
 
-// RuleTruncated reports findings left out by the per-file bound.
-var RuleTruncated = finding.Rule{
-	ID:    "exhunt-findings-truncated",
-	Title: "More findings of one rule in one file than are listed",
-	Remediation: "The file holds more matching lines than the report lists (see --max-findings-per-file); " +
-		"the listed ones are the first in the file.",
-}
-
-func (c *collector) results() ([]finding.Finding, []finding.ScanError) {
+// results sorts, de-duplicates and completes the findings (ids, volumes,
+// Windows paths, normalised fields) and sorts the errors.
+func (c *collector) results(s *facts.Server) ([]finding.Finding, []finding.ScanError) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var truncated []finding.Finding
 	for k, n := range c.perFile {
 		if n > c.max {
-			c.findings = append(c.findings, RuleTruncated.New(finding.Info, k[1], 0, time.Time{}, finding.Evidence{
+			truncated = append(truncated, scope.RuleTruncated.New(finding.Info, k[1], 0, time.Time{}, finding.Evidence{
 				{Name: "rule", Value: k[0]},
 				{Name: "total", Value: fmt.Sprint(n)},
 				{Name: "listed", Value: fmt.Sprint(c.max)},
 			}))
 		}
 	}
+	if len(c.findings) >= c.maxTotal {
+		truncated = append(truncated, scope.RuleTruncated.New(finding.Info, "", 0, time.Time{}, finding.Evidence{
+			{Name: "total", Value: fmt.Sprint(c.raised)},
+			{Name: "listed", Value: fmt.Sprint(len(c.findings))},
+			{Name: KeyWhyTruncated, Value: "the scan lists at most this many findings per server (--max-findings)"},
+		}))
+	}
+	c.findings = append(c.findings, truncated...)
 	finding.Sort(c.findings)
 	c.findings = finding.Dedupe(c.findings)
+	for i := range c.findings {
+		f := &c.findings[i]
+		f.Normalise()
+		if f.Path != "" {
+			f.WindowsPath = s.WindowsPath(f.Path)
+		}
+		if l, rest, ok := root.SplitVolume(f.Path); ok && s.Drives.Mounted(l) && l != s.Drives.SystemLetter {
+			f.Volume, f.Path = string(l), rest
+		} else if f.Path != "" {
+			f.Volume = string(s.Drives.SystemLetter)
+		}
+	}
 	sort.SliceStable(c.errors, func(i, j int) bool {
 		if c.errors[i].Path != c.errors[j].Path {
 			return c.errors[i].Path < c.errors[j].Path
@@ -240,11 +430,14 @@ func (c *collector) results() ([]finding.Finding, []finding.ScanError) {
 	return c.findings, c.errors
 }
 
+// KeyWhyTruncated explains the scan-wide bound in a truncation finding.
+const KeyWhyTruncated = "why"
+
 // pool runs fn over n items with bounded parallelism and stops handing out
 // work when ctx is cancelled. A panic in one item is a defect, but it must
 // not take the rest of the evidence down with it: it is passed to failed
-// and the worker goes on.
-func pool(ctx context.Context, workers, n int, fn func(worker, i int), failed func(i int, p any)) {
+// and the worker goes on. It returns how many items were handed out.
+func pool(ctx context.Context, workers, n int, fn func(worker, i int), failed func(i int, p any)) int {
 	var wg sync.WaitGroup
 	next := make(chan int)
 	run := func(w, i int) {
@@ -264,9 +457,12 @@ func pool(ctx context.Context, workers, n int, fn func(worker, i int), failed fu
 			}
 		}(w)
 	}
+	handed := 0
 	for i := 0; i < n && ctx.Err() == nil; i++ {
 		next <- i
+		handed++
 	}
 	close(next)
 	wg.Wait()
+	return handed
 }

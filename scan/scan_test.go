@@ -10,18 +10,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exhunt/exhunt/detect/scope"
 	"github.com/exhunt/exhunt/finding"
+	"github.com/exhunt/exhunt/result"
 	"github.com/exhunt/exhunt/testserver"
 )
 
-func runScan(t *testing.T, dir string, cfg Config) *Result {
+func runScan(t *testing.T, dir string, cfg Config) *result.Server {
 	t.Helper()
-	cfg.Root = dir
-	res, err := Run(context.Background(), cfg)
+	cfg.Roots = []string{dir}
+	rep, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	return res
+	if len(rep.Servers) != 1 {
+		t.Fatalf("%d servers found in %s, want 1", len(rep.Servers), dir)
+	}
+	return rep.Servers[0]
 }
 
 func key(rule, path string, line int, sev finding.Severity) string {
@@ -60,8 +65,8 @@ func TestScanFindsPlantedAttack(t *testing.T) {
 	if len(res.Errors) > 0 {
 		t.Errorf("errors on a well-formed server: %+v", res.Errors)
 	}
-	if res.Verdict.Level != VerdictCompromised {
-		t.Errorf("verdict = %s, want %s", res.Verdict.Level, VerdictCompromised)
+	if res.Verdict.Level != result.VerdictCompromised {
+		t.Errorf("verdict = %s, want %s", res.Verdict.Level, result.VerdictCompromised)
 	}
 	if res.Verdict.FirstCompromise == nil || res.Verdict.FirstCompromise.Format("2006-01-02T15:04") != "2021-03-03T06:49" {
 		t.Errorf("first compromise = %v, want 2021-03-03 06:49", res.Verdict.FirstCompromise)
@@ -89,8 +94,8 @@ func TestScanCleanServer(t *testing.T) {
 			t.Errorf("false alarm on a clean server: %s %s:%d %v", f.Rule, f.Path, f.Line, f.Evidence)
 		}
 	}
-	if res.Verdict.Level != VerdictClean {
-		t.Errorf("verdict = %q (%s), want %q", res.Verdict.Level, res.Verdict.Headline, VerdictClean)
+	if res.Verdict.Level != result.VerdictClean {
+		t.Errorf("verdict = %q (%s), want %q", res.Verdict.Level, res.Verdict.Headline, result.VerdictClean)
 	}
 	if res.Stats.LogFiles != man.LogFiles || res.Stats.LogBytes != man.LogBytes {
 		t.Errorf("read %d files / %d bytes, generated %d / %d", res.Stats.LogFiles, res.Stats.LogBytes, man.LogFiles, man.LogBytes)
@@ -124,7 +129,7 @@ func TestExchangeDiscovery(t *testing.T) {
 			if res.Server.ExchangeDir != tc.wantDir || !strings.Contains(res.Server.ExchangeSource, tc.wantSource) {
 				t.Fatalf("found %q by %q, want %q by %q", res.Server.ExchangeDir, res.Server.ExchangeSource, tc.wantDir, tc.wantSource)
 			}
-			if res.Verdict.Level != VerdictCompromised {
+			if res.Verdict.Level != result.VerdictCompromised {
 				t.Errorf("verdict %s", res.Verdict.Level)
 			}
 		})
@@ -210,12 +215,15 @@ func TestNotAServer(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "readme.txt"), []byte("hello"), 0o644)
 	res := runScan(t, dir, Config{})
-	if res.Verdict.Level != VerdictClean {
-		t.Errorf("verdict %s", res.Verdict.Level)
+	if res.Verdict.Level != result.VerdictInconclusive || res.ExitStatus() != result.ExitInconclusive {
+		t.Errorf("verdict %s, exit %d: a folder with nothing of a server must be inconclusive", res.Verdict.Level, res.ExitStatus())
+	}
+	if !strings.HasPrefix(res.Verdict.Headline, "INCONCLUSIVE") {
+		t.Errorf("headline %q", res.Verdict.Headline)
 	}
 	var missing []string
 	for _, f := range res.Findings {
-		if f.Rule == RuleLogMissing.ID {
+		if f.Rule == scope.RuleLogMissing.ID {
 			missing = append(missing, f.Evidence.Get("family"))
 		}
 	}
@@ -223,10 +231,10 @@ func TestNotAServer(t *testing.T) {
 	if strings.Join(missing, ",") != "ECP Server,HttpProxy,OABGeneratorLog" {
 		t.Errorf("missing-family findings = %v", missing)
 	}
-	if _, err := Run(context.Background(), Config{Root: filepath.Join(dir, "readme.txt")}); err == nil {
+	if _, err := Run(context.Background(), Config{Roots: []string{filepath.Join(dir, "readme.txt")}}); err == nil {
 		t.Error("a file as root should be an error")
 	}
-	if _, err := Run(context.Background(), Config{Root: filepath.Join(dir, "nope")}); err == nil {
+	if _, err := Run(context.Background(), Config{Roots: []string{filepath.Join(dir, "nope")}}); err == nil {
 		t.Error("a missing root should be an error")
 	}
 }
@@ -243,11 +251,11 @@ func TestCaveatsOfARecentCopy(t *testing.T) {
 	}
 	os.RemoveAll(filepath.Join(dir, filepath.FromSlash(testserver.DefaultInstallDir+"/Logging/OABGeneratorLog")))
 	res := runScan(t, dir, Config{})
-	if res.Verdict.Level != VerdictClean {
+	if res.Verdict.Level != result.VerdictClean {
 		t.Fatalf("verdict %s", res.Verdict.Level)
 	}
 	all := strings.Join(res.Verdict.Caveats, "\n")
-	for _, want := range []string{"cannot show those attacks", "No OABGeneratorLog logs"} {
+	for _, want := range []string{"cannot show those attacks", "CVE-2021-26858", "no OABGeneratorLog logs were found", "CVE-2021-26857"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("caveats %q lack %q", all, want)
 		}

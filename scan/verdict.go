@@ -2,75 +2,121 @@ package scan
 
 import (
 	"fmt"
-	"time"
+	"strings"
 
 	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/detect/scope"
+	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
+	"github.com/exhunt/exhunt/result"
 )
 
-// Verdict levels, from the contract's severity scale: critical or high
-// findings mean the server was (most likely) compromised; medium or low ones
-// mean attempts or things a person must look at; otherwise nothing was found
-// in the period the logs cover. Context findings never raise the level.
-const (
-	VerdictCompromised = "compromised"
-	VerdictAttempted   = "exploitation-attempted"
-	VerdictClean       = "no-evidence-found"
-)
-
-// Verdict is the one answer on top of the report.
-type Verdict struct {
-	Level    string `json:"level"`
-	Headline string `json:"headline"`
-	// FirstEvidence is the earliest time of a finding of low severity or
-	// above; FirstCompromise the earliest of high or above.
-	FirstEvidence   *time.Time `json:"first_evidence,omitempty"`
-	FirstCompromise *time.Time `json:"first_compromise,omitempty"`
-	LastEvidence    *time.Time `json:"last_evidence,omitempty"`
-	// CoveredFrom and CoveredTo bound the period the logs cover.
-	CoveredFrom *time.Time `json:"covered_from,omitempty"`
-	CoveredTo   *time.Time `json:"covered_to,omitempty"`
-	// FirstCompromiseBy names the finding FirstCompromise comes from.
-	FirstCompromiseBy string `json:"first_compromise_by,omitempty"`
-	// Caveats are the limits of this verdict a reader must know: logs that
-	// do not reach the attack window, log families or inputs not read.
-	Caveats   []string `json:"caveats,omitempty"`
-	NextSteps []string `json:"next_steps"`
-	// Counts are the findings per severity.
-	Counts map[string]int `json:"counts"`
+// checkResult is every check with whether it ran.
+type checkResult struct {
+	run, notRun []result.CheckStatus
 }
 
-func decide(fs []finding.Finding, cov []Coverage, errs int, window detect.Window, interrupted bool) Verdict {
-	v := Verdict{Counts: map[string]int{}}
-	max := finding.Info
-	for _, f := range fs {
-		v.Counts[f.Severity.String()]++
-		if f.Context || f.Severity < finding.Low {
-			continue
-		}
-		if f.Severity > max {
-			max = f.Severity
-		}
-		if f.Time == nil {
-			continue
-		}
-		t := *f.Time
-		if v.FirstEvidence == nil || t.Before(*v.FirstEvidence) {
-			v.FirstEvidence = &t
-		}
-		if v.LastEvidence == nil || t.After(*v.LastEvidence) {
-			v.LastEvidence = &t
-		}
-		if f.Severity >= finding.High && (v.FirstCompromise == nil || t.Before(*v.FirstCompromise)) {
-			v.FirstCompromise = &t
-			v.FirstCompromiseBy = f.Title + " (" + f.Path
-			if f.Line > 0 {
-				v.FirstCompromiseBy += fmt.Sprintf(":%d", f.Line)
+func status(c detect.Check, why string) result.CheckStatus {
+	return result.CheckStatus{ID: c.ID, Title: c.Title, CVEs: c.CVEs, Why: why}
+}
+
+// checksRun tells which checks had their input. A log check ran when at
+// least one file of its family (and folder) was read to the end; a file
+// check when it had a place to look at and the walk finished.
+func checksRun(cfg Config, dctx *detect.Context, logs logOutcome, files fileOutcome, interrupted bool) checkResult {
+	var out checkResult
+	seen := map[string]bool{}
+	add := func(c detect.Check, ran bool, why string) {
+		if seen[c.ID] {
+			// Two detectors of one check: it ran if either did.
+			if ran {
+				for i, s := range out.notRun {
+					if s.ID == c.ID {
+						out.notRun = append(out.notRun[:i], out.notRun[i+1:]...)
+						out.run = append(out.run, status(c, ""))
+						break
+					}
+				}
 			}
-			v.FirstCompromiseBy += ")"
+			return
+		}
+		seen[c.ID] = true
+		if ran {
+			out.run = append(out.run, status(c, ""))
+		} else {
+			out.notRun = append(out.notRun, status(c, why))
 		}
 	}
-	for _, c := range cov {
+	for _, d := range cfg.LogDetectors {
+		ran := false
+		for k, n := range logs.read {
+			if n > 0 && appliesTo(d, detect.LogFamily(k[0]), k[1]) {
+				ran = true
+				break
+			}
+		}
+		why := "no " + strings.TrimPrefix(d.Check().Needs, "the ") + " were found"
+		if !ran && interrupted && len(logs.plan.jobs) > 0 {
+			why = "the scan was interrupted before " + d.Check().Needs + " were read"
+		}
+		add(d.Check(), ran, why)
+	}
+	for _, d := range cfg.FileDetectors {
+		ran := files.placed[d.Name()] && files.complete
+		why := strings.TrimPrefix(d.Check().Needs, "the ") + ": not found in this copy"
+		if files.placed[d.Name()] && !files.complete {
+			why = "the scan was interrupted before every file was inspected"
+		}
+		add(d.Check(), ran, why)
+	}
+	for _, c := range scope.Planned() {
+		add(c, false, "needs "+c.Needs)
+	}
+	return out
+}
+
+// verdictInput is everything the verdict weighs.
+type verdictInput struct {
+	server      *facts.Server
+	findings    []finding.Finding
+	coverage    []result.Coverage
+	errors      int
+	window      detect.Window
+	interrupted bool
+	logs        logOutcome
+	files       fileOutcome
+	checks      checkResult
+	counts      map[finding.Severity]int
+	first       evidenceSpan
+}
+
+// examinedExchange reports whether the scan looked at anything of Exchange:
+// a log file read, or the front end's auth folders where the campaign's
+// web shells were written. Without either, "nothing found" means nothing.
+func (in *verdictInput) examinedExchange() bool {
+	for _, n := range in.logs.read {
+		if n > 0 {
+			return true
+		}
+	}
+	h := in.server.HotSpots
+	return h.OwaAuth != "" || h.EcpAuth != ""
+}
+
+func decide(in verdictInput) result.Verdict {
+	v := result.Verdict{Counts: map[string]int{}, Interrupted: in.interrupted}
+	for sev, n := range in.counts {
+		v.Counts[sev.String()] = n
+	}
+	max := finding.Info
+	for _, f := range in.findings {
+		if !f.Context && f.Severity > max {
+			max = f.Severity
+		}
+	}
+	v.FirstEvidence, v.LastEvidence = in.first.firstEvidence, in.first.lastEvidence
+	v.FirstCompromise, v.FirstCompromiseBy = in.first.firstCompromise, in.first.firstCompromiseBy
+	for _, c := range in.coverage {
 		if c.Oldest.IsZero() {
 			continue
 		}
@@ -82,10 +128,15 @@ func decide(fs []finding.Finding, cov []Coverage, errs int, window detect.Window
 			v.CoveredTo = &n
 		}
 	}
-	v.Caveats = caveats(fs, v, errs, window, interrupted)
+	v.ChecksRun, v.ChecksNotRun = in.checks.run, in.checks.notRun
+	if v.ChecksRun == nil {
+		v.ChecksRun = []result.CheckStatus{}
+	}
+	examined := in.examinedExchange()
+	v.Caveats = caveats(&in, &v, examined)
 	switch {
 	case max >= finding.High:
-		v.Level = VerdictCompromised
+		v.Level = result.VerdictCompromised
 		v.Headline = "COMPROMISED: evidence of successful exploitation"
 		if v.FirstCompromise != nil {
 			v.Headline += " since " + v.FirstCompromise.Format("2006-01-02 15:04 UTC")
@@ -94,12 +145,27 @@ func decide(fs []finding.Finding, cov []Coverage, errs int, window detect.Window
 			"Do not wipe or rebuild yet: keep a copy of this report and of the files and log lines it names (copy them with their timestamps, e.g. robocopy /COPY:DAT).",
 			"Disconnect the server from the internet (or block inbound 443 to it) until it is cleaned; keep it running if memory forensics is planned.",
 			"Install the latest Exchange cumulative and security update.",
-			"Remove the web shells and other files listed as critical after preserving them; reset the OAB virtual directory if its URLs were changed.",
+			"Remove the web shells and other files listed as critical after preserving them (see the list of files below); reset the OAB virtual directory if its URLs were changed.",
 			"Reset passwords of accounts used on the server (administrators, service accounts) and check Active Directory for new accounts and group changes since the first compromise time.",
 			"Report to your CERT or incident responder; this server may have been used to reach the rest of the network.",
 		}
+	case in.interrupted:
+		v.Level = result.VerdictInconclusive
+		v.Headline = "INTERRUPTED, INCOMPLETE: the scan stopped before it read everything; no verdict can be given"
+		v.NextSteps = []string{"Run the scan again to the end; the findings below are only those of the part that was read."}
+	case !examined:
+		v.Level = result.VerdictInconclusive
+		v.Headline = inconclusiveHeadline(in.server)
+		v.NextSteps = []string{
+			"Point --root at the copy of the server's system drive (the folder that holds \"Program Files\\Microsoft\\Exchange Server\\V15\" and \"inetpub\"), or at the V15 folder, its Logging folder or a log folder.",
+			"If Exchange is installed elsewhere, add --exchange-dir PATH; if it is on another drive, add --volume D=PATH with the copy of that drive.",
+			"A folder holding copies of several servers is scanned server by server: give it as --root, or give each copy with its own --root.",
+		}
+		if max >= finding.Low {
+			v.NextSteps = append([]string{"Review the findings below: they come from the parts that were found."}, v.NextSteps...)
+		}
 	case max >= finding.Low:
-		v.Level = VerdictAttempted
+		v.Level = result.VerdictAttempted
 		v.Headline = "EXPLOITATION ATTEMPTED or suspicious: no proof of success, review the findings"
 		if v.FirstEvidence != nil {
 			v.Headline += " (first seen " + v.FirstEvidence.Format("2006-01-02 15:04 UTC") + ")"
@@ -110,58 +176,76 @@ func decide(fs []finding.Finding, cov []Coverage, errs int, window detect.Window
 			"Check that the logs cover the period since January 2021; attempts before the oldest log line cannot be judged.",
 		}
 	default:
-		v.Level = VerdictClean
+		v.Level = result.VerdictClean
 		v.Headline = "NO EVIDENCE FOUND of ProxyLogon exploitation"
 		if v.CoveredFrom != nil {
 			v.Headline += fmt.Sprintf(" in logs from %s to %s", v.CoveredFrom.Format("2006-01-02"), v.CoveredTo.Format("2006-01-02"))
 		} else {
-			v.Headline += " (no Exchange logs were read: see coverage)"
+			v.Headline += " in the front-end folders (no Exchange log with timestamps was read)"
+		}
+		if len(v.ChecksNotRun) > 0 {
+			v.Headline += fmt.Sprintf("; %d check(s) could not run", len(v.ChecksNotRun))
 		}
 		v.NextSteps = []string{
-			"Absence of evidence covers only the period the logs reach and the places checked; see coverage.",
+			"Absence of evidence covers only the period the logs reach and the checks that ran; see the caveats.",
 			"Make sure the server runs a patched Exchange build.",
 		}
+	}
+	if in.interrupted && max >= finding.High {
+		v.Headline = "INTERRUPTED, INCOMPLETE: " + v.Headline
 	}
 	return v
 }
 
+func inconclusiveHeadline(s *facts.Server) string {
+	switch {
+	case s.Kind == facts.KindUnknown:
+		return "INCONCLUSIVE: nothing of an Exchange server was found in this folder (" + s.KindDetail + "), so nothing could be examined"
+	case s.ExchangeDir != "":
+		return "INCONCLUSIVE: Exchange's folder was found but holds no logs and no front-end folders to examine"
+	}
+	return "INCONCLUSIVE: no Exchange install, Exchange logs or front-end folders were found in " + s.KindDetail
+}
+
 // caveats says what the verdict cannot cover.
-func caveats(fs []finding.Finding, v Verdict, errs int, window detect.Window, interrupted bool) []string {
+func caveats(in *verdictInput, v *result.Verdict, examined bool) []string {
 	var out []string
-	if interrupted {
-		out = append(out, "The scan was interrupted: files after the interruption were not read.")
+	if in.interrupted {
+		msg := "The scan was interrupted: it did not reach"
+		var parts []string
+		if in.logs.unread > 0 {
+			parts = append(parts, fmt.Sprintf("%d of %d log files", in.logs.unread, len(in.logs.plan.jobs)))
+		}
+		if !in.files.complete {
+			parts = append(parts, "every file of the web folders and drop places")
+		}
+		if len(parts) == 0 {
+			parts = append(parts, "the end of its work")
+		}
+		out = append(out, msg+" "+strings.Join(parts, " and ")+"; what it did not read is not judged.")
 	}
 	switch {
 	case v.CoveredFrom == nil:
-		out = append(out, "No Exchange log with timestamps was read: the forged-request, ECP and OAB checks had nothing to look at.")
-	case !window.To.IsZero() && v.CoveredFrom.After(window.To):
+		if examined || in.server.ExchangeDir != "" {
+			out = append(out, "No Exchange log with timestamps was read: the forged-request, ECP and OAB checks had nothing to look at.")
+		}
+	case !in.window.To.IsZero() && v.CoveredFrom.After(in.window.To):
 		out = append(out, fmt.Sprintf("The logs start on %s, after the attack window (%s to %s): they cannot show those attacks. "+
 			"File checks (web shells, dumps) still apply; for the logs, scan a backup or an older copy.",
-			v.CoveredFrom.Format("2006-01-02"), window.From.Format("2006-01-02"), window.To.Format("2006-01-02")))
-	case !window.From.IsZero() && v.CoveredFrom.After(window.From):
+			v.CoveredFrom.Format("2006-01-02"), in.window.From.Format("2006-01-02"), in.window.To.Format("2006-01-02")))
+	case !in.window.From.IsZero() && v.CoveredFrom.After(in.window.From):
 		out = append(out, fmt.Sprintf("The logs start on %s: activity before that date cannot be judged from them.", v.CoveredFrom.Format("2006-01-02")))
 	}
-	for _, f := range fs {
-		if f.Rule == RuleLogMissing.ID && v.CoveredFrom != nil {
-			out = append(out, "No "+f.Evidence.Get("family")+" logs were found: "+checksOf(f.Evidence.Get("family"))+" could not run.")
-		}
+	if p := in.server.Partial(); p != "" {
+		out = append(out, p)
 	}
-	if errs > 0 {
-		out = append(out, fmt.Sprintf("%d input(s) could not be read or parsed in full (see errors).", errs))
+	for _, c := range v.ChecksNotRun {
+		out = append(out, "Not checked: "+c.Title+" ("+c.Why+").")
+	}
+	if in.errors > 0 {
+		out = append(out, fmt.Sprintf("%d input(s) could not be read or parsed in full (see errors).", in.errors))
 	}
 	return out
-}
-
-func checksOf(family string) string {
-	switch family {
-	case string(detect.HttpProxy):
-		return "the CVE-2021-26855 forged-request and web shell request checks"
-	case string(detect.ECPServer):
-		return "the CVE-2021-27065 virtual directory check"
-	case string(detect.OABGenerator):
-		return "the CVE-2021-26858 OAB download check"
-	}
-	return "its checks"
 }
 
 func humanCount(n int) string { return fmt.Sprint(n) }
@@ -178,3 +262,4 @@ func HumanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+

@@ -14,16 +14,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/exhunt/exhunt/detect"
-	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/progress"
 	"github.com/exhunt/exhunt/report"
+	"github.com/exhunt/exhunt/result"
 	"github.com/exhunt/exhunt/scan"
 	"github.com/exhunt/exhunt/testserver"
 )
@@ -31,34 +30,34 @@ import (
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
 var version = ""
 
-// Exit codes of the contract.
-const (
-	exitClean    = 0 // finished, nothing medium or above
-	exitFindings = 1 // finished, something medium or above
-	exitFailed   = 2 // could not scan
-)
-
 const usage = `exhunt finds evidence of the 2021 Exchange ProxyLogon attacks
 (CVE-2021-26855, CVE-2021-26857, CVE-2021-26858, CVE-2021-27065).
 
 Usage:
-  exhunt scan [--root PATH] [--format text|json|jsonl|csv] [--out FILE] [options]
+  exhunt scan [--root PATH]... [--volume D=PATH]... [--format text|json|jsonl|csv] [--out FILE] [options]
   exhunt demo [--format FORMAT] [--keep]
+  exhunt rules [--format text|markdown|json]
   exhunt version
+  exhunt help [COMMAND]
 
 Commands:
-  scan     Scan a server's Exchange logs and web folders. PATH is a folder laid
-           out like the server's system drive: a mounted disk image or a copy
-           (with "Program Files/Microsoft/Exchange Server/V15", "inetpub", ...).
-           On Windows without --root the running system is scanned.
+  scan     Scan Exchange servers' logs and web folders. PATH is a folder laid
+           out like a server's system drive: a mounted disk image or a copy
+           (with "Program Files/Microsoft/Exchange Server/V15", "inetpub", ...),
+           or Exchange's V15 folder, its Logging folder or one log folder, or a
+           folder holding copies of several servers. On Windows without --root
+           the running system is scanned.
   demo     Build a small synthetic attacked Exchange server in a temporary
            folder, scan it and print the report.
+  rules    List every rule and check, with the CVEs each covers.
   version  Print the version.
 
-Run "exhunt scan --help" for the scan options.
+Run "exhunt help scan" for the scan options.
 
 Exit status of scan: 0 nothing of medium severity or above was found,
-1 something of medium severity or above was found, 2 the scan could not run.
+1 something of medium severity or above was found, 2 the scan could not run
+or did not finish, 3 inconclusive: nothing of an Exchange server was found to
+examine. With several servers, the worst of them (1 over 2 over 3 over 0).
 `
 
 func main() {
@@ -68,175 +67,276 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return exitFailed
+		return result.ExitFailed
 	}
 	switch args[0] {
 	case "scan":
 		return runScan(args[1:], stdout, stderr)
 	case "demo":
 		return runDemo(args[1:], stdout, stderr)
+	case "rules":
+		return runRules(args[1:], stdout, stderr)
 	case "version", "--version", "-version", "-v":
 		fmt.Fprintf(stdout, "exhunt %s (%s %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-		return exitClean
+		return result.ExitClean
 	case "help", "--help", "-help", "-h":
+		if len(args) > 1 {
+			switch args[1] {
+			case "scan", "demo", "rules":
+				return run([]string{args[1], "--help"}, stdout, stderr)
+			case "version", "help":
+				fmt.Fprint(stdout, usage)
+				return result.ExitClean
+			}
+			fmt.Fprintf(stderr, "exhunt help: unknown command %q\n\n%s", args[1], usage)
+			return result.ExitFailed
+		}
 		fmt.Fprint(stdout, usage)
-		return exitClean
+		return result.ExitClean
 	}
 	fmt.Fprintf(stderr, "exhunt: unknown command %q\n\n%s", args[0], usage)
-	return exitFailed
+	return result.ExitFailed
 }
 
+// versionString is the release version, else the revision the binary was
+// built from (with "+dirty" when the tree had changes).
 func versionString() string {
 	if version != "" {
 		return version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
-	return "dev"
+	var rev, when string
+	dirty := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "devel (no version information: build with 'make build')"
+	}
+	v := "devel-" + rev[:min(12, len(rev))]
+	if when != "" {
+		if t, err := time.Parse(time.RFC3339, when); err == nil {
+			v += "-" + t.UTC().Format("20060102")
+		}
+	}
+	if dirty {
+		v += "+dirty"
+	}
+	return v
 }
 
-func tool() report.Tool { return report.Tool{Name: "exhunt", Version: versionString()} }
+func tool() result.Tool { return result.Tool{Name: "exhunt", Version: versionString()} }
 
 // outputFlags are shared by scan and demo.
 type outputFlags struct {
-	format   string
-	out      string
-	all      bool
-	noColor  bool
-	quiet    bool
-	maxShown int
+	format  string
+	out     string
+	all     bool
+	noColor bool
+	quiet   bool
 }
 
 func (o *outputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.format, "format", "text", "report format: "+strings.Join(report.FormatNames(), ", "))
-	fs.StringVar(&o.out, "out", "", "write the report to `FILE` instead of standard output (never inside the scanned root)")
+	fs.StringVar(&o.out, "out", "", "write the report to `FILE` instead of standard output (never inside a scanned folder)")
 	fs.BoolVar(&o.all, "all", false, "text report: list every finding (default: the first 20 of each rule)")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colours in the text report (also: NO_COLOR environment variable)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress display on standard error")
 }
 
+// multiFlag collects a repeated flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ", ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// parseFlags parses a command's flags; help goes to standard output and is
+// not an error.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return result.ExitClean, false
+	case err != nil:
+		fmt.Fprintf(stderr, "exhunt %s: %v\nRun \"exhunt help %s\" for the options.\n", fs.Name(), err, fs.Name())
+		return result.ExitFailed, false
+	}
+	return 0, true
+}
+
 func runScan(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var o outputFlags
 	o.register(fs)
-	rootDir := fs.String("root", "", "`PATH` of the server's system drive: a mounted image or a copy (default on Windows: the running system)")
-	exDir := fs.String("exchange-dir", "", "Exchange install folder (V15) inside the root, when it is not found by itself")
+	var roots, volumes multiFlag
+	fs.Var(&roots, "root", "`PATH` of a server's system drive (a mounted image or a copy), of part of it (V15, Logging, a log folder), or of a folder of several servers' copies; repeatable (default on Windows: the running system)")
+	fs.Var(&volumes, "volume", "`D=PATH`: another drive of the server (Exchange or its logs on D:) and the folder holding its copy; repeatable")
+	exDir := fs.String("exchange-dir", "", "Exchange install folder (V15) of the server, when it is not found by itself (a path in the copy, or D:/... on a --volume)")
 	window := fs.String("window", "2020-12-01..2021-12-31", "attack window `FROM..TO` (dates, UTC) for grading files by time")
-	workers := fs.Int("workers", 0, "files read in parallel (default: one per CPU)")
-	maxPerFile := fs.Int("max-findings-per-file", scan.DefaultMaxFindingsPerFile, "findings of one rule kept per file; the rest are counted")
+	workers := fs.Int("workers", 0, "files read in parallel (default: one per CPU, at most 64)")
+	maxPerFile := fs.Int("max-findings-per-file", scan.DefaultMaxFindingsPerFile, "findings of one rule listed per file; the rest are counted")
+	maxFindings := fs.Int("max-findings", scan.DefaultMaxFindings, "findings listed per server; the rest are counted")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: exhunt scan [--root PATH] [options]\n\n"+
-			"Scans an Exchange server's HttpProxy, ECP and OAB generator logs and its web\n"+
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: exhunt scan [--root PATH]... [options]\n\n"+
+			"Scans Exchange servers' HttpProxy, ECP and OAB generator logs and their web\n"+
 			"folders for ProxyLogon exploitation, web shells and what attackers left.\n"+
-			"Evidence is opened read-only; nothing is written inside PATH.\n\nOptions:\n")
+			"Evidence is opened read-only; nothing is written inside a scanned folder.\n\nOptions:\n")
 		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nExamples:\n"+
+		fmt.Fprintf(w, "\nExamples:\n"+
 			"  exhunt scan --root /mnt/ex01                 # a mounted image of EX01's C: drive\n"+
 			"  exhunt scan --root ./EX01-copy --format json --out ex01.json\n"+
-			"  exhunt scan --root /mnt/ex01 --exchange-dir \"D:/Exchange/V15\"\n")
+			"  exhunt scan --root /mnt/ex01-c --volume D=/mnt/ex01-d   # Exchange installed on D:\n"+
+			"  exhunt scan --root ./case                    # ./case/EX01, ./case/EX02, ... one by one\n"+
+			"  exhunt scan --root ./EX01 --root ./EX02 --format jsonl --out case.jsonl\n"+
+			"\nExit status: 0 nothing of medium severity or above, 1 something of medium\n"+
+			"severity or above, 2 the scan could not run or did not finish, 3 inconclusive\n"+
+			"(nothing of an Exchange server found to examine); the worst of all servers.\n")
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitClean
-		}
-		return exitFailed
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "exhunt scan: "+format+"\n", a...)
+		return result.ExitFailed
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "exhunt scan: unexpected argument %q (the root is given with --root)\n", fs.Arg(0))
-		return exitFailed
+		return fail("unexpected argument %q (folders are given with --root)", fs.Arg(0))
 	}
 	win, err := parseWindow(*window)
 	if err != nil {
-		fmt.Fprintf(stderr, "exhunt scan: --window: %v\n", err)
-		return exitFailed
+		return fail("--window %q: %v", *window, err)
+	}
+	if *workers < 0 {
+		return fail("--workers %d: must be 0 (one per CPU) or more", *workers)
+	}
+	if *maxPerFile < 1 || *maxFindings < 1 {
+		return fail("--max-findings-per-file and --max-findings must be at least 1")
 	}
 	writer, ok := report.Formats[o.format]
 	if !ok {
-		fmt.Fprintf(stderr, "exhunt scan: unknown --format %q (one of %s)\n", o.format, strings.Join(report.FormatNames(), ", "))
-		return exitFailed
+		return fail("unknown --format %q (one of %s)", o.format, strings.Join(report.FormatNames(), ", "))
 	}
-	if *rootDir != "" && o.out != "" && inside(o.out, *rootDir) {
-		fmt.Fprintf(stderr, "exhunt scan: --out %s is inside the scanned root; evidence is never written to, choose another place\n", o.out)
-		return exitFailed
+	vols, err := parseVolumes(volumes)
+	if err != nil {
+		return fail("%v", err)
 	}
-	cfg := scan.Config{Root: *rootDir, ExchangeDir: *exDir, Window: win, Workers: *workers, MaxFindingsPerFile: *maxPerFile}
-	res, code := doScan(cfg, &o, stderr)
-	if res == nil {
+	var guarded []string
+	guarded = append(guarded, roots...)
+	for _, d := range vols {
+		guarded = append(guarded, d)
+	}
+	for _, r := range roots {
+		if st, err := os.Stat(r); err != nil {
+			return fail("--root %s: %v", r, err)
+		} else if !st.IsDir() {
+			return fail("--root %s: not a folder (give the folder that holds the server's copy)", r)
+		}
+	}
+	// The report file is checked and created before the scan, so an
+	// operator error costs no time and a scan is never lost for it.
+	rf, err := openReport(o.out, guarded)
+	if err != nil {
+		return fail("%v", err)
+	}
+	cfg := scan.Config{Roots: roots, Volumes: vols, ExchangeDir: *exDir, Window: win, Workers: *workers,
+		MaxFindingsPerFile: *maxPerFile, MaxFindings: *maxFindings}
+	rep, code := doScan(cfg, &o, stderr)
+	if rep == nil {
+		abort(rf)
 		return code
 	}
-	if err := writeReport(writer, res, &o, stdout); err != nil {
-		fmt.Fprintf(stderr, "exhunt scan: writing the report: %v\n", err)
-		return exitFailed
+	if err := writeReport(writer, rep, &o, rf, stdout); err != nil {
+		return fail("writing the report: %v", err)
 	}
 	return code
 }
 
+// parseVolumes reads D=PATH values.
+func parseVolumes(vals []string) (map[byte]string, error) {
+	out := map[byte]string{}
+	for _, v := range vals {
+		letter, dir, ok := strings.Cut(v, "=")
+		letter = strings.TrimSuffix(letter, ":")
+		if !ok || len(letter) != 1 || dir == "" {
+			return nil, fmt.Errorf("--volume %q: want a drive letter and a folder, e.g. --volume D=/mnt/ex01-d", v)
+		}
+		l := letter[0] &^ 0x20
+		if l < 'A' || l > 'Z' {
+			return nil, fmt.Errorf("--volume %q: %q is not a drive letter", v, letter)
+		}
+		if _, dup := out[l]; dup {
+			return nil, fmt.Errorf("--volume %c is given twice", l)
+		}
+		st, err := os.Stat(dir)
+		if err != nil {
+			return nil, fmt.Errorf("--volume %c: %v", l, err)
+		}
+		if !st.IsDir() {
+			return nil, fmt.Errorf("--volume %c: %s is not a folder", l, dir)
+		}
+		out[l] = dir
+	}
+	return out, nil
+}
+
 // doScan runs the scan with progress and Ctrl-C handling and maps the result
 // to an exit code.
-func doScan(cfg scan.Config, o *outputFlags, stderr io.Writer) (*scan.Result, int) {
+func doScan(cfg scan.Config, o *outputFlags, stderr io.Writer) (*result.Report, int) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if f, ok := stderr.(*os.File); ok && !o.quiet && progress.IsTerminal(f) {
 		cfg.Progress = progress.New(f)
 	}
-	res, err := scan.Run(ctx, cfg)
+	rep, err := scan.Run(ctx, cfg)
+	if err != nil && rep == nil {
+		fmt.Fprintf(stderr, "exhunt scan: %v\n", err)
+		return nil, result.ExitFailed
+	}
+	rep.Tool = tool()
 	if err != nil {
-		if res == nil {
-			fmt.Fprintf(stderr, "exhunt scan: %v\n", err)
-			return nil, exitFailed
+		fmt.Fprintf(stderr, "exhunt scan: interrupted; the report below is partial and incomplete\n")
+		code := rep.ExitStatus()
+		if code != result.ExitFindings {
+			code = result.ExitFailed // an unfinished scan is never "clean"
 		}
-		fmt.Fprintf(stderr, "exhunt scan: interrupted; the report below is partial\n")
+		return rep, code
 	}
-	if max, ok := finding.Max(res.Findings); ok && max >= finding.Medium {
-		return res, exitFindings
-	}
-	if err != nil {
-		return res, exitFailed // an unfinished scan is never "clean"
-	}
-	return res, exitClean
+	return rep, rep.ExitStatus()
 }
 
-func writeReport(writer report.Writer, res *scan.Result, o *outputFlags, stdout io.Writer) error {
+func writeReport(writer report.Writer, rep *result.Report, o *outputFlags, rf reportFile, stdout io.Writer) error {
 	opt := report.Options{MaxPerRule: 20}
 	if o.all {
 		opt.MaxPerRule = 0
 	}
-	var w io.Writer = stdout
-	if o.out != "" {
-		f, err := os.Create(o.out)
-		if err != nil {
-			return err
+	if rf == nil {
+		if f, ok := stdout.(*os.File); ok && progress.IsTerminal(f) && !o.noColor && os.Getenv("NO_COLOR") == "" {
+			opt.Color = true
 		}
-		defer f.Close()
-		w = f
-	} else if f, ok := stdout.(*os.File); ok && progress.IsTerminal(f) && !o.noColor && os.Getenv("NO_COLOR") == "" {
-		opt.Color = true
+		return writer(stdout, rep, opt)
 	}
-	return writer(w, tool(), res, opt)
-}
-
-// inside reports whether path p lies in dir (after making both absolute and
-// resolving symlinks where they exist).
-func inside(p, dir string) bool {
-	abs := func(s string) string {
-		a, err := filepath.Abs(s)
-		if err != nil {
-			return s
-		}
-		if r, err := filepath.EvalSymlinks(a); err == nil {
-			return r
-		}
-		// The file may not exist yet: resolve its folder.
-		if r, err := filepath.EvalSymlinks(filepath.Dir(a)); err == nil {
-			return filepath.Join(r, filepath.Base(a))
-		}
-		return a
+	if err := writer(rf, rep, opt); err != nil {
+		rf.Abort()
+		return err
 	}
-	ap, ad := abs(p), abs(dir)
-	rel, err := filepath.Rel(ad, ap)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	return rf.Commit()
 }
 
 func parseWindow(s string) (detect.Window, error) {
@@ -248,14 +348,17 @@ func parseWindow(s string) (detect.Window, error) {
 	var err error
 	if from != "" {
 		if w.From, err = time.Parse("2006-01-02", from); err != nil {
-			return w, err
+			return w, fmt.Errorf("FROM %q is not a date like 2021-01-01", from)
 		}
 	}
 	if to != "" {
 		if w.To, err = time.Parse("2006-01-02", to); err != nil {
-			return w, err
+			return w, fmt.Errorf("TO %q is not a date like 2021-06-30", to)
 		}
 		w.To = w.To.Add(24*time.Hour - time.Second)
+	}
+	if !w.From.IsZero() && !w.To.IsZero() && w.To.Before(w.From) {
+		return w, fmt.Errorf("TO is before FROM")
 	}
 	if w == (detect.Window{}) {
 		// An open window on both sides would disable nothing and grade
@@ -267,44 +370,66 @@ func parseWindow(s string) (detect.Window, error) {
 
 func runDemo(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var o outputFlags
 	o.register(fs)
-	keep := fs.Bool("keep", false, "keep the synthetic server folder and print where it is")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitClean
-		}
-		return exitFailed
+	keep := fs.Bool("keep", false, "keep the synthetic server folder and print where it is, to scan it yourself")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: exhunt demo [options]\n\n"+
+			"Builds a small synthetic attacked Exchange 2016 server in a temporary folder,\n"+
+			"scans it and prints the report.\n\nOptions:\n")
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "exhunt demo: unexpected argument %q\n", fs.Arg(0))
+		return result.ExitFailed
 	}
 	writer, ok := report.Formats[o.format]
 	if !ok {
-		fmt.Fprintf(stderr, "exhunt demo: unknown --format %q\n", o.format)
-		return exitFailed
+		fmt.Fprintf(stderr, "exhunt demo: unknown --format %q (one of %s)\n", o.format, strings.Join(report.FormatNames(), ", "))
+		return result.ExitFailed
 	}
 	dir, err := os.MkdirTemp("", "exhunt-demo-")
 	if err != nil {
 		fmt.Fprintf(stderr, "exhunt demo: %v\n", err)
-		return exitFailed
+		return result.ExitFailed
 	}
 	if !*keep {
 		defer os.RemoveAll(dir)
 	}
-	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
-		fmt.Fprintf(stderr, "exhunt demo: building the synthetic server: %v\n", err)
-		return exitFailed
+	rf, err := openReport(o.out, []string{dir})
+	if err != nil {
+		fmt.Fprintf(stderr, "exhunt demo: %v\n", err)
+		return result.ExitFailed
 	}
-	fmt.Fprintf(stderr, "exhunt demo: built a synthetic attacked Exchange 2016 server in %s; scanning it with\n  exhunt scan --root %s\n\n", dir, dir)
-	res, code := doScan(scan.Config{Root: dir}, &o, stderr)
-	if res == nil {
+	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
+		abort(rf)
+		fmt.Fprintf(stderr, "exhunt demo: building the synthetic server: %v\n", err)
+		return result.ExitFailed
+	}
+	fmt.Fprintf(stderr, "exhunt demo: built a synthetic attacked Exchange 2016 server in %s and scanning it\n\n", dir)
+	rep, code := doScan(scan.Config{Roots: []string{dir}}, &o, stderr)
+	if rep == nil {
+		abort(rf)
 		return code
 	}
-	if err := writeReport(writer, res, &o, stdout); err != nil {
+	if err := writeReport(writer, rep, &o, rf, stdout); err != nil {
 		fmt.Fprintf(stderr, "exhunt demo: %v\n", err)
-		return exitFailed
+		return result.ExitFailed
 	}
 	if *keep {
-		fmt.Fprintf(stderr, "\nThe synthetic server is kept in %s\n", dir)
+		fmt.Fprintf(stderr, "\nThe synthetic server is kept in %s; scan it yourself with\n  exhunt scan --root %s\n", dir, dir)
+	} else {
+		fmt.Fprintf(stderr, "\nThe synthetic server was removed. To keep it and scan it yourself:\n  exhunt demo --keep\n")
 	}
-	return exitClean
+	return result.ExitClean
+}
+
+// abort drops a report file that will not be written.
+func abort(rf reportFile) {
+	if rf != nil {
+		rf.Abort()
+	}
 }

@@ -32,6 +32,11 @@ func Scan(t *testing.T, files []File, prefixes ...string) []string {
 func ScanWith(t *testing.T, cfg scan.Config, files []File, prefixes ...string) []string {
 	t.Helper()
 	dir := t.TempDir()
+	// A tree of a few files would not be recognised as a system drive,
+	// and the drop places are places of a system drive.
+	if err := os.MkdirAll(filepath.Join(dir, "Windows", "System32"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range files {
 		full := filepath.Join(dir, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
@@ -48,13 +53,16 @@ func ScanWith(t *testing.T, cfg scan.Config, files []File, prefixes ...string) [
 			t.Fatal(err)
 		}
 	}
-	cfg.Root = dir
-	res, err := scan.Run(context.Background(), cfg)
+	cfg.Roots = []string{dir}
+	rep, err := scan.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(rep.Servers) != 1 {
+		t.Fatalf("%d servers found in one test tree", len(rep.Servers))
+	}
 	var out []string
-	for _, f := range res.Findings {
+	for _, f := range rep.Servers[0].Findings {
 		for _, p := range prefixes {
 			if strings.HasPrefix(f.Rule, p) {
 				out = append(out, f.Rule+" "+f.Severity.String()+" "+f.Path)

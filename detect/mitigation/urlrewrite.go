@@ -19,6 +19,8 @@ var RuleURLRewrite = finding.Rule{
 	CVEs:  []string{"CVE-2021-26855"},
 	Remediation: "The rewrite rules block the known exploit cookies but not the vulnerability as a whole; " +
 		"install the security update. The change to web.config is Microsoft's, not an attacker's.",
+	Grading:    "info",
+	References: []string{detect.RefMSRCMitigations, detect.RefEOMT},
 }
 
 // ruleNames are the rule names Microsoft's scripts write.
@@ -33,7 +35,7 @@ type URLRewrite struct{}
 func (URLRewrite) Name() string { return "mitigation-url-rewrite" }
 
 func (URLRewrite) Places(ctx *detect.Context) []detect.Place {
-	if ctx.Server == nil || ctx.Server.WebRoot == "" {
+	if ctx.Server.WebRoot == "" {
 		return nil
 	}
 	return []detect.Place{{Dir: ctx.Server.WebRoot, MaxDepth: 1}}

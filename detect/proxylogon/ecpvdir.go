@@ -18,6 +18,8 @@ var (
 		Remediation: "The attacker stored server-side script in a virtual directory property and then had Exchange " +
 			"export it to an .aspx file. Find and preserve that file (see the reset-vdir finding and the OWA/ECP auth " +
 			"folders and aspnet_client), remove it, and reset the virtual directory's URLs to valid values.",
+		Grading:    "high",
+		References: []string{detect.RefTestProxyLogon, detect.RefMicrosoftHafnium},
 	}
 	RuleVDirInvalidURL = finding.Rule{
 		ID:    "proxylogon-vdir-invalid-url",
@@ -25,6 +27,7 @@ var (
 		CVEs:  cves27065,
 		Remediation: "InternalUrl and ExternalUrl should only hold valid URLs. Check who made the change and whether " +
 			"the value hides script; correct the setting.",
+		Grading: "medium",
 	}
 )
 

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/root"
 	"github.com/exhunt/exhunt/source/exlog"
@@ -18,6 +19,8 @@ var RuleOABDownloadOutside = finding.Rule{
 	Remediation: "The offline address book generator only downloads into ClientAccess\\OAB; a path elsewhere is the " +
 		"arbitrary file write of CVE-2021-26858. Inspect and preserve the file at that path (often an .aspx web " +
 		"shell), then remove it; patch the server.",
+	Grading:    "high",
+	References: []string{detect.RefTestProxyLogon, detect.RefMicrosoftHafnium},
 }
 
 const oabFailedPhrase = "Download failed and temporary file"
@@ -78,7 +81,7 @@ func oabTempPath(line string) (string, bool) {
 // oabFolder is where the generator may write, as the server names it.
 func oabFolder(install string) string {
 	if install == "" {
-		install = `C:\` + strings.ReplaceAll(root.DefaultExchangeDir, "/", `\`)
+		install = `C:\` + strings.ReplaceAll(facts.DefaultExchangeDir, "/", `\`)
 	}
 	return strings.TrimRight(install, `\/`) + `\ClientAccess\OAB\`
 }

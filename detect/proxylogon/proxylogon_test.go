@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
-	"github.com/exhunt/exhunt/root"
 	"github.com/exhunt/exhunt/source/exlog"
 )
 
@@ -142,8 +142,8 @@ func TestECPVirtualDirectory(t *testing.T) {
 }
 
 func TestOABDownload(t *testing.T) {
-	custom := &detect.Context{Server: &root.Server{InstallPath: `D:\Exchange\V15\`, InstallPathKnown: true}}
-	guessed := &detect.Context{Server: &root.Server{InstallPath: `C:\EX01-copy\V15\`}}
+	custom := &detect.Context{Server: &facts.Server{InstallPath: `D:\Exchange\V15\`, InstallPathKnown: true}}
+	guessed := &detect.Context{Server: &facts.Server{InstallPath: `C:\EX01-copy\V15\`}}
 	tests := []struct {
 		name string
 		ctx  *detect.Context

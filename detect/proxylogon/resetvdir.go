@@ -19,6 +19,8 @@ var RuleResetVDir = finding.Rule{
 	Remediation: "This request writes a web shell to disk. Find the file: look for .aspx files in " +
 		"inetpub\\wwwroot\\aspnet_client and FrontEnd\\HttpProxy\\owa\\auth, and in the ECP Server log for the " +
 		"Set-OabVirtualDirectory call just before; preserve it, then remove it and rebuild the OAB virtual directory.",
+	Grading:    "critical; medium if the request was refused",
+	References: []string{detect.RefTestProxyLogon, detect.RefMicrosoftHafnium},
 }
 
 // ResetVDir checks HttpProxy rows whose forged target calls the ECP DDI

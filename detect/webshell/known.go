@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/indicators"
 )
@@ -16,18 +17,23 @@ var (
 		Title:       "File matches a published hash of Exchange exploitation malware",
 		CVEs:        cvesChain,
 		Remediation: "This exact file was published as malware from the 2021 Exchange campaigns. " + remediateShell,
+		Grading:     "critical",
+		References:  []string{detect.RefCISAAA21062A},
 	}
 	RuleKnownPath = finding.Rule{
 		ID:          "ioc-known-path",
 		Title:       "File at a path Microsoft published as planted during the 2021 Exchange attacks",
 		CVEs:        cvesChain,
 		Remediation: remediateShell,
+		Grading:     "critical",
+		References:  []string{detect.RefTestProxyLogon},
 	}
 	RuleKnownName = finding.Rule{
 		ID:          "webshell-known-name",
 		Title:       "Script file with the name of a published Exchange web shell",
 		CVEs:        cvesChain,
 		Remediation: remediateShell,
+		Grading:     "critical in a hot spot, high elsewhere in a web folder",
 	}
 )
 
@@ -44,65 +50,21 @@ type Known struct {
 
 func (Known) Name() string { return "ioc-known" }
 
-// webFolders are where IIS serves code from on an Exchange server.
-func webFolders(ctx *detect.Context) []string {
-	return ctx.Memo("webshell.webFolders", func() any { return findWebFolders(ctx) }).([]string)
+func (Known) Check() detect.Check {
+	return detect.Check{ID: "ioc-files", Title: "Published web shell names, planted paths and malware hashes in web folders and drop places",
+		CVEs: cvesChain, Needs: "the web folders or the drop places of a system drive"}
 }
 
-func findWebFolders(ctx *detect.Context) []string {
-	s := ctx.Server
-	var out []string
-	if s == nil {
-		return out
-	}
-	if s.WebRoot != "" {
-		out = append(out, s.WebRoot)
-	}
-	if s.ExchangeDir != "" {
-		for _, sub := range []string{"FrontEnd/HttpProxy", "ClientAccess"} {
-			if d, ok := s.Resolver.ResolveDir(path.Join(s.ExchangeDir, sub)); ok {
-				out = append(out, d)
-			}
-		}
-	}
-	return out
-}
-
-// DropPlaces are folders where attackers of the campaign left tools, dumps
-// and archives, with how deep to look.
-var DropPlaces = []detect.Place{
-	{Dir: "Windows/Temp", MaxDepth: 4},
-	{Dir: "root", MaxDepth: 4},
-	{Dir: "ProgramData", MaxDepth: 6},
-	{Dir: "Users/Public", MaxDepth: 4},
-	{Dir: "PerfLogs", MaxDepth: 4},
-	{Dir: ".", MaxDepth: 1},
-}
-
-// ResolvePlaces resolves places given with Windows names in the root.
-func ResolvePlaces(ctx *detect.Context, places []detect.Place) []detect.Place {
-	var out []detect.Place
-	if ctx.Server == nil {
-		return out
-	}
-	for _, p := range places {
-		if p.Dir == "." {
-			out = append(out, p)
-			continue
-		}
-		if d, ok := ctx.Server.Resolver.ResolveDir(p.Dir); ok {
-			out = append(out, detect.Place{Dir: d, MaxDepth: p.MaxDepth})
-		}
-	}
-	return out
+func (Known) Rules() []*finding.Rule {
+	return []*finding.Rule{&RuleKnownBadHash, &RuleKnownPath, &RuleKnownName}
 }
 
 func (Known) Places(ctx *detect.Context) []detect.Place {
 	var out []detect.Place
-	for _, d := range webFolders(ctx) {
+	for _, d := range ctx.Server.WebFolders {
 		out = append(out, detect.Place{Dir: d})
 	}
-	return append(out, ResolvePlaces(ctx, DropPlaces)...)
+	return append(out, ctx.Server.DropPlaces...)
 }
 
 func (k Known) InspectFile(ctx *detect.Context, f *detect.File, emit detect.Emit) {
@@ -111,7 +73,7 @@ func (k Known) InspectFile(ctx *detect.Context, f *detect.File, emit detect.Emit
 		ind = indicators.MustBuiltin()
 	}
 	inWeb := false
-	for _, d := range webFolders(ctx) {
+	for _, d := range ctx.Server.WebFolders {
 		if within(f.Path, d) {
 			inWeb = true
 			break
@@ -148,9 +110,8 @@ func (k Known) InspectFile(ctx *detect.Context, f *detect.File, emit detect.Emit
 }
 
 func inHotSpot(ctx *detect.Context, p string) bool {
-	h := spots(ctx)
-	for _, d := range []string{h.aspnetClient, h.owaAuth, h.ecpAuth} {
-		if d != "" && within(p, d) {
+	for _, d := range ctx.Server.HotSpots.List() {
+		if within(p, d) {
 			return true
 		}
 	}
@@ -161,9 +122,6 @@ func inHotSpot(ctx *detect.Context, p string) bool {
 // the web root are in this root, and compares ignoring case.
 func matchIOCPath(ctx *detect.Context, p string, ind *indicators.Set) (string, bool) {
 	s := ctx.Server
-	if s == nil {
-		return "", false
-	}
 	for _, ioc := range ind.Paths {
 		base := ""
 		switch ioc.Base {
@@ -172,7 +130,9 @@ func matchIOCPath(ctx *detect.Context, p string, ind *indicators.Set) (string, b
 		case indicators.BaseWebRoot:
 			base = s.WebRoot
 		case indicators.BaseDrive:
-			base = "."
+			if s.Kind == facts.KindSystemDrive {
+				base = "."
+			}
 		}
 		if base == "" {
 			continue

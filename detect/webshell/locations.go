@@ -27,18 +27,23 @@ var (
 		Title:       "Script file in inetpub\\wwwroot\\aspnet_client (web shell location)",
 		CVEs:        cvesChain,
 		Remediation: "Nothing legitimate puts script files in aspnet_client. " + remediateShell,
+		Grading:     "high",
+		References:  []string{detect.RefMicrosoftHafnium, detect.RefCISAAA21062A},
 	}
 	RuleAuthUnknownScript = finding.Rule{
 		ID:          "webshell-auth-folder-script",
 		Title:       "Script file in the OWA/ECP auth folder that Exchange does not install",
 		CVEs:        cvesChain,
 		Remediation: "Exchange installs a fixed set of files here; this one is not among them (look-alike names such as RedirSuiteServerProxy.aspx or errorFS.aspx were used). " + remediateShell,
+		Grading:     "high",
+		References:  []string{detect.RefMicrosoftHafnium},
 	}
 	RuleAuthUnknownFile = finding.Rule{
 		ID:          "webshell-auth-folder-unknown-file",
 		Title:       "File in the OWA/ECP auth folder that Exchange does not install",
 		CVEs:        cvesChain,
 		Remediation: "Attackers left non-script files here too (e.g. google.log). Check what it is and when it appeared.",
+		Grading:     "medium",
 	}
 )
 
@@ -60,54 +65,34 @@ type Locations struct{}
 
 func (Locations) Name() string { return "webshell-locations" }
 
-// hotSpots are the folders the campaign wrote web shells to, resolved in
-// the root.
-type hotSpots struct {
-	aspnetClient, owaAuth, ecpAuth string
+func (Locations) Check() detect.Check {
+	return detect.Check{ID: "webshell-locations", Title: "Web shells in aspnet_client and the front end's OWA/ECP auth folders",
+		CVEs: cvesChain, Needs: "the web root (inetpub\\wwwroot) or Exchange's FrontEnd\\HttpProxy folder"}
 }
 
-func spots(ctx *detect.Context) hotSpots {
-	return ctx.Memo("webshell.spots", func() any { return findSpots(ctx) }).(hotSpots)
-}
-
-func findSpots(ctx *detect.Context) hotSpots {
-	var h hotSpots
-	s := ctx.Server
-	if s == nil {
-		return h
-	}
-	if s.WebRoot != "" {
-		h.aspnetClient, _ = s.Resolver.ResolveDir(path.Join(s.WebRoot, "aspnet_client"))
-	}
-	if s.ExchangeDir != "" {
-		h.owaAuth, _ = s.Resolver.ResolveDir(path.Join(s.ExchangeDir, "FrontEnd/HttpProxy/owa/auth"))
-		h.ecpAuth, _ = s.Resolver.ResolveDir(path.Join(s.ExchangeDir, "FrontEnd/HttpProxy/ecp/auth"))
-	}
-	return h
+func (Locations) Rules() []*finding.Rule {
+	return []*finding.Rule{&RuleAspnetClientScript, &RuleAuthUnknownScript, &RuleAuthUnknownFile}
 }
 
 func (Locations) Places(ctx *detect.Context) []detect.Place {
 	var out []detect.Place
-	h := spots(ctx)
-	for _, d := range []string{h.aspnetClient, h.owaAuth, h.ecpAuth} {
-		if d != "" {
-			out = append(out, detect.Place{Dir: d})
-		}
+	for _, d := range ctx.Server.HotSpots.List() {
+		out = append(out, detect.Place{Dir: d})
 	}
 	return out
 }
 
 func (Locations) InspectFile(ctx *detect.Context, f *detect.File, emit detect.Emit) {
-	h := spots(ctx)
+	h := ctx.Server.HotSpots
 	name := path.Base(f.Path)
 	script := IsScript(name)
 	switch {
-	case h.aspnetClient != "" && within(f.Path, h.aspnetClient):
+	case h.AspnetClient != "" && within(f.Path, h.AspnetClient):
 		if script {
 			emit(RuleAspnetClientScript.New(finding.High, f.Path, 0, f.Info.ModTime(), detect.FileEvidence(f)))
 		}
-	case h.owaAuth != "" && within(f.Path, h.owaAuth):
-		rel := strings.TrimPrefix(f.Path, h.owaAuth+"/")
+	case h.OwaAuth != "" && within(f.Path, h.OwaAuth):
+		rel := strings.TrimPrefix(f.Path, h.OwaAuth+"/")
 		if strings.Contains(rel, "/") {
 			// Below owa\auth only static resources live, in the build folder.
 			if script {
@@ -118,8 +103,8 @@ func (Locations) InspectFile(ctx *detect.Context, f *detect.File, emit detect.Em
 		if !isExchangeFile(`frontend\httpproxy\owa\auth\` + rel) {
 			unknownAuthFile(f, script, emit)
 		}
-	case h.ecpAuth != "" && within(f.Path, h.ecpAuth):
-		rel := strings.TrimPrefix(f.Path, h.ecpAuth+"/")
+	case h.EcpAuth != "" && within(f.Path, h.EcpAuth):
+		rel := strings.TrimPrefix(f.Path, h.EcpAuth+"/")
 		if strings.Contains(rel, "/") || !isExchangeFile(`frontend\httpproxy\ecp\auth\`+rel) {
 			unknownAuthFile(f, script, emit)
 		}

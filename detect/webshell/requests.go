@@ -19,6 +19,8 @@ var (
 		CVEs:  cvesChain,
 		Remediation: "Only a file that exists and runs answers 200 here: the web shell was on disk and was used at this " +
 			"time by this client. " + remediateShell,
+		Grading:    "critical",
+		References: []string{detect.RefMicrosoftHafnium},
 	}
 	RuleShellProbe = finding.Rule{
 		ID:    "webshell-request-probe",
@@ -26,6 +28,7 @@ var (
 		CVEs:  cvesChain,
 		Remediation: "Someone looked for a web shell (often another group scanning for shells left by the first " +
 			"attackers); the server did not serve it. Check that no such file exists and that the server is patched.",
+		Grading: "low",
 	}
 )
 
@@ -155,3 +158,10 @@ func isStemEnd(c byte) bool {
 func isKnownShellName(name string) bool {
 	return indicators.MustBuiltin().WebshellNames[strings.ToLower(name)]
 }
+
+func (Requests) Check() detect.Check {
+	return detect.Check{ID: "webshell-requests", Title: "Requests to web shells in the OWA/ECP auth folders (HttpProxy Owa and Ecp logs)",
+		CVEs: cvesChain, Needs: "the HttpProxy Owa or Ecp logs"}
+}
+
+func (Requests) Rules() []*finding.Rule { return []*finding.Rule{&RuleShellAnswered, &RuleShellProbe} }

@@ -1,0 +1,69 @@
+// Package scope holds the rules the scan itself raises about what it could
+// and could not look at (log coverage, missing log families, where Exchange
+// was found, findings left out by the bounds), and the checks this version
+// of exhunt does not perform yet, so that the verdict names them instead of
+// staying silent.
+package scope
+
+import (
+	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/finding"
+)
+
+// Rules of the scan's own reporting.
+var (
+	RuleLogCoverage = finding.Rule{
+		ID:    "log-coverage",
+		Title: "Log coverage: how far back this log's evidence reaches",
+		Remediation: "Findings can only be as old as the logs. Exchange keeps HttpProxy logs 30 days (or 1 GB per " +
+			"folder) by default; for older periods use backups or a triage copy taken earlier.",
+		Grading: "info",
+	}
+	RuleLogMissing = finding.Rule{
+		ID:    "log-coverage-missing",
+		Title: "Log family not found: its checks could not run",
+		Remediation: "Check that the copy includes the Exchange Logging folder (or point --exchange-dir at the " +
+			"V15 folder); without these logs the matching checks say nothing.",
+		Grading: "info",
+	}
+	RuleScope = finding.Rule{
+		ID:      "scan-scope",
+		Title:   "What this scan could and could not look at",
+		Grading: "info",
+	}
+	RuleTruncated = finding.Rule{
+		ID:    "exhunt-findings-truncated",
+		Title: "More findings of one rule than are listed",
+		Remediation: "The evidence holds more matching lines than the report lists (see --max-findings-per-file " +
+			"and --max-findings); the listed ones are the first found. Every one is counted in the verdict.",
+		Grading: "info",
+	}
+	// RuleScanError is the rule id under which flat formats (JSON Lines,
+	// CSV) carry scan errors, so that every line has the same shape.
+	RuleScanError = finding.Rule{
+		ID:      "exhunt-scan-error",
+		Title:   "Could not read or parse part of the input",
+		Grading: "info",
+	}
+)
+
+// Rules lists the scan's own rules.
+func Rules() []*finding.Rule {
+	return []*finding.Rule{&RuleLogCoverage, &RuleLogMissing, &RuleScope, &RuleTruncated, &RuleScanError}
+}
+
+// Planned are checks of the 2021 campaign that this version of exhunt does
+// not perform; each is listed among the checks not run, with why, in every
+// verdict.
+func Planned() []detect.Check {
+	return []detect.Check{
+		{ID: "cve-2021-26857-eventlog", Title: "CVE-2021-26857 Unified Messaging deserialization (Application event log errors of MSExchange Unified Messaging)",
+			CVEs: []string{"CVE-2021-26857"}, Needs: "the Windows event logs, which this version of exhunt does not read yet"},
+		{ID: "iis-logs", Title: "Web shell use, attacker addresses and user agents in the IIS logs",
+			CVEs: []string{"CVE-2021-26855", "CVE-2021-27065"}, Needs: "the IIS logs, which this version of exhunt does not read yet"},
+		{ID: "webshell-content", Title: "Web shells by content (YARA rules, modified Exchange files)",
+			Needs: "file content scanning, which this version of exhunt does not do yet"},
+		{ID: "build-patch-state", Title: "Exchange build, security update and mitigation state (is the server still vulnerable?)",
+			CVEs: []string{"CVE-2021-26855", "CVE-2021-26857", "CVE-2021-26858", "CVE-2021-27065"}, Needs: "the build tables, which this version of exhunt does not have yet"},
+	}
+}

@@ -1,0 +1,462 @@
+package facts
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/exhunt/exhunt/root"
+	"github.com/exhunt/exhunt/source/exlog"
+	"github.com/exhunt/exhunt/sysreg"
+)
+
+// Options steer Gather.
+type Options struct {
+	// RootDir is the host folder of the system volume, for reports.
+	RootDir string
+	// Label names the server until its host name is known; default the
+	// root folder's name.
+	Label string
+	// ExchangeDir overrides discovery: a path inside the server (any case,
+	// either slash, a drive letter of a mapped volume allowed).
+	ExchangeDir string
+	// Live reads the running system's registry instead of hive files.
+	Live bool
+}
+
+// Gather learns the facts of the server whose volumes drives holds.
+func Gather(drives *root.Drives, opt Options) *Server {
+	s := &Server{Drives: drives, RootDir: opt.RootDir, Label: opt.Label, Live: opt.Live}
+	if s.Label == "" && opt.RootDir != "" {
+		s.Label = filepath.Base(filepath.Clean(opt.RootDir))
+	}
+	s.Resolver = root.NewVolumeResolver(drives)
+	if live, ok := sysreg.NewLive(); ok && opt.Live {
+		s.Registry = live
+	} else {
+		off := sysreg.NewOffline(drives.System, root.NewResolver(drives.System).Resolve)
+		s.Registry = off
+		s.closers = append(s.closers, off.Close)
+		defer func() {
+			for _, p := range off.Problems() {
+				if p.Note {
+					s.note("%s: %v", p.Path, p.Err)
+				} else {
+					s.fail(p.Path, p.Err)
+				}
+			}
+		}()
+	}
+	s.systemLetter()
+
+	rec := recognise(drives.System, root.NewResolver(drives.System), ".", s.Label)
+	s.Kind, s.KindDetail, s.logRoot = rec.kind, rec.detail, rec.logRoot
+	s.locateExchange(opt, rec)
+	s.locateWebRoot()
+	s.places()
+	s.identify()
+	return s
+}
+
+// systemLetter reads the system drive's letter from SystemRoot
+// (`C:\Windows`); most servers use C.
+func (s *Server) systemLetter() {
+	sr := sysreg.StringOr(s.Registry, sysreg.Software, windowsVersionKey, "SystemRoot")
+	if len(sr) >= 2 && sr[1] == ':' {
+		if c := sr[0] | 0x20; c >= 'a' && c <= 'z' {
+			s.Drives.SystemLetter = c - 'a' + 'A'
+		}
+	}
+	s.SystemBase = string([]byte{s.Drives.SystemLetter, ':', '\\'})
+}
+
+// resolveWindowsDir finds a folder the server names with a Windows path
+// (`D:\Exchange\V15\`, `%SystemDrive%\inetpub`): on the volume of its
+// letter when that volume is mapped, else on the scan root.
+func (s *Server) resolveWindowsDir(p string) (string, bool) {
+	p = root.ExpandSystemDrive(p)
+	if len(p) >= 2 && p[1] == ':' {
+		l := p[0] &^ 0x20
+		if l != s.Drives.SystemLetter && !s.Drives.Mounted(l) {
+			// A volume that was not mapped: a copy may still hold the
+			// folder at the same place under the root.
+			return s.Resolver.ResolveDir(p[2:])
+		}
+	}
+	return s.Resolver.ResolveDir(p)
+}
+
+// otherVolume returns the letter of a Windows path on a volume that is not
+// mapped, or 0.
+func (s *Server) otherVolume(p string) byte {
+	if len(p) >= 2 && p[1] == ':' {
+		l := p[0] &^ 0x20
+		if l >= 'A' && l <= 'Z' && l != s.Drives.SystemLetter && !s.Drives.Mounted(l) {
+			return l
+		}
+	}
+	return 0
+}
+
+func (s *Server) locateExchange(opt Options, rec recognition) {
+	// The registry's install path is what Exchange writes into its logs,
+	// whichever way the folder itself is found.
+	if install := sysreg.StringOr(s.Registry, sysreg.Software, exchangeSetupKey, "MsiInstallPath"); install != "" {
+		s.InstallPath, s.InstallPathKnown = install, true
+	}
+	source := s.Registry.Describe(sysreg.Software) + " (MsiInstallPath)"
+	defer func() {
+		if s.InstallPath == "" && s.ExchangeDir != "" {
+			s.InstallPath = s.WindowsPath(s.ExchangeDir) + `\`
+		}
+		if s.ExchangeDir != "" {
+			s.LoggingDir, _ = s.Resolver.ResolveDir(path.Join(s.ExchangeDir, "Logging"))
+		}
+	}()
+	if opt.ExchangeDir != "" {
+		if dir, ok := s.resolveWindowsDir(opt.ExchangeDir); ok {
+			s.setExchange(dir, "--exchange-dir")
+		} else {
+			s.ExchangeDirMissing = true
+		}
+		return
+	}
+	switch rec.kind {
+	case KindExchange:
+		s.setExchange(".", "the scanned folder is "+rec.detail)
+		s.rebase(s.InstallPath, `C:\`+winSlashes(DefaultExchangeDir)+`\`)
+		s.partial = "Only Exchange's folder was copied: the web root (aspnet_client), drop places such as Windows\\Temp and the registry hives were not part of the copy and were not checked."
+		return
+	case KindLogging:
+		s.LoggingDir = "."
+		s.ExchangeSource = "the scanned folder is " + rec.detail
+		s.rebase(installPathOr(s.InstallPath)+`Logging\`, "")
+		s.partial = "Only Exchange's Logging folder was copied: the front-end folders (web shells in owa\\auth, ecp\\auth), the web root and drop places were not part of the copy and were not checked."
+		return
+	case KindLogFolder:
+		s.ExchangeSource = "the scanned folder is " + rec.detail
+		s.rebase(installPathOr(s.InstallPath)+`Logging\`+winSlashes(rec.logRoot)+`\`, "")
+		s.partial = "Only " + rec.detail + " was copied: the other log families, the front-end folders, the web root and drop places were not part of the copy and were not checked."
+		return
+	}
+	if s.InstallPath != "" {
+		if dir, ok := s.resolveWindowsDir(s.InstallPath); ok {
+			s.setExchange(dir, source)
+			return
+		}
+		if l := s.otherVolume(s.InstallPath); l != 0 {
+			s.note("the registry says Exchange is installed at %s, on volume %c:, which was not given: add --volume %c=PATH with a copy of that volume", s.InstallPath, l, l)
+		} else {
+			s.note("the registry says Exchange is installed at %s, which is not in this copy", s.InstallPath)
+		}
+	}
+	if dir, ok := s.Resolver.ResolveDir(DefaultExchangeDir); ok {
+		s.setExchange(dir, "default install folder")
+		return
+	}
+	for _, l := range s.Drives.Letters() {
+		if dir, ok := s.Resolver.ResolveDir(root.VolumePath(l, DefaultExchangeDir)); ok {
+			s.setExchange(dir, fmt.Sprintf("default install folder on volume %c:", l))
+			return
+		}
+	}
+	tops := []string{"."}
+	for _, l := range s.Drives.Letters() {
+		tops = append(tops, root.VolumePath(l, ""))
+	}
+	for _, top := range tops {
+		if found := searchLayout(s.Drives, s.Resolver, top, false, s.fail); len(found) > 0 {
+			s.setExchange(found[0], "found by its V15\\Logging layout")
+			return
+		}
+	}
+}
+
+func winSlashes(p string) string { return strings.ReplaceAll(p, "/", `\`) }
+
+func installPathOr(p string) string {
+	if p == "" {
+		return `C:\` + winSlashes(DefaultExchangeDir) + `\`
+	}
+	if !strings.HasSuffix(p, `\`) {
+		p += `\`
+	}
+	return p
+}
+
+// rebase sets the Windows path of the root's top when only part of the
+// server was copied: the registry's answer when known, else the guess.
+func (s *Server) rebase(known, guess string) {
+	switch {
+	case known != "":
+		s.SystemBase = known
+	case guess != "":
+		s.SystemBase = guess
+	}
+}
+
+func (s *Server) setExchange(dir, source string) {
+	s.ExchangeDir = dir
+	s.ExchangeSource = source
+}
+
+// LogDir returns the folder of a log family given by its place under
+// Logging ("HttpProxy", "ECP/Server", "OABGeneratorLog"), and, when the
+// scanned root is one protocol folder of it, that folder's name.
+func (s *Server) LogDir(sub string) (dir, fixedFolder string, ok bool) {
+	if s.LoggingDir != "" {
+		d, ok := s.Resolver.ResolveDir(path.Join(s.LoggingDir, sub))
+		return d, "", ok
+	}
+	if s.logRoot == "" {
+		return "", "", false
+	}
+	lr, ls := strings.ToLower(s.logRoot), strings.ToLower(sub)
+	switch {
+	case lr == ls:
+		return ".", "", true
+	case strings.HasPrefix(ls, lr+"/"):
+		d, ok := s.Resolver.ResolveDir(sub[len(lr)+1:])
+		return d, "", ok
+	case strings.HasPrefix(lr, ls+"/"):
+		// The root is one protocol folder of the family.
+		return ".", s.logRoot[len(ls)+1:], true
+	}
+	return "", "", false
+}
+
+// maxIISConfigBytes is enforced by the parser; the file is opened here.
+func (s *Server) locateWebRoot() {
+	if cfgPath, err := s.Resolver.Resolve(IISConfigFile); err == nil {
+		if f, err := s.Drives.Open(cfgPath); err == nil {
+			cfg, err := root.ParseIISConfig(f)
+			f.Close()
+			if err != nil {
+				s.fail(cfgPath, err)
+			} else {
+				s.IIS = cfg
+				if site, ok := cfg.DefaultWebSite(); ok && site.PhysicalPath != "" {
+					if dir, ok := s.resolveWindowsDir(site.PhysicalPath); ok {
+						s.WebRoot, s.WebRootSource = dir, "IIS applicationHost.config ("+site.Name+")"
+						return
+					}
+					if l := s.otherVolume(root.ExpandSystemDrive(site.PhysicalPath)); l != 0 {
+						s.note("IIS serves %q from %s, on volume %c:, which was not given: add --volume %c=PATH", site.Name, site.PhysicalPath, l, l)
+					} else {
+						s.note("IIS serves %q from %s, which is not in this copy", site.Name, site.PhysicalPath)
+					}
+				}
+			}
+		} else {
+			s.fail(cfgPath, err)
+		}
+	}
+	if dir, ok := s.Resolver.ResolveDir(DefaultWebRoot); ok {
+		s.WebRoot, s.WebRootSource = dir, "default IIS web root"
+	}
+}
+
+// dropPlaces are folders where attackers of the campaign left tools, dumps
+// and archives, with how deep to look.
+var dropPlaces = []Place{
+	{Dir: "Windows/Temp", MaxDepth: 4},
+	{Dir: "root", MaxDepth: 4},
+	{Dir: "ProgramData", MaxDepth: 6},
+	{Dir: "Users/Public", MaxDepth: 4},
+	{Dir: "PerfLogs", MaxDepth: 4},
+	{Dir: ".", MaxDepth: 1},
+}
+
+// maxUsers bounds the user profiles whose temporary folders are checked.
+const maxUsers = 1000
+
+func (s *Server) places() {
+	if s.WebRoot != "" {
+		s.HotSpots.AspnetClient, _ = s.Resolver.ResolveDir(path.Join(s.WebRoot, "aspnet_client"))
+		s.WebFolders = append(s.WebFolders, s.WebRoot)
+	}
+	if s.ExchangeDir != "" {
+		s.HotSpots.OwaAuth, _ = s.Resolver.ResolveDir(path.Join(s.ExchangeDir, "FrontEnd/HttpProxy/owa/auth"))
+		s.HotSpots.EcpAuth, _ = s.Resolver.ResolveDir(path.Join(s.ExchangeDir, "FrontEnd/HttpProxy/ecp/auth"))
+		for _, sub := range []string{"FrontEnd/HttpProxy", "ClientAccess"} {
+			if d, ok := s.Resolver.ResolveDir(path.Join(s.ExchangeDir, sub)); ok {
+				s.WebFolders = append(s.WebFolders, d)
+			}
+		}
+	}
+	if s.Kind != KindSystemDrive {
+		return // drop places are folders of a system drive
+	}
+	for _, p := range dropPlaces {
+		if p.Dir == "." {
+			s.DropPlaces = append(s.DropPlaces, p)
+			continue
+		}
+		if d, ok := s.Resolver.ResolveDir(p.Dir); ok {
+			s.DropPlaces = append(s.DropPlaces, Place{Dir: d, MaxDepth: p.MaxDepth})
+		}
+	}
+	users, ok := s.Resolver.ResolveDir("Users")
+	if !ok {
+		return
+	}
+	entries, err := fs.ReadDir(s.Drives, users)
+	if err != nil {
+		s.fail(users, err)
+	}
+	for i, e := range entries {
+		if i == maxUsers {
+			s.note("more than %d user profiles: the temporary folders of the rest were not checked", maxUsers)
+			break
+		}
+		if !e.IsDir() || strings.EqualFold(e.Name(), "Public") {
+			continue
+		}
+		for _, sub := range []string{"AppData/Local/Temp", "Desktop"} {
+			if d, ok := s.Resolver.ResolveDir(path.Join(users, e.Name(), sub)); ok {
+				s.UserTemps = append(s.UserTemps, Place{Dir: d, MaxDepth: 3})
+			}
+		}
+	}
+}
+
+// identify reads who the server is: the SYSTEM hive's computer name and
+// domain, the SOFTWARE hive's Windows and Exchange versions and roles, and
+// when no hive is there, the server name Exchange writes into its logs.
+func (s *Server) identify() {
+	id := &s.Identity
+	r := s.Registry
+	const cn = `CurrentControlSet\Control\ComputerName\ComputerName`
+	const tcpip = `CurrentControlSet\Services\Tcpip\Parameters`
+	if v := sysreg.StringOr(r, sysreg.System, cn, "ComputerName"); v != "" {
+		id.HostName, id.HostNameSource = v, r.Describe(sysreg.System)+" (ComputerName)"
+	} else if v := sysreg.StringOr(r, sysreg.System, tcpip, "Hostname"); v != "" {
+		id.HostName, id.HostNameSource = v, r.Describe(sysreg.System)+" (Tcpip Hostname)"
+	}
+	id.Domain = sysreg.StringOr(r, sysreg.System, tcpip, "Domain")
+	if id.Domain == "" {
+		id.Domain = sysreg.StringOr(r, sysreg.System, tcpip, "NV Domain")
+	}
+	if product := sysreg.StringOr(r, sysreg.Software, windowsVersionKey, "ProductName"); product != "" {
+		build := sysreg.StringOr(r, sysreg.Software, windowsVersionKey, "CurrentBuildNumber")
+		if build == "" {
+			build = sysreg.StringOr(r, sysreg.Software, windowsVersionKey, "CurrentBuild")
+		}
+		if ubr := sysreg.StringOr(r, sysreg.Software, windowsVersionKey, "UBR"); ubr != "" && build != "" {
+			build += "." + ubr
+		}
+		id.Windows = product
+		if build != "" {
+			id.Windows += " (build " + build + ")"
+		}
+	}
+	var parts []string
+	for _, n := range []string{"MsiProductMajor", "MsiProductMinor", "MsiBuildMajor", "MsiBuildMinor"} {
+		v := sysreg.StringOr(r, sysreg.Software, exchangeSetupKey, n)
+		if v == "" {
+			parts = nil
+			break
+		}
+		parts = append(parts, v)
+	}
+	if len(parts) == 4 {
+		id.Exchange = strings.Join(parts, ".")
+		id.ExchangeSource = r.Describe(sysreg.Software) + " (Setup; cumulative update level, security updates not included)"
+	}
+	if subs, err := r.Subkeys(sysreg.Software, exchangeKey); err == nil {
+		for _, k := range subs {
+			if len(k) > 4 && strings.EqualFold(k[len(k)-4:], "Role") {
+				id.Roles = append(id.Roles, k[:len(k)-4])
+			}
+		}
+		sort.Strings(id.Roles)
+	}
+	if id.HostName == "" {
+		if name, where := s.hostFromLogs(); name != "" {
+			id.HostName, id.HostNameSource = name, "server name field of "+where
+		}
+	}
+	if id.HostName != "" && id.Domain != "" {
+		id.FQDN = id.HostName + "." + id.Domain
+	}
+}
+
+// hostLogBytes bounds the log read for the server's name: the first data
+// row is within the first few kilobytes.
+const hostLogBytes = 64 << 10
+
+// hostFromLogs reads the server name Exchange writes on every row
+// (HttpProxy ServerHostName, ECP Server ServerName) from the first row of
+// one log.
+func (s *Server) hostFromLogs() (name, where string) {
+	for _, fam := range []struct{ sub, field string }{{"HttpProxy", "ServerHostName"}, {"ECP/Server", "ServerName"}} {
+		dir, _, ok := s.LogDir(fam.sub)
+		if !ok {
+			continue
+		}
+		file := firstLog(s.Drives, dir, 2)
+		if file == "" {
+			continue
+		}
+		f, err := s.Drives.Open(file)
+		if err != nil {
+			continue
+		}
+		rd := exlog.NewReader(exlog.Options{Matcher: exlog.NewMatcher(",")})
+		rd.Read(io.LimitReader(f, hostLogBytes), func(rec *exlog.Record) {
+			if name == "" {
+				name = strings.TrimSpace(rec.Get(fam.field))
+			}
+		})
+		f.Close()
+		if name != "" && validHostName(name) {
+			return name, file
+		}
+		name = ""
+	}
+	return "", ""
+}
+
+// validHostName keeps a log's name field from putting arbitrary text where
+// reports expect a host name.
+func validHostName(s string) bool {
+	if len(s) == 0 || len(s) > 253 {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '-' || c == '.' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// firstLog finds a *.log file at most depth folders below dir.
+func firstLog(fsys fs.FS, dir string, depth int) string {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.EqualFold(path.Ext(e.Name()), ".log") {
+			return path.Join(dir, e.Name())
+		}
+	}
+	if depth > 0 {
+		for i, e := range entries {
+			if i == maxListed {
+				break
+			}
+			if e.IsDir() {
+				if f := firstLog(fsys, path.Join(dir, e.Name()), depth-1); f != "" {
+					return f
+				}
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,77 @@
+package finding
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// Evidence keys that more than one rule uses. Log fields keep the name the
+// log gives them (ClientIpAddress, UserAgent, ...), so a responder can find
+// the column; keys that exhunt adds are lower case.
+const (
+	KeyClientIP   = "ClientIpAddress"
+	KeyUserAgent  = "UserAgent"
+	KeyURLHost    = "UrlHost"
+	KeyURLStem    = "UrlStem"
+	KeyURLQuery   = "UrlQuery"
+	KeyHTTPStatus = "HttpStatus"
+	KeyRequestID  = "RequestId"
+	KeyMethod     = "Method"
+	KeyDateTime   = "DateTime"
+
+	KeyOutcome  = "outcome"
+	KeyWhy      = "why"
+	KeySize     = "size"
+	KeyModified = "modified"
+	KeySHA256   = "sha256"
+)
+
+// Normalise fills the machine fields a SIEM keys on (source address, user
+// agent, URL) from the raw evidence, and the finding's id. The evidence
+// itself is left as it was.
+func (f *Finding) Normalise() {
+	f.ID = f.Fingerprint()
+	if f.SourceIP == "" {
+		f.SourceIP = NormaliseIP(f.Evidence.Get(KeyClientIP))
+	}
+	if f.UserAgent == "" {
+		f.UserAgent = strings.TrimSpace(f.Evidence.Get(KeyUserAgent))
+	}
+	if f.URL == "" {
+		f.URL = requestURL(f.Evidence.Get(KeyURLHost), f.Evidence.Get(KeyURLStem), f.Evidence.Get(KeyURLQuery))
+	}
+}
+
+// NormaliseIP returns the canonical text of an address as logs write it
+// (1.2.3.4, 1.2.3.4:51234, [2001:db8::1]:443, fe80::1%12,
+// ::ffff:1.2.3.4), or "" when it is not an address.
+func NormaliseIP(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().WithZone("").String()
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap().WithZone("").String()
+	}
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		return NormaliseIP(s[1 : len(s)-1])
+	}
+	return ""
+}
+
+func requestURL(host, stem, query string) string {
+	if stem == "" {
+		return ""
+	}
+	u := stem
+	if host != "" && strings.HasPrefix(stem, "/") {
+		u = "https://" + host + stem
+	}
+	if query = strings.TrimPrefix(query, "?"); query != "" {
+		u += "?" + query
+	}
+	return u
+}

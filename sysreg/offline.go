@@ -1,0 +1,216 @@
+package sysreg
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+	"sync"
+
+	"github.com/exhunt/exhunt/winreg"
+)
+
+// HivePath is where a hive file lives on a system drive.
+func HivePath(h Hive) string { return "Windows/System32/config/" + string(h) }
+
+// maxHiveBytes bounds the hive read: real SOFTWARE hives are 50-200 MB,
+// SYSTEM hives 10-40 MB.
+const maxHiveBytes = 1 << 30
+
+// Problem is a hive that exists but could not be read, or a fact worth
+// telling about one (a dirty hive).
+type Problem struct {
+	Path string
+	Err  error
+	// Note is true for facts that are not errors.
+	Note bool
+}
+
+// Offline reads hive files of a scan root. It opens each hive once, on
+// first use, and keeps it open until Close. Safe for concurrent use.
+type Offline struct {
+	fsys    fs.FS
+	resolve func(rel string) (string, error)
+
+	mu       sync.Mutex
+	hives    map[Hive]*offlineHive
+	problems []Problem
+}
+
+type offlineHive struct {
+	path       string // on disk, "" when absent
+	hive       *winreg.Hive
+	file       fs.File
+	controlSet string // ControlSet00N for SYSTEM
+}
+
+// NewOffline reads hives of fsys; resolve maps a Windows-style relative
+// path to the name on disk (case-insensitively), returning an error wrapping
+// fs.ErrNotExist when there is none.
+func NewOffline(fsys fs.FS, resolve func(rel string) (string, error)) *Offline {
+	return &Offline{fsys: fsys, resolve: resolve, hives: map[Hive]*offlineHive{}}
+}
+
+// Problems lists the hives that could not be read and notes about them.
+func (o *Offline) Problems() []Problem {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]Problem(nil), o.problems...)
+}
+
+// Close releases the open hive files.
+func (o *Offline) Close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, h := range o.hives {
+		if h.file != nil {
+			h.file.Close()
+		}
+	}
+	o.hives = map[Hive]*offlineHive{}
+	return nil
+}
+
+// Present reports whether the hive file exists and could be opened.
+func (o *Offline) Present(h Hive) bool { return o.open(h).hive != nil }
+
+func (o *Offline) Describe(h Hive) string {
+	if p := o.open(h).path; p != "" {
+		return "registry hive " + p
+	}
+	return "registry hive " + HivePath(h)
+}
+
+func (o *Offline) open(h Hive) *offlineHive {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if oh, ok := o.hives[h]; ok {
+		return oh
+	}
+	oh := &offlineHive{}
+	o.hives[h] = oh
+	p, err := o.resolve(HivePath(h))
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			o.problems = append(o.problems, Problem{Path: HivePath(h), Err: err})
+		}
+		return oh
+	}
+	oh.path = p
+	fail := func(err error) *offlineHive {
+		o.problems = append(o.problems, Problem{Path: p, Err: err})
+		return oh
+	}
+	f, err := o.fsys.Open(p)
+	if err != nil {
+		return fail(err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fail(err)
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return fail(errors.New("not a regular file"))
+	}
+	if st.Size() > maxHiveBytes {
+		f.Close()
+		return fail(fmt.Errorf("hive of %d bytes is larger than any real %s hive; not read", st.Size(), h))
+	}
+	ra, ok := f.(io.ReaderAt)
+	if !ok {
+		data, err := io.ReadAll(io.LimitReader(f, maxHiveBytes))
+		f.Close()
+		if err != nil {
+			return fail(err)
+		}
+		ra, f = strings.NewReader(string(data)), nil
+	}
+	hv, err := winreg.Open(ra, st.Size())
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		return fail(err)
+	}
+	oh.hive, oh.file = hv, f
+	if hv.Dirty() {
+		o.problems = append(o.problems, Problem{Path: p, Note: true,
+			Err: errors.New("the hive is marked dirty and its transaction logs (.LOG1/.LOG2) were not applied: its newest changes may be missing")})
+	}
+	if h == System {
+		oh.controlSet = currentControlSetName(hv)
+	}
+	return oh
+}
+
+// currentControlSetName reads SYSTEM\Select\Current (ControlSet001 when
+// it cannot be read, as on nearly every installed system).
+func currentControlSetName(h *winreg.Hive) string {
+	if k, err := h.OpenKey(`Select`); err == nil {
+		if v, err := k.Value("Current"); err == nil {
+			if n, err := v.Uint64(); err == nil && n > 0 && n < 1000 {
+				return fmt.Sprintf("ControlSet%03d", n)
+			}
+		}
+	}
+	return "ControlSet001"
+}
+
+func (o *Offline) key(h Hive, key string) (*winreg.Key, error) {
+	oh := o.open(h)
+	if oh.hive == nil {
+		return nil, ErrNotFound
+	}
+	if rest, ok := splitControlSet(key); ok {
+		key = oh.controlSet + rest
+	}
+	k, err := oh.hive.OpenKey(key)
+	if errors.Is(err, winreg.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	return k, err
+}
+
+func (o *Offline) value(h Hive, key, name string) (*winreg.Value, error) {
+	k, err := o.key(h, key)
+	if err != nil {
+		return nil, err
+	}
+	v, err := k.Value(name)
+	if errors.Is(err, winreg.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	return v, err
+}
+
+func (o *Offline) String(h Hive, key, name string) (string, error) {
+	v, err := o.value(h, key, name)
+	if err != nil {
+		return "", err
+	}
+	return v.String()
+}
+
+func (o *Offline) Uint(h Hive, key, name string) (uint64, error) {
+	v, err := o.value(h, key, name)
+	if err != nil {
+		return 0, err
+	}
+	return v.Uint64()
+}
+
+func (o *Offline) Subkeys(h Hive, key string) ([]string, error) {
+	k, err := o.key(h, key)
+	if err != nil {
+		return nil, err
+	}
+	subs, err := k.Subkeys()
+	names := make([]string, 0, len(subs))
+	for _, s := range subs {
+		names = append(names, s.Name())
+	}
+	return names, err
+}
