@@ -304,21 +304,20 @@ func (s *Server) places() {
 	if !ok {
 		return
 	}
-	entries, err := fs.ReadDir(s.Drives, users)
+	entries, more, err := readDirBounded(s.Drives, users, maxUsers)
 	if err != nil {
 		s.fail(users, err)
 	}
-	for i, e := range entries {
-		if i == maxUsers {
-			s.note("more than %d user profiles: the temporary folders of the rest were not checked", maxUsers)
-			break
-		}
+	if more {
+		s.note("more than %d entries in the Users folder: the temporary folders of the profiles after them were not checked", maxUsers)
+	}
+	for _, e := range entries {
 		if !e.IsDir() || strings.EqualFold(e.Name(), "Public") {
 			continue
 		}
 		for _, sub := range []string{"AppData/Local/Temp", "Desktop"} {
 			if d, ok := s.Resolver.ResolveDir(path.Join(users, e.Name(), sub)); ok {
-				s.UserTemps = append(s.UserTemps, Place{Dir: d, MaxDepth: 3})
+				s.UserTemps = append(s.UserTemps, Place{Dir: d, MaxDepth: 4})
 			}
 		}
 	}
@@ -459,4 +458,35 @@ func firstLog(fsys fs.FS, dir string, depth int) string {
 		}
 	}
 	return ""
+}
+
+// readDirBounded lists at most limit entries of dir, reading in chunks so
+// that a folder of millions of entries does not fill memory; more is true
+// when entries were left out. The entries are sorted by name.
+func readDirBounded(fsys fs.FS, dir string, limit int) (entries []fs.DirEntry, more bool, err error) {
+	f, err := fsys.Open(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	rd, ok := f.(fs.ReadDirFile)
+	if !ok {
+		return nil, false, &fs.PathError{Op: "readdir", Path: dir, Err: fs.ErrInvalid}
+	}
+	for {
+		chunk, err := rd.ReadDir(256)
+		entries = append(entries, chunk...)
+		if len(entries) > limit {
+			entries, more = entries[:limit], true
+			break
+		}
+		if err != nil {
+			if err != io.EOF {
+				return entries, false, err
+			}
+			break
+		}
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	return entries, more, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/exhunt/exhunt/finding"
+	"github.com/exhunt/exhunt/source/minidump/minidumptest"
 )
 
 // installTime is when the server's own files were written.
@@ -173,6 +174,15 @@ func (g *generator) dropPlaces() error {
 			return err
 		}
 		g.expect("postexploit-lsass-dump", finding.Critical, d.rel, 0, "LSASS dump")
+	}
+	// Dumps that only their content gives away: lsassy's random name
+	// through comsvcs.dll, and Dumpert run from an administrator's session.
+	lsass := minidumptest.Build(minidumptest.Spec{Modules: minidumptest.LsassModules, Stamp: uint32(time.Date(2021, 3, 3, 8, 20, 0, 0, time.UTC).Unix())})
+	for _, rel := range []string{"Windows/Temp/76nivOxA.dmp", "Users/Administrator/AppData/Local/Temp/dumpert.dmp"} {
+		if err := g.writeFile(rel, lsass, time.Date(2021, 3, 3, 8, 20, 0, 0, time.UTC)); err != nil {
+			return err
+		}
+		g.expect("postexploit-lsass-dump", finding.Critical, rel, 0, "LSASS dump known by its module list, not its name")
 	}
 	if err := g.writeFile("ProgramData/it.zip", []byte("PK\x03\x04 staged mailbox export"), time.Date(2021, 3, 3, 9, 30, 0, 0, time.UTC)); err != nil {
 		return err

@@ -298,8 +298,8 @@ type protoRow struct {
 
 // plantedHttpProxy is the attack as the front end logged it, modelled on a
 // real March 2021 incident: the SSRF chain through /ecp/y.js from one
-// client, a failed attempt from another, the BackEndCookie variant, and a
-// scanner's localhost probe.
+// client, a failed attempt from another, the BackEndCookie variant, a
+// scanner's localhost probe and a Burp Collaborator probe.
 func (g *generator) plantedHttpProxy() []protoRow {
 	const attacker, other, scanner = "203.0.113.45", "198.51.100.23", "192.0.2.77"
 	anchorBase := "ServerInfo~a]@" + serverFQDN + ":444"
@@ -349,6 +349,10 @@ func (g *generator) plantedHttpProxy() []protoRow {
 		"ServerInfo~localhost/ecp/default.flt?", "", "500", "/owa/auth/x.js")
 	probe["Method"], probe["TargetServer"], probe["RoutingHint"], probe["RoutingType"], probe["AuthenticationType"] = "GET", "localhost", "X-AnonResource-Backend-Cookie", "CrossRegion", "FBA"
 	add("Owa", at(3, 12, 4, 546), probe, exp("proxylogon-ssrf-localhost-probe", finding.Low, "nmap-style localhost probe"))
+	burp := row(at(3, 40, 17, 95), scanner, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML  like Gecko) Chrome/89.0.4389.90 Safari/537.36",
+		"ServerInfo~q8r2c7vz1k.burpcollaborator.net/ecp/default.flt?", "", "500", "/ecp/x.js")
+	burp["Method"], burp["RoutingHint"] = "GET", "X-AnonResource-Backend-Cookie"
+	add("Ecp", at(3, 40, 17, 95), burp, exp("proxylogon-ssrf-probe", finding.Low, "Burp Collaborator out-of-band probe: a scan, not a compromise"))
 
 	// The web shells written by the chain above, used, and later probed
 	// for by another group (302: not there for them).

@@ -11,7 +11,7 @@ func (SSRF) Check() detect.Check {
 }
 
 func (SSRF) Rules() []*finding.Rule {
-	return []*finding.Rule{&RuleSSRFBackend, &RuleSSRFAutodiscover, &RuleSSRFLocalhostProbe}
+	return []*finding.Rule{&RuleSSRFBackend, &RuleSSRFAutodiscover, &RuleSSRFLocalhostProbe, &RuleSSRFProbe}
 }
 
 func (ResetVDir) Check() detect.Check {

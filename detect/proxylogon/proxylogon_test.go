@@ -56,12 +56,38 @@ func TestSSRF(t *testing.T) {
 		{"prefix in another case", "SERVERINFO~a]@ex01:444/ecp/x?#", "200", "", "proxylogon-ssrf-backend high"},
 		{"autodiscover only", "ServerInfo~a]@ex01:444/autodiscover/autodiscover.xml?#", "200", "", "proxylogon-ssrf-autodiscover low"},
 		{"autodiscover in another case", "ServerInfo~akak]@ex01/AutoDiscover/autodiscover.xml#", "200", "", "proxylogon-ssrf-autodiscover low"},
-		{"autodiscover only later in the path", "ServerInfo~a]@ex01:444/ecp/x.js?/autodiscover", "200", "", "proxylogon-ssrf-backend high"},
+		{"autodiscover only later in the path", "ServerInfo~a]@ex01:444/ecp/DDI/DDIService.svc/GetList?/autodiscover", "200", "", "proxylogon-ssrf-backend high"},
 		{"localhost scanner probe", "ServerInfo~localhost/ecp/default.flt?", "500", "", "proxylogon-ssrf-localhost-probe low"},
 		{"localhost probe of a static file that answered", "ServerInfo~localhost/ecp/default.flt?", "200", "", "proxylogon-ssrf-localhost-probe low"},
 		{"localhost back end that answered", "ServerInfo~localhost:444/ecp/DDI/DDIService.svc/GetObject?schema=OABVirtualDirectory#", "200", "", "proxylogon-ssrf-backend high"},
 		{"BackEndCookie form", "", "241", "Server~a]@ex01:444/ecp/proxyLogon.ecp?~1942062522", "proxylogon-ssrf-backend high"},
 		{"quoted anchor with a comma", `"ServerInfo~a]@ex01:444/ecp/DDI/x?a=1,2#"`, "200", "", "proxylogon-ssrf-backend high"},
+		// Scanner probes: out-of-band hosts whatever the path and status,
+		// static files whatever the host.
+		{"Burp Collaborator, default.flt, 500", "ServerInfo~burpcollaborator.net/ecp/default.flt?", "500", "", "proxylogon-ssrf-probe low"},
+		{"Burp Collaborator sub-domain, 200", "ServerInfo~k3j9x0.burpcollaborator.net/ecp/default.flt?", "200", "", "proxylogon-ssrf-probe low"},
+		{"Burp Collaborator, dynamic path, 200", "ServerInfo~k3j9x0.BurpCollaborator.NET/ecp/DDI/DDIService.svc/GetObject?#", "200", "", "proxylogon-ssrf-probe low"},
+		{"oastify with user and port, 302", "ServerInfo~a]@x1y2.oastify.com:443/owa/auth/logon.aspx?", "302", "", "proxylogon-ssrf-probe low"},
+		{"oastify with a trailing dot, 404", "ServerInfo~x1y2.oastify.com./mapi/emsmdb/?#", "404", "", "proxylogon-ssrf-probe low"},
+		{"interact.sh, 500", "ServerInfo~c8f1a2b3d4.interact.sh/ecp/x.js?", "500", "", "proxylogon-ssrf-probe low"},
+		{"interactsh default server, no status", "ServerInfo~c8f1a2b3d4.oast.fun/ecp/proxyLogon.ecp?#", "", "", "proxylogon-ssrf-probe low"},
+		{"out-of-band host in the BackEndCookie form", "", "500", "Server~abc.oast.pro/ecp/default.flt?~1942062522", "proxylogon-ssrf-probe low"},
+		{"default.flt on another host, 500", "ServerInfo~scanner.example.org/ecp/default.flt?", "500", "", "proxylogon-ssrf-probe low"},
+		{"default.flt on the back end, 200", "ServerInfo~a]@ex01:444/ecp/default.flt?~3", "200", "", "proxylogon-ssrf-probe low"},
+		{"logon.aspx on the back end, 200", "ServerInfo~a]@ex01:444/owa/auth/logon.aspx?", "200", "", "proxylogon-ssrf-probe low"},
+		{"logon.aspx on the back end, 302", "ServerInfo~a]@ex01:444/OWA/auth/Logon.aspx?", "302", "", "proxylogon-ssrf-probe low"},
+		{"x.js on the back end, 404", "ServerInfo~a]@ex01:444/owa/auth/x.js?", "404", "", "proxylogon-ssrf-probe low"},
+		{"static file after the query", "ServerInfo~a]@ex01:444/ecp/x.js?/autodiscover", "200", "", "proxylogon-ssrf-probe low"},
+		// Neighbours of the probes that stay real hits.
+		{"host only containing a listed domain", "ServerInfo~notburpcollaborator.net.evil/ecp/DDI/DDIService.svc/GetObject?#", "200", "", "proxylogon-ssrf-backend high"},
+		{"host ending in the name without a dot", "ServerInfo~evilburpcollaborator.net/ecp/proxyLogon.ecp?#", "241", "", "proxylogon-ssrf-backend high"},
+		{"listed domain only in the user part", "ServerInfo~x.oastify.com@ex01:444/ecp/proxyLogon.ecp?#", "241", "", "proxylogon-ssrf-backend high"},
+		{"listed domain only in the path", "ServerInfo~a]@ex01:444/ecp/DDI/DDIService.svc/GetObject?u=x.oast.pro#", "200", "", "proxylogon-ssrf-backend high"},
+		{"real ECP back end target, 200", "ServerInfo~a]@ex01.contoso.local:444/ecp/DDI/DDIService.svc/SetObject?schema=OABVirtualDirectory#", "200", "", "proxylogon-ssrf-backend high"},
+		{"page with a static-looking tail", "ServerInfo~a]@ex01:444/ecp/proxyLogon.ecp/x.js?#", "241", "", "proxylogon-ssrf-backend high"},
+		{"encoded static-looking path", "ServerInfo~a]@ex01:444/ecp/proxyLogon.ecp%3f.js", "200", "", "proxylogon-ssrf-backend high"},
+		{"dot segments to a page", "ServerInfo~a]@ex01:444/ecp/x.js/../proxyLogon.ecp", "200", "", "proxylogon-ssrf-backend high"},
+		{"logon.aspx with a path after it", "ServerInfo~a]@ex01:444/owa/auth/logon.aspx/x", "200", "", "proxylogon-ssrf-backend high"},
 		// False positives that must stay silent.
 		{"health probe anchor without a path", "ServerInfo~EX01.contoso.local", "200", "", ""},
 		{"ordinary Sid anchor", "Sid~S-1-5-21-1-2-3-1104", "200", "", ""},
@@ -190,4 +216,90 @@ func TestParseTargets(t *testing.T) {
 	if _, ok := parseBackEndCookie("Server~ex01~/x"); ok {
 		t.Error("a slash after the last tilde is not the Server~*/*~* form")
 	}
+}
+
+// TestProbeOutcome checks what a probe's evidence says about the server: a
+// 500 dates it as vulnerable, other answers do not.
+func TestProbeOutcome(t *testing.T) {
+	tests := []struct {
+		anchor, status, probe, outcome string
+	}{
+		{"ServerInfo~x.burpcollaborator.net/ecp/default.flt?", "500", "out-of-band", "most likely vulnerable to CVE-2021-26855"},
+		{"ServerInfo~x.burpcollaborator.net/ecp/default.flt?", "200", "out-of-band", "does not tell"},
+		{"ServerInfo~localhost/ecp/default.flt?", "500", "localhost", "most likely vulnerable to CVE-2021-26855"},
+		{"ServerInfo~a]@ex01:444/owa/auth/logon.aspx?", "302", "static file", "does not tell"},
+		{"ServerInfo~a]@ex01:444/owa/auth/logon.aspx?", "", "static file", "no HTTP status"},
+	}
+	for _, tc := range tests {
+		text := "#Fields: " + strings.Join(proxyFields, ",") + "\n" + proxyLine(tc.anchor, tc.status, "") + "\n"
+		var got []finding.Finding
+		rd := exlog.NewReader(exlog.Options{Matcher: exlog.NewMatcher(SSRF{}.Literals()...)})
+		if _, err := rd.Read(strings.NewReader(text), func(r *exlog.Record) {
+			SSRF{}.Inspect(nil, &detect.LogRecord{Record: r, Path: "x.log"}, func(f finding.Finding) { got = append(got, f) })
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 {
+			t.Fatalf("%s %s: %d findings", tc.anchor, tc.status, len(got))
+		}
+		ev := got[0].Evidence
+		if !strings.Contains(ev.Get("Probe"), tc.probe) || !strings.Contains(ev.Get("Outcome"), tc.outcome) {
+			t.Errorf("%s %s: Probe %q, Outcome %q; want %q and %q", tc.anchor, tc.status, ev.Get("Probe"), ev.Get("Outcome"), tc.probe, tc.outcome)
+		}
+		if got[0].Severity != finding.Low {
+			t.Errorf("%s %s: severity %s", tc.anchor, tc.status, got[0].Severity)
+		}
+	}
+}
+
+func TestIsOutOfBand(t *testing.T) {
+	for host, want := range map[string]bool{
+		"burpcollaborator.net":             true,
+		"A.B.BURPCOLLABORATOR.NET":         true,
+		"u@x.oastify.com:8443":             true,
+		"a]@q.interactsh.com":              true,
+		"x.dnslog.cn.":                     true,
+		"eo1.m.pipedream.net":              true,
+		"notburpcollaborator.net.evil":     false,
+		"burpcollaborator.net.evil":        false,
+		"xoastify.com":                     false,
+		"x.oastify.com@ex01.contoso.local": false,
+		"":                                 false,
+		"@":                                false,
+		"oast":                             false,
+	} {
+		if got := (ssrfTarget{Host: host}).isOutOfBand(); got != want {
+			t.Errorf("%q: %v, want %v", host, got, want)
+		}
+	}
+}
+
+// FuzzTarget feeds arbitrary anchors and cookies to the target parsers and
+// the tests on their parts: no panics, and the parts are cut where the
+// documented forms say.
+func FuzzTarget(f *testing.F) {
+	for _, s := range []string{
+		"ServerInfo~a]@ex01:444/ecp/proxyLogon.ecp?#",
+		"ServerInfo~x.burpcollaborator.net/ecp/default.flt?",
+		"Server~a]@ex01:444/ecp/x?~1942062522",
+		"ServerInfo~@:/%..;\\",
+		"serverinfo~/",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, parse := range []func(string) (ssrfTarget, bool){parseAnchor, parseBackEndCookie} {
+			tg, ok := parse(v)
+			if !ok {
+				continue
+			}
+			if strings.Contains(tg.Host, "/") || !strings.HasPrefix(tg.Path, "/") {
+				t.Fatalf("%q: host %q path %q", v, tg.Host, tg.Path)
+			}
+			_ = tg.isOutOfBand()
+			_ = tg.isDynamic()
+			_ = tg.isLocalhostProbe()
+			_ = tg.isAutodiscover()
+		}
+	})
 }

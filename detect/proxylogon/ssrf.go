@@ -2,6 +2,7 @@ package proxylogon
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/finding"
@@ -18,6 +19,8 @@ var (
 		Remediation: "The front end proxied an unauthenticated request to the back end on the attacker's behalf. " +
 			"Treat the server as compromised from this time on: patch (March 2021 security update or a later CU), " +
 			"look for web shells in the OWA/ECP auth folders and aspnet_client, and follow the ECP and OAB findings of the same client.",
+		Grading:    "high; medium if the request failed",
+		References: []string{detect.RefTestProxyLogon, detect.RefMicrosoftHafnium},
 	}
 	RuleSSRFAutodiscover = finding.Rule{
 		ID:    "proxylogon-ssrf-autodiscover",
@@ -25,6 +28,8 @@ var (
 		CVEs:  cves26855,
 		Remediation: "An exploitation attempt that did not get past mailbox discovery. Make sure the server is patched; " +
 			"look for later requests from the same client that went further.",
+		Grading:    "low",
+		References: []string{detect.RefTestProxyLogon},
 	}
 	RuleSSRFLocalhostProbe = finding.Rule{
 		ID:    "proxylogon-ssrf-localhost-probe",
@@ -32,6 +37,18 @@ var (
 		CVEs:  cves26855,
 		Remediation: "A scanner, possibly Microsoft's own nmap check, tested whether the server is vulnerable. " +
 			"On its own this is not a compromise; make sure the server is patched.",
+		Grading:    "low",
+		References: []string{detect.RefTestProxyLogon},
+	}
+	RuleSSRFProbe = finding.Rule{
+		ID:    "proxylogon-ssrf-probe",
+		Title: "Vulnerability scan for CVE-2021-26855 (forged request aimed at a static file or an out-of-band host)",
+		CVEs:  cves26855,
+		Remediation: "A scanner tested whether the front end follows a forged back-end cookie, by asking for a static " +
+			"file or by pointing it at an out-of-band interaction service (Burp Collaborator, interactsh, ...). " +
+			"On its own this is not a compromise; make sure the server is patched, and if the outcome says it was " +
+			"vulnerable at the time, look for requests from other clients that reached dynamic back-end pages.",
+		Grading: "low, whatever the status (a 500 from the back end says the server was vulnerable then)",
 	}
 )
 
@@ -53,12 +70,18 @@ func (SSRF) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) 
 	at, _ := rec.Time()
 	status := classifyStatus(rec.Get("HttpStatus"))
 	switch {
+	case target.isOutOfBand():
+		// Whatever the path: the back end named is the scanner's own
+		// listener, not this organisation's server.
+		emit(RuleSSRFProbe.New(finding.Low, rec.Path, rec.Line, at, probeEvidence(ev, rec, "the target is an out-of-band interaction service")))
 	case target.isLocalhostProbe() && !(status == statusSuccess && target.isDynamic()):
 		// On a single-server install localhost is the back end, so a
 		// dynamic back-end page answered with success is a real hit.
-		emit(RuleSSRFLocalhostProbe.New(finding.Low, rec.Path, rec.Line, at, ev))
+		emit(RuleSSRFLocalhostProbe.New(finding.Low, rec.Path, rec.Line, at, probeEvidence(ev, rec, "the target is localhost")))
 	case target.isAutodiscover():
 		emit(RuleSSRFAutodiscover.New(finding.Low, rec.Path, rec.Line, at, ev))
+	case !target.isDynamic():
+		emit(RuleSSRFProbe.New(finding.Low, rec.Path, rec.Line, at, probeEvidence(ev, rec, "the target is a static file, which does nothing on the back end")))
 	default:
 		sev := finding.High
 		outcome := "the back end answered with success"
@@ -72,6 +95,24 @@ func (SSRF) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) 
 		ev = append(ev, finding.Field{Name: "Outcome", Value: outcome})
 		emit(RuleSSRFBackend.New(sev, rec.Path, rec.Line, at, ev))
 	}
+}
+
+// probeEvidence adds why a row is a scan and what its status tells. Servers
+// without the March 2021 fix answered the scanners' forged cookie with 500
+// (the answer Microsoft's nmap check takes as vulnerable); fixed servers
+// answer otherwise, so a 500 dates the server as vulnerable even though
+// the scan did nothing.
+func probeEvidence(ev finding.Evidence, rec *detect.LogRecord, why string) finding.Evidence {
+	outcome := ""
+	switch s := strings.TrimSpace(rec.Get("HttpStatus")); {
+	case s == "500":
+		outcome = "the back end answered 500: the server was most likely vulnerable to CVE-2021-26855 at this time"
+	case classifyStatus(s) == statusUnknown:
+		outcome = "the log has no HTTP status; nothing tells whether the server was vulnerable"
+	default:
+		outcome = "answered " + s + ": this row does not tell whether the server was vulnerable"
+	}
+	return append(ev, finding.Field{Name: "Probe", Value: why}, finding.Field{Name: "Outcome", Value: outcome})
 }
 
 // httpProxyEvidence keeps the fields a responder needs from a forged-request

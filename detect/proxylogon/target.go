@@ -5,13 +5,16 @@
 //
 // The checks do what Microsoft's Test-ProxyLogon.ps1 does and go further:
 // the attempts it drops (autodiscover-only requests, localhost scanner
-// probes) are kept as low-severity attempts, the blog's BackEndCookie form of
+// probes) are kept as low-severity attempts, scanners' checks of static
+// files and out-of-band hosts, which Test-ProxyLogon counts as hits, are
+// told apart from attacks, the blog's BackEndCookie form of
 // the request forgery is checked, the HTTP status grades how far a request
 // got, and ECP lines are decoded so that the evidence is the cmdlet, the
 // property and the script rather than a file name.
 package proxylogon
 
 import (
+	"path"
 	"strconv"
 	"strings"
 
@@ -104,18 +107,103 @@ func (t ssrfTarget) isAutodiscover() bool {
 
 // isDynamic tells a back-end page that does work (ECP services, MAPI,
 // proxyLogon.ecp) from the static files scanners aim at (default.flt, x.js,
-// logon.aspx of the NSE script).
+// logon.aspx of the NSE script). A request for a static file proves only
+// that the front end followed the cookie, not that anything was done on
+// the back end.
+//
+// The test leans towards dynamic: a path is static only when it is plainly
+// a file of a static kind, so that an attacker cannot dress a page that
+// does work as a static file. Encoded characters, parameters (;), dot
+// segments and a page extension on an earlier segment (IIS serves
+// /ecp/proxyLogon.ecp/x.js with proxyLogon.ecp) all count as dynamic.
 func (t ssrfTarget) isDynamic() bool {
 	p := strings.ToLower(t.Path)
 	if i := strings.IndexAny(p, "?#"); i >= 0 {
 		p = p[:i]
 	}
-	for _, static := range []string{".flt", ".js", ".css", ".gif", ".png", ".jpg", ".ico", ".htm", ".html", "/owa/auth/logon.aspx"} {
-		if strings.HasSuffix(p, static) {
-			return false
+	if strings.ContainsAny(p, "%;\\:") || strings.Contains(p, "..") {
+		return true
+	}
+	if p == "/owa/auth/logon.aspx" {
+		return false // the logon form, what Microsoft's nmap script asks for
+	}
+	dir, last := "", p
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		dir, last = p[:i], p[i+1:]
+	}
+	for _, seg := range strings.Split(dir, "/") {
+		if pageExtensions[path.Ext(seg)] {
+			return true
 		}
 	}
-	return true
+	return !staticExtensions[path.Ext(last)]
+}
+
+// staticExtensions are files IIS sends as they are.
+var staticExtensions = map[string]bool{
+	".flt": true, ".js": true, ".css": true, ".gif": true, ".png": true, ".jpg": true, ".jpeg": true,
+	".ico": true, ".svg": true, ".htm": true, ".html": true, ".txt": true, ".woff": true, ".ttf": true,
+}
+
+// pageExtensions are those of the ASP.NET and Exchange handlers on the back
+// end, which run with any path after them.
+var pageExtensions = map[string]bool{
+	".aspx": true, ".ecp": true, ".svc": true, ".asmx": true, ".ashx": true, ".axd": true,
+	".asp": true, ".asa": true, ".cshtml": true, ".rem": true, ".soap": true, ".xamlx": true,
+}
+
+// isOutOfBand tells whether the target host is a public out-of-band
+// interaction service: a scanner (Burp Suite, nuclei, ...) points the
+// forged cookie at its own listener and watches for the server's callback.
+// Only the host itself or a sub-domain of a listed domain counts, after
+// dropping user information (up to the last @), a port and a trailing dot.
+func (t ssrfTarget) isOutOfBand() bool {
+	h := t.Host
+	if i := strings.LastIndexByte(h, '@'); i >= 0 {
+		h = h[i+1:]
+	}
+	if i := strings.IndexByte(h, ':'); i >= 0 {
+		h = h[:i]
+	}
+	h = strings.ToLower(strings.TrimRight(h, "."))
+	for _, d := range outOfBandDomains {
+		if h == d || strings.HasSuffix(h, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+// outOfBandDomains are public out-of-band interaction services that
+// vulnerability scanners use for blind server-side request forgery checks.
+// A forged request aimed at one of them is a scan, not an intrusion.
+var outOfBandDomains = []string{
+	// PortSwigger's Burp Collaborator: the public default server, first
+	// burpcollaborator.net, later oastify.com (Burp Suite documentation,
+	// "Burp Collaborator").
+	"burpcollaborator.net",
+	"oastify.com",
+	// ProjectDiscovery's interactsh, used by nuclei: the service's own
+	// names and the default public servers listed in the interactsh-client
+	// usage (-server default oast.pro,oast.live,oast.site,oast.online,
+	// oast.fun,oast.me).
+	"interact.sh",
+	"interactsh.com",
+	"oast.pro",
+	"oast.live",
+	"oast.site",
+	"oast.online",
+	"oast.fun",
+	"oast.me",
+	// DNSLog.cn, a public DNS interaction logger (its own site).
+	"dnslog.cn",
+	// Thinkst Canarytokens, whose DNS and web tokens record callbacks
+	// (canarytokens.org documentation).
+	"canarytokens.com",
+	// Request-collecting endpoints: RequestBin (requestbin.net) and
+	// Pipedream's request bins (*.m.pipedream.net, Pipedream docs).
+	"requestbin.net",
+	"pipedream.net",
 }
 
 // statusClass grades an HTTP status: the request got through (2xx; ECP's
