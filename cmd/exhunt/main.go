@@ -14,7 +14,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -157,16 +156,26 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "exhunt scan: unknown --format %q (one of %s)\n", o.format, strings.Join(report.FormatNames(), ", "))
 		return exitFailed
 	}
-	if *rootDir != "" && o.out != "" && inside(o.out, *rootDir) {
-		fmt.Fprintf(stderr, "exhunt scan: --out %s is inside the scanned root; evidence is never written to, choose another place\n", o.out)
-		return exitFailed
+	// The report file is checked and created before the scan, so that a
+	// wrong --out costs no scanning time.
+	var rf *reportFile
+	if o.out != "" {
+		var roots []string
+		if *rootDir != "" {
+			roots = []string{*rootDir}
+		}
+		if rf, err = openReportFile(o.out, roots); err != nil {
+			fmt.Fprintf(stderr, "exhunt scan: %v\n", err)
+			return exitFailed
+		}
+		defer rf.Abort() // no-op once committed
 	}
 	cfg := scan.Config{Root: *rootDir, ExchangeDir: *exDir, Window: win, Workers: *workers, MaxFindingsPerFile: *maxPerFile}
 	res, code := doScan(cfg, &o, stderr)
 	if res == nil {
 		return code
 	}
-	if err := writeReport(writer, res, &o, stdout); err != nil {
+	if err := writeReport(writer, res, &o, stdout, rf); err != nil {
 		fmt.Fprintf(stderr, "exhunt scan: writing the report: %v\n", err)
 		return exitFailed
 	}
@@ -198,45 +207,26 @@ func doScan(cfg scan.Config, o *outputFlags, stderr io.Writer) (*scan.Result, in
 	return res, exitClean
 }
 
-func writeReport(writer report.Writer, res *scan.Result, o *outputFlags, stdout io.Writer) error {
+// writeReport writes the report to rf, the --out file opened before the
+// scan, and commits it, or to stdout when rf is nil.
+func writeReport(writer report.Writer, res *scan.Result, o *outputFlags, stdout io.Writer, rf *reportFile) error {
 	opt := report.Options{MaxPerRule: 20}
 	if o.all {
 		opt.MaxPerRule = 0
 	}
 	var w io.Writer = stdout
-	if o.out != "" {
-		f, err := os.Create(o.out)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
+	if rf != nil {
+		w = rf
 	} else if f, ok := stdout.(*os.File); ok && progress.IsTerminal(f) && !o.noColor && os.Getenv("NO_COLOR") == "" {
 		opt.Color = true
 	}
-	return writer(w, tool(), res, opt)
-}
-
-// inside reports whether path p lies in dir (after making both absolute and
-// resolving symlinks where they exist).
-func inside(p, dir string) bool {
-	abs := func(s string) string {
-		a, err := filepath.Abs(s)
-		if err != nil {
-			return s
-		}
-		if r, err := filepath.EvalSymlinks(a); err == nil {
-			return r
-		}
-		// The file may not exist yet: resolve its folder.
-		if r, err := filepath.EvalSymlinks(filepath.Dir(a)); err == nil {
-			return filepath.Join(r, filepath.Base(a))
-		}
-		return a
+	if err := writer(w, tool(), res, opt); err != nil {
+		return err
 	}
-	ap, ad := abs(p), abs(dir)
-	rel, err := filepath.Rel(ad, ap)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	if rf != nil {
+		return rf.Commit()
+	}
+	return nil
 }
 
 func parseWindow(s string) (detect.Window, error) {
@@ -290,6 +280,14 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	if !*keep {
 		defer os.RemoveAll(dir)
 	}
+	var rf *reportFile
+	if o.out != "" {
+		if rf, err = openReportFile(o.out, []string{dir}); err != nil {
+			fmt.Fprintf(stderr, "exhunt demo: %v\n", err)
+			return exitFailed
+		}
+		defer rf.Abort() // no-op once committed
+	}
 	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
 		fmt.Fprintf(stderr, "exhunt demo: building the synthetic server: %v\n", err)
 		return exitFailed
@@ -299,7 +297,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	if res == nil {
 		return code
 	}
-	if err := writeReport(writer, res, &o, stdout); err != nil {
+	if err := writeReport(writer, res, &o, stdout, rf); err != nil {
 		fmt.Fprintf(stderr, "exhunt demo: %v\n", err)
 		return exitFailed
 	}
