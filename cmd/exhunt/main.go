@@ -255,6 +255,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
+	defer abort(rf)
 	cfg := scan.Config{Roots: roots, Volumes: vols, ExchangeDir: *exDir, Window: win, Workers: *workers,
 		MaxFindingsPerFile: *maxPerFile, MaxFindings: *maxFindings}
 	rep, code := doScan(cfg, &o, stderr)
@@ -321,7 +322,7 @@ func doScan(cfg scan.Config, o *outputFlags, stderr io.Writer) (*result.Report, 
 	return rep, rep.ExitStatus()
 }
 
-func writeReport(writer report.Writer, rep *result.Report, o *outputFlags, rf reportFile, stdout io.Writer) error {
+func writeReport(writer report.Writer, rep *result.Report, o *outputFlags, rf *reportFile, stdout io.Writer) error {
 	opt := report.Options{MaxPerRule: 20}
 	if o.all {
 		opt.MaxPerRule = 0
@@ -427,8 +428,18 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	return result.ExitClean
 }
 
-// abort drops a report file that will not be written.
-func abort(rf reportFile) {
+// openReport checks and creates the report file; nil means standard
+// output.
+func openReport(out string, roots []string) (*reportFile, error) {
+	if out == "" {
+		return nil, nil
+	}
+	return openReportFile(out, roots)
+}
+
+// abort drops a report file that was not committed; it does nothing after
+// a commit.
+func abort(rf *reportFile) {
 	if rf != nil {
 		rf.Abort()
 	}

@@ -150,3 +150,41 @@ func TestEndToEndDemoVersionHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestEndToEndOutDanglingLinkIntoRoot(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
+		t.Fatal(err)
+	}
+	listing := func() []string {
+		var l []string
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				t.Fatal(err)
+			}
+			fi, _ := d.Info()
+			if !d.IsDir() {
+				p += " " + fi.ModTime().String() + " " + fi.Mode().String()
+			}
+			l = append(l, p)
+			return nil
+		})
+		return l
+	}
+	before := listing()
+	target := filepath.Join(dir, "report.json")
+	link := filepath.Join(t.TempDir(), "report.json")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skipf("symlink: %v", err)
+	}
+	_, stderr, code := exhunt(t, "scan", "--root", dir, "--format", "json", "--out", link)
+	if code != 2 || !strings.Contains(stderr, "--out "+link+": ") || !strings.Contains(stderr, "symbolic link") {
+		t.Errorf("exit %d (want 2), stderr %q", code, stderr)
+	}
+	if _, err := os.Lstat(target); err == nil {
+		t.Error("the report was written inside the root through the link")
+	}
+	if after := listing(); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Errorf("the root changed:\nbefore:\n%s\nafter:\n%s", strings.Join(before, "\n"), strings.Join(after, "\n"))
+	}
+}
