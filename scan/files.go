@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/root"
 )
 
 // fileInterest is one detector's wish to see files under a place.
@@ -35,7 +36,7 @@ func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collec
 	var items []item
 	fsys := dctx.Server.FS()
 	for _, top := range walkRoots {
-		err := fs.WalkDir(fsys, top, func(p string, d fs.DirEntry, err error) error {
+		err := root.WalkDir(fsys, top, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				col.error(p, 0, err.Error())
 				if d != nil && d.IsDir() && p != top {

@@ -53,7 +53,7 @@ func planLogs(ctx context.Context, s *root.Server, col *collector) ([]logJob, er
 		if !ok {
 			continue
 		}
-		err := fs.WalkDir(s.FS(), dir, func(p string, d fs.DirEntry, err error) error {
+		err := root.WalkDir(s.FS(), dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				col.error(p, 0, err.Error())
 				if d != nil && d.IsDir() {
