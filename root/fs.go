@@ -10,6 +10,7 @@ package root
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -50,29 +51,143 @@ func (f *FS) Dir() string { return f.dir }
 // Close releases the root directory handle.
 func (f *FS) Close() error { return f.root.Close() }
 
+// validName reports whether name is a path FS accepts: "." for the root,
+// else slash-separated elements, none empty, "." or "..", without NUL, and
+// no leading or trailing slash. Unlike fs.ValidPath it accepts any other
+// bytes: names on evidence are not always UTF-8 (a folder named with invalid
+// UTF-8 must not hide what lies below it).
+func validName(name string) bool {
+	if name == "." {
+		return true
+	}
+	if name == "" || strings.IndexByte(name, 0) >= 0 {
+		return false
+	}
+	if filepath.Separator == '\\' && strings.IndexByte(name, '\\') >= 0 {
+		// A second separator would let elements hide from the checks
+		// below; names listed on Windows never hold one.
+		return false
+	}
+	for {
+		elem, rest, more := strings.Cut(name, "/")
+		if elem == "" || elem == "." || elem == ".." {
+			return false
+		}
+		if !more {
+			return true
+		}
+		name = rest
+	}
+}
+
 func (f *FS) osName(op, name string) (string, error) {
-	if !fs.ValidPath(name) {
+	if !validName(name) {
 		return "", &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
 	return filepath.FromSlash(name), nil
 }
 
-// Open opens name read-only.
+// ErrNotRegular is the error, wrapped with the kind of file, for opening
+// anything that is neither a regular file nor a directory.
+var ErrNotRegular = errors.New("not a regular file")
+
+// typeName names a file type for error messages.
+func typeName(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "block device"
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeSymlink != 0:
+		return "symbolic link"
+	case m&fs.ModeIrregular != 0:
+		return "irregular file"
+	}
+	return "file of unknown type"
+}
+
+// checkType refuses all but regular files and directories.
+func checkType(m fs.FileMode) error {
+	if m.IsRegular() || m.IsDir() {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrNotRegular, typeName(m))
+}
+
+// Open opens name read-only. Only regular files and directories are
+// opened: a named pipe, socket or device in the evidence (or a symlink to
+// one) is refused with ErrNotRegular, and opening never blocks.
 func (f *FS) Open(name string) (fs.File, error) {
 	n, err := f.osName("open", name)
 	if err != nil {
 		return nil, err
 	}
+	file, err := openIn(f.root, n)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: underlying(err)}
+	}
+	return file, nil
+}
+
+// openIn opens name below r read-only, refusing anything but a regular file
+// or a directory. The type is checked first by name, so that a device is not
+// even opened (opening some has effects), and again on the opened handle,
+// which is what counts: the name may have changed in between. The open is
+// non-blocking (a named pipe would otherwise wait for a writer forever).
+func openIn(r *os.Root, name string) (*os.File, error) {
+	st, err := r.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkType(st.Mode()); err != nil {
+		return nil, err
+	}
+	return openChecked(r, name)
+}
+
+// openChecked is openIn without the check by name.
+func openChecked(r *os.Root, name string) (*os.File, error) {
+	var file *os.File
+	var err error
 	if openFlagNoAtime != 0 {
-		file, err := f.root.OpenFile(n, os.O_RDONLY|openFlagNoAtime, 0)
-		if err == nil {
-			return file, nil
-		}
-		if !errors.Is(err, syscall.EPERM) {
+		file, err = r.OpenFile(name, os.O_RDONLY|openFlagNonBlock|openFlagNoAtime, 0)
+		if err != nil && !errors.Is(err, syscall.EPERM) {
 			return nil, err
 		}
 	}
-	return f.root.OpenFile(n, os.O_RDONLY, 0)
+	if file == nil {
+		file, err = r.OpenFile(name, os.O_RDONLY|openFlagNonBlock, 0)
+		if err != nil {
+			return nil, err
+		}
+	}
+	st, err := file.Stat()
+	if err == nil {
+		err = checkType(st.Mode())
+	}
+	if err == nil && st.Mode().IsRegular() {
+		err = clearNonBlock(file)
+	}
+	if err != nil {
+		file.Close()
+		return nil, err
+	}
+	return file, nil
+}
+
+// underlying strips the *fs.PathError os.Root wraps its errors in, whose
+// path is relative to whichever handle did the open, so that the caller can
+// name the path as the scan knows it.
+func underlying(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // ReadDir lists a directory sorted by name.
@@ -118,6 +233,7 @@ type Resolver struct {
 	drives *Drives
 	mu     sync.Mutex
 	dirs   map[string][]fs.DirEntry
+	failed map[string]error
 }
 
 // NewResolver caches directory listings of fsys; it is safe for concurrent use.
@@ -137,12 +253,38 @@ func (r *Resolver) list(dir string) ([]fs.DirEntry, error) {
 	}
 	entries, err := fs.ReadDir(r.fsys, dir)
 	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			r.mu.Lock()
+			if r.failed == nil {
+				r.failed = map[string]error{}
+			}
+			if _, seen := r.failed[dir]; !seen && len(r.failed) < maxResolveProblems {
+				r.failed[dir] = err
+			}
+			r.mu.Unlock()
+		}
 		return nil, err
 	}
 	r.mu.Lock()
 	r.dirs[dir] = entries
 	r.mu.Unlock()
 	return entries, nil
+}
+
+// maxResolveProblems bounds the unreadable folders remembered.
+const maxResolveProblems = 1000
+
+// Problems lists the folders that could not be listed while resolving
+// paths (other than missing ones), sorted: an unreadable folder on the way
+// to Exchange must not read as "not found".
+func (r *Resolver) Problems() map[string]error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]error, len(r.failed))
+	for k, v := range r.failed {
+		out[k] = v
+	}
+	return out
 }
 
 // Resolve turns a relative path written with either slash, in any case, into

@@ -254,6 +254,17 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 
 	res.Coverage = logs.coverage
 	coverageFindings(server, logs, col)
+	// Folders that could not be listed while looking for Exchange, the
+	// web root or the drop places: an unreadable folder is not a missing one.
+	problems := server.Resolver.Problems()
+	dirs := make([]string, 0, len(problems))
+	for d := range problems {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	for _, d := range dirs {
+		col.error(d, 0, "could not be listed while looking for the server's folders: "+problems[d].Error())
+	}
 	res.Findings, res.Errors = col.results(server)
 	res.Stats.Findings, res.Stats.Truncated = col.raised, col.dropped
 	interrupted := ctx.Err() != nil

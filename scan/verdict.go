@@ -262,4 +262,3 @@ func HumanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
-
