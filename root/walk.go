@@ -137,5 +137,3 @@ func (e *walkEntry) Info() (fs.FileInfo, error) {
 	}
 	return info, nil
 }
-
-
