@@ -120,8 +120,10 @@ func recognise(fsys fs.FS, res *root.Resolver, dir, base string) recognition {
 }
 
 // isLoggingFolder reports whether dir holds Exchange's own log families.
+// ECP must hold its Server folder: Logging\HttpProxy has a protocol folder
+// named Ecp too.
 func isLoggingFolder(res *root.Resolver, dir string) bool {
-	for _, family := range []string{"HttpProxy", "ECP", "OABGeneratorLog"} {
+	for _, family := range []string{"HttpProxy", "ECP/Server", "OABGeneratorLog"} {
 		if _, ok := res.ResolveDir(path.Join(dir, family)); ok {
 			return true
 		}
@@ -194,29 +196,83 @@ func searchLayout(fsys fs.FS, res *root.Resolver, dir string, all bool, failed f
 	return found
 }
 
+// ServerDir is one server found in a scan root: its system drive's folder
+// and, for a copy laid out as one folder per drive (EX01/C, EX01/D), the
+// folders of its other drives by letter.
+type ServerDir struct {
+	Dir     string
+	Volumes map[byte]string
+}
+
+// driveFolders recognises a server copied as one folder per drive: child
+// folders named by a single drive letter, one of which is a system drive
+// or holds Exchange. It returns the system drive's folder and the others.
+func driveFolders(fsys fs.FS, res *root.Resolver, dir string) (ServerDir, bool) {
+	drives := map[byte]string{}
+	for _, e := range listDir(fsys, dir) {
+		n := e.Name()
+		if e.IsDir() && len(n) == 1 && (n[0]|0x20) >= 'a' && (n[0]|0x20) <= 'z' {
+			drives[n[0]&^0x20] = path.Join(dir, n)
+		}
+	}
+	if len(drives) == 0 {
+		return ServerDir{}, false
+	}
+	system := byte(0)
+	for _, l := range []byte("CDEFGHIJKLMNOPQRSTUVWXYZAB") {
+		d, ok := drives[l]
+		if !ok {
+			continue
+		}
+		if k := recognise(fsys, res, d, string(l)).kind; k == KindSystemDrive {
+			system = l
+			break
+		}
+	}
+	if system == 0 {
+		return ServerDir{}, false
+	}
+	sd := ServerDir{Dir: drives[system], Volumes: map[byte]string{}}
+	for l, d := range drives {
+		if l != system {
+			sd.Volumes[l] = d
+		}
+	}
+	return sd, true
+}
+
 // FindServers tells which folders of a scan root are servers: the root
-// itself when it is recognised as (part of) one server; else each
-// sub-folder recognised as one (a case folder holding copies of several
-// servers); else, when Exchange folders lie deeper under different
-// sub-folders, each of those sub-folders. A root in which nothing is
-// recognised is returned as one server, which the scan reports as
-// inconclusive.
-func FindServers(fsys fs.FS) []string {
+// itself when it is recognised as (part of) one server, or laid out as one
+// folder per drive; else each sub-folder recognised as one (a case folder
+// holding copies of several servers); else, when Exchange folders lie
+// deeper under different sub-folders, each of those sub-folders. A root in
+// which nothing is recognised is returned as one server, which the scan
+// reports as inconclusive. In a case folder, the sub-folders in which
+// nothing of a server was recognised are returned as skipped, so the
+// report can name them.
+func FindServers(fsys fs.FS) (servers []ServerDir, skipped []string) {
 	res := root.NewResolver(fsys)
 	if recognise(fsys, res, ".", "").kind != KindUnknown {
-		return []string{"."}
+		return []ServerDir{{Dir: "."}}, nil
 	}
-	var servers []string
+	if sd, ok := driveFolders(fsys, res, "."); ok {
+		return []ServerDir{sd}, nil
+	}
+	var unknown []string
 	for _, e := range listDir(fsys, ".") {
 		if !e.IsDir() {
 			continue
 		}
-		if recognise(fsys, res, e.Name(), e.Name()).kind != KindUnknown {
-			servers = append(servers, e.Name())
+		if sd, ok := driveFolders(fsys, res, e.Name()); ok {
+			servers = append(servers, sd)
+		} else if recognise(fsys, res, e.Name(), e.Name()).kind != KindUnknown {
+			servers = append(servers, ServerDir{Dir: e.Name()})
+		} else {
+			unknown = append(unknown, e.Name())
 		}
 	}
 	if len(servers) > 0 {
-		return servers
+		return servers, unknown
 	}
 	seen := map[string]bool{}
 	for _, v15 := range searchLayout(fsys, res, ".", true, nil) {
@@ -226,12 +282,12 @@ func FindServers(fsys fs.FS) []string {
 		}
 		if !seen[top] {
 			seen[top] = true
-			servers = append(servers, top)
+			servers = append(servers, ServerDir{Dir: top})
 		}
 	}
 	if len(servers) < 2 {
-		return []string{"."}
+		return []ServerDir{{Dir: "."}}, nil
 	}
-	sort.Strings(servers)
-	return servers
+	sort.Slice(servers, func(i, j int) bool { return servers[i].Dir < servers[j].Dir })
+	return servers, nil
 }

@@ -66,6 +66,12 @@ func Text(out io.Writer, rep *result.Report, opt Options) error {
 	if len(rep.Servers) > 1 {
 		t.caseTable(rep)
 	}
+	if len(rep.Skipped) > 0 {
+		t.printf("\n%s\n", t.color(ansiYellow, fmt.Sprintf("NOT SCANNED (%d): nothing of a server was recognised in these folders of the case", len(rep.Skipped))))
+		for _, d := range rep.Skipped {
+			t.printf("  %s\n", Terminal(d))
+		}
+	}
 	for i, s := range rep.Servers {
 		if len(rep.Servers) > 1 {
 			t.printf("\n%s\n", t.color(ansiBold, fmt.Sprintf("==== SERVER %d of %d: %s ====", i+1, len(rep.Servers), Terminal(s.Server.Name))))

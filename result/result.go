@@ -184,6 +184,9 @@ type Report struct {
 	Tool    Tool      `json:"tool"`
 	Scan    Scan      `json:"scan"`
 	Servers []*Server `json:"servers"`
+	// Skipped are sub-folders of a case folder in which nothing of a
+	// server was recognised: not scanned, and said so.
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // exitRank orders statuses for "the worst of all servers": evidence over an
@@ -208,6 +211,8 @@ type Summary struct {
 	Verdicts   map[string]int  `json:"verdicts"`
 	ExitStatus int             `json:"exit_status"`
 	Table      []SummaryServer `json:"table"`
+	// Skipped are folders of a case in which no server was recognised.
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // SummaryServer is one line of the case table.
@@ -222,7 +227,7 @@ type SummaryServer struct {
 
 // Summary tells, server by server, what the run found.
 func (r *Report) Summary() Summary {
-	sum := Summary{Servers: len(r.Servers), Verdicts: map[string]int{}, ExitStatus: r.ExitStatus()}
+	sum := Summary{Servers: len(r.Servers), Verdicts: map[string]int{}, ExitStatus: r.ExitStatus(), Skipped: r.Skipped}
 	for _, s := range r.Servers {
 		sum.Verdicts[s.Verdict.Level]++
 		sum.Table = append(sum.Table, SummaryServer{

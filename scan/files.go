@@ -122,13 +122,23 @@ func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collec
 	return out
 }
 
+// below reports whether p lies below dir. The system volume's top "."
+// holds every plain path but not the paths of other volumes ("D:/...").
+func below(p, dir string) bool {
+	if dir == "." {
+		_, _, other := root.SplitVolume(p)
+		return p != "." && !other
+	}
+	return strings.HasPrefix(p, dir+"/")
+}
+
 // depthBelow is how many levels p lies below dir (1 = directly in it).
 func depthBelow(p, dir string) (int, bool) {
+	if !below(p, dir) {
+		return 0, false
+	}
 	if dir == "." {
 		return strings.Count(p, "/") + 1, true
-	}
-	if !strings.HasPrefix(p, dir+"/") {
-		return 0, false
 	}
 	return strings.Count(p[len(dir)+1:], "/") + 1, true
 }
@@ -139,12 +149,12 @@ func depthBelow(p, dir string) (int, bool) {
 func anyWantsBelow(interests []fileInterest, p string) bool {
 	for _, in := range interests {
 		d := in.place.Dir
-		if d == "." || p == d || strings.HasPrefix(p, d+"/") {
+		if p == d || below(p, d) {
 			if depth, _ := depthBelow(p+"/x", d); in.place.MaxDepth == 0 || depth <= in.place.MaxDepth {
 				return true
 			}
 		}
-		if strings.HasPrefix(d, p+"/") || p == "." {
+		if below(d, p) {
 			return true // on the way down to a place
 		}
 	}
@@ -176,7 +186,7 @@ func outermost(interests []fileInterest) []string {
 	for _, d := range sorted {
 		inside := false
 		for _, o := range out {
-			if o == "." || strings.HasPrefix(d, o+"/") {
+			if below(d, o) {
 				inside = true
 				break
 			}

@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -101,10 +102,11 @@ type target struct {
 func Run(ctx context.Context, cfg Config) (*result.Report, error) {
 	cfg.defaults()
 	rep := &result.Report{Scan: result.Scan{ID: newScanID(), Started: time.Now().UTC()}}
-	targets, err := plan(cfg)
+	targets, skipped, err := plan(cfg)
 	if err != nil {
 		return nil, err
 	}
+	rep.Skipped = skipped
 	defer func() {
 		for _, t := range targets {
 			t.close()
@@ -157,14 +159,16 @@ func newScanID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// plan opens the roots and finds the servers in them.
-func plan(cfg Config) ([]target, error) {
+// plan opens the roots and finds the servers in them, and names the
+// folders of a case in which no server was recognised.
+func plan(cfg Config) ([]target, []string, error) {
 	var targets []target
-	fail := func(err error) ([]target, error) {
+	var skipped []string
+	fail := func(err error) ([]target, []string, error) {
 		for _, t := range targets {
 			t.close()
 		}
-		return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	roots := cfg.Roots
 	live := false
@@ -180,53 +184,117 @@ func plan(cfg Config) ([]target, error) {
 		if err != nil {
 			return fail(fmt.Errorf("cannot open the scan root: %w", err))
 		}
-		subs := []string{"."}
-		if !live {
-			subs = facts.FindServers(fsys)
+		subs := []facts.ServerDir{{Dir: "."}}
+		if live {
+			// On the running server every drive is there to read:
+			// Exchange, its logs or the web root may be on D:.
+			subs[0].Volumes = liveVolumes(dir)
+		} else {
+			var unknown []string
+			subs, unknown = facts.FindServers(fsys)
+			for _, u := range unknown {
+				skipped = append(skipped, filepath.Join(dir, u))
+			}
 		}
+		usedRoot := false
 		for _, sub := range subs {
 			t := target{rootDir: dir, live: live}
 			sfs := fsys
-			if sub != "." {
-				t.rootDir = filepath.Join(dir, filepath.FromSlash(sub))
+			if sub.Dir != "." {
+				t.rootDir = filepath.Join(dir, filepath.FromSlash(sub.Dir))
 				if sfs, err = root.OpenDir(t.rootDir); err != nil {
 					return fail(fmt.Errorf("cannot open the server folder: %w", err))
 				}
+			} else {
+				usedRoot = true
 			}
 			t.drives = root.NewDrives(sfs)
 			closeFS := sfs.Close
 			t.close = func() { closeFS() }
 			t.label = filepath.Base(filepath.Clean(t.rootDir))
+			if live {
+				if host, err := os.Hostname(); err == nil {
+					t.label = host
+				}
+				if err := mountVolumes(&t, sub.Volumes, func(l byte) string { return sub.Volumes[l] }); err != nil {
+					t.close()
+					return fail(err)
+				}
+			} else if len(sub.Volumes) > 0 {
+				// A copy laid out as one folder per drive is named by
+				// the folder above its drives.
+				t.label = filepath.Base(filepath.Dir(filepath.Clean(t.rootDir)))
+				if err := mountVolumes(&t, sub.Volumes, func(l byte) string { return filepath.Join(dir, filepath.FromSlash(sub.Volumes[l])) }); err != nil {
+					t.close()
+					return fail(err)
+				}
+			}
 			targets = append(targets, t)
 		}
-		if subs[0] != "." {
+		if !usedRoot {
 			fsys.Close()
-		} else {
-			// Closed by the target that uses it.
 		}
 	}
 	if len(cfg.Volumes) > 0 {
 		if len(targets) != 1 {
 			return fail(fmt.Errorf("--volume maps a drive of one server, but %d servers were found; scan them one by one", len(targets)))
 		}
-		letters := make([]byte, 0, len(cfg.Volumes))
-		for l := range cfg.Volumes {
-			letters = append(letters, l)
+		if len(targets[0].volumes) > 0 {
+			return fail(fmt.Errorf("--volume given for a copy already laid out as one folder per drive (%s)", targets[0].rootDir))
 		}
-		sort.Slice(letters, func(i, j int) bool { return letters[i] < letters[j] })
-		t := &targets[0]
-		for _, l := range letters {
-			vfs, err := root.OpenDir(cfg.Volumes[l])
-			if err != nil {
-				return fail(fmt.Errorf("--volume %c: %w", l, err))
-			}
-			t.drives.Mount(l, vfs)
-			prev := t.close
-			t.close = func() { prev(); vfs.Close() }
-			t.volumes = append(t.volumes, result.Volume{Letter: string(l), Dir: cfg.Volumes[l]})
+		vols := map[byte]string{}
+		for l := range cfg.Volumes {
+			vols[l] = cfg.Volumes[l]
+		}
+		if err := mountVolumes(&targets[0], vols, func(l byte) string { return vols[l] }); err != nil {
+			return fail(err)
 		}
 	}
-	return targets, nil
+	return targets, skipped, nil
+}
+
+// liveVolumes lists the other fixed drives of the running system (C: to
+// Z:, floppy letters skipped), by the drive letter of its system drive.
+func liveVolumes(system string) map[byte]string {
+	out := map[byte]string{}
+	if runtime.GOOS != "windows" {
+		return out
+	}
+	sys := byte(0)
+	if len(system) >= 2 && system[1] == ':' {
+		sys = system[0] &^ 0x20
+	}
+	for l := byte('C'); l <= 'Z'; l++ {
+		if l == sys {
+			continue
+		}
+		d := string([]byte{l, ':', '\\'})
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			out[l] = d
+		}
+	}
+	return out
+}
+
+// mountVolumes opens the folders of a server's other drives.
+func mountVolumes(t *target, vols map[byte]string, hostDir func(byte) string) error {
+	letters := make([]byte, 0, len(vols))
+	for l := range vols {
+		letters = append(letters, l)
+	}
+	sort.Slice(letters, func(i, j int) bool { return letters[i] < letters[j] })
+	for _, l := range letters {
+		dir := hostDir(l)
+		vfs, err := root.OpenDir(dir)
+		if err != nil {
+			return fmt.Errorf("volume %c: %w", l, err)
+		}
+		t.drives.Mount(l, vfs)
+		prev := t.close
+		t.close = func() { prev(); vfs.Close() }
+		t.volumes = append(t.volumes, result.Volume{Letter: string(l), Dir: dir})
+	}
+	return nil
 }
 
 // scanServer scans one server.

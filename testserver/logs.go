@@ -29,7 +29,7 @@ type logFile struct {
 }
 
 func (g *generator) create(rel string) (*logFile, error) {
-	full := filepath.Join(g.dir, filepath.FromSlash(rel))
+	full := g.host(rel)
 	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 		return nil, err
 	}
@@ -114,7 +114,7 @@ func (g *generator) benignHttpProxy(protocol string, t time.Time) map[string]str
 		"DateTime": stampMS(t), "RequestId": g.guid(), "MajorVersion": "15", "MinorVersion": "1",
 		"BuildVersion": "2176", "RevisionVersion": "2", "Protocol": protocol, "UrlHost": "mail.contoso.com",
 		"IsAuthenticated": "true", "AuthenticatedUser": user, "Organization": "", "AnchorMailbox": sid,
-		"ClientIpAddress": ip, "ServerHostName": server, "HttpStatus": "200", "BackEndStatus": "200",
+		"ClientIpAddress": ip, "ServerHostName": g.opt.HostName, "HttpStatus": "200", "BackEndStatus": "200",
 		"Method": "POST", "ProxyAction": "Proxy", "TargetServer": serverFQDN, "TargetServerVersion": "15.01.2176.000",
 		"RoutingType": "IntraForest", "RoutingHint": "WindowsIdentity", "ServerLocatorHost": serverFQDN,
 		"ServerLocatorLatency": "0", "RequestBytes": fmt.Sprint(200 + r.Intn(4000)), "ResponseBytes": fmt.Sprint(300 + r.Intn(30000)),
@@ -263,8 +263,7 @@ func (g *generator) httpProxyHour(proto string, hour time.Time, planted []plante
 	writePlanted := func(r plantedRow) {
 		n := lf.line(httpProxyRow(r.fields))
 		for _, e := range r.expect {
-			e.Path, e.Line = lf.rel, n
-			g.man.Expected = append(g.man.Expected, e)
+			g.expect(e.Rule, e.Severity, lf.rel, n, e.Why)
 		}
 	}
 	step := time.Hour / time.Duration(g.opt.RowsPerHour+1)
@@ -307,7 +306,7 @@ func (g *generator) plantedHttpProxy() []protoRow {
 		return map[string]string{
 			"DateTime": stampMS(at), "RequestId": g.guid(), "MajorVersion": "15", "MinorVersion": "1", "BuildVersion": "2176",
 			"RevisionVersion": "2", "Protocol": "Ecp", "UrlHost": "mail.contoso.com", "UrlStem": stem, "IsAuthenticated": "false",
-			"AnchorMailbox": anchor, "UserAgent": ua, "ClientIpAddress": ip, "ServerHostName": server, "HttpStatus": status,
+			"AnchorMailbox": anchor, "UserAgent": ua, "ClientIpAddress": ip, "ServerHostName": g.opt.HostName, "HttpStatus": status,
 			"BackEndStatus": status, "Method": "POST", "ProxyAction": "Proxy", "TargetServer": serverFQDN,
 			"RoutingHint": "X-BEResource-Cookie", "BackEndCookie": cookie, "RoutingStatus": "CafeV1",
 		}
@@ -361,7 +360,7 @@ func (g *generator) plantedHttpProxy() []protoRow {
 			"DateTime": stampMS(at), "RequestId": g.guid(), "MajorVersion": "15", "MinorVersion": "1", "BuildVersion": "2176",
 			"RevisionVersion": "2", "Protocol": "Owa", "UrlHost": "mail.contoso.com", "UrlStem": stem, "IsAuthenticated": "false",
 			"UserAgent":       "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML  like Gecko) Chrome/65.0.2345 Safari/537.36",
-			"ClientIpAddress": ip, "ServerHostName": server, "HttpStatus": status, "Method": method, "RoutingStatus": "CafeV1",
+			"ClientIpAddress": ip, "ServerHostName": g.opt.HostName, "HttpStatus": status, "Method": method, "RoutingStatus": "CafeV1",
 		}
 	}
 	const shellUser, prober = "139.162.202.236", "67.205.176.9"

@@ -41,8 +41,16 @@ type Options struct {
 	InstallDir string
 	// Attacks plants the attack; without it the server is clean.
 	Attacks bool
-	// Hive writes Windows/System32/config/SOFTWARE with MsiInstallPath.
+	// Hive writes the SOFTWARE hive (MsiInstallPath, versions, roles) and
+	// the SYSTEM hive (computer name, domain) under Windows/System32/config.
 	Hive bool
+	// HostName and Domain are the server's names (default EX01,
+	// contoso.local).
+	HostName, Domain string
+	// ExchangeVolume puts Exchange on another drive ("D"): its files go
+	// to VolumeDir, which stands for that drive's top.
+	ExchangeVolume string
+	VolumeDir      string
 	// Seed makes the benign traffic reproducible.
 	Seed int64
 }
@@ -90,6 +98,12 @@ func (o *Options) defaults() {
 	if o.InstallDir == "" {
 		o.InstallDir = DefaultInstallDir
 	}
+	if o.HostName == "" {
+		o.HostName = "EX01"
+	}
+	if o.Domain == "" {
+		o.Domain = "contoso.local"
+	}
 	if o.TargetLogBytes > 0 {
 		per := o.TargetLogBytes / int64(benignRowBytes*o.Hours*len(o.Protocols))
 		o.RowsPerHour = int(max(per, 1))
@@ -100,8 +114,11 @@ func (o *Options) defaults() {
 type Expect struct {
 	Rule     string
 	Severity finding.Severity
-	// Path is relative to the generated root, forward slashes.
+	// Path is relative to the generated root (or to the folder of the
+	// volume it is on), forward slashes.
 	Path string
+	// Volume is the drive letter: C, or Options.ExchangeVolume.
+	Volume string
 	// Line is 0 for whole-file findings.
 	Line int
 	// Why says what was planted, for test failure messages.
@@ -128,6 +145,12 @@ type generator struct {
 func Generate(dir string, opt Options) (*Manifest, error) {
 	opt.defaults()
 	g := &generator{opt: opt, dir: dir, rng: rand.New(rand.NewSource(opt.Seed)), man: &Manifest{Root: dir}, inst: strings.Trim(filepath.ToSlash(opt.InstallDir), "/")}
+	if opt.ExchangeVolume != "" {
+		if opt.VolumeDir == "" {
+			return g.man, fmt.Errorf("testserver: ExchangeVolume %s without VolumeDir", opt.ExchangeVolume)
+		}
+		g.inst = strings.ToUpper(opt.ExchangeVolume) + ":/" + g.inst
+	}
 	steps := []func() error{g.httpProxy, g.ecpServer, g.oabGenerator, g.webFolders, g.dropPlaces, g.iisConfig}
 	if opt.Hive {
 		steps = append(steps, g.hive)
@@ -141,13 +164,30 @@ func Generate(dir string, opt Options) (*Manifest, error) {
 }
 
 func (g *generator) expect(rule string, sev finding.Severity, p string, line int, why string) {
-	g.man.Expected = append(g.man.Expected, Expect{Rule: rule, Severity: sev, Path: p, Line: line, Why: why})
+	vol, rel := g.volumeOf(p)
+	g.man.Expected = append(g.man.Expected, Expect{Rule: rule, Severity: sev, Path: rel, Volume: vol, Line: line, Why: why})
+}
+
+// volumeOf splits "D:/rest" into the volume and the path on it.
+func (g *generator) volumeOf(p string) (volume, rel string) {
+	if len(p) > 3 && p[1] == ':' && p[2] == '/' {
+		return p[:1], p[3:]
+	}
+	return "C", p
+}
+
+// host is where a generated path goes on disk.
+func (g *generator) host(p string) string {
+	if vol, rel := g.volumeOf(p); vol != "C" {
+		return filepath.Join(g.opt.VolumeDir, filepath.FromSlash(rel))
+	}
+	return filepath.Join(g.dir, filepath.FromSlash(p))
 }
 
 // writeFile writes content at rel (slash path) with the given modification
 // time, creating folders.
 func (g *generator) writeFile(rel string, content []byte, mod time.Time) error {
-	full := filepath.Join(g.dir, filepath.FromSlash(rel))
+	full := g.host(rel)
 	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 		return err
 	}
@@ -164,7 +204,8 @@ func (g *generator) exchange(rel string) string { return path.Join(g.inst, rel) 
 
 // windowsInstallPath is MsiInstallPath for the generated install folder.
 func (g *generator) windowsInstallPath() string {
-	return `C:\` + strings.ReplaceAll(g.inst, "/", `\`) + `\`
+	vol, rel := g.volumeOf(g.inst)
+	return vol + `:\` + strings.ReplaceAll(rel, "/", `\`) + `\`
 }
 
 func (g *generator) hive() error {
@@ -175,12 +216,31 @@ func (g *generator) hive() error {
 	b.SetDWORD(key, "MsiProductMinor", 1)
 	b.SetDWORD(key, "MsiBuildMajor", 2176)
 	b.SetDWORD(key, "MsiBuildMinor", 2)
-	b.SetString(`Microsoft\Windows NT\CurrentVersion`, "ProductName", "Windows Server 2016 Standard")
+	for _, role := range []string{"MailboxRole", "ClientAccessRole"} {
+		b.SetString(`Microsoft\ExchangeServer\v15\`+role, "ConfiguredVersion", "15.1.2176.2")
+	}
+	cv := `Microsoft\Windows NT\CurrentVersion`
+	b.SetString(cv, "ProductName", "Windows Server 2016 Standard")
+	b.SetString(cv, "CurrentBuildNumber", "14393")
+	b.SetDWORD(cv, "UBR", 4283)
+	b.SetString(cv, "SystemRoot", `C:\Windows`)
 	data, err := b.Bytes()
 	if err != nil {
 		return err
 	}
-	return g.writeFile("Windows/System32/config/SOFTWARE", data, time.Time{})
+	if err := g.writeFile("Windows/System32/config/SOFTWARE", data, time.Time{}); err != nil {
+		return err
+	}
+	sys := winreg.NewBuilder("ROOT")
+	sys.SetDWORD(`Select`, "Current", 1)
+	sys.SetString(`ControlSet001\Control\ComputerName\ComputerName`, "ComputerName", g.opt.HostName)
+	sys.SetString(`ControlSet001\Services\Tcpip\Parameters`, "Hostname", strings.ToLower(g.opt.HostName))
+	sys.SetString(`ControlSet001\Services\Tcpip\Parameters`, "Domain", g.opt.Domain)
+	data, err = sys.Bytes()
+	if err != nil {
+		return err
+	}
+	return g.writeFile("Windows/System32/config/SYSTEM", data, time.Time{})
 }
 
 func (g *generator) iisConfig() error {
