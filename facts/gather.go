@@ -111,7 +111,8 @@ func (s *Server) locateExchange(opt Options, rec recognition) {
 	source := s.Registry.Describe(sysreg.Software) + " (MsiInstallPath)"
 	defer func() {
 		if s.InstallPath == "" && s.ExchangeDir != "" {
-			s.InstallPath = s.WindowsPath(s.ExchangeDir) + `\`
+			// WindowsPath of the root's top already ends in `\`.
+			s.InstallPath = strings.TrimRight(s.WindowsPath(s.ExchangeDir), `\`) + `\`
 		}
 		if s.ExchangeDir != "" {
 			s.LoggingDir, _ = s.Resolver.ResolveDir(path.Join(s.ExchangeDir, "Logging"))
@@ -240,11 +241,18 @@ func (s *Server) locateWebRoot() {
 			} else {
 				s.IIS = cfg
 				if site, ok := cfg.DefaultWebSite(); ok && site.PhysicalPath != "" {
+					l := s.otherVolume(root.ExpandSystemDrive(site.PhysicalPath))
 					if dir, ok := s.resolveWindowsDir(site.PhysicalPath); ok {
 						s.WebRoot, s.WebRootSource = dir, "IIS applicationHost.config ("+site.Name+")"
+						if l != 0 {
+							// Found at the same place on the system volume,
+							// which may be another folder (C:\inetpub\wwwroot
+							// stays when the site moves to D:).
+							s.note("IIS serves %q from %s, on volume %c:, which was not given: the folder at the same place in this copy (%s) was checked instead; add --volume %c=PATH", site.Name, site.PhysicalPath, l, dir, l)
+						}
 						return
 					}
-					if l := s.otherVolume(root.ExpandSystemDrive(site.PhysicalPath)); l != 0 {
+					if l != 0 {
 						s.note("IIS serves %q from %s, on volume %c:, which was not given: add --volume %c=PATH", site.Name, site.PhysicalPath, l, l)
 					} else {
 						s.note("IIS serves %q from %s, which is not in this copy", site.Name, site.PhysicalPath)

@@ -96,13 +96,15 @@ func recognise(fsys fs.FS, res *root.Resolver, dir, base string) recognition {
 	if isLoggingFolder(res, at("Logging")) || isDir("FrontEnd/HttpProxy") || exists("Bin/ExSetup.exe") {
 		return recognition{kind: KindExchange, detail: "Exchange's install folder (V15)"}
 	}
-	if isLoggingFolder(res, dir) {
-		return recognition{kind: KindLogging, detail: "Exchange's Logging folder"}
-	}
+	// Before the Logging test: HttpProxy holds an "Ecp" protocol folder,
+	// which would pass for Logging's ECP family.
 	for _, e := range listDir(fsys, dir) {
 		if e.IsDir() && httpProxyFolders[strings.ToLower(e.Name())] && hasLogFile(fsys, at(e.Name()), "httpproxy_") {
 			return recognition{kind: KindLogFolder, logRoot: "HttpProxy", detail: "Exchange's Logging\\HttpProxy folder"}
 		}
+	}
+	if isLoggingFolder(res, dir) {
+		return recognition{kind: KindLogging, detail: "Exchange's Logging folder"}
 	}
 	if hasLogFile(fsys, dir, "httpproxy_") {
 		return recognition{kind: KindLogFolder, logRoot: "HttpProxy/" + base, detail: "the Logging\\HttpProxy\\" + base + " folder"}
