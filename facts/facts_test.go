@@ -289,8 +289,8 @@ func TestRecognition(t *testing.T) {
 			}
 			// A folder that is one server, or nothing recognised, is
 			// scanned as one server.
-			if got := FindServers(openRoot(t, dir)); !slices.Equal(got, []string{"."}) {
-				t.Errorf("FindServers = %q; want [.]", got)
+			if got, _ := FindServers(openRoot(t, dir)); !slices.Equal(serverDirs(got), []string{"."}) {
+				t.Errorf("FindServers = %q; want [.]", serverDirs(got))
 			}
 		})
 	}
@@ -329,8 +329,8 @@ func TestFindServers(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			build(t, dir, c.files, nil)
-			if got := FindServers(openRoot(t, dir)); !slices.Equal(got, c.want) {
-				t.Errorf("FindServers = %q; want %q", got, c.want)
+			if got, _ := FindServers(openRoot(t, dir)); !slices.Equal(serverDirs(got), c.want) {
+				t.Errorf("FindServers = %q; want %q", serverDirs(got), c.want)
 			}
 		})
 	}
@@ -710,5 +710,41 @@ func TestRecognitionOfGeneratedServer(t *testing.T) {
 				t.Errorf("HostName = %q from %q; want EX01", s.Identity.HostName, s.Identity.HostNameSource)
 			}
 		})
+	}
+}
+
+// serverDirs are the system drive folders of the servers found.
+func serverDirs(servers []ServerDir) []string {
+	var out []string
+	for _, s := range servers {
+		out = append(out, s.Dir)
+	}
+	return out
+}
+
+// TestFindServersDriveFolders: a server copied as one folder per drive is
+// one server, its system drive the folder that is one, the others mounted
+// by their letters.
+func TestFindServersDriveFolders(t *testing.T) {
+	dir := t.TempDir()
+	build(t, dir, []string{
+		"EX03/C/Windows/System32/",
+		"EX03/d/Exchange/V15/Logging/HttpProxy/Owa/" + owaLog,
+		"EX03/E/",
+		"EX04/Windows/System32/",
+		"EX04/" + v15 + "/Logging/HttpProxy/Owa/" + owaLog,
+		"papers/x.txt",
+	}, nil)
+	got, skipped := FindServers(openRoot(t, dir))
+	if len(got) != 2 || got[0].Dir != "EX03/C" || got[0].Volumes['D'] != "EX03/d" || got[0].Volumes['E'] != "EX03/E" || len(got[0].Volumes) != 2 || got[1].Dir != "EX04" || got[1].Volumes != nil {
+		t.Errorf("FindServers = %+v", got)
+	}
+	if !slices.Equal(skipped, []string{"papers"}) {
+		t.Errorf("skipped = %q, want [papers]", skipped)
+	}
+	// The drive folders as the root itself.
+	got, _ = FindServers(openRoot(t, filepath.Join(dir, "EX03")))
+	if len(got) != 1 || got[0].Dir != "C" || got[0].Volumes['D'] != "d" {
+		t.Errorf("FindServers(EX03) = %+v", got)
 	}
 }
