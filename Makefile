@@ -1,8 +1,13 @@
 # Everyday commands; the README explains each.
 .PHONY: build test ci fuzz bench windows demo clean
 
+# The version comes from git (a tag, else the commit), so a release build
+# never calls itself "devel".
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION)
+
 build:
-	CGO_ENABLED=0 go build -o exhunt ./cmd/exhunt
+	CGO_ENABLED=0 go build -ldflags "$(LDFLAGS)" -o exhunt ./cmd/exhunt
 
 demo: build
 	./exhunt demo
@@ -12,15 +17,17 @@ test ci:
 	bash .ci/run
 
 windows:
-	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -o exhunt.exe ./cmd/exhunt
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -ldflags "$(LDFLAGS)" -o exhunt.exe ./cmd/exhunt
 
 # Long fuzzing of every parser of untrusted input; FUZZTIME per target.
 FUZZTIME ?= 5m
 fuzz:
-	go test -run XXX -fuzz FuzzRead -fuzztime $(FUZZTIME) ./source/exlog/
-	go test -run XXX -fuzz FuzzECP -fuzztime $(FUZZTIME) ./source/exlog/
-	go test -run XXX -fuzz FuzzOpen -fuzztime $(FUZZTIME) ./winreg/
-	go test -run XXX -fuzz FuzzParseIISConfig -fuzztime $(FUZZTIME) ./root/
+	go test -run XXX -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/exlog/
+	go test -run XXX -fuzz '^FuzzECP$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/exlog/
+	go test -run XXX -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./winreg/
+	go test -run XXX -fuzz '^FuzzParseIISConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./root/
+	go test -run XXX -fuzz '^FuzzModules$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/minidump/
+	go test -run XXX -fuzz '^FuzzTarget$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./detect/proxylogon/
 
 # exhunt against ripgrep on 1, 2 and 4 GB of generated logs.
 bench:

@@ -26,7 +26,9 @@ func TestMain(m *testing.M) {
 	if runtime.GOOS == "windows" {
 		binary += ".exe"
 	}
-	build := exec.Command("go", "build", "-o", binary, ".")
+	// -buildvcs=true: the environment may turn stamping off, and the
+	// version must come from the revision when no release version is set.
+	build := exec.Command("go", "build", "-buildvcs=true", "-o", binary, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		panic("go build: " + err.Error() + "\n" + string(out))
@@ -74,7 +76,8 @@ func TestEndToEndScan(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
-	if doc.Tool.Name != "exhunt" || doc.Tool.Version == "" {
+	// The version comes from the build: a git checkout stamps the revision.
+	if doc.Tool.Name != "exhunt" || doc.Tool.Version == "" || doc.Tool.Version == "dev" || strings.HasPrefix(doc.Tool.Version, "devel (") {
 		t.Errorf("tool = %+v", doc.Tool)
 	}
 	got := map[string]bool{}
@@ -186,5 +189,160 @@ func TestEndToEndOutDanglingLinkIntoRoot(t *testing.T) {
 	}
 	if after := listing(); strings.Join(after, "\n") != strings.Join(before, "\n") {
 		t.Errorf("the root changed:\nbefore:\n%s\nafter:\n%s", strings.Join(before, "\n"), strings.Join(after, "\n"))
+	}
+}
+
+// TestEndToEndOperatorErrors: mistakes are caught before the scan with a
+// message naming the flag, and exit 2.
+func TestEndToEndOperatorErrors(t *testing.T) {
+	clean := t.TempDir()
+	opt := testserver.DemoOptions()
+	opt.Attacks = false
+	if _, err := testserver.Generate(clean, opt); err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir()
+	file := filepath.Join(other, "x.txt")
+	os.WriteFile(file, []byte("x"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan", "--root", clean, "--window", "2021-06-30..2021-01-01"}, "TO is before FROM"},
+		{[]string{"scan", "--root", clean, "--window", "2021-13-01..2021-12-31"}, "--window"},
+		{[]string{"scan", "--root", clean, "--workers", "-1"}, "--workers -1"},
+		{[]string{"scan", "--root", clean, "--volume", "D"}, "--volume"},
+		{[]string{"scan", "--root", clean, "--volume", "1=" + other}, "not a drive letter"},
+		{[]string{"scan", "--root", clean, "--volume", "D=" + file}, "not a folder"},
+		{[]string{"scan", "--root", clean, "--root", other, "--volume", "D=" + other}, "servers were found"},
+		{[]string{"scan", "--root", file}, "not a folder"},
+		{[]string{"scan", "--root", clean, "--out", filepath.Join(other, "missing", "r.json")}, "--out"},
+		{[]string{"scan", "--root", clean, "--max-findings", "0"}, "--max-findings"},
+		{[]string{"scan", "--bogus"}, "flag provided but not defined"},
+		{[]string{"help", "frobnicate"}, "unknown command"},
+	} {
+		_, stderr, code := exhunt(t, tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("exhunt %q: exit %d (want 2), stderr %q (want %q)", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
+// TestEndToEndInconclusiveAndCase: a folder with nothing of a server exits
+// 3 and says so; a case of several servers writes one JSON object with
+// servers and a summary, JSON Lines name their server, and the exit
+// status is the worst.
+func TestEndToEndInconclusiveAndCase(t *testing.T) {
+	empty := t.TempDir()
+	out, _, code := exhunt(t, "scan", "--root", empty)
+	if code != 3 || !strings.Contains(out, "VERDICT: INCONCLUSIVE") || strings.Contains(out, "NO EVIDENCE FOUND") {
+		t.Errorf("empty folder: exit %d\n%s", code, out)
+	}
+	if _, _, code := exhunt(t, "scan", "--root", empty, "--format", "json"); code != 3 {
+		t.Errorf("empty folder, json: exit %d", code)
+	}
+
+	caseDir := t.TempDir()
+	attacked := testserver.DemoOptions()
+	clean := attacked
+	clean.Attacks, clean.HostName = false, "EX02"
+	for name, opt := range map[string]testserver.Options{"EX01": attacked, "EX02": clean} {
+		dir := filepath.Join(caseDir, name)
+		os.MkdirAll(dir, 0o755)
+		if _, err := testserver.Generate(dir, opt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, stderr, code := exhunt(t, "scan", "--root", caseDir, "--root", empty, "--format", "json")
+	if code != 1 {
+		t.Fatalf("case: exit %d, stderr %s", code, stderr)
+	}
+	var doc struct {
+		SchemaVersion int `json:"schema_version"`
+		Tool          struct{ Name, Version string }
+		Scan          struct{ ID string }
+		Servers       []struct {
+			Root   string
+			Server struct {
+				Name     string
+				HostName string `json:"host_name"`
+			}
+			Verdict struct {
+				Level        string
+				ChecksNotRun []struct{ ID, Why string } `json:"checks_not_run"`
+			}
+			Findings []struct{ ID, Rule, Path, Volume string }
+		}
+		Summary struct {
+			Servers    int
+			Verdicts   map[string]int
+			ExitStatus int `json:"exit_status"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	if doc.SchemaVersion < 2 || doc.Scan.ID == "" || len(doc.Servers) != 3 || doc.Summary.Servers != 3 || doc.Summary.ExitStatus != 1 {
+		t.Fatalf("document: schema %d scan %q servers %d summary %+v", doc.SchemaVersion, doc.Scan.ID, len(doc.Servers), doc.Summary)
+	}
+	levels := map[string]string{}
+	for _, s := range doc.Servers {
+		levels[s.Server.Name] = s.Verdict.Level
+		notRun := ""
+		for _, c := range s.Verdict.ChecksNotRun {
+			notRun += c.ID + " "
+		}
+		if !strings.Contains(notRun, "cve-2021-26857-eventlog") {
+			t.Errorf("%s: CVE-2021-26857 not listed among the checks not run: %s", s.Server.Name, notRun)
+		}
+		for _, f := range s.Findings {
+			if f.ID != f.Rule+":"+f.Path+":"+strings.Split(f.ID, ":")[len(strings.Split(f.ID, ":"))-1] {
+				t.Errorf("finding id %q does not follow rule:path:line", f.ID)
+				break
+			}
+		}
+	}
+	if levels["EX01"] != "compromised" || levels["EX02"] != "no-evidence-found" || levels[filepath.Base(empty)] != "inconclusive" {
+		t.Errorf("verdicts %v", levels)
+	}
+	out, _, code = exhunt(t, "scan", "--root", caseDir, "--format", "jsonl")
+	if code != 1 {
+		t.Errorf("jsonl: exit %d", code)
+	}
+	servers := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var l struct {
+			Server string
+			Host   struct{ Name string }
+			Scan   struct{ ID string }
+			Rule   string
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil || l.Server == "" || l.Host.Name != l.Server || l.Scan.ID == "" || l.Rule == "" {
+			t.Fatalf("line %s: %v", line, err)
+		}
+		servers[l.Server]++
+	}
+	if servers["EX01"] == 0 || servers["EX02"] == 0 {
+		t.Errorf("lines per server %v", servers)
+	}
+	text, _, _ := exhunt(t, "scan", "--root", caseDir)
+	if !strings.Contains(text, "CASE: 2 servers") || !strings.Contains(text, "==== SERVER 1 of 2: EX01 ====") {
+		t.Errorf("text report of a case:\n%s", text[:min(len(text), 1500)])
+	}
+}
+
+// TestEndToEndRules: the rule catalogue lists the campaign's CVEs and says
+// which are not checked yet.
+func TestEndToEndRules(t *testing.T) {
+	out, _, code := exhunt(t, "rules")
+	if code != 0 || !strings.Contains(out, "proxylogon-ssrf-backend") || !strings.Contains(out, "CVE-2021-26857  checked by NOTHING YET") {
+		t.Errorf("rules: exit %d\n%s", code, out)
+	}
+	out, _, code = exhunt(t, "rules", "--format", "json")
+	var doc struct {
+		Rules []struct{ ID string }
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || len(doc.Rules) < 20 {
+		t.Errorf("rules json: exit %d, %d rules", code, len(doc.Rules))
 	}
 }
