@@ -91,8 +91,8 @@ func (f *FS) osName(op, name string) (string, error) {
 // anything that is neither a regular file nor a directory.
 var ErrNotRegular = errors.New("not a regular file")
 
-// typeName names a file type for error messages.
-func typeName(m fs.FileMode) string {
+// TypeName names a file type for messages.
+func TypeName(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeCharDevice != 0:
 		return "character device"
@@ -115,7 +115,7 @@ func checkType(m fs.FileMode) error {
 	if m.IsRegular() || m.IsDir() {
 		return nil
 	}
-	return fmt.Errorf("%w: %s", ErrNotRegular, typeName(m))
+	return fmt.Errorf("%w: %s", ErrNotRegular, TypeName(m))
 }
 
 // Open opens name read-only. Only regular files and directories are

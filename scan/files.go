@@ -69,7 +69,7 @@ func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collec
 				return nil
 			}
 			if !d.Type().IsRegular() {
-				col.error(p, 0, "not a regular file ("+d.Type().String()+"); not inspected")
+				col.error(p, 0, "not a regular file ("+root.TypeName(d.Type())+"); not inspected")
 				return nil
 			}
 			var ds []detect.FileDetector

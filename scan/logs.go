@@ -84,7 +84,7 @@ func planLogs(ctx context.Context, s *facts.Server, col *collector) logPlan {
 				return nil
 			}
 			if !d.Type().IsRegular() {
-				col.error(p, 0, "not a regular file ("+d.Type().String()+"); not read")
+				col.error(p, 0, "not a regular file ("+root.TypeName(d.Type())+"); not read")
 				return nil
 			}
 			info, err := d.Info()
@@ -329,7 +329,7 @@ func readLog(ctx context.Context, dctx *detect.Context, rd *exlog.Reader, g *det
 		}
 	})
 	if err != nil && ctx.Err() == nil {
-		col.error(job.path, 0, "read failed after "+HumanBytes(st.Bytes)+": "+err.Error())
+		col.error(job.path, 0, fmt.Sprintf("read failed after %d bytes: %v", st.Bytes, err))
 	}
 	for _, p := range st.Problems {
 		// Files of unknown layout are read as text by their detectors.

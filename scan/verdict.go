@@ -249,16 +249,3 @@ func caveats(in *verdictInput, v *result.Verdict, examined bool) []string {
 }
 
 func humanCount(n int) string { return fmt.Sprint(n) }
-
-// HumanBytes writes a byte count for people.
-func HumanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}

@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/exhunt/exhunt/root"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -238,19 +239,10 @@ func (r *reportFile) discard() {
 
 // kind names a file mode for messages.
 func kind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
+	if m.IsDir() {
 		return "a folder"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeIrregular != 0:
-		return "a special file (reparse point or junction)"
 	}
-	return "a special file"
+	return "a " + root.TypeName(m)
 }
 
 // resolvedRoot is a scan root with all symlinks resolved.
