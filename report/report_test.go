@@ -183,3 +183,73 @@ func TestJSONContract(t *testing.T) {
 		}
 	}
 }
+
+// caseSample is a run over two servers and a folder that held none.
+func caseSample() *result.Report {
+	rep := sample()
+	first := rep.Servers[0]
+	first.Verdict.Caveats = []string{"The logs start on 2021-03-02: activity before that date cannot be judged from them.",
+		result.NotCheckedPrefix + "CVE-2021-26857 Unified Messaging deserialization (needs the Windows event logs)."}
+	first.Verdict.ChecksNotRun = []result.CheckStatus{{ID: "cve-2021-26857-eventlog", Title: "CVE-2021-26857 Unified Messaging deserialization", Why: "needs the Windows event logs"}}
+	second := &result.Server{
+		Root:   "/evidence/case/\x1b[31mEX02",
+		Server: result.ServerInfo{Name: "EX02", RootKind: "unrecognised", RootKindDetail: "no part of a Windows system drive or of Exchange was recognised"},
+		Verdict: result.Verdict{Level: result.VerdictInconclusive, Headline: "INCONCLUSIVE: nothing of an Exchange server was found in this folder",
+			NextSteps: []string{"Point --root at the copy of the server's system drive."}, Counts: map[string]int{}},
+	}
+	rep.Servers = append(rep.Servers, second)
+	rep.Skipped = []string{"/evidence/case/notes"}
+	return rep
+}
+
+func TestGoldenCase(t *testing.T) {
+	for _, name := range []string{"text", "json"} {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Formats[name](&buf, caseSample(), Options{}); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "case."+name)
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./report -update)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("%s differs from %s (go test ./report -update rewrites it):\n%s", name, golden, buf.String())
+			}
+			if name == "json" {
+				var doc struct {
+					Servers []json.RawMessage
+					Summary result.Summary
+				}
+				if err := json.Unmarshal(buf.Bytes(), &doc); err != nil || len(doc.Servers) != 2 || doc.Summary.ExitStatus != result.ExitFindings || len(doc.Summary.Skipped) != 1 {
+					t.Errorf("case JSON: %v, %d servers, summary %+v", err, len(doc.Servers), doc.Summary)
+				}
+			} else if strings.Contains(buf.String(), "\x1b") {
+				t.Error("an escape sequence from a folder name reached the text report")
+			}
+		})
+	}
+}
+
+// TestCSVNeutralisesControlCharacters: a raw escape sequence in a CSV cell
+// would reach whoever cats or greps the file.
+func TestCSVNeutralisesControlCharacters(t *testing.T) {
+	var buf bytes.Buffer
+	if err := CSV(&buf, sample(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"\x1b", "\x07", "\u202e", "\xff"} {
+		if strings.Contains(buf.String(), bad) {
+			t.Errorf("CSV report contains %q", bad)
+		}
+	}
+	if !strings.Contains(buf.String(), `evil\x1b[2J`) {
+		t.Error("the escaped form of the user agent is missing")
+	}
+}

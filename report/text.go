@@ -139,9 +139,12 @@ func (t *textWriter) server(res *result.Server) {
 	for _, v := range si.Volumes {
 		t.printf("Volume:   %s: = %s\n", Terminal(v.Letter), Terminal(v.Dir))
 	}
-	if si.ExchangeDir != "" || si.LoggingDir != "" {
-		t.printf("Exchange: %s (%s)\n", Terminal(orDash(si.ExchangeDir)), Terminal(si.ExchangeSource))
-	} else {
+	switch {
+	case si.ExchangeDir != "":
+		t.printf("Exchange: %s (%s)\n", Terminal(si.ExchangeDir), Terminal(si.ExchangeSource))
+	case si.ExchangeSource != "":
+		t.printf("Exchange: only part of it was copied (%s)\n", Terminal(si.ExchangeSource))
+	default:
 		t.printf("Exchange: not found in this folder\n")
 	}
 	if si.InstallPath != "" {
@@ -291,9 +294,21 @@ func (t *textWriter) verdict(res *result.Server) {
 		t.printf("  %s of %d findings raised, %d are not listed (bounds per file and per scan); all are counted above\n",
 			t.color(ansiYellow, "Note:"), res.Stats.Findings, res.Stats.Truncated)
 	}
-	t.printf("  Checks: %d run, %d not run\n", len(v.ChecksRun), len(v.ChecksNotRun))
+	// The checks that did not run are one caveat each; a list reads
+	// better than a dozen "Caveat:" lines.
+	var notChecked []string
 	for _, c := range v.Caveats {
+		if rest, ok := strings.CutPrefix(c, result.NotCheckedPrefix); ok {
+			notChecked = append(notChecked, rest)
+			continue
+		}
 		t.printf("  %s %s\n", t.color(ansiYellow, "Caveat:"), Terminal(c))
+	}
+	if len(notChecked) > 0 {
+		t.printf("  %s\n", t.color(ansiYellow, fmt.Sprintf("Not checked (%d of %d checks):", len(notChecked), len(v.ChecksRun)+len(v.ChecksNotRun))))
+		for _, c := range notChecked {
+			t.printf("    - %s\n", Terminal(c))
+		}
 	}
 	t.printf("\n%s\n", t.color(ansiBold, "What to do now:"))
 	for i, s := range v.NextSteps {

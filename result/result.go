@@ -124,6 +124,9 @@ type CheckStatus struct {
 	Why string `json:"why,omitempty"`
 }
 
+// NotCheckedPrefix starts the caveat that names a check that did not run.
+const NotCheckedPrefix = "Not checked: "
+
 // Verdict is the one answer on top of a server's report.
 type Verdict struct {
 	Level    string `json:"level"`

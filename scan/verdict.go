@@ -240,7 +240,7 @@ func caveats(in *verdictInput, v *result.Verdict, examined bool) []string {
 		out = append(out, p)
 	}
 	for _, c := range v.ChecksNotRun {
-		out = append(out, "Not checked: "+c.Title+" ("+c.Why+").")
+		out = append(out, result.NotCheckedPrefix+c.Title+" ("+c.Why+").")
 	}
 	if in.errors > 0 {
 		out = append(out, fmt.Sprintf("%d input(s) could not be read or parsed in full (see errors).", in.errors))
