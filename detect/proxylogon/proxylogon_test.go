@@ -243,8 +243,8 @@ func TestProbeOutcome(t *testing.T) {
 			t.Fatalf("%s %s: %d findings", tc.anchor, tc.status, len(got))
 		}
 		ev := got[0].Evidence
-		if !strings.Contains(ev.Get("Probe"), tc.probe) || !strings.Contains(ev.Get("Outcome"), tc.outcome) {
-			t.Errorf("%s %s: Probe %q, Outcome %q; want %q and %q", tc.anchor, tc.status, ev.Get("Probe"), ev.Get("Outcome"), tc.probe, tc.outcome)
+		if !strings.Contains(ev.Get("Probe"), tc.probe) || !strings.Contains(ev.Get(finding.KeyOutcome), tc.outcome) {
+			t.Errorf("%s %s: Probe %q, Outcome %q; want %q and %q", tc.anchor, tc.status, ev.Get("Probe"), ev.Get(finding.KeyOutcome), tc.probe, tc.outcome)
 		}
 		if got[0].Severity != finding.Low {
 			t.Errorf("%s %s: severity %s", tc.anchor, tc.status, got[0].Severity)

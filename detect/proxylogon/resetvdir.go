@@ -40,15 +40,15 @@ func (ResetVDir) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.E
 	}
 	ev := httpProxyEvidence(rec, target)
 	at, _ := rec.Time()
-	switch classifyStatus(rec.Get("HttpStatus")) {
+	switch classifyStatus(rec.Get(finding.KeyHTTPStatus)) {
 	case statusFailed:
-		ev = append(ev, finding.Field{Name: "Outcome", Value: "the request failed; the file was most likely not written"})
+		ev = append(ev, finding.Field{Name: finding.KeyOutcome, Value: "the request failed; the file was most likely not written"})
 		emit(RuleResetVDir.New(finding.Medium, rec.Path, rec.Line, at, ev))
 	case statusUnknown:
-		ev = append(ev, finding.Field{Name: "Outcome", Value: "the log has no HTTP status; assume a file was written and look for it"})
+		ev = append(ev, finding.Field{Name: finding.KeyOutcome, Value: "the log has no HTTP status; assume a file was written and look for it"})
 		emit(RuleResetVDir.New(finding.Critical, rec.Path, rec.Line, at, ev))
 	default:
-		ev = append(ev, finding.Field{Name: "Outcome", Value: "the back end accepted the reset: a file was written"})
+		ev = append(ev, finding.Field{Name: finding.KeyOutcome, Value: "the back end accepted the reset: a file was written"})
 		emit(RuleResetVDir.New(finding.Critical, rec.Path, rec.Line, at, ev))
 	}
 }

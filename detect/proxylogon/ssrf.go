@@ -68,7 +68,7 @@ func (SSRF) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) 
 	}
 	ev := httpProxyEvidence(rec, target)
 	at, _ := rec.Time()
-	status := classifyStatus(rec.Get("HttpStatus"))
+	status := classifyStatus(rec.Get(finding.KeyHTTPStatus))
 	switch {
 	case target.isOutOfBand():
 		// Whatever the path: the back end named is the scanner's own
@@ -92,7 +92,7 @@ func (SSRF) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) 
 		case statusUnknown:
 			outcome = "the log has no HTTP status; assume it succeeded"
 		}
-		ev = append(ev, finding.Field{Name: "Outcome", Value: outcome})
+		ev = append(ev, finding.Field{Name: finding.KeyOutcome, Value: outcome})
 		emit(RuleSSRFBackend.New(sev, rec.Path, rec.Line, at, ev))
 	}
 }
@@ -104,7 +104,7 @@ func (SSRF) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) 
 // the scan did nothing.
 func probeEvidence(ev finding.Evidence, rec *detect.LogRecord, why string) finding.Evidence {
 	outcome := ""
-	switch s := strings.TrimSpace(rec.Get("HttpStatus")); {
+	switch s := strings.TrimSpace(rec.Get(finding.KeyHTTPStatus)); {
 	case s == "500":
 		outcome = "the back end answered 500: the server was most likely vulnerable to CVE-2021-26855 at this time"
 	case classifyStatus(s) == statusUnknown:
@@ -112,21 +112,21 @@ func probeEvidence(ev finding.Evidence, rec *detect.LogRecord, why string) findi
 	default:
 		outcome = "answered " + s + ": this row does not tell whether the server was vulnerable"
 	}
-	return append(ev, finding.Field{Name: "Probe", Value: why}, finding.Field{Name: "Outcome", Value: outcome})
+	return append(ev, finding.Field{Name: "Probe", Value: why}, finding.Field{Name: finding.KeyOutcome, Value: outcome})
 }
 
 // httpProxyEvidence keeps the fields a responder needs from a forged-request
 // row: Test-ProxyLogon's set plus BackEndCookie and the parsed target.
 func httpProxyEvidence(rec *detect.LogRecord, t ssrfTarget) finding.Evidence {
 	ev := finding.Evidence{
-		{Name: "DateTime", Value: rec.Get("DateTime")},
-		{Name: "ClientIpAddress", Value: rec.Get("ClientIpAddress")},
-		{Name: "UrlStem", Value: rec.Get("UrlStem")},
+		{Name: finding.KeyDateTime, Value: rec.Get(finding.KeyDateTime)},
+		{Name: finding.KeyClientIP, Value: rec.Get(finding.KeyClientIP)},
+		{Name: finding.KeyURLStem, Value: rec.Get(finding.KeyURLStem)},
 		{Name: "AnchorMailbox", Value: rec.Get("AnchorMailbox")},
 		{Name: "BackEndCookie", Value: rec.Get("BackEndCookie")},
-		{Name: "UserAgent", Value: rec.Get("UserAgent")},
-		{Name: "HttpStatus", Value: rec.Get("HttpStatus")},
-		{Name: "RequestId", Value: rec.Get("RequestId")},
+		{Name: finding.KeyUserAgent, Value: rec.Get(finding.KeyUserAgent)},
+		{Name: finding.KeyHTTPStatus, Value: rec.Get(finding.KeyHTTPStatus)},
+		{Name: finding.KeyRequestID, Value: rec.Get(finding.KeyRequestID)},
 		{Name: "TargetHost", Value: t.Host},
 		{Name: "TargetPath", Value: t.Path},
 		{Name: "TargetFrom", Value: t.Source},

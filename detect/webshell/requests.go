@@ -78,7 +78,7 @@ func (Requests) Precheck(line []byte) bool {
 }
 
 func (Requests) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) {
-	stem := rec.Get("UrlStem")
+	stem := rec.Get(finding.KeyURLStem)
 	if stem == "" {
 		return
 	}
@@ -101,27 +101,27 @@ func (Requests) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Em
 	}
 	at, _ := rec.Time()
 	ev := finding.Evidence{
-		{Name: "DateTime", Value: rec.Get("DateTime")},
-		{Name: "ClientIpAddress", Value: rec.Get("ClientIpAddress")},
-		{Name: "Method", Value: rec.Get("Method")},
-		{Name: "UrlStem", Value: rec.Get("UrlStem")},
-		{Name: "HttpStatus", Value: rec.Get("HttpStatus")},
-		{Name: "UserAgent", Value: rec.Get("UserAgent")},
-		{Name: "why", Value: why},
+		{Name: finding.KeyDateTime, Value: rec.Get(finding.KeyDateTime)},
+		{Name: finding.KeyClientIP, Value: rec.Get(finding.KeyClientIP)},
+		{Name: finding.KeyMethod, Value: rec.Get(finding.KeyMethod)},
+		{Name: finding.KeyURLStem, Value: rec.Get(finding.KeyURLStem)},
+		{Name: finding.KeyHTTPStatus, Value: rec.Get(finding.KeyHTTPStatus)},
+		{Name: finding.KeyUserAgent, Value: rec.Get(finding.KeyUserAgent)},
+		{Name: finding.KeyWhy, Value: why},
 	}
 	for _, name := range []string{"UrlHost", "UrlQuery", "RequestId"} {
 		if v := rec.Get(name); v != "" {
 			ev = append(ev, finding.Field{Name: name, Value: v})
 		}
 	}
-	switch status := rec.Get("HttpStatus"); {
+	switch status := rec.Get(finding.KeyHTTPStatus); {
 	case len(status) == 3 && status[0] == '2':
 		emit(RuleShellAnswered.New(finding.Critical, rec.Path, rec.Line, at, ev))
 	case len(status) == 3 && status[0] == '5':
 		// A missing file gives 404 or a redirect; a server error means
 		// the script exists and failed while it ran.
 		emit(RuleShellAnswered.New(finding.High, rec.Path, rec.Line, at, append(ev,
-			finding.Field{Name: "outcome", Value: "server error: the file exists and failed while running"})))
+			finding.Field{Name: finding.KeyOutcome, Value: "server error: the file exists and failed while running"})))
 	default:
 		emit(RuleShellProbe.New(finding.Low, rec.Path, rec.Line, at, ev))
 	}
