@@ -60,11 +60,20 @@ func Text(out io.Writer, rep *result.Report, opt Options) error {
 	t := &textWriter{w: bufio.NewWriter(out), opt: opt}
 	t.printf("%s %s - scan %s, %s\n", rep.Tool.Name, rep.Tool.Version, rep.Scan.ID, stamp(rep.Scan.Started))
 	if len(rep.Servers) == 0 {
-		t.printf("\nNo server was scanned (the scan was interrupted before the first one).\n")
+		t.printf("\nVERDICT: INTERRUPTED, INCOMPLETE: no server was scanned (the scan was interrupted before the first one).\n")
+		for _, d := range rep.NotReached {
+			t.printf("  not reached: %s\n", Terminal(d))
+		}
 		return t.w.Flush()
 	}
 	if len(rep.Servers) > 1 {
 		t.caseTable(rep)
+	}
+	if len(rep.NotReached) > 0 {
+		t.printf("\n%s\n", t.color(ansiYellow, fmt.Sprintf("NOT REACHED (%d): the scan was interrupted before these servers", len(rep.NotReached))))
+		for _, d := range rep.NotReached {
+			t.printf("  %s\n", Terminal(d))
+		}
 	}
 	if len(rep.Skipped) > 0 {
 		t.printf("\n%s\n", t.color(ansiYellow, fmt.Sprintf("NOT SCANNED (%d): nothing of a server was recognised in these folders of the case", len(rep.Skipped))))

@@ -190,6 +190,9 @@ type Report struct {
 	// Skipped are sub-folders of a case folder in which nothing of a
 	// server was recognised: not scanned, and said so.
 	Skipped []string `json:"skipped,omitempty"`
+	// NotReached are servers the run did not get to because it was
+	// interrupted.
+	NotReached []string `json:"not_reached,omitempty"`
 }
 
 // exitRank orders statuses for "the worst of all servers": evidence over an
@@ -199,6 +202,9 @@ var exitRank = map[int]int{ExitClean: 0, ExitInconclusive: 1, ExitFailed: 2, Exi
 // ExitStatus is the worst status of all servers.
 func (r *Report) ExitStatus() int {
 	worst := ExitClean
+	if len(r.NotReached) > 0 {
+		worst = ExitFailed
+	}
 	for _, s := range r.Servers {
 		if st := s.ExitStatus(); exitRank[st] > exitRank[worst] {
 			worst = st
@@ -216,6 +222,8 @@ type Summary struct {
 	Table      []SummaryServer `json:"table"`
 	// Skipped are folders of a case in which no server was recognised.
 	Skipped []string `json:"skipped,omitempty"`
+	// NotReached are servers an interrupted run did not get to.
+	NotReached []string `json:"not_reached,omitempty"`
 }
 
 // SummaryServer is one line of the case table.
@@ -230,7 +238,7 @@ type SummaryServer struct {
 
 // Summary tells, server by server, what the run found.
 func (r *Report) Summary() Summary {
-	sum := Summary{Servers: len(r.Servers), Verdicts: map[string]int{}, ExitStatus: r.ExitStatus(), Skipped: r.Skipped}
+	sum := Summary{Servers: len(r.Servers), Verdicts: map[string]int{}, ExitStatus: r.ExitStatus(), Skipped: r.Skipped, NotReached: r.NotReached}
 	for _, s := range r.Servers {
 		sum.Verdicts[s.Verdict.Level]++
 		sum.Table = append(sum.Table, SummaryServer{

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/exhunt/exhunt/finding"
@@ -243,10 +244,39 @@ func TestInterruptedScan(t *testing.T) {
 	if err == nil || rep == nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if len(rep.Servers) != 0 {
-		s := rep.Servers[0]
-		if s.ExitStatus() != result.ExitFailed || !strings.HasPrefix(s.Verdict.Headline, "INTERRUPTED") {
-			t.Errorf("exit %d, headline %q", s.ExitStatus(), s.Verdict.Headline)
-		}
+	if len(rep.Servers) != 0 || len(rep.NotReached) != 1 || rep.ExitStatus() != result.ExitFailed {
+		t.Errorf("servers %d, not reached %v, exit %d", len(rep.Servers), rep.NotReached, rep.ExitStatus())
+	}
+
+	// Interrupted while reading the logs: the verdict says so and names
+	// what was not read, never "no ECP logs found" for logs never opened.
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	rep, err = Run(ctx, Config{Roots: []string{dir}, Workers: 1, Progress: &cancelAfter{n: 3, cancel: cancel}})
+	if err == nil || len(rep.Servers) != 1 {
+		t.Fatalf("Run: %v", err)
+	}
+	s := rep.Servers[0]
+	caveats := strings.Join(s.Verdict.Caveats, "\n")
+	if s.ExitStatus() != result.ExitFailed || !s.Verdict.Interrupted || !strings.HasPrefix(s.Verdict.Headline, "INTERRUPTED, INCOMPLETE") ||
+		!strings.Contains(caveats, "log files") || strings.Contains(caveats, "were found)") {
+		t.Errorf("exit %d, headline %q, caveats:\n%s", s.ExitStatus(), s.Verdict.Headline, caveats)
+	}
+}
+
+// cancelAfter cancels the scan after n files.
+type cancelAfter struct {
+	mu     sync.Mutex
+	n      int
+	cancel func()
+}
+
+func (c *cancelAfter) Start(string, int, int64) {}
+func (c *cancelAfter) Done()                    {}
+func (c *cancelAfter) Add(files int, _ int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n -= files; c.n <= 0 {
+		c.cancel()
 	}
 }

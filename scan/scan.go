@@ -114,7 +114,8 @@ func Run(ctx context.Context, cfg Config) (*result.Report, error) {
 	}()
 	for _, t := range targets {
 		if ctx.Err() != nil {
-			break
+			rep.NotReached = append(rep.NotReached, t.rootDir)
+			continue
 		}
 		srv, err := scanServer(ctx, cfg, t)
 		if err != nil {
