@@ -312,6 +312,7 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 	res := &result.Server{Root: t.rootDir, Server: serverInfo(server, t.volumes)}
 	res.Stats.Started = started.UTC()
 	col := newCollector(cfg.MaxFindingsPerFile, cfg.MaxFindings)
+	col.first.where = server.WindowsPath
 	for _, e := range server.Errors {
 		col.error(e.Path, 0, e.Err.Error())
 	}
@@ -381,6 +382,8 @@ type collector struct {
 type evidenceSpan struct {
 	firstEvidence, lastEvidence, firstCompromise *time.Time
 	firstCompromiseBy                            string
+	// where names a file as the server does.
+	where func(string) string
 }
 
 // maxErrorsPerFile bounds the errors kept for one file: a corrupt file can
@@ -441,7 +444,11 @@ func (e *evidenceSpan) observe(f *finding.Finding) {
 	}
 	if f.Severity >= finding.High && (e.firstCompromise == nil || t.Before(*e.firstCompromise)) {
 		e.firstCompromise = &t
-		e.firstCompromiseBy = f.Title + " (" + f.Path
+		where := f.Path
+		if e.where != nil {
+			where = e.where(f.Path)
+		}
+		e.firstCompromiseBy = f.Title + " (" + where
 		if f.Line > 0 {
 			e.firstCompromiseBy += fmt.Sprintf(":%d", f.Line)
 		}
