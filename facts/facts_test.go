@@ -1,6 +1,8 @@
 package facts
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -746,5 +748,35 @@ func TestFindServersDriveFolders(t *testing.T) {
 	got, _ = FindServers(openRoot(t, filepath.Join(dir, "EX03")))
 	if len(got) != 1 || got[0].Dir != "C" || got[0].Volumes['D'] != "d" {
 		t.Errorf("FindServers(EX03) = %+v", got)
+	}
+}
+
+// deniedFS refuses to list one folder, as an unreadable folder on a copy
+// does.
+type deniedFS struct {
+	fs.FS
+	denied string
+}
+
+func (d deniedFS) Open(name string) (fs.File, error) {
+	if name == d.denied {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return d.FS.Open(name)
+}
+
+// TestUnreadableFolderOnTheWay: an unreadable folder on the way to
+// Exchange is not "Exchange not found": the resolver remembers it, and
+// the scan lists it among the errors.
+func TestUnreadableFolderOnTheWay(t *testing.T) {
+	dir := t.TempDir()
+	build(t, dir, []string{"Windows/System32/", v15 + "/Logging/HttpProxy/Owa/" + owaLog}, nil)
+	s := Gather(root.NewDrives(deniedFS{FS: openRoot(t, dir), denied: "Program Files"}), Options{})
+	defer s.Close()
+	if s.ExchangeDir != "" {
+		t.Fatalf("Exchange found at %q through an unreadable folder", s.ExchangeDir)
+	}
+	if err, ok := s.Resolver.Problems()["Program Files"]; !ok || !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("problems %v: the unreadable folder is not remembered", s.Resolver.Problems())
 	}
 }
