@@ -346,3 +346,23 @@ func TestEndToEndRules(t *testing.T) {
 		t.Errorf("rules json: exit %d, %d rules", code, len(doc.Rules))
 	}
 }
+
+// TestEndToEndDemoHint: the command the demo prints works as printed.
+func TestEndToEndDemoHint(t *testing.T) {
+	_, stderr, code := exhunt(t, "demo", "--keep", "--format", "json")
+	if code != 0 {
+		t.Fatalf("demo --keep: exit %d %s", code, stderr)
+	}
+	i := strings.Index(stderr, "exhunt scan --root ")
+	if i < 0 {
+		t.Fatalf("no scan command in %q", stderr)
+	}
+	dir := strings.TrimSpace(strings.SplitN(stderr[i+len("exhunt scan --root "):], "\n", 2)[0])
+	defer os.RemoveAll(dir)
+	if out, _, code := exhunt(t, "scan", "--root", dir); code != 1 || !strings.Contains(out, "VERDICT: COMPROMISED") {
+		t.Errorf("the printed command exits %d", code)
+	}
+	if _, stderr, _ := exhunt(t, "demo", "--format", "json"); !strings.Contains(stderr, "exhunt demo --keep") {
+		t.Errorf("demo without --keep does not say how to keep the server: %q", stderr)
+	}
+}
