@@ -134,6 +134,9 @@ type Finding struct {
 	// Path is relative to the scan root, forward slashes, with the case the
 	// file has on disk.
 	Path string `json:"path"`
+	// PathEscaped is Path with bytes that are not UTF-8 written as \xNN,
+	// set only for such names (JSON cannot carry them).
+	PathEscaped string `json:"path_escaped,omitempty"`
 	// Volume is the drive letter of the volume the path is on (C for the
 	// scan root of a system drive); WindowsPath is where the server itself
 	// had the file. Both are set when the scan finishes.

@@ -53,3 +53,39 @@ func TestSortAndDedupe(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+func TestPathEscapedForNamesThatAreNotText(t *testing.T) {
+	f := Finding{Rule: "r", Path: "inetpub/wwwroot/aspnet_client/\xff\xfe/a\\b.aspx"}
+	f.Normalise()
+	if f.PathEscaped != `inetpub/wwwroot/aspnet_client/\xff\xfe/a\\b.aspx` {
+		t.Errorf("PathEscaped = %q", f.PathEscaped)
+	}
+	g := Finding{Rule: "r", Path: "inetpub/wwwroot/aspnet_client/é.aspx"}
+	g.Normalise()
+	if g.PathEscaped != "" {
+		t.Errorf("a UTF-8 name got PathEscaped %q", g.PathEscaped)
+	}
+}
+
+func TestNormaliseMachineFields(t *testing.T) {
+	for in, want := range map[string]string{
+		"203.0.113.45": "203.0.113.45", "203.0.113.45:51234": "203.0.113.45", "[2001:db8::1]:443": "2001:db8::1",
+		"fe80::1%12": "fe80::1", "::ffff:198.51.100.7": "198.51.100.7", "[2001:db8::2]": "2001:db8::2",
+		"": "", "not an address": "", "1.2.3.4.5": "",
+	} {
+		if got := NormaliseIP(in); got != want {
+			t.Errorf("NormaliseIP(%q) = %q, want %q", in, got, want)
+		}
+	}
+	f := Finding{Rule: "r", Path: "a.log", Line: 3, Evidence: Evidence{
+		{Name: KeyClientIP, Value: "203.0.113.45:4444"}, {Name: KeyUserAgent, Value: " python-requests/2.25.1 "},
+		{Name: KeyURLHost, Value: "mail.contoso.com"}, {Name: KeyURLStem, Value: "/ecp/y.js"}, {Name: KeyURLQuery, Value: "?a=1"},
+	}}
+	f.Normalise()
+	if f.ID != "r:a.log:3" || f.SourceIP != "203.0.113.45" || f.UserAgent != "python-requests/2.25.1" || f.URL != "https://mail.contoso.com/ecp/y.js?a=1" {
+		t.Errorf("normalised %+v", f)
+	}
+	if f.Evidence.Get(KeyClientIP) != "203.0.113.45:4444" {
+		t.Error("the raw evidence changed")
+	}
+}

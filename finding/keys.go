@@ -1,8 +1,10 @@
 package finding
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 )
 
 // Evidence keys that more than one rule uses. Log fields keep the name the
@@ -31,6 +33,10 @@ const (
 // itself is left as it was.
 func (f *Finding) Normalise() {
 	f.ID = f.Fingerprint()
+	if !utf8.ValidString(f.Path) {
+		// JSON would turn the bytes into U+FFFD and lose the name.
+		f.PathEscaped = EscapeInvalidUTF8(f.Path)
+	}
 	if f.SourceIP == "" {
 		f.SourceIP = NormaliseIP(f.Evidence.Get(KeyClientIP))
 	}
@@ -74,4 +80,23 @@ func requestURL(host, stem, query string) string {
 		u += "?" + query
 	}
 	return u
+}
+
+// EscapeInvalidUTF8 writes the bytes of s that are not UTF-8 as \xNN (and
+// a backslash as \\), so a file name that is not text can still be found.
+func EscapeInvalidUTF8(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\\':
+			b.WriteString(`\\`)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }

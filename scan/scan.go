@@ -504,6 +504,9 @@ func (c *collector) results(s *facts.Server) ([]finding.Finding, []finding.ScanE
 		}
 		if l, rest, ok := root.SplitVolume(f.Path); ok && s.Drives.Mounted(l) && l != s.Drives.SystemLetter {
 			f.Volume, f.Path = string(l), rest
+			if f.PathEscaped != "" {
+				f.PathEscaped = finding.EscapeInvalidUTF8(rest)
+			}
 		} else if f.Path != "" {
 			f.Volume = string(s.Drives.SystemLetter)
 		}
