@@ -741,7 +741,7 @@ func TestFindServersDriveFolders(t *testing.T) {
 	if len(got) != 2 || got[0].Dir != "EX03/C" || got[0].Volumes['D'] != "EX03/d" || got[0].Volumes['E'] != "EX03/E" || len(got[0].Volumes) != 2 || got[1].Dir != "EX04" || got[1].Volumes != nil {
 		t.Errorf("FindServers = %+v", got)
 	}
-	if !slices.Equal(skipped, []string{"papers"}) {
+	if len(skipped) != 1 || skipped[0].Dir != "papers" {
 		t.Errorf("skipped = %q, want [papers]", skipped)
 	}
 	// The drive folders as the root itself.
@@ -778,5 +778,54 @@ func TestUnreadableFolderOnTheWay(t *testing.T) {
 	}
 	if err, ok := s.Resolver.Problems()["Program Files"]; !ok || !errors.Is(err, fs.ErrPermission) {
 		t.Errorf("problems %v: the unreadable folder is not remembered", s.Resolver.Problems())
+	}
+}
+
+// TestFindServersHostileCases are layouts of case folders that once made
+// a server vanish or two servers merge.
+func TestFindServersHostileCases(t *testing.T) {
+	sys := func(prefix string) []string {
+		return []string{prefix + "Windows/System32/", prefix + v15 + "/Logging/HttpProxy/Owa/" + owaLog}
+	}
+	cases := []struct {
+		name        string
+		files       []string
+		link        [2]string // name, target (outside the case)
+		want        []string
+		wantSkipped []string
+	}{
+		{"a stray log file beside the servers", append(append(sys("EX01/"), sys("EX02/")...), "HttpProxy_2021030200-1.LOG"),
+			[2]string{}, []string{"EX01", "EX02"}, []string{"."}},
+		{"servers found only deeper, under one folder", []string{
+			"images/EX01/Exchange/V15/Logging/HttpProxy/Owa/" + owaLog,
+			"images/EX02/Exchange/V15/Logging/ECP/Server/" + ecpLog,
+		}, [2]string{}, []string{"images/EX01", "images/EX02"}, nil},
+		{"a single-letter folder beside a server", append(sys("C/"), sys("EX02/")...), [2]string{}, []string{"C", "EX02"}, nil},
+		{"an empty drive-like folder inside a server", append(sys("EX01/"), "EX01/X/Program Files/"), [2]string{}, []string{"EX01"}, nil},
+		{"a copy one level down in a server's folder", append(sys("EX01/"), sys("EX02/image/")...), [2]string{}, []string{"EX01", "EX02/image"}, nil},
+		{"a folder whose name holds a colon", sys("C:/"), [2]string{}, []string{"C:"}, nil},
+		{"a symbolic link among the servers", sys("EX01/"), [2]string{"EX02", "elsewhere"}, []string{"EX01"}, []string{"EX02"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			build(t, dir, c.files, nil)
+			if c.link[0] != "" {
+				if err := os.Symlink(filepath.Join(t.TempDir(), c.link[1]), filepath.Join(dir, c.link[0])); err != nil {
+					t.Skip(err)
+				}
+			}
+			got, skipped := FindServers(openRoot(t, dir))
+			var skippedDirs []string
+			for _, s := range skipped {
+				skippedDirs = append(skippedDirs, s.Dir)
+				if s.Why == "" {
+					t.Errorf("skipped %s without a reason", s.Dir)
+				}
+			}
+			if !slices.Equal(serverDirs(got), c.want) || !slices.Equal(skippedDirs, c.wantSkipped) {
+				t.Errorf("FindServers = %q, skipped %q; want %q, skipped %q", serverDirs(got), skippedDirs, c.want, c.wantSkipped)
+			}
+		})
 	}
 }

@@ -200,96 +200,207 @@ func searchLayout(fsys fs.FS, res *root.Resolver, dir string, all bool, failed f
 
 // ServerDir is one server found in a scan root: its system drive's folder
 // and, for a copy laid out as one folder per drive (EX01/C, EX01/D), the
-// folders of its other drives by letter.
+// letter of that drive and the folders of the others by letter.
 type ServerDir struct {
-	Dir     string
-	Volumes map[byte]string
+	Dir          string
+	SystemLetter byte
+	Volumes      map[byte]string
 }
 
-// driveFolders recognises a server copied as one folder per drive: child
-// folders named by a single drive letter, one of which is a system drive
-// or holds Exchange. It returns the system drive's folder and the others.
-func driveFolders(fsys fs.FS, res *root.Resolver, dir string) (ServerDir, bool) {
+// Skipped is a folder of a case that was not scanned, with why.
+type Skipped struct {
+	Dir string
+	Why string
+}
+
+// driveLetterName reports whether a folder name is a drive letter ("C",
+// "d") and which.
+func driveLetterName(n string) (byte, bool) {
+	if len(n) == 1 && (n[0]|0x20) >= 'a' && (n[0]|0x20) <= 'z' {
+		return n[0] &^ 0x20, true
+	}
+	return 0, false
+}
+
+// driveFolders recognises a server copied as one folder per drive: every
+// sub-folder is named by a drive letter, and one of them is a system drive.
+// It returns the system drive's folder, its letter and the others.
+func driveFolders(fsys fs.FS) (ServerDir, bool) {
 	drives := map[byte]string{}
-	for _, e := range listDir(fsys, dir) {
-		n := e.Name()
-		if e.IsDir() && len(n) == 1 && (n[0]|0x20) >= 'a' && (n[0]|0x20) <= 'z' {
-			drives[n[0]&^0x20] = path.Join(dir, n)
+	for _, e := range listDir(fsys, ".") {
+		if !e.IsDir() {
+			continue
 		}
+		l, ok := driveLetterName(e.Name())
+		if !ok {
+			return ServerDir{}, false // a case folder, not one server's drives
+		}
+		drives[l] = e.Name()
 	}
-	if len(drives) == 0 {
-		return ServerDir{}, false
-	}
-	system := byte(0)
 	for _, l := range []byte("CDEFGHIJKLMNOPQRSTUVWXYZAB") {
 		d, ok := drives[l]
 		if !ok {
 			continue
 		}
-		if k := recognise(fsys, res, d, string(l)).kind; k == KindSystemDrive {
-			system = l
-			break
+		sub, err := fs.Sub(fsys, d)
+		if err != nil {
+			continue
+		}
+		if recognise(sub, root.NewResolver(sub), ".", d).kind == KindSystemDrive {
+			sd := ServerDir{Dir: d, SystemLetter: l, Volumes: map[byte]string{}}
+			for ol, od := range drives {
+				if ol != l {
+					sd.Volumes[ol] = od
+				}
+			}
+			return sd, true
 		}
 	}
-	if system == 0 {
-		return ServerDir{}, false
+	return ServerDir{}, false
+}
+
+// serverRoots groups the V15 folders found below a folder into servers:
+// a default install names its drive (".../EX01/C/Program Files/Microsoft/
+// Exchange Server/V15" is the server "EX01/C"); other hits are told apart
+// by the first folder in which their paths differ. One server found
+// anywhere is the folder itself.
+func serverRoots(hits []string) []string {
+	if len(hits) == 0 {
+		return nil
 	}
-	sd := ServerDir{Dir: drives[system], Volumes: map[byte]string{}}
-	for l, d := range drives {
-		if l != system {
-			sd.Volumes[l] = d
+	seen := map[string]bool{}
+	var out, others []string
+	suffix := "/" + strings.ToLower(DefaultExchangeDir)
+	for _, h := range hits {
+		low := strings.ToLower(h)
+		switch {
+		case low == strings.ToLower(DefaultExchangeDir):
+			if !seen["."] {
+				seen["."] = true
+				out = append(out, ".")
+			}
+		case strings.HasSuffix(low, suffix):
+			r := h[:len(h)-len(suffix)]
+			if !seen[r] {
+				seen[r] = true
+				out = append(out, r)
+			}
+		default:
+			others = append(others, h)
 		}
 	}
-	return sd, true
+	if len(others) > 0 {
+		// The deepest folder all hits share; each server is the next
+		// folder down on its path.
+		common := strings.Split(others[0], "/")
+		for _, h := range append(others[1:], out...) {
+			parts := strings.Split(h, "/")
+			n := 0
+			for n < len(common) && n < len(parts) && strings.EqualFold(common[n], parts[n]) {
+				n++
+			}
+			common = common[:n]
+		}
+		for _, h := range others {
+			parts := strings.Split(h, "/")
+			r := "."
+			if len(parts) > len(common)+1 {
+				r = strings.Join(parts[:len(common)+1], "/")
+			}
+			if !seen[r] {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
+	}
+	if len(out) == 1 && len(others) > 0 {
+		return []string{"."}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// serversIn recognises the server or servers of one folder: the folder
+// itself, its drive folders, or copies found deeper by their V15\Logging
+// layout.
+func serversIn(fsys fs.FS, base string) (servers []ServerDir, kind Kind, deep bool) {
+	res := root.NewResolver(fsys)
+	if kind = recognise(fsys, res, ".", base).kind; kind != KindUnknown {
+		return []ServerDir{{Dir: "."}}, kind, false
+	}
+	if sd, ok := driveFolders(fsys); ok {
+		return []ServerDir{sd}, KindSystemDrive, false
+	}
+	for _, r := range serverRoots(searchLayout(fsys, res, ".", true, nil)) {
+		servers = append(servers, ServerDir{Dir: r})
+	}
+	return servers, KindUnknown, true
 }
 
 // FindServers tells which folders of a scan root are servers: the root
-// itself when it is recognised as (part of) one server, or laid out as one
-// folder per drive; else each sub-folder recognised as one (a case folder
-// holding copies of several servers); else, when Exchange folders lie
-// deeper under different sub-folders, each of those sub-folders. A root in
-// which nothing is recognised is returned as one server, which the scan
-// reports as inconclusive. In a case folder, the sub-folders in which
-// nothing of a server was recognised are returned as skipped, so the
-// report can name them.
-func FindServers(fsys fs.FS) (servers []ServerDir, skipped []string) {
+// itself when it is recognised as a system drive or Exchange's folder, or
+// is laid out as one folder per drive; else the servers of each
+// sub-folder (a case folder holding copies of several servers); else the
+// copies found deeper by their layout. Sub-folders of a case in which no
+// server was found are returned as skipped, with why. A root in which
+// nothing is recognised is returned as one server, which the scan reports
+// as inconclusive.
+func FindServers(fsys fs.FS) (servers []ServerDir, skipped []Skipped) {
 	res := root.NewResolver(fsys)
-	if recognise(fsys, res, ".", "").kind != KindUnknown {
+	rec := recognise(fsys, res, ".", "")
+	switch rec.kind {
+	case KindSystemDrive, KindExchange, KindLogging:
 		return []ServerDir{{Dir: "."}}, nil
 	}
-	if sd, ok := driveFolders(fsys, res, "."); ok {
+	if sd, ok := driveFolders(fsys); ok {
 		return []ServerDir{sd}, nil
 	}
-	var unknown []string
+	// Sub-folders that are servers make a case, even when the folder also
+	// holds a stray log file of its own.
+	deepOnly := true
 	for _, e := range listDir(fsys, ".") {
+		name := e.Name()
+		if e.Type()&fs.ModeSymlink != 0 {
+			skipped = append(skipped, Skipped{Dir: name, Why: "a symbolic link, not followed: give its target as its own --root"})
+			continue
+		}
 		if !e.IsDir() {
 			continue
 		}
-		if sd, ok := driveFolders(fsys, res, e.Name()); ok {
+		sub, err := fs.Sub(fsys, name)
+		if err != nil {
+			skipped = append(skipped, Skipped{Dir: name, Why: err.Error()})
+			continue
+		}
+		found, kind, deep := serversIn(sub, name)
+		if rec.kind == KindLogFolder && kind == KindLogFolder {
+			// The protocol folders of a copied HttpProxy folder are that
+			// folder's own, not servers.
+			continue
+		}
+		deepOnly = deepOnly && deep
+		if len(found) == 0 {
+			skipped = append(skipped, Skipped{Dir: name, Why: "nothing of a server was recognised in it"})
+			continue
+		}
+		for _, sd := range found {
+			sd.Dir = path.Join(name, sd.Dir)
+			for l, d := range sd.Volumes {
+				sd.Volumes[l] = path.Join(name, d)
+			}
 			servers = append(servers, sd)
-		} else if recognise(fsys, res, e.Name(), e.Name()).kind != KindUnknown {
-			servers = append(servers, ServerDir{Dir: e.Name()})
-		} else {
-			unknown = append(unknown, e.Name())
 		}
 	}
-	if len(servers) > 0 {
-		return servers, unknown
-	}
-	seen := map[string]bool{}
-	for _, v15 := range searchLayout(fsys, res, ".", true, nil) {
-		top, _, _ := strings.Cut(v15, "/")
-		if low := strings.ToLower(v15); strings.HasSuffix(low, "/"+strings.ToLower(DefaultExchangeDir)) {
-			top = v15[:len(v15)-len(DefaultExchangeDir)-1]
-		}
-		if !seen[top] {
-			seen[top] = true
-			servers = append(servers, ServerDir{Dir: top})
-		}
-	}
-	if len(servers) < 2 {
+	if len(servers) == 1 && deepOnly && rec.kind == KindUnknown {
+		// One Exchange folder somewhere below, as on a copy of a data
+		// drive: the folder is that server, as it was given.
 		return []ServerDir{{Dir: "."}}, nil
 	}
-	sort.Slice(servers, func(i, j int) bool { return servers[i].Dir < servers[j].Dir })
-	return servers, nil
+	if len(servers) > 0 {
+		if rec.kind == KindLogFolder {
+			skipped = append(skipped, Skipped{Dir: ".", Why: "log files lie loose in the case folder beside the servers' folders; they were not scanned (give the folder that holds them as its own --root)"})
+		}
+		return servers, skipped
+	}
+	return []ServerDir{{Dir: "."}}, nil
 }

@@ -198,7 +198,7 @@ func caseSample() *result.Report {
 			NextSteps: []string{"Point --root at the copy of the server's system drive."}, Counts: map[string]int{}},
 	}
 	rep.Servers = append(rep.Servers, second)
-	rep.Skipped = []string{"/evidence/case/notes"}
+	rep.Skipped = []result.SkippedFolder{{Dir: "/evidence/case/notes", Why: "nothing of a server was recognised in it"}}
 	return rep
 }
 

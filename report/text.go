@@ -76,9 +76,9 @@ func Text(out io.Writer, rep *result.Report, opt Options) error {
 		}
 	}
 	if len(rep.Skipped) > 0 {
-		t.printf("\n%s\n", t.color(ansiYellow, fmt.Sprintf("NOT SCANNED (%d): nothing of a server was recognised in these folders of the case", len(rep.Skipped))))
+		t.printf("\n%s\n", t.color(ansiYellow, fmt.Sprintf("NOT SCANNED (%d): folders of the case", len(rep.Skipped))))
 		for _, d := range rep.Skipped {
-			t.printf("  %s\n", Terminal(d))
+			t.printf("  %s: %s\n", Terminal(d.Dir), Terminal(d.Why))
 		}
 	}
 	for i, s := range rep.Servers {

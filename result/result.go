@@ -189,10 +189,16 @@ type Report struct {
 	Servers []*Server `json:"servers"`
 	// Skipped are sub-folders of a case folder in which nothing of a
 	// server was recognised: not scanned, and said so.
-	Skipped []string `json:"skipped,omitempty"`
+	Skipped []SkippedFolder `json:"skipped,omitempty"`
 	// NotReached are servers the run did not get to because it was
 	// interrupted.
 	NotReached []string `json:"not_reached,omitempty"`
+}
+
+// SkippedFolder is a folder of a case that was not scanned, with why.
+type SkippedFolder struct {
+	Dir string `json:"dir"`
+	Why string `json:"why"`
 }
 
 // exitRank orders statuses for "the worst of all servers": evidence over an
@@ -220,8 +226,8 @@ type Summary struct {
 	Verdicts   map[string]int  `json:"verdicts"`
 	ExitStatus int             `json:"exit_status"`
 	Table      []SummaryServer `json:"table"`
-	// Skipped are folders of a case in which no server was recognised.
-	Skipped []string `json:"skipped,omitempty"`
+	// Skipped are folders of a case that were not scanned, with why.
+	Skipped []SkippedFolder `json:"skipped,omitempty"`
 	// NotReached are servers an interrupted run did not get to.
 	NotReached []string `json:"not_reached,omitempty"`
 }

@@ -139,7 +139,7 @@ func TestCaseInOneRun(t *testing.T) {
 	if rep.ExitStatus() != result.ExitFindings {
 		t.Errorf("run exit %d, want 1", rep.ExitStatus())
 	}
-	if len(rep.Skipped) != 1 || filepath.Base(rep.Skipped[0]) != "notes" {
+	if len(rep.Skipped) != 1 || filepath.Base(rep.Skipped[0].Dir) != "notes" {
 		t.Errorf("skipped %v, want the notes folder", rep.Skipped)
 	}
 	sum := rep.Summary()

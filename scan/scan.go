@@ -162,10 +162,10 @@ func newScanID() string {
 
 // plan opens the roots and finds the servers in them, and names the
 // folders of a case in which no server was recognised.
-func plan(cfg Config) ([]target, []string, error) {
+func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 	var targets []target
-	var skipped []string
-	fail := func(err error) ([]target, []string, error) {
+	var skipped []result.SkippedFolder
+	fail := func(err error) ([]target, []result.SkippedFolder, error) {
 		for _, t := range targets {
 			t.close()
 		}
@@ -191,10 +191,10 @@ func plan(cfg Config) ([]target, []string, error) {
 			// Exchange, its logs or the web root may be on D:.
 			subs[0].Volumes = liveVolumes(dir)
 		} else {
-			var unknown []string
+			var unknown []facts.Skipped
 			subs, unknown = facts.FindServers(fsys)
 			for _, u := range unknown {
-				skipped = append(skipped, filepath.Join(dir, u))
+				skipped = append(skipped, result.SkippedFolder{Dir: filepath.Join(dir, filepath.FromSlash(u.Dir)), Why: u.Why})
 			}
 		}
 		usedRoot := false
@@ -210,6 +210,9 @@ func plan(cfg Config) ([]target, []string, error) {
 				usedRoot = true
 			}
 			t.drives = root.NewDrives(sfs)
+			if sub.SystemLetter != 0 {
+				t.drives.SystemLetter = sub.SystemLetter
+			}
 			closeFS := sfs.Close
 			t.close = func() { closeFS() }
 			t.label = filepath.Base(filepath.Clean(t.rootDir))
