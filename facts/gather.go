@@ -26,6 +26,9 @@ type Options struct {
 	ExchangeDir string
 	// Live reads the running system's registry instead of hive files.
 	Live bool
+	// SystemLetterFromLayout is set when the system drive's letter comes
+	// from the copy's layout (a folder per drive, named by its letter).
+	SystemLetterFromLayout bool
 }
 
 // Gather learns the facts of the server whose volumes drives holds.
@@ -51,7 +54,7 @@ func Gather(drives *root.Drives, opt Options) *Server {
 			}
 		}()
 	}
-	s.systemLetter()
+	s.systemLetter(opt.SystemLetterFromLayout)
 
 	rec := recognise(drives.System, root.NewResolver(drives.System), ".", s.Label)
 	s.Kind, s.KindDetail, s.logRoot = rec.kind, rec.detail, rec.logRoot
@@ -64,11 +67,20 @@ func Gather(drives *root.Drives, opt Options) *Server {
 
 // systemLetter reads the system drive's letter from SystemRoot
 // (`C:\Windows`); most servers use C.
-func (s *Server) systemLetter() {
+func (s *Server) systemLetter(fromLayout bool) {
 	sr := sysreg.StringOr(s.Registry, sysreg.Software, windowsVersionKey, "SystemRoot")
 	if len(sr) >= 2 && sr[1] == ':' {
 		if c := sr[0] | 0x20; c >= 'a' && c <= 'z' {
-			s.Drives.SystemLetter = c - 'a' + 'A'
+			l := c - 'a' + 'A'
+			switch {
+			case l == s.Drives.SystemLetter:
+			case fromLayout || s.Drives.Mounted(l):
+				// The copy says otherwise (a drive folder's letter, or
+				// a volume mapped to that letter): keep it, and say so.
+				s.note("the registry says the system drive is %c:, but the copy gives it as %c:; paths are named as the copy gives them", l, s.Drives.SystemLetter)
+			default:
+				s.Drives.SystemLetter = l
+			}
 		}
 	}
 	s.SystemBase = string([]byte{s.Drives.SystemLetter, ':', '\\'})
@@ -140,6 +152,9 @@ func (s *Server) locateExchange(opt Options, rec recognition) {
 		return
 	case KindLogFolder:
 		s.ExchangeSource = "the scanned folder is " + rec.detail
+		if p, ok := strings.CutPrefix(rec.logRoot, "HttpProxy/"); ok && !httpProxyFolders[strings.ToLower(p)] {
+			s.note("the folder's name %q is not one of Exchange's HttpProxy protocol folders: every HttpProxy check read it", p)
+		}
 		s.rebase(installPathOr(s.InstallPath)+`Logging\`+winSlashes(rec.logRoot)+`\`, "")
 		s.partial = "Only " + rec.detail + " was copied: the other log families, the front-end folders, the web root and drop places were not part of the copy and were not checked."
 		return
@@ -224,8 +239,14 @@ func (s *Server) LogDir(sub string) (dir, fixedFolder string, ok bool) {
 		d, ok := s.Resolver.ResolveDir(sub[len(lr)+1:])
 		return d, "", ok
 	case strings.HasPrefix(lr, ls+"/"):
-		// The root is one protocol folder of the family.
-		return ".", s.logRoot[len(ls)+1:], true
+		// The root is one protocol folder of the family. A copy renamed
+		// to something that is not a protocol could hold any protocol's
+		// logs: every check of the family reads it.
+		folder := s.logRoot[len(ls)+1:]
+		if !httpProxyFolders[strings.ToLower(folder)] {
+			folder = ""
+		}
+		return ".", folder, true
 	}
 	return "", "", false
 }

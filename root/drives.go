@@ -2,6 +2,7 @@ package root
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"path"
 	"sort"
@@ -28,9 +29,18 @@ func NewDrives(system fs.FS) *Drives {
 	return &Drives{System: system, SystemLetter: 'C', others: map[byte]fs.FS{}}
 }
 
-// Mount adds another volume under its letter.
-func (d *Drives) Mount(letter byte, fsys fs.FS) {
-	d.others[upper(letter)] = fsys
+// Mount adds another volume under its letter. The system drive's own
+// letter cannot be mounted: its names are the plain ones.
+func (d *Drives) Mount(letter byte, fsys fs.FS) error {
+	l := upper(letter)
+	if l == d.SystemLetter {
+		return fmt.Errorf("drive %c: is the system drive, given as the root itself", l)
+	}
+	if _, dup := d.others[l]; dup {
+		return fmt.Errorf("drive %c: is given twice", l)
+	}
+	d.others[l] = fsys
+	return nil
 }
 
 // Letters lists the mounted volumes other than the system one, sorted.

@@ -84,7 +84,33 @@ func buildCase(t *testing.T) *caseLayout {
 	c.wrong["V15 folder of the clean server"] = filepath.Join(c.dir, "EX02", filepath.FromSlash(testserver.DefaultInstallDir))
 	c.wrong["HttpProxy folder of the attacked server"] = filepath.Join(c.dir, "EX01", filepath.FromSlash(testserver.DefaultInstallDir), "Logging", "HttpProxy")
 	c.wrong["Owa log folder of the attacked server"] = filepath.Join(c.dir, "EX01", filepath.FromSlash(testserver.DefaultInstallDir), "Logging", "HttpProxy", "Owa")
+	// The same Owa logs copied under another name.
+	renamed := filepath.Join(base, "ex01-owa-logs")
+	copyTree(t, c.wrong["Owa log folder of the attacked server"], renamed)
+	c.wrong["renamed Owa log folder"] = renamed
 	return c
+}
+
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		dst := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestCaseInOneRun scans a whole case folder and the wrong roots in one
@@ -93,7 +119,7 @@ func buildCase(t *testing.T) *caseLayout {
 func TestCaseInOneRun(t *testing.T) {
 	c := buildCase(t)
 	roots := []string{c.dir}
-	for _, name := range []string{"empty folder", "folder of documents", "V15 folder of the clean server", "HttpProxy folder of the attacked server", "Owa log folder of the attacked server"} {
+	for _, name := range []string{"empty folder", "folder of documents", "V15 folder of the clean server", "HttpProxy folder of the attacked server", "Owa log folder of the attacked server", "renamed Owa log folder"} {
 		roots = append(roots, c.wrong[name])
 	}
 	rep, err := Run(context.Background(), Config{Roots: roots})
@@ -115,6 +141,7 @@ func TestCaseInOneRun(t *testing.T) {
 		c.wrong["V15 folder of the clean server"]:          {"EX02", result.VerdictClean, result.ExitClean, "exchange-folder"},
 		c.wrong["HttpProxy folder of the attacked server"]: {"EX01", result.VerdictCompromised, result.ExitFindings, "exchange-log-folder"},
 		c.wrong["Owa log folder of the attacked server"]:   {"EX01", result.VerdictCompromised, result.ExitFindings, "exchange-log-folder"},
+		c.wrong["renamed Owa log folder"]:                  {"EX01", result.VerdictCompromised, result.ExitFindings, "exchange-log-folder"},
 	}
 	// EX04 is the Logging folder alone, one level down: recognised as the
 	// Exchange folder of a partial copy (it holds Logging).
@@ -143,7 +170,7 @@ func TestCaseInOneRun(t *testing.T) {
 		t.Errorf("skipped %v, want the notes folder", rep.Skipped)
 	}
 	sum := rep.Summary()
-	if sum.Verdicts[result.VerdictCompromised] != 5 || sum.Verdicts[result.VerdictInconclusive] != 2 || sum.Verdicts[result.VerdictClean] != 2 {
+	if sum.Verdicts[result.VerdictCompromised] != 6 || sum.Verdicts[result.VerdictInconclusive] != 2 || sum.Verdicts[result.VerdictClean] != 2 {
 		t.Errorf("summary %+v", sum.Verdicts)
 	}
 }

@@ -136,7 +136,9 @@ func appliesTo(d detect.LogDetector, family detect.LogFamily, folder string) boo
 		return false
 	}
 	fr, ok := d.(folderRestricted)
-	if !ok {
+	if !ok || folder == "" {
+		// A log whose protocol folder is not known (a renamed copy) is
+		// read by every check of its family.
 		return true
 	}
 	for _, f := range fr.Folders() {

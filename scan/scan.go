@@ -95,6 +95,9 @@ type target struct {
 	live    bool
 	volumes []result.Volume
 	close   func()
+	// letterFromLayout is set when the system drive's letter is its
+	// folder's name.
+	letterFromLayout bool
 }
 
 // Run scans every server in the roots. The report holds what was done
@@ -211,7 +214,7 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 			}
 			t.drives = root.NewDrives(sfs)
 			if sub.SystemLetter != 0 {
-				t.drives.SystemLetter = sub.SystemLetter
+				t.drives.SystemLetter, t.letterFromLayout = sub.SystemLetter, true
 			}
 			closeFS := sfs.Close
 			t.close = func() { closeFS() }
@@ -238,6 +241,9 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 		if !usedRoot {
 			fsys.Close()
 		}
+	}
+	if cfg.ExchangeDir != "" && len(targets) > 1 {
+		return fail(fmt.Errorf("--exchange-dir names the Exchange folder of one server, but %d servers were found; scan them one by one", len(targets)))
 	}
 	if len(cfg.Volumes) > 0 {
 		if len(targets) != 1 {
@@ -293,7 +299,10 @@ func mountVolumes(t *target, vols map[byte]string, hostDir func(byte) string) er
 		if err != nil {
 			return fmt.Errorf("volume %c: %w", l, err)
 		}
-		t.drives.Mount(l, vfs)
+		if err := t.drives.Mount(l, vfs); err != nil {
+			vfs.Close()
+			return fmt.Errorf("--volume %c: %w", l, err)
+		}
 		prev := t.close
 		t.close = func() { prev(); vfs.Close() }
 		t.volumes = append(t.volumes, result.Volume{Letter: string(l), Dir: dir})
@@ -304,7 +313,8 @@ func mountVolumes(t *target, vols map[byte]string, hostDir func(byte) string) er
 // scanServer scans one server.
 func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, error) {
 	started := time.Now()
-	server := facts.Gather(t.drives, facts.Options{RootDir: t.rootDir, Label: t.label, ExchangeDir: cfg.ExchangeDir, Live: t.live})
+	server := facts.Gather(t.drives, facts.Options{RootDir: t.rootDir, Label: t.label, ExchangeDir: cfg.ExchangeDir, Live: t.live,
+		SystemLetterFromLayout: t.letterFromLayout})
 	defer server.Close()
 	if server.ExchangeDirMissing {
 		return nil, fmt.Errorf("%w: --exchange-dir %q is not a folder of the server in %s", ErrSetup, cfg.ExchangeDir, t.rootDir)
