@@ -254,14 +254,7 @@ func (r *Resolver) list(dir string) ([]fs.DirEntry, error) {
 	entries, err := fs.ReadDir(r.fsys, dir)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			r.mu.Lock()
-			if r.failed == nil {
-				r.failed = map[string]error{}
-			}
-			if _, seen := r.failed[dir]; !seen && len(r.failed) < maxResolveProblems {
-				r.failed[dir] = err
-			}
-			r.mu.Unlock()
+			r.remember(dir, err)
 		}
 		return nil, err
 	}
@@ -353,10 +346,37 @@ func (r *Resolver) ResolveDir(rel string) (string, bool) {
 		return "", false
 	}
 	st, err := fs.Stat(r.fsys, p)
-	if err != nil || !st.IsDir() {
+	if err != nil {
+		// The name is there but cannot be followed: a link (a junction
+		// on an image) that leaves the copy, or an unreadable entry.
+		// Not the same as a missing folder.
+		why := err
+		if l, ok := r.fsys.(interface {
+			Lstat(string) (fs.FileInfo, error)
+		}); ok {
+			if lst, lerr := l.Lstat(p); lerr == nil && lst.Mode()&fs.ModeSymlink != 0 {
+				why = errors.New("a symbolic link (a junction on an image) that leads outside the copy: not followed; copy its target or give it with --volume")
+			}
+		}
+		r.remember(p, why)
+		return "", false
+	}
+	if !st.IsDir() {
 		return "", false
 	}
 	return p, true
+}
+
+// remember records a folder that is there but could not be used.
+func (r *Resolver) remember(dir string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failed == nil {
+		r.failed = map[string]error{}
+	}
+	if _, seen := r.failed[dir]; !seen && len(r.failed) < maxResolveProblems {
+		r.failed[dir] = err
+	}
 }
 
 // SplitPath splits a relative path written with / or \ into its components,

@@ -137,3 +137,49 @@ func TestHostileRootDevice(t *testing.T) {
 	}
 	t.Errorf("device at the hive not reported: %+v", res.Errors)
 }
+
+// TestHostileRootUnreadEvidence: a clean server whose Logging folder is a
+// link leaving the copy (a junction on an image), or whose aspnet_client
+// nests deeper than the walker goes, is not "no evidence found".
+func TestHostileRootUnreadEvidence(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		break_ func(t *testing.T, dir string)
+		error string
+	}{
+		{"Logging is a link out of the copy", func(t *testing.T, dir string) {
+			logging := filepath.Join(dir, filepath.FromSlash(testserver.DefaultInstallDir), "Logging")
+			if err := os.Rename(logging, filepath.Join(t.TempDir(), "Logging")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("/mnt/ex01-d/Logging", logging); err != nil {
+				t.Skip(err)
+			}
+		}, "symbolic link"},
+		{"aspnet_client nests too deep", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "inetpub", "wwwroot", "aspnet_client", strings.Repeat("d/", 200))
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(p, "shell.aspx"), []byte("<%@ Page %>"), 0o644)
+		}, "nesting deeper"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			opt := testserver.DemoOptions()
+			opt.Attacks = false
+			if _, err := testserver.Generate(dir, opt); err != nil {
+				t.Fatal(err)
+			}
+			tc.break_(t, dir)
+			res := scanWithin(t, dir, func() {})
+			listed := false
+			for _, e := range res.Errors {
+				listed = listed || strings.Contains(e.Error, tc.error)
+			}
+			if res.Verdict.Level != result.VerdictInconclusive || res.ExitStatus() != result.ExitInconclusive || !listed {
+				t.Errorf("verdict %s exit %d (%s), errors %+v", res.Verdict.Level, res.ExitStatus(), res.Verdict.Headline, res.Errors)
+			}
+		})
+	}
+}

@@ -346,14 +346,14 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 	}
 	sort.Strings(dirs)
 	for _, d := range dirs {
-		col.error(d, 0, "could not be listed while looking for the server's folders: "+problems[d].Error())
+		col.error(d, 0, "could not be used while looking for the server's folders: "+problems[d].Error())
 	}
 	res.Findings, res.Errors = col.results(server)
 	res.Stats.Findings, res.Stats.Truncated = col.raised, col.dropped
 	interrupted := ctx.Err() != nil
 	run := checksRun(cfg, dctx, logs, files, interrupted)
 	res.Verdict = decide(verdictInput{
-		server: server, findings: res.Findings, coverage: res.Coverage, errors: len(res.Errors),
+		server: server, findings: res.Findings, coverage: res.Coverage, errors: res.Errors,
 		window: cfg.Window, interrupted: interrupted, logs: logs, files: files, checks: run,
 		counts: col.counts, first: col.first,
 	})

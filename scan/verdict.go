@@ -80,7 +80,7 @@ type verdictInput struct {
 	server      *facts.Server
 	findings    []finding.Finding
 	coverage    []result.Coverage
-	errors      int
+	errors      []finding.ScanError
 	window      detect.Window
 	interrupted bool
 	logs        logOutcome
@@ -88,6 +88,29 @@ type verdictInput struct {
 	checks      checkResult
 	counts      map[finding.Severity]int
 	first       evidenceSpan
+}
+
+// unreadEvidence counts the errors that lie where the evidence of the
+// attack would be: Exchange's folder, its logs, the web root and the
+// front end's hot spots. "No evidence" is not an answer while those could
+// not be read.
+func (in *verdictInput) unreadEvidence() int {
+	s := in.server
+	places := []string{s.ExchangeDir, s.LoggingDir, s.WebRoot}
+	places = append(places, s.HotSpots.List()...)
+	for _, d := range in.logs.plan.found {
+		places = append(places, d)
+	}
+	n := 0
+	for _, e := range in.errors {
+		for _, p := range places {
+			if p != "" && (e.Path == p || below(e.Path, p)) {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 // examinedExchange reports whether the scan looked at anything of Exchange:
@@ -163,6 +186,13 @@ func decide(in verdictInput) result.Verdict {
 		}
 		if max >= finding.Low {
 			v.NextSteps = append([]string{"Review the findings below: they come from the parts that were found."}, v.NextSteps...)
+		}
+	case max < finding.Low && in.unreadEvidence() > 0:
+		v.Level = result.VerdictInconclusive
+		v.Headline = fmt.Sprintf("INCONCLUSIVE: no evidence found in what was read, but %d input(s) in the Exchange or web folders could not be read", in.unreadEvidence())
+		v.NextSteps = []string{
+			"See the errors: a folder that is a link (a junction on an image), a file that is not a regular file, an unreadable or too deeply nested folder.",
+			"Copy what they point at (keeping the layout), or give the other drive with --volume, and scan again.",
 		}
 	case max >= finding.Low:
 		v.Level = result.VerdictAttempted
@@ -242,8 +272,8 @@ func caveats(in *verdictInput, v *result.Verdict, examined bool) []string {
 	for _, c := range v.ChecksNotRun {
 		out = append(out, result.NotCheckedPrefix+c.Title+" ("+c.Why+").")
 	}
-	if in.errors > 0 {
-		out = append(out, fmt.Sprintf("%d input(s) could not be read or parsed in full (see errors).", in.errors))
+	if len(in.errors) > 0 {
+		out = append(out, fmt.Sprintf("%d input(s) could not be read or parsed in full (see errors).", len(in.errors)))
 	}
 	return out
 }
