@@ -143,9 +143,9 @@ func TestHostileRootDevice(t *testing.T) {
 // nests deeper than the walker goes, is not "no evidence found".
 func TestHostileRootUnreadEvidence(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		break_ func(t *testing.T, dir string)
-		error string
+		name   string
+		breakCopy func(t *testing.T, dir string)
+		error  string
 	}{
 		{"Logging is a link out of the copy", func(t *testing.T, dir string) {
 			logging := filepath.Join(dir, filepath.FromSlash(testserver.DefaultInstallDir), "Logging")
@@ -171,7 +171,7 @@ func TestHostileRootUnreadEvidence(t *testing.T) {
 			if _, err := testserver.Generate(dir, opt); err != nil {
 				t.Fatal(err)
 			}
-			tc.break_(t, dir)
+			tc.breakCopy(t, dir)
 			res := scanWithin(t, dir, func() {})
 			listed := false
 			for _, e := range res.Errors {
