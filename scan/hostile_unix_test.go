@@ -143,9 +143,9 @@ func TestHostileRootDevice(t *testing.T) {
 // nests deeper than the walker goes, is not "no evidence found".
 func TestHostileRootUnreadEvidence(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
+		name      string
 		breakCopy func(t *testing.T, dir string)
-		error  string
+		error     string
 	}{
 		{"Logging is a link out of the copy", func(t *testing.T, dir string) {
 			logging := filepath.Join(dir, filepath.FromSlash(testserver.DefaultInstallDir), "Logging")
