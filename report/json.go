@@ -21,6 +21,14 @@ func JSON(w io.Writer, rep *result.Report, _ Options) error {
 	jw.field("  ", "tool", rep.Tool, false)
 	jw.field("  ", "scan", rep.Scan, false)
 	if len(rep.Servers) == 1 {
+		// Folders of a case not scanned stay visible even when one server
+		// was found.
+		if len(rep.Skipped) > 0 {
+			jw.field("  ", "skipped", rep.Skipped, false)
+		}
+		if len(rep.NotReached) > 0 {
+			jw.field("  ", "not_reached", rep.NotReached, false)
+		}
 		jw.server("  ", rep.Servers[0])
 	} else {
 		jw.raw(`  "servers": [`)

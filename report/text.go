@@ -246,7 +246,7 @@ func (t *textWriter) preserve(alarms []finding.Finding) {
 
 func (t *textWriter) verdict(res *result.Server) {
 	v := res.Verdict
-	t.printf("%s\n", t.color(verdictColor(v.Level), "VERDICT: "+v.Headline))
+	t.printf("%s\n", t.color(verdictColor(v.Level), "VERDICT: "+Terminal(v.Headline)))
 	if v.FirstCompromiseBy != "" {
 		t.printf("  First sign of compromise: %s\n", Terminal(v.FirstCompromiseBy))
 	}
@@ -321,7 +321,7 @@ func (t *textWriter) verdict(res *result.Server) {
 	}
 	t.printf("\n%s\n", t.color(ansiBold, "What to do now:"))
 	for i, s := range v.NextSteps {
-		t.printf("  %d. %s\n", i+1, s)
+		t.printf("  %d. %s\n", i+1, Terminal(s))
 	}
 }
 

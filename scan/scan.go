@@ -418,7 +418,9 @@ func (c *collector) add(f finding.Finding) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.raised++
-	c.counts[f.Severity]++
+	if !f.Context {
+		c.counts[f.Severity]++
+	}
 	c.first.observe(&f)
 	k := [2]string{f.Rule, f.Path}
 	c.perFile[k]++
@@ -522,6 +524,18 @@ func (c *collector) results(s *facts.Server) ([]finding.Finding, []finding.ScanE
 			}
 		} else if f.Path != "" {
 			f.Volume = string(s.Drives.SystemLetter)
+		}
+	}
+	for i := range c.errors {
+		e := &c.errors[i]
+		if e.Path == "" {
+			continue
+		}
+		e.WindowsPath = s.WindowsPath(e.Path)
+		if l, rest, ok := root.SplitVolume(e.Path); ok && s.Drives.Mounted(l) && l != s.Drives.SystemLetter {
+			e.Volume, e.Path = string(l), rest
+		} else {
+			e.Volume = string(s.Drives.SystemLetter)
 		}
 	}
 	sort.SliceStable(c.errors, func(i, j int) bool {

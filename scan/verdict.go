@@ -9,6 +9,7 @@ import (
 	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/result"
+	"github.com/exhunt/exhunt/root"
 )
 
 // checkResult is every check with whether it ran.
@@ -103,8 +104,12 @@ func (in *verdictInput) unreadEvidence() int {
 	}
 	n := 0
 	for _, e := range in.errors {
+		name := e.Path
+		if e.Volume != "" && e.Volume[0] != s.Drives.SystemLetter {
+			name = root.VolumePath(e.Volume[0], e.Path)
+		}
 		for _, p := range places {
-			if p != "" && (e.Path == p || below(e.Path, p)) {
+			if p != "" && (name == p || below(name, p)) {
 				n++
 				break
 			}
