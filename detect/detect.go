@@ -165,6 +165,11 @@ func NewFile(fsys fs.FS, path string, info fs.FileInfo, depth int) *File {
 	return &File{Path: path, Info: info, Depth: depth, fsys: fsys}
 }
 
+// copyBuffers are the read buffers of hashing: a drop place can hold
+// hundreds of thousands of small files, and a new buffer for each would
+// keep the garbage collector busy and the memory high.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
 // SHA256 returns the file's lower-case hex SHA-256.
 func (f *File) SHA256() (string, error) {
 	f.once.Do(func() {
@@ -180,7 +185,9 @@ func (f *File) SHA256() (string, error) {
 		}
 		defer r.Close()
 		h := sha256.New()
-		if _, err := io.Copy(h, r); err != nil {
+		buf := copyBuffers.Get().(*[]byte)
+		defer copyBuffers.Put(buf)
+		if _, err := io.CopyBuffer(h, r, *buf); err != nil {
 			f.err = err
 			return
 		}

@@ -85,6 +85,10 @@ func (t *Terminal) draw(force bool) {
 // Line formats one progress line.
 func Line(phase string, doneFiles, files int, doneBytes, bytes int64, elapsed time.Duration) string {
 	s := fmt.Sprintf("%s: %d/%d files, %s/%s", phase, doneFiles, files, mib(doneBytes), mib(bytes))
+	if files == 0 && bytes == 0 {
+		// Totals not known yet: the files are checked as they are found.
+		s = fmt.Sprintf("%s: %d files, %s", phase, doneFiles, mib(doneBytes))
+	}
 	if secs := elapsed.Seconds(); secs > 0.5 && doneBytes > 0 {
 		rate := float64(doneBytes) / secs
 		s += fmt.Sprintf(", %s/s", mib(int64(rate)))

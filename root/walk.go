@@ -3,6 +3,7 @@ package root
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -73,49 +74,70 @@ func walkEnter(parent *os.Root, osName, name string, d fs.DirEntry, depth int, f
 		return skipDirIsNil(fn(name, d, &fs.PathError{Op: "open", Path: name, Err: underlying(err)}))
 	}
 	defer r.Close()
-	entries, err := listRoot(r)
+	list, err := openIn(r, ".")
 	if err != nil {
-		if err := fn(name, d, &fs.PathError{Op: "readdir", Path: name, Err: underlying(err)}); err != nil {
-			return skipDirIsNil(err)
-		}
+		return skipDirIsNil(fn(name, d, &fs.PathError{Op: "readdir", Path: name, Err: underlying(err)}))
 	}
-	for _, e := range entries {
-		name1 := path.Join(name, e.Name())
-		e1 := &walkEntry{DirEntry: e, dir: r, path: name1}
-		err := fn(name1, e1, nil)
-		if err == nil && e.IsDir() {
-			err = walkEnter(r, e.Name(), name1, e1, depth+1, fn)
-		} else if err == fs.SkipDir && e.IsDir() {
-			err = nil
+	closed := false
+	defer func() {
+		if !closed {
+			list.Close()
 		}
-		if err != nil {
-			if err == fs.SkipDir {
-				break
+	}()
+	// A folder is walked in name order. One with more entries than
+	// largeFolder (a drop place flooded with files) is walked in chunks,
+	// each in name order, so memory does not grow with the folder.
+	n := largeFolder
+	for {
+		entries, err := list.ReadDir(n)
+		sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+		done := len(entries) < n || err != nil
+		if done && !closed {
+			// Only a large folder keeps its listing open while its
+			// sub-folders are walked: one handle per level otherwise.
+			list.Close()
+			closed = true
+		}
+		if err != nil && err != io.EOF {
+			if err := fn(name, d, &fs.PathError{Op: "readdir", Path: name, Err: underlying(err)}); err != nil {
+				return skipDirIsNil(err)
 			}
-			return err
 		}
+		for _, e := range entries {
+			name1 := path.Join(name, e.Name())
+			e1 := &walkEntry{DirEntry: e, dir: r, path: name1}
+			err := fn(name1, e1, nil)
+			if err == nil && e.IsDir() {
+				err = walkEnter(r, e.Name(), name1, e1, depth+1, fn)
+			} else if err == fs.SkipDir && e.IsDir() {
+				err = nil
+			}
+			if err != nil {
+				if err == fs.SkipDir {
+					return nil
+				}
+				return err
+			}
+		}
+		if done {
+			return nil
+		}
+		n = largeFolderChunk
 	}
-	return nil
 }
+
+// A folder of more than largeFolder entries is listed and walked
+// largeFolderChunk entries at a time.
+const (
+	largeFolder      = 4096
+	largeFolderChunk = 1024
+)
 
 func skipDirIsNil(err error) error {
 	if err == fs.SkipDir {
 		return nil
 	}
 	return err
-}
-
-// listRoot lists the folder r holds, sorted by name, with the entries read
-// before any error.
-func listRoot(r *os.Root) ([]fs.DirEntry, error) {
-	file, err := openIn(r, ".")
-	if err != nil {
-		return nil, err
-	}
-	entries, err := file.ReadDir(-1)
-	file.Close()
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
-	return entries, err
 }
 
 // walkEntry is a DirEntry whose Info reads through the handle of its folder

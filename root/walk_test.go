@@ -350,3 +350,49 @@ func BenchmarkWalkDeep(b *testing.B) {
 		}
 	}
 }
+
+// TestWalkLargeFolder: a folder of more entries than are listed at once
+// is walked whole, each entry once, sub-folders included.
+func TestWalkLargeFolder(t *testing.T) {
+	dir := t.TempDir()
+	const n = largeFolder + 2*largeFolderChunk + 7
+	for i := 0; i < n; i++ {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%05d.tmp", i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "sub", "shell.aspx"), nil, 0o644)
+	fsys, err := OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsys.Close()
+	seen := map[string]int{}
+	err = fsys.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			return nil
+		}
+		seen[p]++
+		if !d.IsDir() {
+			if _, err := d.Info(); err != nil {
+				t.Errorf("Info %s: %v", p, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != n+3 || seen["sub/shell.aspx"] != 1 || seen["f00000.tmp"] != 1 || seen[fmt.Sprintf("f%05d.tmp", n-1)] != 1 {
+		t.Errorf("walked %d entries, want %d", len(seen), n+3)
+	}
+	for p, c := range seen {
+		if c != 1 {
+			t.Errorf("%s walked %d times", p, c)
+		}
+	}
+}

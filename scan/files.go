@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/root"
@@ -28,7 +30,9 @@ type fileOutcome struct {
 }
 
 // runFiles walks the union of the file detectors' places once, and has
-// every interested detector inspect each regular file, in parallel.
+// every interested detector inspect each regular file, in parallel. Files
+// go to the workers as the walk finds them, so memory does not grow with
+// the number of files in a drop place.
 func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collector) fileOutcome {
 	out := fileOutcome{placed: map[string]bool{}}
 	var interests []fileInterest
@@ -44,7 +48,40 @@ func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collec
 		file      *detect.File
 		detectors []detect.FileDetector
 	}
-	var items []item
+	items := make(chan item, 256)
+	var inspected atomic.Int64
+	var wg sync.WaitGroup
+	inspect := func(it item) {
+		defer func() {
+			if p := recover(); p != nil {
+				// A defect must not take the rest of the evidence down.
+				col.error(it.file.Path, 0, fmt.Sprintf("internal error while checking this file (please report it): %v", p))
+			}
+		}()
+		for _, d := range it.detectors {
+			d.InspectFile(dctx, it.file, col.add)
+		}
+		if err := it.file.ReadError(); err != nil {
+			col.error(it.file.Path, 0, err.Error())
+		}
+	}
+	for w := 0; w < cfg.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range items {
+				if ctx.Err() != nil {
+					continue // drain: the scan was interrupted
+				}
+				inspect(it)
+				inspected.Add(1)
+				cfg.Progress.Add(1, it.file.Info.Size())
+			}
+		}()
+	}
+	// The total is not known before the walk ends.
+	cfg.Progress.Start("files", 0, 0)
+	walked, queued := true, int64(0)
 	fsys := dctx.Server.FS()
 	for _, top := range walkRoots {
 		err := root.WalkDir(fsys, top, func(p string, d fs.DirEntry, err error) error {
@@ -92,33 +129,23 @@ func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collec
 				col.error(p, 0, err.Error())
 				return nil
 			}
-			items = append(items, item{detect.NewFile(fsys, p, info, depth), ds})
+			select {
+			case items <- item{detect.NewFile(fsys, p, info, depth), ds}:
+				queued++
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 			return nil
 		})
 		if err != nil && ctx.Err() != nil {
-			return out
+			walked = false
+			break
 		}
 	}
-
-	var total int64
-	for _, it := range items {
-		total += it.file.Info.Size()
-	}
-	cfg.Progress.Start("files", len(items), total)
-	handed := pool(ctx, cfg.Workers, len(items), func(_, i int) {
-		it := items[i]
-		for _, d := range it.detectors {
-			d.InspectFile(dctx, it.file, col.add)
-		}
-		if err := it.file.ReadError(); err != nil {
-			col.error(it.file.Path, 0, err.Error())
-		}
-		cfg.Progress.Add(1, it.file.Info.Size())
-	}, func(i int, p any) {
-		col.error(items[i].file.Path, 0, fmt.Sprintf("internal error while checking this file (please report it): %v", p))
-	})
-	out.inspected = handed
-	out.complete = handed == len(items) && ctx.Err() == nil
+	close(items)
+	wg.Wait()
+	out.inspected = int(inspected.Load())
+	out.complete = walked && ctx.Err() == nil && int64(out.inspected) == queued
 	return out
 }
 
