@@ -185,10 +185,18 @@ func (s *Server) locateExchange(opt Options, rec recognition) {
 		tops = append(tops, root.VolumePath(l, ""))
 	}
 	for _, top := range tops {
-		if found := searchLayout(s.Drives, s.Resolver, top, false, s.fail); len(found) > 0 {
-			s.setExchange(found[0], "found by its V15\\Logging layout")
-			return
+		found := searchLayout(s.Drives, s.Resolver, top, true, s.fail)
+		if len(found) == 0 {
+			continue
 		}
+		s.setExchange(found[0], "found by its V15\\Logging layout")
+		if len(found) > 1 {
+			s.note("%d Exchange folders were found in this copy (%s); only %s was scanned: give each as its own --root", len(found), strings.Join(found, ", "), found[0])
+		}
+		if s.Kind == KindUnknown && top == "." {
+			s.rebaseOnDefault(found[0])
+		}
+		return
 	}
 }
 
@@ -213,6 +221,27 @@ func (s *Server) rebase(known, guess string) {
 	case guess != "":
 		s.SystemBase = guess
 	}
+}
+
+// rebaseOnDefault names the root's top as the server would when the root
+// is a folder above a default install, e.g. "Program Files" (Exchange
+// found at "Microsoft/Exchange Server/V15" in it): its Windows path is then
+// C:\Program Files\.
+func (s *Server) rebaseOnDefault(found string) {
+	def := strings.Split(DefaultExchangeDir, "/")
+	got := strings.Split(found, "/")
+	if len(got) >= len(def) {
+		return
+	}
+	tail := def[len(def)-len(got):]
+	for i := range got {
+		if !strings.EqualFold(got[i], tail[i]) {
+			return
+		}
+	}
+	head := def[:len(def)-len(got)]
+	s.SystemBase = string([]byte{s.Drives.SystemLetter, ':', '\\'}) + strings.Join(head, `\`) + `\`
+	s.KindDetail = `part of a system drive (its \` + strings.Join(head, `\`) + ` folder, with Exchange in it)`
 }
 
 func (s *Server) setExchange(dir, source string) {

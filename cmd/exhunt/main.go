@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -249,6 +250,9 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 			return fail("--root %s: not a folder (give the folder that holds the server's copy)", r)
 		}
 	}
+	if a, b, ok := overlapping(guarded); ok {
+		return fail("%s lies inside %s: the same evidence would be scanned twice as two servers; give each server's folder once", a, b)
+	}
 	// The report file is checked and created before the scan, so an
 	// operator error costs no time and a scan is never lost for it.
 	rf, err := openReport(o.out, guarded)
@@ -267,6 +271,33 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		return fail("writing the report: %v", err)
 	}
 	return code
+}
+
+// overlapping finds two folders of which one is, or lies inside, the other.
+func overlapping(dirs []string) (inner, outer string, ok bool) {
+	real := make([]string, len(dirs))
+	for i, d := range dirs {
+		a, err := filepath.Abs(d)
+		if err != nil {
+			a = d
+		}
+		if r, err := filepath.EvalSymlinks(a); err == nil {
+			a = r
+		}
+		real[i] = a
+	}
+	for i := range real {
+		for j := range real {
+			if i == j {
+				continue
+			}
+			rel, err := filepath.Rel(real[j], real[i])
+			if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && (rel != "." || i > j) {
+				return dirs[i], dirs[j], true
+			}
+		}
+	}
+	return "", "", false
 }
 
 // parseVolumes reads D=PATH values.

@@ -214,11 +214,15 @@ func TestEndToEndOperatorErrors(t *testing.T) {
 		{[]string{"scan", "--root", clean, "--volume", "D"}, "--volume"},
 		{[]string{"scan", "--root", clean, "--volume", "1=" + other}, "not a drive letter"},
 		{[]string{"scan", "--root", clean, "--volume", "D=" + file}, "not a folder"},
-		{[]string{"scan", "--root", clean, "--root", other, "--volume", "D=" + other}, "servers were found"},
+		{[]string{"scan", "--root", clean, "--root", other, "--volume", "D=" + t.TempDir()}, "servers were found"},
 		{[]string{"scan", "--root", file}, "not a folder"},
 		{[]string{"scan", "--root", clean, "--out", filepath.Join(other, "missing", "r.json")}, "--out"},
 		{[]string{"scan", "--root", clean, "--max-findings", "0"}, "--max-findings"},
 		{[]string{"scan", "--bogus"}, "flag provided but not defined"},
+		{[]string{"scan", "--root", clean, "--root", clean}, "scanned twice"},
+		{[]string{"scan", "--root", clean, "--root", filepath.Join(clean, "inetpub")}, "scanned twice"},
+		{[]string{"scan", "--root", clean, "--volume", "D=" + filepath.Join(clean, "inetpub")}, "scanned twice"},
+		{[]string{"scan", "--root", clean, "--volume", "C=" + other}, "system drive"},
 		{[]string{"help", "frobnicate"}, "unknown command"},
 	} {
 		_, stderr, code := exhunt(t, tc.args...)
