@@ -107,6 +107,10 @@ func (t *textWriter) caseTable(rep *result.Report) {
 			first, orDash(Terminal(row.Exchange)), Terminal(row.Root))
 	}
 	t.printf("  (EXCHANGE is the registry's cumulative update level where a hive was found.)\n")
+	for _, n := range sum.SameName {
+		t.printf("  %s %s is the host name of more than one folder: two copies of one server? Their evidence is reported apart.\n",
+			t.color(ansiYellow, "Note:"), Terminal(n))
+	}
 }
 
 func verdictColor(level string) string {

@@ -7,6 +7,7 @@
 package result
 
 import (
+	"strings"
 	"time"
 
 	"github.com/exhunt/exhunt/finding"
@@ -230,6 +231,9 @@ type Summary struct {
 	Skipped []SkippedFolder `json:"skipped,omitempty"`
 	// NotReached are servers an interrupted run did not get to.
 	NotReached []string `json:"not_reached,omitempty"`
+	// SameName lists host names borne by more than one scanned folder:
+	// two copies of one server, or a copy given twice.
+	SameName []string `json:"same_host_name,omitempty"`
 }
 
 // SummaryServer is one line of the case table.
@@ -245,7 +249,14 @@ type SummaryServer struct {
 // Summary tells, server by server, what the run found.
 func (r *Report) Summary() Summary {
 	sum := Summary{Servers: len(r.Servers), Verdicts: map[string]int{}, ExitStatus: r.ExitStatus(), Skipped: r.Skipped, NotReached: r.NotReached}
+	names := map[string]int{}
 	for _, s := range r.Servers {
+		if s.Server.HostName != "" {
+			names[strings.ToLower(s.Server.HostName)]++
+			if names[strings.ToLower(s.Server.HostName)] == 2 {
+				sum.SameName = append(sum.SameName, s.Server.HostName)
+			}
+		}
 		sum.Verdicts[s.Verdict.Level]++
 		sum.Table = append(sum.Table, SummaryServer{
 			Name: s.Server.Name, Root: s.Root, Verdict: s.Verdict.Level,
