@@ -7,6 +7,7 @@
 package result
 
 import (
+	"sort"
 	"strings"
 	"time"
 
@@ -263,5 +264,6 @@ func (r *Report) Summary() Summary {
 			FirstCompromise: s.Verdict.FirstCompromise, Exchange: s.Server.Exchange, ExitStatus: s.ExitStatus(),
 		})
 	}
+	sort.Strings(sum.SameName)
 	return sum
 }
