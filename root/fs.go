@@ -264,6 +264,10 @@ func (r *Resolver) list(dir string) ([]fs.DirEntry, error) {
 	return entries, nil
 }
 
+// ErrCaseVariant marks a folder that was not examined because another
+// folder of the same name in another case was.
+var ErrCaseVariant = errors.New("not examined")
+
 // maxResolveProblems bounds the unreadable folders remembered.
 const maxResolveProblems = 1000
 
@@ -330,6 +334,13 @@ func (r *Resolver) resolveFrom(cur string, parts []string, budget *int) (string,
 		*budget--
 		p, err := r.resolveFrom(path.Join(cur, c), parts[1:], budget)
 		if err == nil {
+			// The other spellings hold evidence the scan does not
+			// walk (two copies merged on a case-sensitive disk): say so.
+			for _, other := range candidates {
+				if other != c {
+					r.remember(path.Join(cur, other), fmt.Errorf("%w: its name differs only in case from %s, which was examined instead; merge the two or scan this one as its own copy", ErrCaseVariant, path.Join(cur, c)))
+				}
+			}
 			return p, nil
 		}
 		if i == 0 {

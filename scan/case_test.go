@@ -310,3 +310,26 @@ func (c *cancelAfter) Add(files int, _ int64) {
 		c.cancel()
 	}
 }
+
+// TestCaseVariantFolders: a copy merged on a case-sensitive disk holds
+// "Program Files" and "program files"; the web shell in the spelling that
+// is not walked must not leave the verdict at "no evidence found".
+func TestCaseVariantFolders(t *testing.T) {
+	dir := t.TempDir()
+	opt := testserver.DemoOptions()
+	opt.Attacks = false
+	generate(t, dir, opt)
+	shell := filepath.Join(dir, "program files", "Microsoft", "Exchange Server", "V15", "FrontEnd", "HttpProxy", "owa", "auth", "shell.aspx")
+	if err := os.MkdirAll(filepath.Dir(shell), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(shell, []byte("<%@ Page %>"), 0o644)
+	res := runScan(t, dir, Config{})
+	named := false
+	for _, e := range res.Errors {
+		named = named || (e.Path == "program files" && strings.Contains(e.Error, "differs only in case"))
+	}
+	if res.Verdict.Level == result.VerdictClean || res.ExitStatus() == result.ExitClean || !named {
+		t.Errorf("verdict %s, exit %d, errors %+v", res.Verdict.Level, res.ExitStatus(), res.Errors)
+	}
+}

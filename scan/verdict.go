@@ -108,8 +108,13 @@ func (in *verdictInput) unreadEvidence() int {
 		if e.Volume != "" && e.Volume[0] != s.Drives.SystemLetter {
 			name = root.VolumePath(e.Volume[0], e.Path)
 		}
+		// Windows names ignore case: a variant spelling of an evidence
+		// folder is that folder.
+		low := strings.ToLower(name)
 		for _, p := range places {
-			if p != "" && (name == p || below(name, p)) {
+			// An unread folder above an evidence folder's name (another
+			// spelling of "Program Files") may hold that evidence too.
+			if lp := strings.ToLower(p); p != "" && (low == lp || below(low, lp) || (low != "." && below(lp, low))) {
 				n++
 				break
 			}
