@@ -38,6 +38,7 @@ Usage:
   exhunt scan [--root PATH]... [--volume D=PATH]... [--format text|json|jsonl|csv] [--out FILE] [options]
   exhunt demo [--format FORMAT] [--keep]
   exhunt rules [--format text|markdown|json]
+  exhunt build [--format text|json] BUILD...
   exhunt version
   exhunt help [COMMAND]
 
@@ -51,6 +52,8 @@ Commands:
   demo     Build a small synthetic attacked Exchange server in a temporary
            folder, scan it and print the report.
   rules    List every rule and check, with the CVEs each covers.
+  build    Tell what an Exchange build number is: patched or vulnerable, which
+           critical fixes it misses, which update to install next.
   version  Print the version.
 
 Run "exhunt help scan" for the scan options.
@@ -77,13 +80,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runDemo(args[1:], stdout, stderr)
 	case "rules":
 		return runRules(args[1:], stdout, stderr)
+	case "build":
+		return runBuild(args[1:], stdout, stderr)
 	case "version", "--version", "-version", "-v":
 		fmt.Fprintf(stdout, "exhunt %s (%s %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return result.ExitClean
 	case "help", "--help", "-help", "-h":
 		if len(args) > 1 {
 			switch args[1] {
-			case "scan", "demo", "rules":
+			case "scan", "demo", "rules", "build":
 				return run([]string{args[1], "--help"}, stdout, stderr)
 			case "version", "help":
 				fmt.Fprint(stdout, usage)
