@@ -28,6 +28,7 @@ fuzz:
 	go test -run XXX -fuzz '^FuzzParseIISConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./root/
 	go test -run XXX -fuzz '^FuzzModules$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/minidump/
 	go test -run XXX -fuzz '^FuzzTarget$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./detect/proxylogon/
+	go test -run XXX -fuzz '^FuzzParseLookup$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./builds/
 
 # exhunt against ripgrep on 1, 2 and 4 GB of generated logs.
 bench:

@@ -44,13 +44,16 @@ func (r Release) Name() string {
 
 var (
 	productName = regexp.MustCompile(`^Exchange (4\.0|5\.0|5\.5|2000|2003|2007|2010|2013|2016|2019|SE)(?: (.*))?$`)
-	updateName  = regexp.MustCompile(`^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)(\d\d)(SU|HU)$`)
+	updateName  = regexp.MustCompile(`^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)(\d\d)(SU|HU)(v\d+)?$`)
+	// aside is a remark in parentheses after a CU's name:
+	// "Exchange 2019 CU13 (2023H1)".
+	aside = regexp.MustCompile(`\s*\([^)]*\)`)
 )
 
 // splitName splits Microsoft's "Exchange 2013 CU23 Mar21SU" into product,
 // CU and update.
 func splitName(name string) (product, cu, su string, ok bool) {
-	m := productName.FindStringSubmatch(strings.TrimSpace(name))
+	m := productName.FindStringSubmatch(aside.ReplaceAllString(strings.TrimSpace(name), ""))
 	if m == nil {
 		return "", "", "", false
 	}

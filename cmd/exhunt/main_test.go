@@ -370,3 +370,30 @@ func TestEndToEndDemoHint(t *testing.T) {
 		t.Errorf("demo without --keep does not say how to keep the server: %q", stderr)
 	}
 }
+
+// TestEndToEndBuild: the contract's keys of exhunt build.
+func TestEndToEndBuild(t *testing.T) {
+	out, stderr, code := exhunt(t, "build", "--format", "json", "15.01.2176.002")
+	var a struct {
+		Build             string   `json:"build"`
+		Product           string   `json:"product"`
+		CU                string   `json:"cu"`
+		SU                *string  `json:"su"`
+		ProxyLogonPatched *bool    `json:"proxylogon_patched"`
+		MissingCVEs       []string `json:"missing_cves"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &a) != nil {
+		t.Fatalf("exit %d, %s %s", code, out, stderr)
+	}
+	if a.Build != "15.1.2176.2" || a.Product != "Exchange 2016" || a.CU != "CU19" || a.SU == nil || *a.SU != "" ||
+		a.ProxyLogonPatched == nil || *a.ProxyLogonPatched || len(a.MissingCVEs) < 7 {
+		t.Errorf("answer %+v", a)
+	}
+	out, _, code = exhunt(t, "build", "15.1.2176.9")
+	if code != 0 || !strings.Contains(out, "Exchange 2016 CU19 Mar21SU") || !strings.Contains(out, "PATCHED") || !strings.Contains(out, "next       install") {
+		t.Errorf("text answer: exit %d\n%s", code, out)
+	}
+	if _, stderr, code := exhunt(t, "build", "fifteen"); code != 2 || !strings.Contains(stderr, "not an Exchange build number") {
+		t.Errorf("bad build: exit %d %q", code, stderr)
+	}
+}
