@@ -127,6 +127,13 @@ type FileDetector interface {
 	InspectFile(ctx *Context, f *File, emit Emit)
 }
 
+// ServerDetector judges the server's facts (its build, its configuration)
+// once per server, before the evidence is read.
+type ServerDetector interface {
+	Described
+	InspectServer(ctx *Context, emit Emit)
+}
+
 // MaxHashBytes bounds the files hashed: web shells and dropped tools are
 // small, and hashing a 40 GB database copy would stall the scan.
 const MaxHashBytes = 256 << 20

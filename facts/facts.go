@@ -79,6 +79,8 @@ type Server struct {
 	Resolver *root.Resolver
 	Registry sysreg.Registry
 	Identity result.Identity
+	// Build is what is known of the Exchange build and its updates.
+	Build BuildFacts
 
 	// ExchangeDir is the V15 folder ("" when not found), ExchangeSource
 	// how it was found.

@@ -62,6 +62,7 @@ func Gather(drives *root.Drives, opt Options) *Server {
 	s.locateWebRoot()
 	s.places()
 	s.identify()
+	s.readBuild()
 	return s
 }
 

@@ -157,6 +157,11 @@ type Finding struct {
 	SourceIP  string `json:"source_ip,omitempty"`
 	UserAgent string `json:"user_agent,omitempty"`
 	URL       string `json:"url,omitempty"`
+	// Exposure marks a finding about the server's state (a vulnerable
+	// build, a half-applied update), not evidence of an attack: it counts
+	// for the exit status, and the verdict answers it apart, as "vulnerable
+	// now?", never as "compromised".
+	Exposure bool `json:"exposure,omitempty"`
 	// Context marks a finding that is background for a person (an archive
 	// in a backup product's folder) and not, on its own, a sign of attack:
 	// it never raises the verdict.

@@ -126,6 +126,26 @@ type CheckStatus struct {
 	Why string `json:"why,omitempty"`
 }
 
+// Exposure states.
+const (
+	ExposureVulnerable = "vulnerable"
+	ExposurePatched    = "patched"
+	ExposureUnknown    = "unknown"
+)
+
+// Exposure answers "is the server vulnerable now?", apart from whether it
+// was attacked.
+type Exposure struct {
+	State     string `json:"state"`
+	Answer    string `json:"answer"`
+	Build     string `json:"build,omitempty"`
+	Precision string `json:"build_precision,omitempty"`
+	// Missing are the critical CVEs the build has no fix for.
+	Missing []string `json:"missing_cves,omitempty"`
+	// PatchedAt is when the last update was installed, when known.
+	PatchedAt *time.Time `json:"patched_at,omitempty"`
+}
+
 // NotCheckedPrefix starts the caveat that names a check that did not run.
 const NotCheckedPrefix = "Not checked: "
 
@@ -154,6 +174,8 @@ type Verdict struct {
 	ChecksNotRun []CheckStatus `json:"checks_not_run"`
 	// Interrupted is set when the scan stopped before it finished.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Exposure says whether the server is vulnerable now.
+	Exposure Exposure `json:"vulnerable_now"`
 }
 
 // Server is the result of scanning one server.
@@ -244,7 +266,11 @@ type SummaryServer struct {
 	Verdict         string     `json:"verdict"`
 	FirstCompromise *time.Time `json:"first_compromise,omitempty"`
 	Exchange        string     `json:"exchange_version,omitempty"`
-	ExitStatus      int        `json:"exit_status"`
+	// Vulnerable is the exposure state; PatchedAt when the last update was
+	// installed.
+	Vulnerable string     `json:"vulnerable_now"`
+	PatchedAt  *time.Time `json:"patched_at,omitempty"`
+	ExitStatus int        `json:"exit_status"`
 }
 
 // Summary tells, server by server, what the run found.
@@ -262,6 +288,7 @@ func (r *Report) Summary() Summary {
 		sum.Table = append(sum.Table, SummaryServer{
 			Name: s.Server.Name, Root: s.Root, Verdict: s.Verdict.Level,
 			FirstCompromise: s.Verdict.FirstCompromise, Exchange: s.Server.Exchange, ExitStatus: s.ExitStatus(),
+			Vulnerable: s.Verdict.Exposure.State, PatchedAt: s.Verdict.Exposure.PatchedAt,
 		})
 	}
 	sort.Strings(sum.SameName)

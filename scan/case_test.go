@@ -211,7 +211,7 @@ func TestCaseServersKeepTheirEvidence(t *testing.T) {
 	for _, f := range ex03.Findings {
 		if f.Volume == "D" {
 			onD++
-			if !strings.HasPrefix(f.WindowsPath, `D:\Exchange\V15\`) {
+			if !strings.HasPrefix(f.WindowsPath, `D:\Exchange\V15`) {
 				t.Errorf("finding on D: has Windows path %q", f.WindowsPath)
 			}
 		}

@@ -59,8 +59,9 @@ type Config struct {
 	Progress Progress
 	// LogDetectors and FileDetectors replace the registry's lists when
 	// set (tests run one detector with its own data).
-	LogDetectors  []detect.LogDetector
-	FileDetectors []detect.FileDetector
+	LogDetectors    []detect.LogDetector
+	FileDetectors   []detect.FileDetector
+	ServerDetectors []detect.ServerDetector
 }
 
 // maxWorkers bounds parallel reads (each worker holds a read buffer);
@@ -153,6 +154,9 @@ func (cfg *Config) defaults() {
 	}
 	if cfg.FileDetectors == nil {
 		cfg.FileDetectors = registry.FileDetectors()
+	}
+	if cfg.ServerDetectors == nil {
+		cfg.ServerDetectors = registry.ServerDetectors()
 	}
 }
 
@@ -330,6 +334,16 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 		col.error(e.Path, 0, e.Err.Error())
 	}
 	dctx := &detect.Context{Server: server, AttackWindow: cfg.Window}
+	for _, d := range cfg.ServerDetectors {
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					col.error("", 0, fmt.Sprintf("internal error in %s (please report it): %v", d.Name(), p))
+				}
+			}()
+			d.InspectServer(dctx, col.add)
+		}()
+	}
 
 	logs := runLogs(ctx, cfg, dctx, planLogs(ctx, server, col), col, &res.Stats)
 	files := runFiles(ctx, cfg, dctx, col)
@@ -355,7 +369,7 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 	res.Verdict = decide(verdictInput{
 		server: server, findings: res.Findings, coverage: res.Coverage, errors: res.Errors,
 		window: cfg.Window, interrupted: interrupted, logs: logs, files: files, checks: run,
-		counts: col.counts, first: col.first,
+		counts: col.counts, first: col.first, exposure: col.exposure,
 	})
 	res.Stats.Ended = time.Now().UTC()
 	res.Stats.Duration = time.Since(started)
@@ -385,6 +399,9 @@ type collector struct {
 	errors        []finding.ScanError
 	errorsPerFile map[string]int
 	intern        map[string]string
+	// exposure keeps the findings about the server's state (never
+	// bounded: a handful per server).
+	exposure []finding.Finding
 	// counts and first keep the verdict's numbers over every finding
 	// raised, listed or not.
 	counts map[finding.Severity]int
@@ -421,6 +438,9 @@ func (c *collector) add(f finding.Finding) {
 	if !f.Context {
 		c.counts[f.Severity]++
 	}
+	if f.Exposure {
+		c.exposure = append(c.exposure, f)
+	}
 	c.first.observe(&f)
 	k := [2]string{f.Rule, f.Path}
 	c.perFile[k]++
@@ -447,7 +467,7 @@ func (c *collector) add(f finding.Finding) {
 }
 
 func (e *evidenceSpan) observe(f *finding.Finding) {
-	if f.Context || f.Severity < finding.Low || f.Time == nil {
+	if f.Context || f.Exposure || f.Severity < finding.Low || f.Time == nil {
 		return
 	}
 	t := *f.Time

@@ -62,6 +62,13 @@ func checksRun(cfg Config, dctx *detect.Context, logs logOutcome, files fileOutc
 		}
 		add(d.Check(), ran, why)
 	}
+	for _, d := range cfg.ServerDetectors {
+		ran := true
+		if r, ok := d.(interface{ Ran(*detect.Context) bool }); ok {
+			ran = r.Ran(dctx)
+		}
+		add(d.Check(), ran, strings.TrimPrefix(d.Check().Needs, "the ")+": not found in this copy")
+	}
 	for _, d := range cfg.FileDetectors {
 		ran := files.placed[d.Name()] && files.complete
 		why := strings.TrimPrefix(d.Check().Needs, "the ") + ": not found in this copy"
@@ -89,6 +96,7 @@ type verdictInput struct {
 	checks      checkResult
 	counts      map[finding.Severity]int
 	first       evidenceSpan
+	exposure    []finding.Finding
 }
 
 // unreadEvidence counts the errors that lie where the evidence of the
@@ -143,10 +151,11 @@ func decide(in verdictInput) result.Verdict {
 	}
 	max := finding.Info
 	for _, f := range in.findings {
-		if !f.Context && f.Severity > max {
+		if !f.Context && !f.Exposure && f.Severity > max {
 			max = f.Severity
 		}
 	}
+	v.Exposure = exposure(in)
 	v.FirstEvidence, v.LastEvidence = in.first.firstEvidence, in.first.lastEvidence
 	v.FirstCompromise, v.FirstCompromiseBy = in.first.firstCompromise, in.first.firstCompromiseBy
 	for _, c := range in.coverage {
@@ -235,6 +244,37 @@ func decide(in verdictInput) result.Verdict {
 		v.Headline = "INTERRUPTED, INCOMPLETE: " + v.Headline
 	}
 	return v
+}
+
+// exposure answers "is the server vulnerable now?" from the build.
+func exposure(in verdictInput) result.Exposure {
+	b := in.server.Build
+	e := result.Exposure{State: result.ExposureUnknown, Answer: "unknown: the Exchange build was not found (no ExSetup.exe, no SOFTWARE hive)"}
+	if !b.Known {
+		return e
+	}
+	e.Build, e.Precision = b.Version.String(), b.Precision
+	e.State, e.Answer = result.ExposurePatched, "no: build "+b.Version.String()+" has the ProxyLogon fixes and the later critical ones exhunt knows"
+	for _, f := range in.findings {
+		if f.Rule == "patch-installed" && f.Time != nil {
+			t := *f.Time
+			e.PatchedAt = &t
+		}
+	}
+	for _, f := range in.exposure {
+		e.State = result.ExposureVulnerable
+		e.Missing = append(e.Missing, f.CVEs...)
+		if f.Rule == "patch-half-applied" {
+			e.Answer = "yes: an update was only partly applied (" + f.Evidence.Get(finding.KeyWhy) + ")"
+		}
+	}
+	if e.State == result.ExposureVulnerable && !strings.HasPrefix(e.Answer, "yes") {
+		e.Answer = "yes: build " + b.Version.String() + " misses " + fmt.Sprint(len(e.Missing)) + " critical fix(es): " + strings.Join(e.Missing, ", ")
+	}
+	if b.Precision == "cu" {
+		e.Answer += " (only the cumulative update level is known: ExSetup.exe was not read)"
+	}
+	return e
 }
 
 func inconclusiveHeadline(s *facts.Server) string {

@@ -47,6 +47,11 @@ type Options struct {
 	// HostName and Domain are the server's names (default EX01,
 	// contoso.local).
 	HostName, Domain string
+	// Build is the cumulative update level the registry records (default
+	// 15.1.2176.2, Exchange 2016 CU19); Updates the security updates it
+	// lists as installed.
+	Build   string
+	Updates []Update
 	// ExchangeVolume puts Exchange on another drive ("D"): its files go
 	// to VolumeDir, which stands for that drive's top.
 	ExchangeVolume string
@@ -64,8 +69,26 @@ var AllProtocols = []string{"Autodiscover", "Eas", "Ecp", "Ews", "Mapi", "Oab", 
 // attackDay is when the planted attack happens (the real incident's date).
 var attackDay = time.Date(2021, 3, 3, 0, 0, 0, 0, time.UTC)
 
+// Update is a security update recorded in the registry.
+type Update struct {
+	Name      string
+	Installed time.Time
+}
+
+// March2021Update is the ProxyLogon fix for Exchange 2016 CU19, as the
+// registry records it.
+var March2021Update = Update{Name: "Security Update for Exchange Server 2016 Cumulative Update 19 (KB5000871)", Installed: time.Date(2021, 3, 6, 10, 12, 0, 0, time.UTC)}
+
+// CurrentBuild and CurrentUpdate make a clean server current: Exchange
+// 2016 CU23 with its August 2026 security update (15.1.2507.72).
+var (
+	CurrentBuild  = "15.1.2507.6"
+	CurrentUpdate = Update{Name: "Security Update for Exchange Server 2016 Cumulative Update 23 (KB5121576)", Installed: time.Date(2026, 8, 20, 9, 0, 0, 0, time.UTC)}
+)
+
 // DemoOptions is a small attacked server: two days of logs around the
-// attack, a few megabytes in all.
+// attack, a few megabytes in all. It was patched three days after the
+// attack, as many were.
 func DemoOptions() Options {
 	return Options{
 		Start:       attackDay.Add(-24 * time.Hour),
@@ -76,6 +99,7 @@ func DemoOptions() Options {
 		Attacks:     true,
 		Hive:        true,
 		Seed:        1,
+		Updates:     []Update{March2021Update},
 	}
 }
 
@@ -100,6 +124,14 @@ func (o *Options) defaults() {
 	}
 	if o.HostName == "" {
 		o.HostName = "EX01"
+	}
+	if o.Build == "" {
+		// An attacked server runs the CU of March 2021; a clean one is
+		// current: the last CU with its newest security update.
+		o.Build = "15.1.2176.2"
+		if !o.Attacks {
+			o.Build, o.Updates = CurrentBuild, []Update{CurrentUpdate}
+		}
 	}
 	if o.Domain == "" {
 		o.Domain = "contoso.local"
@@ -212,10 +244,19 @@ func (g *generator) hive() error {
 	b := winreg.NewBuilder("ROOT")
 	key := `Microsoft\ExchangeServer\v15\Setup`
 	b.SetString(key, "MsiInstallPath", g.windowsInstallPath())
-	b.SetDWORD(key, "MsiProductMajor", 15)
-	b.SetDWORD(key, "MsiProductMinor", 1)
-	b.SetDWORD(key, "MsiBuildMajor", 2176)
-	b.SetDWORD(key, "MsiBuildMinor", 2)
+	var parts [4]uint32
+	if n, err := fmt.Sscanf(g.opt.Build, "%d.%d.%d.%d", &parts[0], &parts[1], &parts[2], &parts[3]); err != nil || n != 4 {
+		return fmt.Errorf("testserver: build %q: want 15.1.2176.2", g.opt.Build)
+	}
+	b.SetDWORD(key, "MsiProductMajor", parts[0])
+	b.SetDWORD(key, "MsiProductMinor", parts[1])
+	b.SetDWORD(key, "MsiBuildMajor", parts[2])
+	b.SetDWORD(key, "MsiBuildMinor", parts[3])
+	for i, u := range g.opt.Updates {
+		k := fmt.Sprintf(`Microsoft\Updates\Exchange 2016\{%08d-0000-0000-0000-000000000000}`, i)
+		b.SetString(k, "PackageName", u.Name)
+		b.SetString(k, "InstalledDate", u.Installed.Format("1/2/2006"))
+	}
 	for _, role := range []string{"MailboxRole", "ClientAccessRole"} {
 		b.SetString(`Microsoft\ExchangeServer\v15\`+role, "ConfiguredVersion", "15.1.2176.2")
 	}

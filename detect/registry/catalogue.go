@@ -28,6 +28,9 @@ func Catalogue() []Entry {
 	for _, d := range FileDetectors() {
 		ds = append(ds, d)
 	}
+	for _, d := range ServerDetectors() {
+		ds = append(ds, d)
+	}
 	for _, d := range ds {
 		for _, r := range d.Rules() {
 			out = append(out, Entry{Rule: r, Check: d.Check()})

@@ -6,6 +6,7 @@ package registry
 import (
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/detect/mitigation"
+	"github.com/exhunt/exhunt/detect/patch"
 	"github.com/exhunt/exhunt/detect/postexploit"
 	"github.com/exhunt/exhunt/detect/proxylogon"
 	"github.com/exhunt/exhunt/detect/webshell"
@@ -19,6 +20,13 @@ func LogDetectors() []detect.LogDetector {
 		proxylogon.ECPVirtualDirectory{},
 		proxylogon.OABDownload{},
 		webshell.Requests{},
+	}
+}
+
+// ServerDetectors returns every check of the server's facts.
+func ServerDetectors() []detect.ServerDetector {
+	return []detect.ServerDetector{
+		patch.State{},
 	}
 }
 

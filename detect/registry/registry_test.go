@@ -25,6 +25,14 @@ func TestEveryDetectorIsListed(t *testing.T) {
 		}
 		names[d.Name()] = true
 	}
+	for _, d := range ServerDetectors() {
+		ty := reflect.TypeOf(d)
+		listed[filepath.Base(ty.PkgPath())+"."+ty.Name()] = true
+		if names[d.Name()] {
+			t.Errorf("detector name %q used twice", d.Name())
+		}
+		names[d.Name()] = true
+	}
 	for _, d := range FileDetectors() {
 		ty := reflect.TypeOf(d)
 		listed[filepath.Base(ty.PkgPath())+"."+ty.Name()] = true
@@ -54,7 +62,7 @@ func TestEveryDetectorIsListed(t *testing.T) {
 			for _, file := range pkg.Files {
 				for _, decl := range file.Decls {
 					fn, ok := decl.(*ast.FuncDecl)
-					if !ok || fn.Recv == nil || (fn.Name.Name != "Inspect" && fn.Name.Name != "InspectFile") {
+					if !ok || fn.Recv == nil || (fn.Name.Name != "Inspect" && fn.Name.Name != "InspectFile" && fn.Name.Name != "InspectServer") {
 						continue
 					}
 					recv := fn.Recv.List[0].Type

@@ -1,0 +1,163 @@
+package facts
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/exhunt/exhunt/builds"
+	"github.com/exhunt/exhunt/sysreg"
+)
+
+// InstalledUpdate is an Exchange update the registry says was installed.
+type InstalledUpdate struct {
+	Name      string
+	KB        string
+	Installed time.Time
+	// Source names the registry key it was read from.
+	Source string
+}
+
+// BuildFacts is what is known of the server's Exchange build: the exact
+// build from ExSetup.exe's version when it can be read, the cumulative
+// update level from the registry, the updates the registry lists, and
+// where the two disagree.
+type BuildFacts struct {
+	// Version is the best known build; Precision says how exact it is:
+	// "exact" (ExSetup.exe's file version) or "cu" (the registry's
+	// cumulative update level: security updates do not change it).
+	Version   builds.Version
+	Known     bool
+	Precision string
+	Source    string
+	// Registry is the registry's CU-level build ("" when unknown).
+	Registry string
+	// ExSetup is ExSetup.exe's file version ("" when unknown).
+	ExSetup string
+	Updates []InstalledUpdate
+	// Disagreements are signs of a half-applied update: product files
+	// whose versions do not agree.
+	Disagreements []string
+}
+
+// updateKeys are where Exchange's installer records its updates, by
+// product (HealthChecker's Get-ExchangeUpdates reads the same keys).
+var updateKeys = []string{`Microsoft\Updates\Exchange 2019`, `Microsoft\Updates\Exchange 2016`, `Microsoft\Updates\Exchange 2013`}
+
+const uninstallKey = `Microsoft\Windows\CurrentVersion\Uninstall`
+
+var kbNumber = regexp.MustCompile(`KB\d{6,8}`)
+
+// maxUpdateKeys bounds the registry keys looked at for updates.
+const maxUpdateKeys = 5000
+
+// readBuild gathers the build facts from the registry; ExSetup.exe's
+// version is added by the caller that can read PE files.
+func (s *Server) readBuild() {
+	b := &s.Build
+	r := s.Registry
+	if s.Identity.Exchange != "" {
+		if v, err := builds.Parse(s.Identity.Exchange); err == nil {
+			b.Registry = v.String()
+			b.Version, b.Known, b.Precision, b.Source = v, true, "cu", s.Identity.ExchangeSource
+		}
+	}
+	for _, key := range updateKeys {
+		subs, err := r.Subkeys(sysreg.Software, key)
+		if err != nil {
+			continue
+		}
+		for i, sub := range subs {
+			if i == maxUpdateKeys {
+				break
+			}
+			k := key + `\` + sub
+			name := sysreg.StringOr(r, sysreg.Software, k, "PackageName")
+			if name == "" {
+				continue
+			}
+			u := InstalledUpdate{Name: name, KB: kbNumber.FindString(name), Source: r.Describe(sysreg.Software) + ` (` + k + `)`}
+			u.Installed = parseInstallDate(sysreg.StringOr(r, sysreg.Software, k, "InstalledDate"))
+			b.Updates = append(b.Updates, u)
+		}
+	}
+	if subs, err := r.Subkeys(sysreg.Software, uninstallKey); err == nil {
+		for i, sub := range subs {
+			if i == maxUpdateKeys {
+				break
+			}
+			k := uninstallKey + `\` + sub
+			name := sysreg.StringOr(r, sysreg.Software, k, "DisplayName")
+			if !strings.Contains(name, "Exchange Server") || !strings.Contains(name, "Update") {
+				continue
+			}
+			kb := kbNumber.FindString(name)
+			dup := false
+			for _, u := range b.Updates {
+				dup = dup || (kb != "" && u.KB == kb)
+			}
+			if dup {
+				continue
+			}
+			u := InstalledUpdate{Name: name, KB: kb, Source: r.Describe(sysreg.Software) + ` (` + k + `)`}
+			u.Installed = parseInstallDate(sysreg.StringOr(r, sysreg.Software, k, "InstallDate"))
+			b.Updates = append(b.Updates, u)
+		}
+	}
+	sort.Slice(b.Updates, func(i, j int) bool { return b.Updates[i].Installed.Before(b.Updates[j].Installed) })
+	b.fromUpdates()
+}
+
+// fromUpdates raises a CU-level build to the newest release of its CU
+// whose KB the registry lists as installed: security updates do not change
+// the registry's version, but they record themselves.
+func (b *BuildFacts) fromUpdates() {
+	if !b.Known || b.Precision != "cu" {
+		return
+	}
+	table, err := builds.Builtin()
+	if err != nil {
+		return
+	}
+	best := b.Version
+	via := ""
+	for _, u := range b.Updates {
+		if u.KB == "" {
+			continue
+		}
+		for _, r := range table.Releases {
+			if r.KB == u.KB && r.SU != "" && r.Version.SameCU(b.Version) && r.Version.Compare(best) > 0 {
+				best, via = r.Version, u.Name
+			}
+		}
+	}
+	if via != "" {
+		b.Version, b.Precision = best, "update"
+		b.Source = "the installed update the registry lists: " + via
+	}
+}
+
+// parseInstallDate reads the dates Windows installers write: 20210303,
+// 3/3/2021, 2021-03-03.
+func parseInstallDate(s string) time.Time {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{"20060102", "1/2/2006", "2006-01-02", "1/2/2006 3:04:05 PM"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// SetExSetupVersion records ExSetup.exe's file version, the exact build,
+// and notes where it disagrees with the registry.
+func (b *BuildFacts) SetExSetupVersion(v builds.Version, source string) {
+	b.ExSetup = v.String()
+	if b.Registry != "" {
+		if reg, err := builds.Parse(b.Registry); err == nil && !reg.SameCU(v) {
+			b.Disagreements = append(b.Disagreements, "the registry names cumulative update "+reg.String()+" but ExSetup.exe is "+v.String()+": the last setup did not finish")
+		}
+	}
+	b.Version, b.Known, b.Precision, b.Source = v, true, "exact", source
+}
