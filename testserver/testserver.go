@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exhunt/exhunt/builds"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/winreg"
 )
@@ -257,6 +258,7 @@ func (g *generator) hive() error {
 		b.SetString(k, "PackageName", u.Name)
 		b.SetString(k, "InstalledDate", u.Installed.Format("1/2/2006"))
 	}
+	g.expectBuild()
 	for _, role := range []string{"MailboxRole", "ClientAccessRole"} {
 		b.SetString(`Microsoft\ExchangeServer\v15\`+role, "ConfiguredVersion", "15.1.2176.2")
 	}
@@ -282,6 +284,26 @@ func (g *generator) hive() error {
 		return err
 	}
 	return g.writeFile("Windows/System32/config/SYSTEM", data, time.Time{})
+}
+
+// expectBuild adds the patch-state finding the generated build and updates
+// call for: the newest release of the CU whose KB an update names.
+func (g *generator) expectBuild() {
+	table := builds.MustBuiltin()
+	v, err := builds.Parse(g.opt.Build)
+	if err != nil {
+		return
+	}
+	for _, u := range g.opt.Updates {
+		for _, r := range table.Releases {
+			if r.KB != "" && strings.Contains(u.Name, r.KB) && r.SU != "" && r.Version.SameCU(v) && r.Version.Compare(v) > 0 {
+				v = r.Version
+			}
+		}
+	}
+	if len(table.Lookup(v).Missing) > 0 {
+		g.expect("patch-vulnerable-build", finding.High, g.inst, 0, "build "+v.String()+" misses critical fixes")
+	}
 }
 
 func (g *generator) iisConfig() error {
