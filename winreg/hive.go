@@ -20,9 +20,10 @@
 // MB, a lookup touches only a few hundred cells of them, and the reader may
 // be a slow view into a compressed or remote disk image.
 //
-// Transaction logs (.LOG, .LOG1, .LOG2) are not applied. A hive whose last
-// writes still sit in its logs reads as it was before those writes; Dirty
-// reports when the base block says so.
+// Open does not apply transaction logs (.LOG, .LOG1, .LOG2): a hive whose
+// last writes still sit in its logs reads as it was before those writes,
+// and Dirty reports when the base block says so. Recover replays the logs
+// into memory, without writing to any file, and reports what it applied.
 //
 // The package also contains Builder, which writes small but valid hives for
 // tests and for exhunt's synthetic test-server generator.
@@ -157,8 +158,8 @@ func Open(r io.ReaderAt, size int64) (*Hive, error) {
 
 // Dirty reports whether the base block says the hive was not cleanly
 // written: its two sequence numbers differ or its checksum is wrong. The
-// newest changes of a dirty hive are in its transaction logs, which this
-// package does not apply.
+// newest changes of a dirty hive are in its transaction logs, which Open
+// does not apply; Recover does.
 func (h *Hive) Dirty() bool { return h.dirty }
 
 // Root returns the hive's root key.
