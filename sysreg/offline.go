@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
 	"strings"
 	"sync"
 
@@ -128,7 +129,9 @@ func (o *Offline) open(h Hive) *offlineHive {
 		}
 		ra, f = strings.NewReader(string(data)), nil
 	}
-	hv, err := winreg.Open(ra, st.Size())
+	logs, closeLogs := o.openLogs(p, h)
+	defer closeLogs()
+	hv, rep, err := winreg.Recover(ra, st.Size(), logs...)
 	if err != nil {
 		if f != nil {
 			f.Close()
@@ -136,14 +139,52 @@ func (o *Offline) open(h Hive) *offlineHive {
 		return fail(err)
 	}
 	oh.hive, oh.file = hv, f
-	if hv.Dirty() {
-		o.problems = append(o.problems, Problem{Path: p, Note: true,
-			Err: errors.New("the hive is marked dirty and its transaction logs (.LOG1/.LOG2) were not applied: its newest changes may be missing")})
+	if rep.Dirty {
+		// A copy of a running server: its newest changes sit in the
+		// transaction logs, which were replayed in memory (the files are
+		// never written).
+		o.problems = append(o.problems, Problem{Path: p, Note: true, Err: errors.New(rep.String())})
 	}
 	if h == System {
 		oh.controlSet = currentControlSetName(hv)
 	}
 	return oh
+}
+
+// maxLogBytes bounds a transaction log read; real ones are a few MB.
+const maxLogBytes = 512 << 20
+
+// openLogs opens the hive's transaction logs (SOFTWARE.LOG1, .LOG2, and
+// the old single .LOG) beside it, any case. The logs are read into
+// memory only by the replay, and only the parts it needs.
+func (o *Offline) openLogs(hivePath string, h Hive) ([]winreg.LogFile, func()) {
+	var logs []winreg.LogFile
+	var files []fs.File
+	for _, ext := range []string{".LOG1", ".LOG2", ".LOG"} {
+		p, err := o.resolve(HivePath(h) + ext)
+		if err != nil {
+			continue
+		}
+		f, err := o.fsys.Open(p)
+		if err != nil {
+			o.problems = append(o.problems, Problem{Path: p, Err: err})
+			continue
+		}
+		st, err := f.Stat()
+		ra, ok := f.(io.ReaderAt)
+		if err != nil || !ok || !st.Mode().IsRegular() || st.Size() > maxLogBytes {
+			f.Close()
+			o.problems = append(o.problems, Problem{Path: p, Err: errors.New("transaction log not read (not a regular file, or too large)")})
+			continue
+		}
+		files = append(files, f)
+		logs = append(logs, winreg.LogFile{Name: path.Base(p), R: ra, Size: st.Size()})
+	}
+	return logs, func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
 }
 
 // currentControlSetName reads SYSTEM\Select\Current (ControlSet001 when
