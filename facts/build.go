@@ -151,7 +151,9 @@ func parseInstallDate(s string) time.Time {
 }
 
 // SetExSetupVersion records ExSetup.exe's file version, the exact build,
-// and notes where it disagrees with the registry.
+// and notes where it disagrees with the registry: another CU, or an
+// update the registry lists as installed whose files are not there (an
+// update run without elevation in 2021 left servers so).
 func (b *BuildFacts) SetExSetupVersion(v builds.Version, source string) {
 	b.ExSetup = v.String()
 	if b.Registry != "" {
@@ -159,5 +161,31 @@ func (b *BuildFacts) SetExSetupVersion(v builds.Version, source string) {
 			b.Disagreements = append(b.Disagreements, "the registry names cumulative update "+reg.String()+" but ExSetup.exe is "+v.String()+": the last setup did not finish")
 		}
 	}
+	if b.Known && b.Precision == "update" && b.Version.SameCU(v) && b.Version.Compare(v) > 0 {
+		b.Disagreements = append(b.Disagreements, "the registry lists an update for build "+b.Version.String()+" as installed ("+b.Source+"), but ExSetup.exe is still "+v.String())
+	}
 	b.Version, b.Known, b.Precision, b.Source = v, true, "exact", source
+}
+
+// checkOWAFolders compares ExSetup.exe's build with the versioned folders
+// an update writes under owa\auth (15.1.2176.9): an update that did not
+// finish leaves them apart.
+func (b *BuildFacts) checkOWAFolders(names []string) {
+	if b.Precision != "exact" {
+		return
+	}
+	var newest builds.Version
+	found := false
+	for _, n := range names {
+		v, err := builds.Parse(n)
+		if err != nil || v.Revision < 0 || !v.SameCU(b.Version) {
+			continue
+		}
+		if !found || v.Compare(newest) > 0 {
+			newest, found = v, true
+		}
+	}
+	if found && newest != b.Version {
+		b.Disagreements = append(b.Disagreements, "ExSetup.exe is "+b.Version.String()+" but the newest versioned folder under owa\\auth is "+newest.String())
+	}
 }

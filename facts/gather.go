@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -9,8 +10,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/exhunt/exhunt/builds"
 	"github.com/exhunt/exhunt/root"
 	"github.com/exhunt/exhunt/source/exlog"
+	"github.com/exhunt/exhunt/source/peversion"
 	"github.com/exhunt/exhunt/sysreg"
 )
 
@@ -63,6 +66,7 @@ func Gather(drives *root.Drives, opt Options) *Server {
 	s.places()
 	s.identify()
 	s.readBuild()
+	s.readExSetup()
 	return s
 }
 
@@ -440,6 +444,40 @@ func (s *Server) identify() {
 	}
 	if id.HostName != "" && id.Domain != "" {
 		id.FQDN = id.HostName + "." + id.Domain
+	}
+}
+
+// readExSetup reads the exact build from ExSetup.exe's version resource,
+// and the versioned OWA folders an update writes.
+func (s *Server) readExSetup() {
+	if s.ExchangeDir == "" {
+		return
+	}
+	p, err := s.Resolver.Resolve(path.Join(s.ExchangeDir, "Bin/ExSetup.exe"))
+	if err != nil {
+		return
+	}
+	info, err := peversion.ReadFS(s.Drives, p)
+	if err != nil {
+		s.fail(p, fmt.Errorf("the Exchange build could not be read from it: %w", err))
+		return
+	}
+	fv := info.FileVersion
+	if fv.IsZero() {
+		s.fail(p, errors.New("its version resource holds no file version"))
+		return
+	}
+	s.Build.SetExSetupVersion(builds.Version{Major: int(fv[0]), Minor: int(fv[1]), Build: int(fv[2]), Revision: int(fv[3])}, "file version of "+p)
+	if s.HotSpots.OwaAuth != "" {
+		if entries, _, err := readDirBounded(s.Drives, s.HotSpots.OwaAuth, maxListed); err == nil {
+			var names []string
+			for _, e := range entries {
+				if e.IsDir() {
+					names = append(names, e.Name())
+				}
+			}
+			s.Build.checkOWAFolders(names)
+		}
 	}
 }
 

@@ -1,6 +1,10 @@
 package testserver
 
 import (
+	"fmt"
+
+	"github.com/exhunt/exhunt/builds"
+	"github.com/exhunt/exhunt/source/peversion/peversiontest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,17 +46,22 @@ func (g *generator) webFolders() error {
 		owaAuth + "/logon.aspx": page, owaAuth + "/errorFE.aspx": page, owaAuth + "/expiredpassword.aspx": page,
 		owaAuth + "/frowny.aspx": page, owaAuth + "/logoff.aspx": page, owaAuth + "/OutlookCN.aspx": page,
 		owaAuth + "/RedirSuiteServiceProxy.aspx": page, owaAuth + "/signout.aspx": page, owaAuth + "/GetIdToken.htm": []byte("<html></html>"),
-		owaAuth + "/15.1.2176/themes/resources/logon.css":          []byte("body{}"),
-		owaAuth + "/15.1.2176/themes/resources/lgnbotl.gif":        []byte("GIF89a"),
-		owaAuth + "/15.1.2176/scripts/premium/flogon.js":           []byte("var a=1;"),
-		ecpAuth + "/TimeoutLogout.aspx":                            page,
-		g.exchange("FrontEnd/HttpProxy/owa/global.asax"):           []byte("<%@ Application Inherits=\"Microsoft.Exchange.HttpProxy.Global\" %>"),
-		g.exchange("FrontEnd/HttpProxy/owa/web.config"):            []byte("<configuration/>"),
-		g.exchange("ClientAccess/ecp/default.aspx"):                page,
-		g.exchange("ClientAccess/owa/auth/error.aspx"):             page,
-		"inetpub/wwwroot/iisstart.htm":                             []byte("<html>IIS Windows Server</html>"),
-		"inetpub/wwwroot/iisstart.png":                             []byte("\x89PNG"),
-		"inetpub/wwwroot/aspnet_client/system_web/4_0_30319/.keep": nil,
+		owaAuth + "/" + g.cuBuild() + "/themes/resources/logon.css":   []byte("body{}"),
+		owaAuth + "/" + g.cuBuild() + "/themes/resources/lgnbotl.gif": []byte("GIF89a"),
+		owaAuth + "/" + g.cuBuild() + "/scripts/premium/flogon.js":    []byte("var a=1;"),
+		g.exchange("Bin/ExSetup.exe"):                                 exSetup(g.installedBuild()),
+		ecpAuth + "/TimeoutLogout.aspx":                               page,
+		g.exchange("FrontEnd/HttpProxy/owa/global.asax"):              []byte("<%@ Application Inherits=\"Microsoft.Exchange.HttpProxy.Global\" %>"),
+		g.exchange("FrontEnd/HttpProxy/owa/web.config"):               []byte("<configuration/>"),
+		g.exchange("ClientAccess/ecp/default.aspx"):                   page,
+		g.exchange("ClientAccess/owa/auth/error.aspx"):                page,
+		"inetpub/wwwroot/iisstart.htm":                                []byte("<html>IIS Windows Server</html>"),
+		"inetpub/wwwroot/iisstart.png":                                []byte("\x89PNG"),
+		"inetpub/wwwroot/aspnet_client/system_web/4_0_30319/.keep":    nil,
+	}
+	if v := g.installedBuild(); v != g.cuBuild() {
+		// An update writes the resources of its own build beside the CU's.
+		own[owaAuth+"/"+v+"/themes/resources/logon.css"] = []byte("body{}")
 	}
 	for rel, content := range own {
 		if strings.HasSuffix(rel, "/.keep") {
@@ -189,4 +198,37 @@ func (g *generator) dropPlaces() error {
 	}
 	g.expect("postexploit-programdata-archive", finding.Medium, "ProgramData/it.zip", 0, "archive staged in ProgramData during the attack")
 	return nil
+}
+
+// cuBuild is the build the registry records: the cumulative update.
+func (g *generator) cuBuild() string { return g.opt.Build }
+
+// installedBuild is the build ExSetup.exe has: the newest update of the
+// CU that the options list as installed, unless the update was left half
+// applied.
+func (g *generator) installedBuild() string {
+	if g.opt.HalfPatched {
+		return g.opt.Build
+	}
+	return g.effectiveBuild().String()
+}
+
+// exSetup is a small PE file with the version resource of ExSetup.exe.
+func exSetup(build string) []byte {
+	v, err := builds.Parse(build)
+	if err != nil {
+		return nil
+	}
+	fv := [4]uint16{uint16(v.Major), uint16(v.Minor), uint16(v.Build), uint16(v.Revision)}
+	long := fmt.Sprintf("%02d.%02d.%04d.%03d", v.Major, v.Minor, v.Build, v.Revision)
+	info := peversiontest.VersionInfo{
+		Fixed: &peversiontest.Fixed{FileVersion: fv, ProductVersion: fv, FileOS: 0x40004, FileType: 1},
+		Tables: []peversiontest.Table{{Key: "040904B0", Strings: [][2]string{
+			{"CompanyName", "Microsoft Corporation"}, {"FileDescription", "ExSetup"}, {"FileVersion", long},
+			{"InternalName", "ExSetup.exe"}, {"OriginalFilename", "ExSetup.exe"},
+			{"ProductName", "Microsoft\u00ae Exchange"}, {"ProductVersion", long},
+		}}},
+		Translations: [][2]uint16{{0x0409, 0x04B0}},
+	}
+	return peversiontest.Build(peversiontest.Spec{Resources: []peversiontest.Resource{{Type: peversiontest.RTVersion, ID: 1, Lang: 0x0409, Data: info.Bytes()}}}).Data
 }

@@ -57,6 +57,9 @@ type Options struct {
 	// to VolumeDir, which stands for that drive's top.
 	ExchangeVolume string
 	VolumeDir      string
+	// HalfPatched leaves ExSetup.exe and the OWA resources at the CU's
+	// build although the registry records the updates as installed.
+	HalfPatched bool
 	// Seed makes the benign traffic reproducible.
 	Seed int64
 }
@@ -286,13 +289,13 @@ func (g *generator) hive() error {
 	return g.writeFile("Windows/System32/config/SYSTEM", data, time.Time{})
 }
 
-// expectBuild adds the patch-state finding the generated build and updates
-// call for: the newest release of the CU whose KB an update names.
-func (g *generator) expectBuild() {
+// effectiveBuild is the newest release of the CU whose KB an installed
+// update names.
+func (g *generator) effectiveBuild() builds.Version {
 	table := builds.MustBuiltin()
 	v, err := builds.Parse(g.opt.Build)
 	if err != nil {
-		return
+		return builds.Version{}
 	}
 	for _, u := range g.opt.Updates {
 		for _, r := range table.Releases {
@@ -301,8 +304,18 @@ func (g *generator) expectBuild() {
 			}
 		}
 	}
-	if len(table.Lookup(v).Missing) > 0 {
+	return v
+}
+
+// expectBuild adds the patch-state findings the generated build, updates
+// and ExSetup.exe call for.
+func (g *generator) expectBuild() {
+	v, _ := builds.Parse(g.installedBuild())
+	if len(builds.MustBuiltin().Lookup(v).Missing) > 0 {
 		g.expect("patch-vulnerable-build", finding.High, g.inst, 0, "build "+v.String()+" misses critical fixes")
+	}
+	if g.opt.HalfPatched && g.effectiveBuild() != v {
+		g.expect("patch-half-applied", finding.High, g.inst, 0, "the update is recorded but ExSetup.exe was not replaced")
 	}
 }
 

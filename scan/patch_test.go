@@ -1,0 +1,87 @@
+package scan
+
+import (
+	"os"
+	"sort"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/exhunt/exhunt/result"
+	"github.com/exhunt/exhunt/testserver"
+)
+
+// TestPatchStateOfGeneratedServers classifies generated servers: current,
+// vulnerable, patched in March 2021 only, half-patched, and one whose
+// ExSetup.exe is missing (the registry's word alone).
+func TestPatchStateOfGeneratedServers(t *testing.T) {
+	clean := testserver.DemoOptions()
+	clean.Attacks = false
+	type want struct {
+		state, build, precision string
+		rules                   []string
+		patchedAt               string
+	}
+	cases := []struct {
+		name  string
+		opt   func() testserver.Options
+		noExe bool
+		want  want
+	}{
+		{"current", func() testserver.Options { return clean }, false,
+			want{result.ExposurePatched, "15.1.2507.72", "exact", []string{"patch-installed"}, "2026-08-20"}},
+		{"vulnerable: CU19 without updates", func() testserver.Options {
+			o := clean
+			o.Build, o.Updates = "15.1.2176.2", nil
+			return o
+		}, false, want{result.ExposureVulnerable, "15.1.2176.2", "exact", []string{"patch-vulnerable-build"}, ""}},
+		{"patched in March 2021 only", func() testserver.Options {
+			o := clean
+			o.Build, o.Updates = "15.1.2176.2", []testserver.Update{testserver.March2021Update}
+			return o
+		}, false, want{result.ExposureVulnerable, "15.1.2176.9", "exact", []string{"patch-installed", "patch-vulnerable-build"}, "2021-03-06"}},
+		{"half-patched: the update recorded, ExSetup.exe not replaced", func() testserver.Options {
+			o := clean
+			o.Build, o.Updates, o.HalfPatched = "15.1.2176.2", []testserver.Update{testserver.March2021Update}, true
+			return o
+		}, false, want{result.ExposureVulnerable, "15.1.2176.2", "exact", []string{"patch-half-applied", "patch-vulnerable-build"}, ""}},
+		{"registry only: the installed update raises the CU level", func() testserver.Options {
+			o := clean
+			o.Build, o.Updates = "15.1.2176.2", []testserver.Update{testserver.March2021Update}
+			return o
+		}, true, want{result.ExposureVulnerable, "15.1.2176.9", "update", []string{"patch-installed", "patch-vulnerable-build"}, "2021-03-06"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			generate(t, dir, tc.opt())
+			if tc.noExe {
+				os.Remove(filepath.Join(dir, filepath.FromSlash(testserver.DefaultInstallDir), "Bin", "ExSetup.exe"))
+			}
+			res := runScan(t, dir, Config{})
+			e := res.Verdict.Exposure
+			var rules []string
+			for _, f := range res.Findings {
+				if strings.HasPrefix(f.Rule, "patch-") {
+					rules = append(rules, f.Rule)
+				}
+			}
+			sort.Strings(rules)
+			patchedAt := ""
+			if e.PatchedAt != nil {
+				patchedAt = e.PatchedAt.Format("2006-01-02")
+			}
+			if e.State != tc.want.state || e.Build != tc.want.build || e.Precision != tc.want.precision ||
+				strings.Join(rules, ",") != strings.Join(tc.want.rules, ",") || patchedAt != tc.want.patchedAt {
+				t.Errorf("state %s build %s (%s) rules %v patched %q; want %+v\n%s", e.State, e.Build, e.Precision, rules, patchedAt, tc.want, e.Answer)
+			}
+			// Being vulnerable is not being compromised.
+			if res.Verdict.Level != result.VerdictClean {
+				t.Errorf("verdict %s: a clean server's build must not raise the verdict", res.Verdict.Level)
+			}
+			if wantExit := map[string]int{result.ExposurePatched: 0, result.ExposureVulnerable: 1}[e.State]; res.ExitStatus() != wantExit {
+				t.Errorf("exit %d, want %d", res.ExitStatus(), wantExit)
+			}
+		})
+	}
+}
