@@ -2,8 +2,8 @@ package scan
 
 import (
 	"os"
-	"sort"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
