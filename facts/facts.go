@@ -81,6 +81,8 @@ type Server struct {
 	Identity result.Identity
 	// Build is what is known of the Exchange build and its updates.
 	Build BuildFacts
+	// Mitigations are the temporary mitigations in place.
+	Mitigations Mitigations
 
 	// ExchangeDir is the V15 folder ("" when not found), ExchangeSource
 	// how it was found.

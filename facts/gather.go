@@ -67,6 +67,7 @@ func Gather(drives *root.Drives, opt Options) *Server {
 	s.identify()
 	s.readBuild()
 	s.readExSetup()
+	s.readMitigations()
 	return s
 }
 

@@ -144,6 +144,9 @@ type Exposure struct {
 	Missing []string `json:"missing_cves,omitempty"`
 	// PatchedAt is when the last update was installed, when known.
 	PatchedAt *time.Time `json:"patched_at,omitempty"`
+	// Mitigations are the temporary mitigations in place: mitigated,
+	// never fixed.
+	Mitigations []string `json:"mitigations,omitempty"`
 }
 
 // NotCheckedPrefix starts the caveat that names a check that did not run.
@@ -270,6 +273,7 @@ type SummaryServer struct {
 	// installed.
 	Vulnerable string     `json:"vulnerable_now"`
 	PatchedAt  *time.Time `json:"patched_at,omitempty"`
+	Mitigated  bool       `json:"mitigated"`
 	ExitStatus int        `json:"exit_status"`
 }
 
@@ -288,7 +292,7 @@ func (r *Report) Summary() Summary {
 		sum.Table = append(sum.Table, SummaryServer{
 			Name: s.Server.Name, Root: s.Root, Verdict: s.Verdict.Level,
 			FirstCompromise: s.Verdict.FirstCompromise, Exchange: s.Server.Exchange, ExitStatus: s.ExitStatus(),
-			Vulnerable: s.Verdict.Exposure.State, PatchedAt: s.Verdict.Exposure.PatchedAt,
+			Vulnerable: s.Verdict.Exposure.State, PatchedAt: s.Verdict.Exposure.PatchedAt, Mitigated: len(s.Verdict.Exposure.Mitigations) > 0,
 		})
 	}
 	sort.Strings(sum.SameName)

@@ -17,12 +17,35 @@ type IISSite struct {
 	LogDirectory string
 }
 
+// IISAppPool is an application pool with the settings the 2021
+// mitigations change.
+type IISAppPool struct {
+	Name      string
+	AutoStart string // "" when not set (IIS's default: true)
+	StartMode string
+}
+
 // IISConfig is the part of applicationHost.config that tells where web
-// content and web logs live.
+// content and web logs live, which application pools start, and which
+// URL Rewrite rules the server holds.
 type IISConfig struct {
 	Sites []IISSite
 	// DefaultLogDirectory is siteDefaults/logFile@directory.
 	DefaultLogDirectory string
+	AppPools            []IISAppPool
+	// RewriteRules are the names of URL Rewrite rules anywhere in the
+	// file (global rules, or a site's rules in a location element).
+	RewriteRules []string
+}
+
+// AppPool finds an application pool by name, ignoring case.
+func (c *IISConfig) AppPool(name string) (IISAppPool, bool) {
+	for _, p := range c.AppPools {
+		if strings.EqualFold(p.Name, name) {
+			return p, true
+		}
+	}
+	return IISAppPool{}, false
 }
 
 // maxIISConfigBytes bounds how much of applicationHost.config is read: real
@@ -48,6 +71,21 @@ func ParseIISConfig(r io.Reader) (*IISConfig, error) {
 		Apps    []app   `xml:"application"`
 		LogFile logFile `xml:"logFile"`
 	}
+	type pool struct {
+		Name      string `xml:"name,attr"`
+		AutoStart string `xml:"autoStart,attr"`
+		StartMode string `xml:"startMode,attr"`
+	}
+	type rule struct {
+		Name string `xml:"name,attr"`
+	}
+	type rewrite struct {
+		Rules       []rule `xml:"rules>rule"`
+		GlobalRules []rule `xml:"globalRules>rule"`
+	}
+	type location struct {
+		Rewrite rewrite `xml:"system.webServer>rewrite"`
+	}
 	type doc struct {
 		Sites struct {
 			Sites        []site `xml:"site"`
@@ -55,6 +93,9 @@ func ParseIISConfig(r io.Reader) (*IISConfig, error) {
 				LogFile logFile `xml:"logFile"`
 			} `xml:"siteDefaults"`
 		} `xml:"system.applicationHost>sites"`
+		Pools     []pool     `xml:"system.applicationHost>applicationPools>add"`
+		Rewrite   rewrite    `xml:"system.webServer>rewrite"`
+		Locations []location `xml:"location"`
 	}
 	var d doc
 	dec := xml.NewDecoder(io.LimitReader(r, maxIISConfigBytes))
@@ -63,6 +104,18 @@ func ParseIISConfig(r io.Reader) (*IISConfig, error) {
 		return nil, fmt.Errorf("applicationHost.config: %w", err)
 	}
 	cfg := &IISConfig{DefaultLogDirectory: d.Sites.SiteDefaults.LogFile.Directory}
+	for _, p := range d.Pools {
+		cfg.AppPools = append(cfg.AppPools, IISAppPool{Name: p.Name, AutoStart: p.AutoStart, StartMode: p.StartMode})
+	}
+	rws := []rewrite{d.Rewrite}
+	for _, l := range d.Locations {
+		rws = append(rws, l.Rewrite)
+	}
+	for _, rw := range rws {
+		for _, r := range append(rw.Rules, rw.GlobalRules...) {
+			cfg.RewriteRules = append(cfg.RewriteRules, r.Name)
+		}
+	}
 	for _, s := range d.Sites.Sites {
 		site := IISSite{Name: s.Name, ID: s.ID, LogDirectory: s.LogFile.Directory}
 		for _, a := range s.Apps {

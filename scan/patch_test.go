@@ -85,3 +85,36 @@ func TestPatchStateOfGeneratedServers(t *testing.T) {
 		})
 	}
 }
+
+// TestMitigationState: a generated server with Microsoft's temporary
+// mitigations is "vulnerable, mitigated, temporary", never "fixed"; one
+// without them has none.
+func TestMitigationState(t *testing.T) {
+	for _, mitigated := range []bool{true, false} {
+		opt := testserver.DemoOptions()
+		opt.Attacks, opt.Build, opt.Updates, opt.Mitigated = false, "15.1.2176.2", nil, mitigated
+		dir := t.TempDir()
+		generate(t, dir, opt)
+		res := runScan(t, dir, Config{})
+		e := res.Verdict.Exposure
+		in := 0
+		for _, f := range res.Findings {
+			if f.Rule == "mitigation-in-place" {
+				in++
+			}
+		}
+		if mitigated {
+			all := strings.Join(e.Mitigations, "\n")
+			for _, want := range []string{"X-BEResource Abort - inbound", "MSExchangeECPAppPool", "MSExchangeOABAppPool", "MSExchangeUM and MSExchangeUMCR"} {
+				if !strings.Contains(all, want) {
+					t.Errorf("mitigations %q lack %q", all, want)
+				}
+			}
+			if e.State != result.ExposureVulnerable || !strings.Contains(e.Answer, "mitigated, temporary") || in != 1 {
+				t.Errorf("mitigated: state %s, answer %q, %d findings", e.State, e.Answer, in)
+			}
+		} else if len(e.Mitigations) != 0 || in != 0 {
+			t.Errorf("unmitigated: %v, %d findings", e.Mitigations, in)
+		}
+	}
+}

@@ -251,6 +251,7 @@ func exposure(in verdictInput) result.Exposure {
 	b := in.server.Build
 	e := result.Exposure{State: result.ExposureUnknown, Answer: "unknown: the Exchange build was not found (no ExSetup.exe, no SOFTWARE hive)"}
 	if !b.Known {
+		e.Mitigations = in.server.Mitigations.List()
 		return e
 	}
 	e.Build, e.Precision = b.Version.String(), b.Precision
@@ -273,6 +274,10 @@ func exposure(in verdictInput) result.Exposure {
 	}
 	if b.Precision == "cu" {
 		e.Answer += " (only the cumulative update level is known: ExSetup.exe was not read)"
+	}
+	e.Mitigations = in.server.Mitigations.List()
+	if e.State == result.ExposureVulnerable && len(e.Mitigations) > 0 {
+		e.Answer += "; mitigated, temporary: " + strings.Join(e.Mitigations, "; ")
 	}
 	return e
 }

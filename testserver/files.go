@@ -74,10 +74,14 @@ func (g *generator) webFolders() error {
 			return err
 		}
 	}
-	if err := g.writeFile("inetpub/wwwroot/web.config", mitigationWebConfig, time.Date(2021, 3, 6, 9, 0, 0, 0, time.UTC)); err != nil {
+	webConfig := []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\r\n<configuration>\r\n</configuration>\r\n")
+	if g.opt.Mitigated {
+		webConfig = mitigationWebConfig
+		g.expect("mitigation-url-rewrite", finding.Info, "inetpub/wwwroot/web.config", 0, "EOMT rewrite rules")
+	}
+	if err := g.writeFile("inetpub/wwwroot/web.config", webConfig, time.Date(2021, 3, 6, 9, 0, 0, 0, time.UTC)); err != nil {
 		return err
 	}
-	g.expect("mitigation-url-rewrite", finding.Info, "inetpub/wwwroot/web.config", 0, "EOMT rewrite rules")
 	if !g.opt.Attacks {
 		return nil
 	}

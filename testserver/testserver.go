@@ -57,6 +57,10 @@ type Options struct {
 	// to VolumeDir, which stands for that drive's top.
 	ExchangeVolume string
 	VolumeDir      string
+	// Mitigated applies Microsoft's temporary mitigations: the URL Rewrite
+	// rules in web.config, the ECP and OAB application pools set not to
+	// start, the Unified Messaging services disabled.
+	Mitigated bool
 	// HalfPatched leaves ExSetup.exe and the OWA resources at the CU's
 	// build although the registry records the updates as installed.
 	HalfPatched bool
@@ -104,6 +108,7 @@ func DemoOptions() Options {
 		Hive:        true,
 		Seed:        1,
 		Updates:     []Update{March2021Update},
+		Mitigated:   true,
 	}
 }
 
@@ -282,6 +287,13 @@ func (g *generator) hive() error {
 	sys.SetString(`ControlSet001\Control\ComputerName\ComputerName`, "ComputerName", g.opt.HostName)
 	sys.SetString(`ControlSet001\Services\Tcpip\Parameters`, "Hostname", strings.ToLower(g.opt.HostName))
 	sys.SetString(`ControlSet001\Services\Tcpip\Parameters`, "Domain", g.opt.Domain)
+	for _, svc := range []string{"MSExchangeUM", "MSExchangeUMCR", "MSExchangeHM"} {
+		start := uint32(2) // automatic
+		if g.opt.Mitigated {
+			start = 4 // disabled
+		}
+		sys.SetDWORD(`ControlSet001\Services\`+svc, "Start", start)
+	}
 	data, err = sys.Bytes()
 	if err != nil {
 		return err
@@ -341,10 +353,24 @@ func (g *generator) iisConfig() error {
                 <logFile logFormat="W3C" directory="%SystemDrive%\inetpub\logs\LogFiles" />
             </siteDefaults>
         </sites>
+        <applicationPools>
+            <add name="DefaultAppPool" managedRuntimeVersion="v4.0" />
+            <add name="MSExchangeOWAAppPool" managedRuntimeVersion="v4.0" managedPipelineMode="Integrated" />
+            <add name="MSExchangeECPAppPool" managedRuntimeVersion="v4.0" managedPipelineMode="Integrated"` + g.poolOff() + ` />
+            <add name="MSExchangeOABAppPool" managedRuntimeVersion="v4.0" managedPipelineMode="Integrated"` + g.poolOff() + ` />
+        </applicationPools>
     </system.applicationHost>
 </configuration>
 `
 	return g.writeFile("Windows/System32/inetsrv/config/applicationHost.config", []byte(cfg), time.Time{})
+}
+
+// poolOff is what Microsoft's mitigation script sets on a pool.
+func (g *generator) poolOff() string {
+	if g.opt.Mitigated {
+		return ` autoStart="false" startMode="OnDemand"`
+	}
+	return ""
 }
 
 // reveal decodes the attack payloads kept in this package. They are stored

@@ -20,7 +20,7 @@ func TestURLRewrite(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := detecttest.Scan(t, []detecttest.File{{Path: tc.path, Content: tc.content}}, "mitigation-")
+			got := detecttest.Scan(t, []detecttest.File{{Path: tc.path, Content: tc.content}}, "mitigation-url-rewrite")
 			if strings.Join(got, ",") != tc.want {
 				t.Errorf("got %v, want %q", got, tc.want)
 			}

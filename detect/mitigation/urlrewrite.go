@@ -9,6 +9,7 @@ import (
 
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/finding"
+	"github.com/exhunt/exhunt/mitigations"
 )
 
 // RuleURLRewrite is the IIS URL Rewrite mitigation of CVE-2021-26855 that
@@ -24,7 +25,7 @@ var RuleURLRewrite = finding.Rule{
 }
 
 // ruleNames are the rule names Microsoft's scripts write.
-var ruleNames = []string{"X-AnonResource-Backend Abort - inbound", "X-BEResource Abort - inbound"}
+var ruleNames = mitigations.RewriteRules
 
 // maxWebConfig bounds how much of web.config is read.
 const maxWebConfig = 4 << 20

@@ -27,6 +27,7 @@ func LogDetectors() []detect.LogDetector {
 func ServerDetectors() []detect.ServerDetector {
 	return []detect.ServerDetector{
 		patch.State{},
+		mitigation.State{},
 	}
 }
 

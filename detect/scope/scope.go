@@ -63,7 +63,5 @@ func Planned() []detect.Check {
 			CVEs: []string{"CVE-2021-26855", "CVE-2021-27065"}, Needs: "the IIS logs, which this version of exhunt does not read yet"},
 		{ID: "webshell-content", Title: "Web shells by content (YARA rules, modified Exchange files)",
 			Needs: "file content scanning, which this version of exhunt does not do yet"},
-		{ID: "mitigation-state", Title: "Temporary mitigations in place (URL Rewrite rules in applicationHost.config, ECP and OAB application pools, Unified Messaging services)",
-			CVEs: []string{"CVE-2021-26855", "CVE-2021-26857"}, Needs: "the mitigation checks, which this version of exhunt does not have yet"},
 	}
 }
