@@ -97,16 +97,25 @@ func Text(out io.Writer, rep *result.Report, opt Options) error {
 func (t *textWriter) caseTable(rep *result.Report) {
 	sum := rep.Summary()
 	t.printf("\n%s\n", t.color(ansiBold, fmt.Sprintf("CASE: %d servers", sum.Servers)))
-	t.printf("  %-20s %-24s %-22s %-16s %s\n", "SERVER", "VERDICT", "FIRST COMPROMISE", "EXCHANGE", "FOLDER")
-	for _, row := range sum.Table {
+	t.printf("  %-16s %-24s %-18s %-14s %-11s %-10s %-9s %s\n", "SERVER", "VERDICT", "FIRST COMPROMISE", "BUILD", "VULNERABLE", "PATCHED", "MITIGATED", "FOLDER")
+	for i, row := range sum.Table {
 		first := "-"
 		if row.FirstCompromise != nil {
-			first = row.FirstCompromise.UTC().Format("2006-01-02 15:04 UTC")
+			first = row.FirstCompromise.UTC().Format("2006-01-02 15:04")
 		}
-		t.printf("  %-20s %s %-22s %-16s %s\n", Terminal(row.Name), t.color(verdictColor(row.Verdict), fmt.Sprintf("%-24s", row.Verdict)),
-			first, orDash(Terminal(row.Exchange)), Terminal(row.Root))
+		build := rep.Servers[i].Verdict.Exposure.Build
+		vuln := map[string]string{result.ExposureVulnerable: "YES", result.ExposurePatched: "no", result.ExposureUnknown: "unknown"}[row.Vulnerable]
+		patched := "-"
+		if row.PatchedAt != nil {
+			patched = row.PatchedAt.UTC().Format("2006-01-02")
+		}
+		mitigated := "no"
+		if row.Mitigated {
+			mitigated = "yes"
+		}
+		t.printf("  %-16s %s %-18s %-14s %-11s %-10s %-9s %s\n", Terminal(row.Name), t.color(verdictColor(row.Verdict), fmt.Sprintf("%-24s", row.Verdict)),
+			first, orDash(build), vuln, patched, mitigated, Terminal(row.Root))
 	}
-	t.printf("  (EXCHANGE is the registry's cumulative update level where a hive was found.)\n")
 	for _, n := range sum.SameName {
 		t.printf("  %s %s is the host name of more than one folder: two copies of one server? Their evidence is reported apart.\n",
 			t.color(ansiYellow, "Note:"), Terminal(n))
@@ -230,7 +239,7 @@ func artefacts(fs []finding.Finding) []*artefact {
 func (t *textWriter) preserve(alarms []finding.Finding) {
 	var files []finding.Finding
 	for _, f := range alarms {
-		if f.Line == 0 && f.Path != "" && f.Severity >= finding.Medium {
+		if f.Line == 0 && f.Path != "" && f.Severity >= finding.Medium && !f.Exposure {
 			files = append(files, f)
 		}
 	}
@@ -254,6 +263,17 @@ func (t *textWriter) verdict(res *result.Server) {
 	if v.FirstCompromiseBy != "" {
 		t.printf("  First sign of compromise: %s\n", Terminal(v.FirstCompromiseBy))
 	}
+	e := v.Exposure
+	if e.State != "" {
+		label := t.color(ansiYellow, "Vulnerable now?")
+		if e.State == result.ExposureVulnerable {
+			label = t.color(ansiRed, "Vulnerable now?")
+		}
+		t.printf("  %s %s\n", label, Terminal(e.Answer))
+		if e.PatchedAt != nil {
+			t.printf("  ProxyLogon fix installed on %s: the March 2021 chain could not be used after that date\n", e.PatchedAt.UTC().Format("2006-01-02"))
+		}
+	}
 	if v.FirstEvidence != nil {
 		t.printf("  Evidence from %s to %s\n", stamp(*v.FirstEvidence), stamp(*v.LastEvidence))
 	}
@@ -264,7 +284,7 @@ func (t *textWriter) verdict(res *result.Server) {
 	}
 	var alarms []finding.Finding
 	for _, f := range res.Findings {
-		if !f.Context && f.Severity >= finding.Low {
+		if !f.Context && !f.Exposure && f.Severity >= finding.Low {
 			alarms = append(alarms, f)
 		}
 	}

@@ -39,6 +39,7 @@ Usage:
   exhunt demo [--format FORMAT] [--keep]
   exhunt rules [--format text|markdown|json]
   exhunt build [--format text|json] BUILD...
+  exhunt mitigate --script [--rollback]
   exhunt version
   exhunt help [COMMAND]
 
@@ -54,6 +55,8 @@ Commands:
   rules    List every rule and check, with the CVEs each covers.
   build    Tell what an Exchange build number is: patched or vulnerable, which
            critical fixes it misses, which update to install next.
+  mitigate Print a PowerShell script that applies (or removes) Microsoft's
+           temporary mitigations, for an administrator to review and run.
   version  Print the version.
 
 Run "exhunt help scan" for the scan options.
@@ -82,13 +85,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runRules(args[1:], stdout, stderr)
 	case "build":
 		return runBuild(args[1:], stdout, stderr)
+	case "mitigate":
+		return runMitigate(args[1:], stdout, stderr)
 	case "version", "--version", "-version", "-v":
 		fmt.Fprintf(stdout, "exhunt %s (%s %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return result.ExitClean
 	case "help", "--help", "-help", "-h":
 		if len(args) > 1 {
 			switch args[1] {
-			case "scan", "demo", "rules", "build":
+			case "scan", "demo", "rules", "build", "mitigate":
 				return run([]string{args[1], "--help"}, stdout, stderr)
 			case "version", "help":
 				fmt.Fprint(stdout, usage)

@@ -397,3 +397,19 @@ func TestEndToEndBuild(t *testing.T) {
 		t.Errorf("bad build: exit %d %q", code, stderr)
 	}
 }
+
+// TestEndToEndMitigate: the script is printed only on request, and names
+// what the scan recognises.
+func TestEndToEndMitigate(t *testing.T) {
+	out, _, code := exhunt(t, "mitigate", "--script")
+	if code != 0 || !strings.Contains(out, "X-BEResource Abort - inbound") || !strings.Contains(out, "MSExchangeECPAppPool") {
+		t.Errorf("mitigate --script: exit %d\n%.400s", code, out)
+	}
+	out, _, code = exhunt(t, "mitigate", "--script", "--rollback")
+	if code != 0 || !strings.Contains(out, "Clear-WebConfiguration") {
+		t.Errorf("--rollback: exit %d", code)
+	}
+	if _, stderr, code := exhunt(t, "mitigate"); code != 2 || !strings.Contains(stderr, "never changes a server") {
+		t.Errorf("mitigate without --script: exit %d %q", code, stderr)
+	}
+}
