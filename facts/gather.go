@@ -469,6 +469,7 @@ func (s *Server) readExSetup() {
 		return
 	}
 	s.Build.SetExSetupVersion(builds.Version{Major: int(fv[0]), Minor: int(fv[1]), Build: int(fv[2]), Revision: int(fv[3])}, "file version of "+p)
+	s.checkProductBinaries()
 	if s.HotSpots.OwaAuth != "" {
 		if entries, _, err := readDirBounded(s.Drives, s.HotSpots.OwaAuth, maxListed); err == nil {
 			var names []string
@@ -479,6 +480,52 @@ func (s *Server) readExSetup() {
 			}
 			s.Build.checkOWAFolders(names)
 		}
+	}
+}
+
+// maxBinaries bounds the product binaries whose versions are compared.
+const maxBinaries = 200
+
+// checkProductBinaries compares ExSetup.exe's build with the file versions
+// of the front end's own assemblies (FrontEnd\HttpProxy\bin): an update
+// replaces both, and one that did not finish leaves them apart. Files of
+// other products (other versions entirely) are left out.
+func (s *Server) checkProductBinaries() {
+	dir, ok := s.Resolver.ResolveDir(path.Join(s.ExchangeDir, "FrontEnd/HttpProxy/bin"))
+	if !ok {
+		return
+	}
+	entries, _, err := readDirBounded(s.Drives, dir, maxListed)
+	if err != nil {
+		return
+	}
+	b := &s.Build
+	var newest builds.Version
+	newestFile := ""
+	n := 0
+	for _, e := range entries {
+		if n == maxBinaries {
+			break
+		}
+		if !e.Type().IsRegular() || !strings.EqualFold(path.Ext(e.Name()), ".dll") {
+			continue
+		}
+		n++
+		info, err := peversion.ReadFS(s.Drives, path.Join(dir, e.Name()))
+		if err != nil || info.FileVersion.IsZero() {
+			continue
+		}
+		fv := info.FileVersion
+		v := builds.Version{Major: int(fv[0]), Minor: int(fv[1]), Build: int(fv[2]), Revision: int(fv[3])}
+		if !v.SameCU(b.Version) {
+			continue
+		}
+		if newestFile == "" || v.Compare(newest) > 0 {
+			newest, newestFile = v, e.Name()
+		}
+	}
+	if newestFile != "" && newest != b.Version {
+		b.Disagreements = append(b.Disagreements, "ExSetup.exe is "+b.Version.String()+" but the front end's "+newestFile+" is "+newest.String())
 	}
 }
 

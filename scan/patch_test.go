@@ -118,3 +118,26 @@ func TestMitigationState(t *testing.T) {
 		}
 	}
 }
+
+// TestHalfPatchedSigns: each sign of a half-applied update is named.
+func TestHalfPatchedSigns(t *testing.T) {
+	opt := testserver.DemoOptions()
+	opt.Attacks, opt.Build, opt.Updates, opt.HalfPatched = false, "15.1.2176.2", []testserver.Update{testserver.March2021Update}, true
+	dir := t.TempDir()
+	generate(t, dir, opt)
+	res := runScan(t, dir, Config{})
+	why := ""
+	for _, f := range res.Findings {
+		if f.Rule == "patch-half-applied" {
+			why = f.Evidence.Get("why")
+		}
+	}
+	for _, want := range []string{"the registry lists an update for build 15.1.2176.9", "Microsoft.Exchange.HttpProxy.Common.dll is 15.1.2176.9"} {
+		if !strings.Contains(why, want) {
+			t.Errorf("half-applied evidence %q lacks %q", why, want)
+		}
+	}
+	if strings.Contains(why, "Newtonsoft") {
+		t.Error("a third-party assembly of another version was taken for Exchange's")
+	}
+}

@@ -46,18 +46,20 @@ func (g *generator) webFolders() error {
 		owaAuth + "/logon.aspx": page, owaAuth + "/errorFE.aspx": page, owaAuth + "/expiredpassword.aspx": page,
 		owaAuth + "/frowny.aspx": page, owaAuth + "/logoff.aspx": page, owaAuth + "/OutlookCN.aspx": page,
 		owaAuth + "/RedirSuiteServiceProxy.aspx": page, owaAuth + "/signout.aspx": page, owaAuth + "/GetIdToken.htm": []byte("<html></html>"),
-		owaAuth + "/" + g.cuBuild() + "/themes/resources/logon.css":   []byte("body{}"),
-		owaAuth + "/" + g.cuBuild() + "/themes/resources/lgnbotl.gif": []byte("GIF89a"),
-		owaAuth + "/" + g.cuBuild() + "/scripts/premium/flogon.js":    []byte("var a=1;"),
-		g.exchange("Bin/ExSetup.exe"):                                 exSetup(g.installedBuild()),
-		ecpAuth + "/TimeoutLogout.aspx":                               page,
-		g.exchange("FrontEnd/HttpProxy/owa/global.asax"):              []byte("<%@ Application Inherits=\"Microsoft.Exchange.HttpProxy.Global\" %>"),
-		g.exchange("FrontEnd/HttpProxy/owa/web.config"):               []byte("<configuration/>"),
-		g.exchange("ClientAccess/ecp/default.aspx"):                   page,
-		g.exchange("ClientAccess/owa/auth/error.aspx"):                page,
-		"inetpub/wwwroot/iisstart.htm":                                []byte("<html>IIS Windows Server</html>"),
-		"inetpub/wwwroot/iisstart.png":                                []byte("\x89PNG"),
-		"inetpub/wwwroot/aspnet_client/system_web/4_0_30319/.keep":    nil,
+		owaAuth + "/" + g.cuBuild() + "/themes/resources/logon.css":                  []byte("body{}"),
+		owaAuth + "/" + g.cuBuild() + "/themes/resources/lgnbotl.gif":                []byte("GIF89a"),
+		owaAuth + "/" + g.cuBuild() + "/scripts/premium/flogon.js":                   []byte("var a=1;"),
+		g.exchange("Bin/ExSetup.exe"):                                                exSetup(g.installedBuild()),
+		g.exchange("FrontEnd/HttpProxy/bin/Microsoft.Exchange.HttpProxy.Common.dll"): exSetup(g.binariesBuild()),
+		g.exchange("FrontEnd/HttpProxy/bin/Newtonsoft.Json.dll"):                     exSetup("13.0.1.25517"),
+		ecpAuth + "/TimeoutLogout.aspx":                                              page,
+		g.exchange("FrontEnd/HttpProxy/owa/global.asax"):                             []byte("<%@ Application Inherits=\"Microsoft.Exchange.HttpProxy.Global\" %>"),
+		g.exchange("FrontEnd/HttpProxy/owa/web.config"):                              []byte("<configuration/>"),
+		g.exchange("ClientAccess/ecp/default.aspx"):                                  page,
+		g.exchange("ClientAccess/owa/auth/error.aspx"):                               page,
+		"inetpub/wwwroot/iisstart.htm":                                               []byte("<html>IIS Windows Server</html>"),
+		"inetpub/wwwroot/iisstart.png":                                               []byte("\x89PNG"),
+		"inetpub/wwwroot/aspnet_client/system_web/4_0_30319/.keep":                   nil,
 	}
 	if v := g.installedBuild(); v != g.cuBuild() {
 		// An update writes the resources of its own build beside the CU's.
@@ -216,6 +218,10 @@ func (g *generator) installedBuild() string {
 	}
 	return g.effectiveBuild().String()
 }
+
+// binariesBuild is the build of the product's other files: a half-applied
+// update replaced them but not ExSetup.exe.
+func (g *generator) binariesBuild() string { return g.effectiveBuild().String() }
 
 // exSetup is a small PE file with the version resource of ExSetup.exe.
 func exSetup(build string) []byte {

@@ -90,8 +90,9 @@ func (State) InspectServer(ctx *detect.Context, emit detect.Emit) {
 		}
 		emit(RulePatched.New(finding.Info, path, 0, at, fields))
 	}
-	for _, d := range b.Disagreements {
-		f := RuleHalfPatched.New(finding.High, path, 0, time.Time{}, append(ev[:len(ev):len(ev)], finding.Field{Name: finding.KeyWhy, Value: d}))
+	if len(b.Disagreements) > 0 {
+		// One finding: every sign is part of the same story.
+		f := RuleHalfPatched.New(finding.High, path, 0, time.Time{}, append(ev[:len(ev):len(ev)], finding.Field{Name: finding.KeyWhy, Value: strings.Join(b.Disagreements, "; ")}))
 		f.Exposure = true
 		emit(f)
 	}
