@@ -16,6 +16,8 @@ var (
 	suCVEsTSV string
 	//go:embed data/critical.tsv
 	criticalTSV string
+	//go:embed data/su-cves-partial.tsv
+	partialTSV string
 )
 
 // Critical is a CVE exhunt names when a build misses its fix.
@@ -31,6 +33,9 @@ type Table struct {
 	fixes    map[string][]suCVE
 	critical map[string]Critical
 	suDate   map[string]time.Time
+	// partial names, for a CVE an update fixed only on some CUs, those
+	// CUs ("Exchange 2016 CU19").
+	partial map[string]map[string]bool
 }
 
 type suCVE struct {
@@ -46,7 +51,12 @@ var (
 
 // Builtin is the table built into exhunt.
 func Builtin() (*Table, error) {
-	builtinOnce.Do(func() { builtin, builtinErr = Load(releasesTSV, suCVEsTSV, criticalTSV) })
+	builtinOnce.Do(func() {
+		builtin, builtinErr = Load(releasesTSV, suCVEsTSV, criticalTSV)
+		if builtinErr == nil {
+			builtinErr = builtin.loadPartial(partialTSV)
+		}
+	})
 	return builtin, builtinErr
 }
 
@@ -113,17 +123,54 @@ func Load(releases, suCVEs, critical string) (*Table, error) {
 	return t, nil
 }
 
-// fixedBy names the update that fixes a CVE.
+// loadPartial reads the CVEs that an update fixed only on some CUs.
+func (t *Table) loadPartial(tsv string) error {
+	t.partial = map[string]map[string]bool{}
+	for i, f := range lines(tsv) {
+		if len(f) != 4 {
+			return fmt.Errorf("su-cves-partial line %d: %d columns, want 4", i+1, len(f))
+		}
+		set := map[string]bool{}
+		for _, cu := range strings.Split(f[2], ",") {
+			set[strings.TrimSpace(cu)] = true
+		}
+		t.partial[f[1]] = set
+	}
+	return nil
+}
+
+// fixedBy names the update that fixes a CVE. A CVE that two updates name
+// was completed by the later one (CVE-2023-21707: February and March 2023).
 func (t *Table) fixedBy(cve string) string {
 	best := ""
 	for su, list := range t.fixes {
 		for _, c := range list {
-			if c.cve == cve && (best == "" || t.suDate[su].Before(t.suDate[best])) {
+			if c.cve == cve && (best == "" || t.suDate[su].After(t.suDate[best])) {
 				best = su
 			}
 		}
 	}
 	return best
+}
+
+// cveFixed reports whether build v has the fix of one CVE: the update that
+// fixes it, restricted to the CUs it fixed it on, or a CU released after it.
+func (t *Table) cveFixed(v Version, cu, product string, cuRows, productRows []Release, cve string) bool {
+	su := t.fixedBy(cve)
+	if !t.fixed(v, cuRows, productRows, su) {
+		return false
+	}
+	only, ok := t.partial[cve]
+	if !ok || only[product+" "+cu] {
+		return true
+	}
+	// On other CUs only a CU released after the update has the fix.
+	for _, r := range cuRows {
+		if r.SU == "" && !r.Date.IsZero() && !r.Date.Before(t.suDate[su]) {
+			return true
+		}
+	}
+	return len(cuRows) == 0 // a CU the table does not know, judged by fixed
 }
 
 // productCode is how the CVE map names a product ("2016", "SE").
@@ -211,6 +258,11 @@ func (t *Table) Lookup(v Version) Answer {
 			a.Newer = true
 		}
 	}
+	if a.Product == "" {
+		a.Explanation = a.explain()
+		a.What = a.Explanation
+		return a
+	}
 	a.ProxyLogonAffected = v.Major >= 14
 	switch {
 	case v.Major == 14:
@@ -222,7 +274,7 @@ func (t *Table) Lookup(v Version) Answer {
 		a.ProxyLogonPatched = t.fixed(v, cuRows, product, proxyLogonSU)
 		for _, c := range t.criticalList() {
 			su := t.fixedBy(c.CVE)
-			if t.appliesTo(su, c.CVE, a.Product) && !t.fixed(v, cuRows, product, su) {
+			if t.appliesTo(su, c.CVE, a.Product) && !t.cveFixed(v, a.CU, a.Product, cuRows, product, c.CVE) {
 				a.Missing = append(a.Missing, c)
 			}
 		}
@@ -240,9 +292,13 @@ func (t *Table) Lookup(v Version) Answer {
 // its product.
 func (t *Table) complete(v Version, cuRows, product []Release) bool {
 	p := Product(v)
+	cu := ""
+	for _, r := range cuRows {
+		cu = r.CU
+	}
 	for _, c := range t.critical {
 		su := t.fixedBy(c.CVE)
-		if t.appliesTo(su, c.CVE, p) && !t.fixed(v, cuRows, product, su) {
+		if t.appliesTo(su, c.CVE, p) && !t.cveFixed(v, cu, p, cuRows, product, c.CVE) {
 			return false
 		}
 	}
@@ -285,7 +341,13 @@ func (t *Table) fixed(v Version, cuRows, product []Release, su string) bool {
 	}
 	rev := v.Revision
 	if rev < 0 {
-		rev = 0 // a CU named without its revision: its own build
+		// A CU named without its revision: judged as the CU's own build.
+		rev = 0
+		for _, r := range cuRows {
+			if r.SU == "" && (rev == 0 || r.Version.Revision < rev) {
+				rev = r.Version.Revision
+			}
+		}
 	}
 	for _, r := range cuRows {
 		if !r.Date.IsZero() && !r.Date.Before(when) && r.Version.Revision <= rev {
@@ -293,8 +355,18 @@ func (t *Table) fixed(v Version, cuRows, product []Release, su string) bool {
 		}
 	}
 	if len(cuRows) == 0 {
-		// An interim build between known CUs, or a newer one: it has
-		// what the CU before it had.
+		// A build newer than every release of its product has what the
+		// newest had; an interim build between known CUs has what the
+		// CU before it had.
+		var newest *Release
+		for i := range product {
+			if newest == nil || product[i].Version.Compare(newest.Version) > 0 {
+				newest = &product[i]
+			}
+		}
+		if newest != nil && v.Compare(newest.Version) > 0 {
+			return !newest.Date.IsZero() && !newest.Date.Before(when)
+		}
 		var before *Release
 		for i := range product {
 			r := &product[i]

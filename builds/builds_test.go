@@ -158,6 +158,16 @@ func TestCriticalFixLevels(t *testing.T) {
 		{"15.1.2242.4", "CVE-2021-27065", false}, // CU20 came out after the fix
 		{"15.2.858.5", "CVE-2021-26858", false},
 		{"15.2.2562.17", "CVE-2023-21529", false}, // SE
+		{"15.1.1713.10", "CVE-2021-26412", true}, // Mar21SU of an old CU: the four ProxyLogon CVEs only
+		{"15.1.1713.10", "CVE-2021-26855", false},
+		{"15.1.2176.9", "CVE-2021-26412", false}, // Mar21SU of a supported CU: all seven
+		{"15.1.2242.4", "CVE-2021-27078", false}, // CU20 came later
+		{"15.0.1497.47", "CVE-2023-21707", true}, // completed in March 2023
+		{"15.0.1497.48", "CVE-2023-21707", false},
+		{"15.1.2375.12", "CVE-2021-42321", true},
+		{"15.1.2375.17", "CVE-2021-42321", false},
+		{"15.0.1497.6", "CVE-2020-0688", false},
+		{"15.0.1497.4", "CVE-2020-0688", true},
 		{"14.3.509.0", "CVE-2021-26857", true},
 		{"14.3.513.0", "CVE-2021-26857", false},
 	} {
@@ -268,4 +278,27 @@ func FuzzParseLookup(f *testing.F) {
 			t.Fatalf("%v: no explanation", v)
 		}
 	})
+}
+
+// TestBuildsOutsideTheTable: three-part builds are their CU's own build,
+// builds newer than the table have what the newest release has.
+func TestBuildsOutsideTheTable(t *testing.T) {
+	table := MustBuiltin()
+	for build, want := range map[string]string{
+		"15.2.2562": "complete", "15.1.2242": "patched", "15.1.2176": "vulnerable",
+		"15.0.1600.1": "complete", "15.1.2600.1": "complete", "15.2.2600.1": "complete",
+	} {
+		v, _ := Parse(build)
+		a := table.Lookup(v)
+		got := "vulnerable"
+		switch {
+		case a.ProxyLogonPatched && len(a.Missing) == 0:
+			got = "complete"
+		case a.ProxyLogonPatched:
+			got = "patched"
+		}
+		if got != want {
+			t.Errorf("%s: %s (%d missing), want %s", build, got, len(a.Missing), want)
+		}
+	}
 }

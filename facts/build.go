@@ -39,6 +39,8 @@ type BuildFacts struct {
 	// Disagreements are signs of a half-applied update: product files
 	// whose versions do not agree.
 	Disagreements []string
+	// Problems are build sources that were not used, with why.
+	Problems []string
 }
 
 // updateKeys are where Exchange's installer records its updates, by
@@ -122,8 +124,15 @@ func (b *BuildFacts) fromUpdates() {
 	}
 	best := b.Version
 	via := ""
+	product := builds.Product(b.Version)
+	cu := ""
+	for _, r := range table.Releases {
+		if r.SU == "" && r.Version.SameCU(b.Version) {
+			cu = r.CU
+		}
+	}
 	for _, u := range b.Updates {
-		if u.KB == "" {
+		if u.KB == "" || !updateNames(u.Name, product, cu) {
 			continue
 		}
 		for _, r := range table.Releases {
@@ -136,6 +145,25 @@ func (b *BuildFacts) fromUpdates() {
 		b.Version, b.Precision = best, "update"
 		b.Source = "the installed update the registry lists: " + via
 	}
+}
+
+var (
+	updateProduct = regexp.MustCompile(`Exchange Server (2013|2016|2019|SE)\b`)
+	updateCU      = regexp.MustCompile(`(?i)(?:Cumulative Update|\bCU)\s*(\d+)\b`)
+)
+
+// updateNames reports whether an installed update's name is for this
+// product and CU: one KB covers the same month's update of every CU, and
+// a leftover entry of an earlier CU must not raise the build. A name that
+// does not say is taken at its KB.
+func updateNames(name, product, cu string) bool {
+	if m := updateProduct.FindStringSubmatch(name); m != nil && "Exchange "+m[1] != product {
+		return false
+	}
+	if m := updateCU.FindStringSubmatch(name); m != nil && cu != "" && !strings.EqualFold("CU"+m[1], cu) {
+		return false
+	}
+	return true
 }
 
 // parseInstallDate reads the dates Windows installers write: 20210303,
@@ -156,15 +184,32 @@ func parseInstallDate(s string) time.Time {
 // update run without elevation in 2021 left servers so).
 func (b *BuildFacts) SetExSetupVersion(v builds.Version, source string) {
 	b.ExSetup = v.String()
+	if b.Known && (b.Version.Major != v.Major || b.Version.Minor != v.Minor || builds.Product(v) != builds.Product(b.Version)) {
+		// An unfinished setup leaves an older CU of the same product,
+		// never another product: this ExSetup.exe is not the server's.
+		b.Problems = append(b.Problems, source+" is "+v.String()+" ("+builds.Product(v)+"), another product than the registry's "+b.Version.String()+": not used")
+		return
+	}
 	if b.Registry != "" {
 		if reg, err := builds.Parse(b.Registry); err == nil && !reg.SameCU(v) {
 			b.Disagreements = append(b.Disagreements, "the registry names cumulative update "+reg.String()+" but ExSetup.exe is "+v.String()+": the last setup did not finish")
 		}
 	}
-	if b.Known && b.Precision == "update" && b.Version.SameCU(v) && b.Version.Compare(v) > 0 {
+	if b.Known && b.Precision == "update" && b.Version.SameCU(v) && b.Version.Compare(v) > 0 && !sameUpdate(b.Version, v) {
 		b.Disagreements = append(b.Disagreements, "the registry lists an update for build "+b.Version.String()+" as installed ("+b.Source+"), but ExSetup.exe is still "+v.String())
 	}
 	b.Version, b.Known, b.Precision, b.Source = v, true, "exact", source
+}
+
+// sameUpdate reports whether two builds are the same update under two
+// published numbers (March 2021 for Exchange 2016 CU8 and CU9).
+func sameUpdate(a, b builds.Version) bool {
+	table, err := builds.Builtin()
+	if err != nil {
+		return false
+	}
+	x, y := table.Lookup(a), table.Lookup(b)
+	return x.Known && y.Known && x.SU != "" && x.SU == y.SU && a.SameCU(b)
 }
 
 // checkOWAFolders compares ExSetup.exe's build with the versioned folders
@@ -185,7 +230,7 @@ func (b *BuildFacts) checkOWAFolders(names []string) {
 			newest, found = v, true
 		}
 	}
-	if found && newest != b.Version {
+	if found && newest != b.Version && !sameUpdate(newest, b.Version) {
 		b.Disagreements = append(b.Disagreements, "ExSetup.exe is "+b.Version.String()+" but the newest versioned folder under owa\\auth is "+newest.String())
 	}
 }

@@ -469,6 +469,12 @@ func (s *Server) readExSetup() {
 		return
 	}
 	s.Build.SetExSetupVersion(builds.Version{Major: int(fv[0]), Minor: int(fv[1]), Build: int(fv[2]), Revision: int(fv[3])}, "file version of "+p)
+	for _, pr := range s.Build.Problems {
+		s.note("%s", pr)
+	}
+	if s.Build.Precision != "exact" {
+		return
+	}
 	s.checkProductBinaries()
 	if s.HotSpots.OwaAuth != "" {
 		if entries, _, err := readDirBounded(s.Drives, s.HotSpots.OwaAuth, maxListed); err == nil {
@@ -524,7 +530,7 @@ func (s *Server) checkProductBinaries() {
 			newest, newestFile = v, e.Name()
 		}
 	}
-	if newestFile != "" && newest != b.Version {
+	if newestFile != "" && newest != b.Version && !sameUpdate(newest, b.Version) {
 		b.Disagreements = append(b.Disagreements, "ExSetup.exe is "+b.Version.String()+" but the front end's "+newestFile+" is "+newest.String())
 	}
 }

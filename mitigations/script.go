@@ -93,14 +93,16 @@ func Script(rollback bool, version string) string {
 
 func writeApply(b *strings.Builder) {
 	fmt.Fprintf(b, `
+# CVE-2021-26855 needs the IIS URL Rewrite module (2.1), which this script
+# does not fetch: check it before changing anything.
+if (-not (Test-Path (Join-Path $env:windir 'System32\inetsrv\rewrite.dll'))) {
+    throw 'The IIS URL Rewrite module is not installed: install URL Rewrite 2.1 from Microsoft, then run this script again. Nothing was changed.'
+}
+
 # Managed Availability would start what the mitigations stop: stop it first.
 Set-ServiceState -Names %s -StartupType Disabled -Running $false
 
 # CVE-2021-26855: abort requests that carry the forged back-end cookies.
-# Needs the IIS URL Rewrite module (2.1), which this script does not fetch.
-if (-not (Test-Path (Join-Path $env:windir 'System32\inetsrv\rewrite.dll'))) {
-    throw 'The IIS URL Rewrite module is not installed: install URL Rewrite 2.1 from Microsoft, then run this script again.'
-}
 `, psList(HealthServices))
 	for _, r := range rules {
 		name := psQuote(r.name)

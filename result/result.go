@@ -195,14 +195,25 @@ type Server struct {
 
 // ExitStatus is the contract's status for this server alone.
 func (s *Server) ExitStatus() int {
+	evidence, exposure := false, false
 	for _, f := range s.Findings {
 		if !f.Context && f.Severity >= finding.Medium {
-			return ExitFindings
+			if f.Exposure {
+				exposure = true
+			} else {
+				evidence = true
+			}
 		}
 	}
 	switch {
+	case evidence:
+		return ExitFindings
 	case s.Verdict.Interrupted:
+		// Unfinished: a vulnerable build alone does not make it a
+		// finished answer.
 		return ExitFailed
+	case exposure:
+		return ExitFindings
 	case s.Verdict.Level == VerdictInconclusive:
 		return ExitInconclusive
 	}

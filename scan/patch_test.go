@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/exhunt/exhunt/result"
 	"github.com/exhunt/exhunt/testserver"
@@ -139,5 +140,70 @@ func TestHalfPatchedSigns(t *testing.T) {
 	}
 	if strings.Contains(why, "Newtonsoft") {
 		t.Error("a third-party assembly of another version was taken for Exchange's")
+	}
+}
+
+// TestBuildSourcesThatMislead: registry entries and files that once gave a
+// wrong answer about the build.
+func TestBuildSourcesThatMislead(t *testing.T) {
+	cu18Update := testserver.Update{Name: "Security Update for Exchange Server 2016 Cumulative Update 18 (KB5000871)", Installed: time.Date(2021, 3, 4, 0, 0, 0, 0, time.UTC)}
+	cu8Update := testserver.Update{Name: "Security Update for Exchange Server 2016 Cumulative Update 8 (KB5000871)", Installed: time.Date(2021, 3, 5, 0, 0, 0, 0, time.UTC)}
+	oldUpdate := testserver.Update{Name: "Security Update for Exchange Server 2016 Cumulative Update 19 (KB4602269)", Installed: time.Date(2021, 2, 10, 0, 0, 0, 0, time.UTC)}
+	for _, tc := range []struct {
+		name      string
+		build     string
+		updates   []testserver.Update
+		exSetup   string
+		noExe     bool
+		state     string
+		wantBuild string
+		noRules   []string
+		patchedAt string
+	}{
+		{"a leftover update of another CU does not raise the build", "15.1.2176.2", []testserver.Update{cu18Update}, "", true,
+			result.ExposureVulnerable, "15.1.2176.2", []string{"patch-installed"}, ""},
+		{"both March 2021 numbers of 2016 CU8 are the same update", "15.1.1415.2", []testserver.Update{cu8Update}, "15.1.1415.8", false,
+			result.ExposureVulnerable, "15.1.1415.8", []string{"patch-half-applied"}, "2021-03-05"},
+		{"an ExSetup.exe of another product is not the server's", "15.1.2176.2", nil, "15.2.1748.10", false,
+			result.ExposureVulnerable, "15.1.2176.2", []string{"patch-half-applied", "patch-installed"}, ""},
+		{"an unknown build is unknown, never patched", "15.1.2176.2", nil, "15.3.100.1", false,
+			result.ExposureVulnerable, "15.1.2176.2", nil, ""},
+		{"an update from before the fix gives no patch date", "15.1.2242.4", []testserver.Update{oldUpdate}, "15.1.2242.4", false,
+			result.ExposureVulnerable, "15.1.2242.4", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opt := testserver.DemoOptions()
+			opt.Attacks, opt.Build, opt.Updates, opt.ExSetupBuild = false, tc.build, tc.updates, tc.exSetup
+			dir := t.TempDir()
+			generate(t, dir, opt)
+			if tc.noExe {
+				os.Remove(filepath.Join(dir, filepath.FromSlash(testserver.DefaultInstallDir), "Bin", "ExSetup.exe"))
+			}
+			res := runScan(t, dir, Config{})
+			e := res.Verdict.Exposure
+			patchedAt := ""
+			if e.PatchedAt != nil {
+				patchedAt = e.PatchedAt.Format("2006-01-02")
+			}
+			if e.State != tc.state || e.Build != tc.wantBuild || patchedAt != tc.patchedAt {
+				t.Errorf("state %s build %s patched %q: %s", e.State, e.Build, patchedAt, e.Answer)
+			}
+			for _, f := range res.Findings {
+				for _, r := range tc.noRules {
+					if f.Rule == r {
+						t.Errorf("unexpected %s: %v", r, f.Evidence)
+					}
+				}
+			}
+		})
+	}
+	// No hive and an ExSetup.exe that is no Exchange build: unknown.
+	dir := t.TempDir()
+	opt := testserver.DemoOptions()
+	opt.Attacks, opt.Hive, opt.ExSetupBuild = false, false, "15.3.100.1"
+	generate(t, dir, opt)
+	res := runScan(t, dir, Config{})
+	if e := res.Verdict.Exposure; e.State != result.ExposureUnknown {
+		t.Errorf("an unknown build without a hive: %s (%s)", e.State, e.Answer)
 	}
 }

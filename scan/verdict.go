@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/exhunt/exhunt/builds"
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/detect/scope"
 	"github.com/exhunt/exhunt/facts"
@@ -255,7 +256,24 @@ func exposure(in verdictInput) result.Exposure {
 		return e
 	}
 	e.Build, e.Precision = b.Version.String(), b.Precision
+	a := builds.MustBuiltin().Lookup(b.Version)
+	switch {
+	case a.Product == "":
+		e.Answer = "unknown: " + b.Version.String() + " is not an Exchange build exhunt knows"
+		e.Mitigations = in.server.Mitigations.List()
+		return e
+	case !a.ProxyLogonAffected:
+		e.Answer = "unknown: " + a.Product + " is not reached by ProxyLogon, but has had no security update for years: replace it"
+		e.Mitigations = in.server.Mitigations.List()
+		return e
+	}
 	e.State, e.Answer = result.ExposurePatched, "no: build "+b.Version.String()+" has the ProxyLogon fixes and the later critical ones exhunt knows"
+	if !a.ProxyLogonPatched || len(a.Missing) > 0 {
+		e.State = result.ExposureVulnerable
+		for _, m := range a.Missing {
+			e.Missing = append(e.Missing, m.CVE)
+		}
+	}
 	for _, f := range in.findings {
 		if f.Rule == "patch-installed" && f.Time != nil {
 			t := *f.Time
@@ -263,9 +281,8 @@ func exposure(in verdictInput) result.Exposure {
 		}
 	}
 	for _, f := range in.exposure {
-		e.State = result.ExposureVulnerable
-		e.Missing = append(e.Missing, f.CVEs...)
 		if f.Rule == "patch-half-applied" {
+			e.State = result.ExposureVulnerable
 			e.Answer = "yes: an update was only partly applied (" + f.Evidence.Get(finding.KeyWhy) + ")"
 		}
 	}

@@ -213,6 +213,9 @@ func (g *generator) cuBuild() string { return g.opt.Build }
 // CU that the options list as installed, unless the update was left half
 // applied.
 func (g *generator) installedBuild() string {
+	if g.opt.ExSetupBuild != "" {
+		return g.opt.ExSetupBuild
+	}
 	if g.opt.HalfPatched {
 		return g.opt.Build
 	}

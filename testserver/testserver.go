@@ -57,6 +57,9 @@ type Options struct {
 	// to VolumeDir, which stands for that drive's top.
 	ExchangeVolume string
 	VolumeDir      string
+	// ExSetupBuild, when set, is ExSetup.exe's version whatever the
+	// updates say (tests of disagreeing sources).
+	ExSetupBuild string
 	// Mitigated applies Microsoft's temporary mitigations: the URL Rewrite
 	// rules in web.config, the ECP and OAB application pools set not to
 	// start, the Unified Messaging services disabled.

@@ -42,6 +42,7 @@ type buildAnswer struct {
 	MissingCVEs       []string `json:"missing_cves"`
 
 	Known       bool              `json:"known"`
+	Affected    bool              `json:"proxylogon_affected"`
 	Newer       bool              `json:"newer_than_table,omitempty"`
 	Release     *buildRelease     `json:"release,omitempty"`
 	Missing     []builds.Critical `json:"missing,omitempty"`
@@ -87,7 +88,7 @@ func runBuild(args []string, stdout, stderr io.Writer) int {
 		}
 		a := table.Lookup(v)
 		ans := buildAnswer{Build: v.String(), Product: a.Product, CU: a.CU, SU: a.SU, ProxyLogonPatched: a.ProxyLogonPatched,
-			MissingCVEs: []string{}, Known: a.Known, Newer: a.Newer, Missing: a.Missing,
+			MissingCVEs: []string{}, Known: a.Known, Affected: a.ProxyLogonAffected, Newer: a.Newer, Missing: a.Missing,
 			NextUpdate: releaseJSON(a.Next), Latest: releaseJSON(a.Latest), Explanation: a.Explanation, what: a.What}
 		if a.Known {
 			ans.Release = releaseJSON(a.Release)
@@ -135,10 +136,19 @@ func writeBuildText(w io.Writer, a buildAnswer) {
 	}
 	fmt.Fprintf(w, "%s: %s\n", a.Build, name)
 	if a.Release != nil && (a.Release.Date != "" || a.Release.KB != "") {
-		fmt.Fprintf(w, "  released   %s %s\n", a.Release.Date, a.Release.KB)
+		fmt.Fprintf(w, "  released   %s\n", strings.TrimSpace(a.Release.Date+" "+a.Release.KB))
 	}
 	state := "PATCHED against ProxyLogon (March 2021)"
-	if !a.ProxyLogonPatched {
+	switch {
+	case a.Product == "":
+		state = "unknown: not an Exchange build this table knows"
+	case !a.Affected:
+		state = "not reached by ProxyLogon, but unsupported for years: replace it"
+	case a.Product == "Exchange 2010" && !a.ProxyLogonPatched:
+		state = "VULNERABLE to CVE-2021-26857 (the only one of the chain that reaches Exchange 2010; out of support)"
+	case a.Product == "Exchange 2010":
+		state = "patched against CVE-2021-26857 (the only one of the chain that reaches it); out of support: replace it"
+	case !a.ProxyLogonPatched:
 		state = "VULNERABLE to ProxyLogon (CVE-2021-26855, -26857, -26858, -27065)"
 	}
 	fmt.Fprintf(w, "  proxylogon %s\n", state)

@@ -72,6 +72,9 @@ func (State) InspectServer(ctx *detect.Context, emit detect.Emit) {
 		return
 	}
 	a := table.Lookup(b.Version)
+	if a.Product == "" || !a.ProxyLogonAffected {
+		return // the exposure answer says what is known of such a build
+	}
 	ev := finding.Evidence{
 		{Name: "build", Value: b.Version.String()},
 		{Name: "precision", Value: precisionText(b.Precision)},
@@ -82,8 +85,14 @@ func (State) InspectServer(ctx *detect.Context, emit detect.Emit) {
 	if a.ProxyLogonPatched {
 		at := time.Time{}
 		fields := ev[:len(ev):len(ev)]
+		// The patch time is the install date of the earliest update of
+		// this CU that has the ProxyLogon fix; an update from before the
+		// fix, or of another CU, says nothing of it.
 		for _, u := range b.Updates {
-			if !u.Installed.IsZero() && (at.IsZero() || u.Installed.After(at)) {
+			if u.Installed.IsZero() || !fixesProxyLogon(table, u.KB, b.Version) {
+				continue
+			}
+			if at.IsZero() || u.Installed.Before(at) {
 				at = u.Installed
 				fields = append(fields[:len(ev):len(ev)], finding.Field{Name: "update", Value: u.Name}, finding.Field{Name: "installed", Value: u.Installed.Format("2006-01-02")})
 			}
@@ -115,6 +124,23 @@ func (State) InspectServer(ctx *detect.Context, emit detect.Emit) {
 		f.Exposure = true
 		emit(f)
 	}
+}
+
+// march2021 is the day the ProxyLogon fix came out.
+var march2021 = time.Date(2021, 3, 2, 0, 0, 0, 0, time.UTC)
+
+// fixesProxyLogon reports whether the update with this KB, for the CU of
+// build v, carries the ProxyLogon fix and is not newer than v.
+func fixesProxyLogon(table *builds.Table, kb string, v builds.Version) bool {
+	if kb == "" {
+		return false
+	}
+	for _, r := range table.Releases {
+		if r.KB == kb && r.SU != "" && r.Version.SameCU(v) && r.Version.Compare(v) <= 0 && !r.Date.Before(march2021) {
+			return true
+		}
+	}
+	return false
 }
 
 func precisionText(p string) string {
