@@ -158,7 +158,7 @@ func TestCriticalFixLevels(t *testing.T) {
 		{"15.1.2242.4", "CVE-2021-27065", false}, // CU20 came out after the fix
 		{"15.2.858.5", "CVE-2021-26858", false},
 		{"15.2.2562.17", "CVE-2023-21529", false}, // SE
-		{"15.1.1713.10", "CVE-2021-26412", true}, // Mar21SU of an old CU: the four ProxyLogon CVEs only
+		{"15.1.1713.10", "CVE-2021-26412", true},  // Mar21SU of an old CU: the four ProxyLogon CVEs only
 		{"15.1.1713.10", "CVE-2021-26855", false},
 		{"15.1.2176.9", "CVE-2021-26412", false}, // Mar21SU of a supported CU: all seven
 		{"15.1.2242.4", "CVE-2021-27078", false}, // CU20 came later
