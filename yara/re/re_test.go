@@ -194,6 +194,7 @@ var diffCases = []diffCase{
 	{`/(cat|dog|bird)s?/`, ""}, {`/q[a-z]{0,5}?r/`, ""}, {`/x+?y/`, ""}, {`/\x41\x42/`, ""}, {`/[\-\]x]+/`, ""},
 	{`/(a*)*b/`, ""}, {`/(a|aa)*c/`, ""}, {`/Q.*R/`, ""}, {`/Q.{0,5000}R/`, ""}, {`/Q.*/`, ""}, {`/Q[^R]*$/`, ""},
 	{`/eval\s*\(/`, "nocase"}, {`/<%@\s+Page/`, "nocase"}, {`/\.\*\+/`, ""}, {`/[A-Z]{3}/`, "wide"},
+	{`/.{0,8}hello/`, ""}, {`/a{0,8}hello/`, ""}, {`/(a|h)ello.{0,3}l/`, ""},
 	{`/b{2,}c?/`, "fullword"}, {`/(foo|ba)r/`, "nocase wide"}, {`/a.c/s`, "wide"},
 }
 
@@ -226,7 +227,7 @@ func TestDifferentialYara(t *testing.T) {
 	rules.WriteString(" condition: any of them\n}\n")
 	rf := filepath.Join(dir, "r.yar")
 	os.WriteFile(rf, []byte(rules.String()), 0o644)
-	inputs := [][]byte{diffInput(), []byte("foo"), []byte("abcd"), bytes.Repeat([]byte("ab"), 3000)}
+	inputs := [][]byte{diffInput(), []byte("foo"), []byte("abcd"), []byte("aahelloahello"), bytes.Repeat([]byte("ab"), 3000)}
 	for k, data := range inputs {
 		df := filepath.Join(dir, fmt.Sprintf("in%d", k))
 		os.WriteFile(df, data, 0o644)
