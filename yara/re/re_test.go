@@ -416,3 +416,16 @@ func FuzzCompileMatch(f *testing.F) {
 		})
 	})
 }
+
+func BenchmarkFindAllTypical(b *testing.B) {
+	data := bytes.Repeat([]byte("<%@ Page Language=\"C#\" %> Response.Write(x); var y = Request.Form[\"z\"]; eval (q)\n"), 1<<20/80)
+	r, err := Compile(`eval\s*\(`, Flags{Nocase: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r.FindAll(data, func(int, int) bool { return true })
+	}
+}
