@@ -1,0 +1,265 @@
+package re
+
+import "bytes"
+
+// queue is a sparse set of program counters that keeps insertion order
+// (thread priority).
+type queue struct {
+	sparse []uint32
+	dense  []int32
+}
+
+func newQueue(n int) queue {
+	return queue{sparse: make([]uint32, n), dense: make([]int32, 0, n)}
+}
+
+func (q *queue) has(pc int32) bool {
+	i := q.sparse[pc]
+	return int(i) < len(q.dense) && q.dense[i] == pc
+}
+
+func (q *queue) add(pc int32) {
+	q.sparse[pc] = uint32(len(q.dense))
+	q.dense = append(q.dense, pc)
+}
+
+type machine struct {
+	qs    [][2]queue // per program
+	stack []int32
+	// steps counts thread transitions; tests use it to check the linear bound.
+	steps int64
+}
+
+func (r *Regexp) newMachine() any {
+	m := &machine{}
+	max := 0
+	for _, p := range r.progs {
+		m.qs = append(m.qs, [2]queue{newQueue(len(p.insts)), newQueue(len(p.insts))})
+		if len(p.insts) > max {
+			max = len(p.insts)
+		}
+	}
+	m.stack = make([]int32, 0, 2*max+2)
+	return m
+}
+
+func wordAt(data []byte, i int) bool { return i >= 0 && i < len(data) && isWordByte(data[i]) }
+
+// addThread adds pc and its epsilon closure at position pos, in priority order.
+func (m *machine) addThread(p *prog, q *queue, pc int32, data []byte, pos int) {
+	st := append(m.stack[:0], pc)
+	for len(st) > 0 {
+		pc := st[len(st)-1]
+		st = st[:len(st)-1]
+		if q.has(pc) {
+			continue
+		}
+		q.add(pc)
+		m.steps++
+		in := &p.insts[pc]
+		switch in.op {
+		case opSplit:
+			st = append(st, in.y, in.x)
+		case opJmp:
+			st = append(st, in.x)
+		case opBegin:
+			if pos == 0 {
+				st = append(st, pc+1)
+			}
+		case opEnd:
+			if pos == len(data) {
+				st = append(st, pc+1)
+			}
+		case opWordB, opNotWordB:
+			b := wordAt(data, pos-1) != wordAt(data, pos)
+			if b == (in.op == opWordB) {
+				st = append(st, pc+1)
+			}
+		}
+	}
+	m.stack = st
+}
+
+// run returns the end of the highest-priority match of program p that
+// starts at start, looking at no more than MaxMatch bytes.
+func (m *machine) run(pi int, p *prog, data []byte, start int) int {
+	w := len(data)
+	if w-start > MaxMatch {
+		w = start + MaxMatch
+	}
+	cl, nl := &m.qs[pi][0], &m.qs[pi][1]
+	cl.dense = cl.dense[:0]
+	m.addThread(p, cl, 0, data, start)
+	end := -1
+	for pos := start; len(cl.dense) > 0; pos++ {
+		nl.dense = nl.dense[:0]
+		for _, pc := range cl.dense {
+			in := &p.insts[pc]
+			if in.op == opMatch {
+				end = pos
+				break // lower-priority threads are cut
+			}
+			if in.op == opSet && pos < w && p.sets[in.x].has(data[pos]) {
+				m.addThread(p, nl, pc+1, data, pos+1)
+			}
+		}
+		cl, nl = nl, cl
+	}
+	return end
+}
+
+func (r *Regexp) fullwordOK(p *prog, data []byte, start, end int) bool {
+	if !r.flags.Fullword {
+		return true
+	}
+	if p.wide {
+		if start >= 2 && data[start-1] == 0 && isAlnum(data[start-2]) {
+			return false
+		}
+		if end+1 < len(data) && isAlnum(data[end]) && data[end+1] == 0 {
+			return false
+		}
+		return true
+	}
+	if start > 0 && isAlnum(data[start-1]) {
+		return false
+	}
+	return end >= len(data) || !isAlnum(data[end])
+}
+
+func (r *Regexp) matchAt(m *machine, data []byte, start int) (int, bool) {
+	best := -1
+	for i, p := range r.progs {
+		if start < len(data) && !p.empty && !p.first.has(data[start]) {
+			continue
+		}
+		e := m.run(i, p, data, start)
+		if e >= 0 && r.fullwordOK(p, data, start, e) && e > best {
+			best = e
+		}
+	}
+	return best, best >= 0
+}
+
+// MatchAt reports whether the expression matches data starting at offset
+// start and returns the end of the match YARA would report. Anchors and \b
+// see all of data.
+func (r *Regexp) MatchAt(data []byte, start int) (end int, ok bool) {
+	if start < 0 || start > len(data) {
+		return 0, false
+	}
+	m := r.pool.Get().(*machine)
+	defer r.pool.Put(m)
+	return r.matchAt(m, data, start)
+}
+
+// FindAll calls fn for every offset at which YARA would report a match, in
+// increasing order of start, with the match's end. Matches may overlap (one
+// per start offset). fn returns false to stop.
+func (r *Regexp) FindAll(data []byte, fn func(start, end int) bool) {
+	r.findAll(data, fn, nil)
+}
+
+func (r *Regexp) findAll(data []byte, fn func(start, end int) bool, steps *int64) {
+	m := r.pool.Get().(*machine)
+	defer r.pool.Put(m)
+	m.steps = 0
+	var first byteSet
+	anyStart := false
+	for _, p := range r.progs {
+		first.union(&p.first)
+		anyStart = anyStart || p.empty
+	}
+	// atom cursors: next hit of each atom at or after the current offset
+	minLen := MaxMatch
+	for _, a := range r.atoms {
+		if len(a) < minLen {
+			minLen = len(a)
+		}
+	}
+	var cur [16]int
+	next := cur[:0]
+	if len(r.atoms) > 0 && len(r.atoms) <= len(cur) {
+		next = cur[:len(r.atoms)]
+		for i := range next {
+			next[i] = -1
+		}
+	}
+	nocase := r.flags.Nocase
+	for s := 0; s < len(data); s++ {
+		if !anyStart && !first.has(data[s]) {
+			continue
+		}
+		if len(next) > 0 {
+			hit := len(data)
+			for i, a := range r.atoms {
+				if next[i] < s {
+					if next[i] == -2 {
+						continue
+					}
+					j := index(data[s:], a, nocase)
+					if j < 0 {
+						next[i] = -2
+						continue
+					}
+					next[i] = s + j
+				}
+				if next[i] < hit {
+					hit = next[i]
+				}
+			}
+			if hit == len(data) {
+				break // no atom left: no more matches
+			}
+			if hit-s > MaxMatch-minLen {
+				s = hit - (MaxMatch - minLen) - 1
+				continue
+			}
+		}
+		if e, ok := r.matchAt(m, data, s); ok {
+			if !fn(s, e) {
+				break
+			}
+		}
+	}
+	if steps != nil {
+		*steps = m.steps
+	}
+}
+
+func lower(b byte) byte {
+	if b >= 'A' && b <= 'Z' {
+		return b + 32
+	}
+	return b
+}
+
+// index finds atom a in data, folding ASCII case when nocase (a is lower-case).
+func index(data, a []byte, nocase bool) int {
+	if !nocase {
+		return bytes.Index(data, a)
+	}
+	if len(a) == 0 {
+		return 0
+	}
+	c0, c1 := a[0], a[0]
+	if c0 >= 'a' && c0 <= 'z' {
+		c1 = c0 - 32
+	}
+	for i := 0; i+len(a) <= len(data); i++ {
+		if d := data[i]; d != c0 && d != c1 {
+			continue
+		}
+		ok := true
+		for k := 1; k < len(a); k++ {
+			if lower(data[i+k]) != a[k] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return i
+		}
+	}
+	return -1
+}
