@@ -391,14 +391,14 @@ func (x *FloatLit) String() string { return strconv.FormatFloat(x.Value, 'f', -1
 func (x *StringLit) String() string {
 	return quote(x.Value)
 }
-func (x *RegexLit) String() string  { return "/" + x.Pattern + "/" + x.Flags.String() }
-func (x *BoolLit) String() string   { return strconv.FormatBool(x.Value) }
-func (x *Keyword) String() string   { return x.Name }
-func (x *Ident) String() string     { return x.Name }
-func (x *RuleRef) String() string   { return x.Name }
-func (x *Member) String() string    { return x.X.String() + "." + x.Name }
-func (x *Index) String() string     { return x.X.String() + "[" + x.Index.String() + "]" }
-func (x *Call) String() string      { return x.Fn.String() + "(" + joinExprs(x.Args) + ")" }
+func (x *RegexLit) String() string { return "/" + x.Pattern + "/" + x.Flags.String() }
+func (x *BoolLit) String() string  { return strconv.FormatBool(x.Value) }
+func (x *Keyword) String() string  { return x.Name }
+func (x *Ident) String() string    { return x.Name }
+func (x *RuleRef) String() string  { return x.Name }
+func (x *Member) String() string   { return x.X.String() + "." + x.Name }
+func (x *Index) String() string    { return x.X.String() + "[" + x.Index.String() + "]" }
+func (x *Call) String() string     { return x.Fn.String() + "(" + joinExprs(x.Args) + ")" }
 func (x *Unary) String() string {
 	if x.Op == "-" || x.Op == "~" {
 		return "(" + x.Op + x.X.String() + ")"
