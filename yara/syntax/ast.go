@@ -386,8 +386,14 @@ func (x *ForIn) Position() Pos        { return x.Pos }
 // The String methods print expressions fully parenthesised, in a form the
 // parser reads back to the same tree.
 
-func (x *IntLit) String() string   { return strconv.FormatInt(x.Value, 10) }
-func (x *FloatLit) String() string { return strconv.FormatFloat(x.Value, 'f', -1, 64) }
+func (x *IntLit) String() string { return strconv.FormatInt(x.Value, 10) }
+func (x *FloatLit) String() string {
+	s := strconv.FormatFloat(x.Value, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
+}
 func (x *StringLit) String() string {
 	return quote(x.Value)
 }

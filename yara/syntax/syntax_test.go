@@ -509,6 +509,36 @@ func TestDeepNesting(t *testing.T) {
 	}
 }
 
+func TestPrintRoundTrip(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(sharedDir, "*.yar"))
+	for _, fn := range files {
+		src, err := os.ReadFile(fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := Parse(fn, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := f.String()
+		f2, err := Parse("printed.yar", []byte(out))
+		if err != nil {
+			t.Fatalf("%s: printed form does not parse: %v", fn, err)
+		}
+		if f2.String() != out || len(f2.Rules) != len(f.Rules) {
+			t.Errorf("%s: printed form is not stable", fn)
+		}
+		for i, r := range f.Rules {
+			for j, s := range r.Strings {
+				s2 := f2.Rules[i].Strings[j]
+				if !bytes.Equal(s.Text, s2.Text) || s.Hex != s2.Hex || s.Regex != s2.Regex || s.Modifiers.Xor != s2.Modifiers.Xor {
+					t.Errorf("%s: %s %s changed to %s", fn, r.Name, s, s2)
+				}
+			}
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range snippets {
 		f.Add([]byte(s.src))
@@ -529,11 +559,14 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		for _, r := range file.Rules {
-			if r.Condition == nil {
-				t.Fatal("rule without condition")
-			}
-			_ = r.Condition.String()
+		// Printing and parsing again reaches a fixed point.
+		out := file.String()
+		file2, err := Parse("f.yar", []byte(out))
+		if err != nil {
+			t.Fatalf("printed file does not parse: %v\n%s", err, out)
+		}
+		if out2 := file2.String(); out2 != out {
+			t.Fatalf("printing is not stable:\n%s\n---\n%s", out, out2)
 		}
 	})
 }
