@@ -30,6 +30,7 @@ fuzz:
 	go test -run XXX -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/peversion/
 	go test -run XXX -fuzz '^FuzzTarget$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./detect/proxylogon/
 	go test -run XXX -fuzz '^FuzzRecover$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./winreg/
+	go test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/syntax/
 	go test -run XXX -fuzz '^FuzzCompileMatch$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/re/
 	go test -run XXX -fuzz '^FuzzParseLookup$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./builds/
 
