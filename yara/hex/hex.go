@@ -24,9 +24,12 @@ import (
 
 // Limits on hostile input.
 const (
-	MaxSource     = 1 << 16 // bytes of source text
-	MaxDepth      = 32      // nesting of alternatives
-	MaxAltJump    = 200     // largest jump allowed inside an alternative (yara)
+	MaxSource  = 1 << 16 // bytes of source text
+	MaxDepth   = 32      // nesting of alternatives
+	MaxAltJump = 200     // largest jump allowed inside an alternative (yara)
+	// MaxWork bounds items × maximum length of a part of the pattern with
+	// alternatives: the work of trying one position.
+	MaxWork       = 1 << 22
 	maxJumpNumber = 1 << 31 // larger jump numbers are clamped (yara accepts them)
 )
 
@@ -335,8 +338,23 @@ func Compile(src string) (*Pattern, error) {
 		cur = append(cur, it)
 	}
 	flush()
+	for _, s := range pat.segs {
+		if !s.simple && countItems(s.items)*(s.maxLen+1) > MaxWork {
+			return nil, &Error{0, "hex string too complex (alternatives with too many long jumps)"}
+		}
+	}
 	pat.atoms = bestAtoms(pat)
 	return pat, nil
+}
+
+func countItems(items []item) int {
+	n := len(items)
+	for _, it := range items {
+		for _, a := range it.alts {
+			n += countItems(a)
+		}
+	}
+	return n
 }
 
 func number(items []item, n *int) {
@@ -534,7 +552,7 @@ func (p *Pattern) MaxLen() int {
 
 // ends calls fn with each distinct end of a match of the segment at pos,
 // in priority order, until fn returns false.
-func (s *segment) ends(data []byte, pos int, fn func(end int) bool) {
+func (s *segment) ends(w *walker, data []byte, pos int, fn func(end int) bool) {
 	if s.simple {
 		if pos+len(s.vals) > len(data) {
 			return
@@ -547,8 +565,14 @@ func (s *segment) ends(data []byte, pos int, fn func(end int) bool) {
 		fn(pos + len(s.vals))
 		return
 	}
-	w := walker{data: data, seen: map[[2]int]bool{}, emitted: map[int]bool{}, ids: map[[2]int]int{}, fn: fn}
+	clear(w.seen)
+	clear(w.emitted)
+	w.data, w.fn, w.stop = data, fn, false
 	w.run(s.items, pos, nil)
+}
+
+func newWalker() *walker {
+	return &walker{seen: map[[2]int]bool{}, emitted: map[int]bool{}, ids: map[[2]int]int{}}
 }
 
 type walker struct {
@@ -676,8 +700,9 @@ func (p *Pattern) findFrom(data []byte, from, only int, fn func(start, end int) 
 	for si := len(p.segs) - 1; si >= 0; si-- {
 		s := p.segs[si]
 		cur := &okList{}
+		w := newWalker()
 		try := func(pos int) {
-			s.ends(data, pos, func(e int) bool {
+			s.ends(w, data, pos, func(e int) bool {
 				if next == nil {
 					cur.pos, cur.end = append(cur.pos, pos), append(cur.end, e)
 					return false
