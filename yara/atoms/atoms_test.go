@@ -310,3 +310,78 @@ func TestDifferentialYara(t *testing.T) {
 		}
 	}
 }
+
+// The automaton agrees with a naive search for the 2,000 text strings of
+// gen_webshells.yar on data seeded with their literals.
+func TestWebshellStringsAgainstNaive(t *testing.T) {
+	ts := loadTextStrings(t, 2000)
+	if len(ts) < 1000 {
+		t.Fatalf("only %d strings extracted", len(ts))
+	}
+	var pats []Pattern
+	for _, x := range ts {
+		l, err := Expand(x.s, x.md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, y := range l {
+			pats = append(pats, Pattern{y.Bytes, y.NoCase})
+		}
+	}
+	m, err := Build(pats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewSource(9))
+	var data []byte
+	for len(data) < 40000 {
+		data = append(data, "xY _\x00"[r.Intn(5)])
+		p := pats[r.Intn(len(pats))].Bytes
+		if r.Intn(2) == 0 {
+			p = bytes.ToUpper(p)
+		}
+		data = append(data, p...)
+	}
+	g, w := search(m, data), naive(pats, data)
+	if len(w) < 200 || fmt.Sprint(g) != fmt.Sprint(w) {
+		t.Fatalf("got %d hits, naive %d", len(g), len(w))
+	}
+}
+
+func FuzzExpand(f *testing.F) {
+	f.Add([]byte("abc"), uint16(0xffff), uint8(1), uint8(3), []byte("xabc a\x00b\x00c\x00"))
+	f.Fuzz(func(t *testing.T, s []byte, flags uint16, lo, hi uint8, data []byte) {
+		if len(s) > 64 || len(data) > 1024 {
+			return
+		}
+		md := Modifiers{ASCII: flags&1 != 0, Wide: flags&2 != 0, NoCase: flags&4 != 0, Fullword: flags&8 != 0,
+			Xor: flags&16 != 0, XorMin: int(lo), XorMax: int(hi), Base64: flags&32 != 0, Base64Wide: flags&64 != 0}
+		lits, err := Expand(s, md)
+		if err != nil {
+			return
+		}
+		var pats []Pattern
+		for _, l := range lits {
+			if len(l.Bytes) == 0 {
+				t.Fatal("empty literal")
+			}
+			pats = append(pats, Pattern{l.Bytes, l.NoCase})
+		}
+		m, err := Build(pats)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Search(data, func(p, off int) bool {
+			if off < 0 || off+len(pats[p].Bytes) > len(data) {
+				t.Fatalf("hit out of range")
+			}
+			lits[p].Verify(data, off)
+			return true
+		})
+		for i := -3; i < len(data)+3; i++ {
+			for _, l := range lits {
+				l.Verify(data, i)
+			}
+		}
+	})
+}

@@ -688,23 +688,41 @@ func (s *segment) candidates(data []byte, from int, fn func(p int)) {
 }
 
 // FindAll calls fn for every match (one per start offset, in increasing
-// start order) until fn returns false. Time is O(len(data) × pattern
-// work per position) plus a binary search per candidate; memory is at
-// most two ints per position and segment.
+// start order) until fn returns false. Time is O(len(data) × work per
+// position) plus a binary search per candidate, where the work per
+// position is bounded by MaxWork for parts with alternatives and by the
+// length for plain parts; a jump never multiplies it. Memory: for a
+// pattern with top-level jumps, the positions where the part after the
+// jump matches (two ints each, two parts at a time); nothing else grows
+// with the data.
 func (p *Pattern) FindAll(data []byte, fn func(start, end int) bool) {
 	p.findFrom(data, 0, -1, fn)
 }
 
 func (p *Pattern) findFrom(data []byte, from, only int, fn func(start, end int) bool) {
+	// Segments from last to first: each keeps the sorted positions where
+	// the pattern's suffix from it matches. The first segment is streamed
+	// to fn and never stored, so memory is that of two lists at most.
 	var next *okList
 	for si := len(p.segs) - 1; si >= 0; si-- {
 		s := p.segs[si]
 		cur := &okList{}
 		w := newWalker()
+		stop := false
+		emit := func(pos, end int) {
+			if si > 0 {
+				cur.pos, cur.end = append(cur.pos, pos), append(cur.end, end)
+			} else if !stop && !fn(pos, end) {
+				stop = true
+			}
+		}
 		try := func(pos int) {
+			if stop {
+				return
+			}
 			s.ends(w, data, pos, func(e int) bool {
 				if next == nil {
-					cur.pos, cur.end = append(cur.pos, pos), append(cur.end, e)
+					emit(pos, e)
 					return false
 				}
 				j := p.jumps[si]
@@ -713,7 +731,7 @@ func (p *Pattern) findFrom(data []byte, from, only int, fn func(start, end int) 
 					hi = e + j.max
 				}
 				if end, ok := next.first(e+j.min, hi); ok {
-					cur.pos, cur.end = append(cur.pos, pos), append(cur.end, end)
+					emit(pos, end)
 					return false
 				}
 				return true
@@ -724,12 +742,10 @@ func (p *Pattern) findFrom(data []byte, from, only int, fn func(start, end int) 
 		} else {
 			s.candidates(data, from, try)
 		}
-		next = cur
-	}
-	for k := range next.pos {
-		if !fn(next.pos[k], next.end[k]) {
-			return
+		if si > 0 && len(cur.pos) == 0 {
+			return // the tail never matches
 		}
+		next = cur
 	}
 }
 
