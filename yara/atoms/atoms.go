@@ -25,7 +25,7 @@ type Matcher struct {
 	pats   []Pattern
 	class  [256]uint8 // byte (folded) -> class
 	ncls   int
-	delta  []int32 // state*ncls + class -> state
+	delta  []int32 // state*ncls + class -> next state*ncls, negated (-(x+1)) when it has outputs
 	out    []int32 // state -> first output index into outs, -1 none
 	outs   []int32 // pattern indices, grouped per state, chained via outNext
 	onext  []int32 // per entry in outs: next entry (dictionary link chain), -1 end
@@ -125,6 +125,9 @@ func Build(pats []Pattern) (*Matcher, error) {
 	}
 	for qi := 0; qi < len(queue); qi++ {
 		s := queue[qi]
+		if int(s)*m.ncls > 1<<30 {
+			return nil, errors.New("atoms: automaton too large")
+		}
 		for k := 0; k < m.ncls; k++ {
 			t, ok := nodes[s].next[uint8(k)]
 			if ok {
@@ -155,6 +158,14 @@ func Build(pats []Pattern) (*Matcher, error) {
 		m.out[s] = next
 		m.hasOut[s] = next >= 0
 	}
+	// premultiply targets and mark states with outputs
+	for i, t := range m.delta {
+		v := t * int32(m.ncls)
+		if m.hasOut[t] {
+			v = -(v + 1)
+		}
+		m.delta[i] = v
+	}
 	return m, nil
 }
 
@@ -166,14 +177,15 @@ func (m *Matcher) Len() int { return len(m.pats) }
 // false. It does not allocate.
 func (m *Matcher) Search(data []byte, fn func(pat, off int) bool) {
 	s := int32(0)
-	ncls := int32(m.ncls)
-	delta, class, hasOut := m.delta, &m.class, m.hasOut
+	delta, class := m.delta, &m.class
 	for i, c := range data {
-		s = delta[s*ncls+int32(class[c])]
-		if !hasOut[s] {
+		x := delta[s+int32(class[c])]
+		if x >= 0 {
+			s = x
 			continue
 		}
-		for o := m.out[s]; o >= 0; o = m.onext[o] {
+		s = -x - 1
+		for o := m.out[s/int32(m.ncls)]; o >= 0; o = m.onext[o] {
 			p := m.outs[o]
 			b := m.pats[p].Bytes
 			off := i + 1 - len(b)

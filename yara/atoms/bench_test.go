@@ -231,6 +231,37 @@ func BenchmarkYaraCLI(b *testing.B) {
 		}
 		return time.Since(t0)
 	}
+	// cross-check: the number of matches yara reports equals ours (one per
+	// string and offset, verified).
+	out, err := exec.Command(yara, "-s", rf, df).Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	yn := strings.Count(string(out), "\n0x") // lines "0xOFF:$id: data"
+	if strings.HasPrefix(string(out), "0x") {
+		yn++
+	}
+	_, lits, pats := benchPatterns(b)
+	owner := make([]int, 0, len(lits))
+	for i, t := range ts {
+		l, _ := Expand(t.s, t.md)
+		for range l {
+			owner = append(owner, i)
+		}
+	}
+	m, _ := Build(pats)
+	data := benchData()
+	seen := map[[2]int]bool{}
+	m.Search(data, func(p, off int) bool {
+		if lits[p].Verify(data, off) {
+			seen[[2]int{owner[p], off}] = true
+		}
+		return true
+	})
+	if yn != len(seen) {
+		b.Errorf("yara reports %d matches, we find %d", yn, len(seen))
+	}
+	b.Logf("matches: yara %d, ours %d", yn, len(seen))
 	b.SetBytes(64 << 20)
 	b.ResetTimer()
 	var scan time.Duration
