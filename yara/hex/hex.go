@@ -754,6 +754,9 @@ func (p *Pattern) MatchAt(data []byte, start int) (end int, ok bool) {
 	if start < 0 || start > len(data) {
 		return 0, false
 	}
+	if ml := p.MaxLen(); ml >= 0 && start+ml < len(data) {
+		data = data[:start+ml] // no match from start can reach further
+	}
 	p.findFrom(data, start, start, func(s, e int) bool { end, ok = e, true; return false })
 	return
 }
