@@ -31,6 +31,9 @@ fuzz:
 	go test -run XXX -fuzz '^FuzzTarget$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./detect/proxylogon/
 	go test -run XXX -fuzz '^FuzzRecover$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./winreg/
 	go test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/syntax/
+	go test -run XXX -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/hex/
+	go test -run XXX -fuzz '^FuzzSearch$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/atoms/
+	go test -run XXX -fuzz '^FuzzExpand$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/atoms/
 	go test -run XXX -fuzz '^FuzzCompileMatch$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/re/
 	go test -run XXX -fuzz '^FuzzParseLookup$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./builds/
 
