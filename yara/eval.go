@@ -1,0 +1,660 @@
+package yara
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+
+	"github.com/exhunt/exhunt/yara/re"
+	"github.com/exhunt/exhunt/yara/syntax"
+)
+
+type vkind uint8
+
+const (
+	vUndef vkind = iota
+	vBool
+	vInt
+	vFloat
+	vStr
+)
+
+// value is the result of an expression; booleans keep 0 or 1 in i.
+type value struct {
+	k vkind
+	i int64
+	f float64
+	s []byte
+}
+
+var undef = value{}
+
+func vbool(b bool) value {
+	if b {
+		return value{k: vBool, i: 1}
+	}
+	return value{k: vBool}
+}
+func vint(i int64) value     { return value{k: vInt, i: i} }
+func vfloat(f float64) value { return value{k: vFloat, f: f} }
+func vstr(s []byte) value    { return value{k: vStr, s: s} }
+
+// truth is the boolean meaning of v; undefined is false.
+func (v value) truth() bool {
+	switch v.k {
+	case vBool, vInt:
+		return v.i != 0
+	case vFloat:
+		return v.f != 0
+	case vStr:
+		return len(v.s) > 0
+	}
+	return false
+}
+
+func (v value) num() (float64, bool) {
+	switch v.k {
+	case vInt, vBool:
+		return float64(v.i), true
+	case vFloat:
+		return v.f, true
+	}
+	return 0, false
+}
+
+type scanner struct {
+	rs    *Rules
+	data  []byte
+	vars  map[string]any
+	ms    [][]smatch
+	state []int8 // 0 not evaluated, 1 true, 2 false, 3 being evaluated
+	re    map[*syntax.RegexLit]*re.Regexp
+}
+
+type loopVar struct {
+	name string
+	v    value
+}
+
+type env struct {
+	r    *rule
+	cur  int // the string bound by for … of, -1 none
+	vars []loopVar
+}
+
+func (sc *scanner) ruleResult(i int) bool {
+	switch sc.state[i] {
+	case 1:
+		return true
+	case 2, 3:
+		return false
+	}
+	sc.state[i] = 3
+	r := sc.rs.rules[i]
+	ok := sc.eval(r.ast.Condition, &env{r: r, cur: -1}).truth()
+	if ok {
+		sc.state[i] = 1
+	} else {
+		sc.state[i] = 2
+	}
+	return ok
+}
+
+// strIndex resolves a string identifier ($a, #a, @a, !a or the bare sigil
+// inside for … of).
+func (sc *scanner) strIndex(id string, e *env) int {
+	if len(id) <= 1 {
+		return e.cur
+	}
+	if i, ok := e.r.byID["$"+id[1:]]; ok {
+		return i
+	}
+	return -1
+}
+
+func (sc *scanner) matches(id string, e *env) []smatch {
+	i := sc.strIndex(id, e)
+	if i < 0 {
+		return nil
+	}
+	return sc.ms[i]
+}
+
+func (sc *scanner) rangeOf(r *syntax.Range, e *env) (lo, hi int64, ok bool) {
+	a, b := sc.eval(r.Lo, e), sc.eval(r.Hi, e)
+	if a.k != vInt || b.k != vInt {
+		return 0, 0, false
+	}
+	return a.i, b.i, true
+}
+
+func (sc *scanner) eval(x syntax.Expr, e *env) value {
+	switch x := x.(type) {
+	case *syntax.IntLit:
+		return vint(x.Value)
+	case *syntax.FloatLit:
+		return vfloat(x.Value)
+	case *syntax.StringLit:
+		return vstr(x.Value)
+	case *syntax.BoolLit:
+		return vbool(x.Value)
+	case *syntax.Keyword:
+		if x.Name == "filesize" {
+			return vint(int64(len(sc.data)))
+		}
+		return undef
+	case *syntax.Ident:
+		if x.LoopVar {
+			for i := len(e.vars) - 1; i >= 0; i-- {
+				if e.vars[i].name == x.Name {
+					return e.vars[i].v
+				}
+			}
+			return undef
+		}
+		if x.Module {
+			return undef
+		}
+		return external(sc.vars[x.Name])
+	case *syntax.RuleRef:
+		if i, ok := e.r.file[x.Name]; ok {
+			return vbool(sc.ruleResult(i))
+		}
+		return undef
+	case *syntax.Member, *syntax.Index:
+		return undef
+	case *syntax.Call:
+		return sc.call(x, e)
+	case *syntax.StringRef:
+		m := sc.matches(x.ID, e)
+		switch {
+		case x.At != nil:
+			at := sc.eval(x.At, e)
+			if at.k != vInt {
+				return vbool(false)
+			}
+			for _, y := range m {
+				if int64(y.off) == at.i {
+					return vbool(true)
+				}
+				if int64(y.off) > at.i {
+					break
+				}
+			}
+			return vbool(false)
+		case x.In != nil:
+			lo, hi, ok := sc.rangeOf(x.In, e)
+			if !ok {
+				return vbool(false)
+			}
+			for _, y := range m {
+				if int64(y.off) >= lo && int64(y.off) <= hi {
+					return vbool(true)
+				}
+			}
+			return vbool(false)
+		}
+		return vbool(len(m) > 0)
+	case *syntax.StringCount:
+		m := sc.matches(x.ID, e)
+		if x.In == nil {
+			return vint(int64(len(m)))
+		}
+		lo, hi, ok := sc.rangeOf(x.In, e)
+		if !ok {
+			return undef
+		}
+		n := 0
+		for _, y := range m {
+			if int64(y.off) >= lo && int64(y.off) <= hi {
+				n++
+			}
+		}
+		return vint(int64(n))
+	case *syntax.StringOffset, *syntax.StringLength:
+		var id string
+		var idx syntax.Expr
+		length := false
+		if o, ok := x.(*syntax.StringOffset); ok {
+			id, idx = o.ID, o.Index
+		} else {
+			l := x.(*syntax.StringLength)
+			id, idx, length = l.ID, l.Index, true
+		}
+		m := sc.matches(id, e)
+		k := int64(1)
+		if idx != nil {
+			v := sc.eval(idx, e)
+			if v.k != vInt {
+				return undef
+			}
+			k = v.i
+		}
+		if k < 1 || k > int64(len(m)) {
+			return undef
+		}
+		if length {
+			return vint(int64(m[k-1].n))
+		}
+		return vint(int64(m[k-1].off))
+	case *syntax.Unary:
+		v := sc.eval(x.X, e)
+		switch x.Op {
+		case "defined":
+			return vbool(v.k != vUndef)
+		case "not":
+			if v.k == vUndef {
+				return undef
+			}
+			return vbool(!v.truth())
+		case "-":
+			switch v.k {
+			case vInt:
+				return vint(-v.i)
+			case vFloat:
+				return vfloat(-v.f)
+			}
+			return undef
+		case "~":
+			if v.k == vInt {
+				return vint(^v.i)
+			}
+			return undef
+		}
+		return undef
+	case *syntax.Binary:
+		return sc.binary(x, e)
+	case *syntax.Of:
+		if x.Rules != nil {
+			var res []bool
+			for _, name := range x.Rules.Matched {
+				if i, ok := e.r.file[name]; ok {
+					res = append(res, sc.ruleResult(i))
+				}
+			}
+			return sc.quant(x.Quant, e, len(res), func(i int) value { return vbool(res[i]) }, true)
+		}
+		set := sc.stringSet(x.Strings, e)
+		return sc.quant(x.Quant, e, len(set), func(i int) value { return vbool(len(sc.ms[set[i]]) > 0) }, true)
+	case *syntax.ForOf:
+		set := sc.stringSet(x.Strings, e)
+		return sc.quant(x.Quant, e, len(set), func(i int) value {
+			save := e.cur
+			e.cur = set[i]
+			v := sc.eval(x.Body, e)
+			e.cur = save
+			return v
+		}, true)
+	case *syntax.ForIn:
+		return sc.forIn(x, e)
+	}
+	return undef
+}
+
+func external(v any) value {
+	switch v := v.(type) {
+	case int:
+		return vint(int64(v))
+	case int64:
+		return vint(v)
+	case float64:
+		return vfloat(v)
+	case bool:
+		return vbool(v)
+	case string:
+		return vstr([]byte(v))
+	case []byte:
+		return vstr(v)
+	}
+	return undef
+}
+
+// stringSet returns the global indexes of the strings a set covers.
+func (sc *scanner) stringSet(s *syntax.StringSet, e *env) []int {
+	if s.Them {
+		return e.r.strs
+	}
+	var out []int
+	seen := map[int]bool{}
+	for _, it := range s.Items {
+		for _, si := range e.r.strs {
+			id := sc.rs.strs[si].def.ID
+			if it.Wildcard && len(id) >= len(it.Name) && id[:len(it.Name)] == it.Name || !it.Wildcard && id == it.Name {
+				if !seen[si] {
+					seen[si] = true
+					out = append(out, si)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// quant applies a quantifier to n items; item(i) evaluates one (undefined
+// counts as false). With ofSemantics, "0 of" means none of (yara 4.2).
+func (sc *scanner) quant(q syntax.Quantifier, e *env, n int, item func(i int) value, ofSemantics bool) value {
+	need := int64(0)
+	switch q.Kind {
+	case syntax.QuantExpr, syntax.QuantPercent:
+		v := sc.eval(q.N, e)
+		if v.k != vInt {
+			return undef
+		}
+		need = v.i
+	}
+	count := int64(0)
+	for i := 0; i < n; i++ {
+		if item(i).truth() {
+			count++
+		}
+	}
+	switch q.Kind {
+	case syntax.QuantAll:
+		return vbool(count == int64(n))
+	case syntax.QuantAny:
+		return vbool(count >= 1)
+	case syntax.QuantNone:
+		return vbool(count == 0)
+	case syntax.QuantPercent:
+		return vbool(count*100 >= need*int64(n))
+	}
+	if need == 0 && ofSemantics {
+		return vbool(count == 0)
+	}
+	return vbool(count >= need)
+}
+
+const maxLoopIterations = 1 << 22
+
+func (sc *scanner) forIn(x *syntax.ForIn, e *env) value {
+	var items []value
+	switch it := x.Iter.(type) {
+	case *syntax.Range:
+		lo, hi, ok := sc.rangeOf(it, e)
+		if !ok || hi < lo {
+			return vbool(false)
+		}
+		if hi-lo >= maxLoopIterations {
+			return undef
+		}
+		for i := lo; i <= hi; i++ {
+			items = append(items, vint(i))
+		}
+	case *syntax.Enum:
+		for _, y := range it.Items {
+			items = append(items, sc.eval(y, e))
+		}
+	default:
+		return vbool(false) // module arrays and dictionaries: undefined here
+	}
+	if len(items) == 0 {
+		return vbool(false)
+	}
+	base := len(e.vars)
+	defer func() { e.vars = e.vars[:base] }()
+	name := ""
+	if len(x.Vars) > 0 {
+		name = x.Vars[0]
+	}
+	return sc.quant(x.Quant, e, len(items), func(i int) value {
+		e.vars = append(e.vars[:base], loopVar{name, items[i]})
+		return sc.eval(x.Body, e)
+	}, false)
+}
+
+func (sc *scanner) binary(x *syntax.Binary, e *env) value {
+	switch x.Op {
+	case "and":
+		a := sc.eval(x.X, e)
+		if !a.truth() {
+			return vbool(false)
+		}
+		return vbool(sc.eval(x.Y, e).truth())
+	case "or":
+		if sc.eval(x.X, e).truth() {
+			return vbool(true)
+		}
+		return vbool(sc.eval(x.Y, e).truth())
+	case "matches":
+		a := sc.eval(x.X, e)
+		if a.k != vStr {
+			return undef
+		}
+		rl, ok := x.Y.(*syntax.RegexLit)
+		if !ok {
+			return undef
+		}
+		r := sc.regex(rl)
+		if r == nil {
+			return vbool(false)
+		}
+		found := false
+		r.FindAll(a.s, func(int, int) bool { found = true; return false })
+		return vbool(found)
+	}
+	a, b := sc.eval(x.X, e), sc.eval(x.Y, e)
+	if a.k == vUndef || b.k == vUndef {
+		return undef
+	}
+	if a.k == vStr || b.k == vStr {
+		if a.k != vStr || b.k != vStr {
+			return undef
+		}
+		return strOp(x.Op, a.s, b.s)
+	}
+	if a.k == vFloat || b.k == vFloat {
+		fa, _ := a.num()
+		fb, _ := b.num()
+		return floatOp(x.Op, fa, fb)
+	}
+	return intOp(x.Op, a.i, b.i)
+}
+
+func (sc *scanner) regex(rl *syntax.RegexLit) *re.Regexp {
+	if r, ok := sc.rs.regexps[rl]; ok {
+		return r
+	}
+	return nil
+}
+
+func lower(b []byte) []byte { return bytes.ToLower(b) }
+
+func strOp(op string, a, b []byte) value {
+	switch op {
+	case "==":
+		return vbool(bytes.Equal(a, b))
+	case "!=":
+		return vbool(!bytes.Equal(a, b))
+	case "<":
+		return vbool(bytes.Compare(a, b) < 0)
+	case "<=":
+		return vbool(bytes.Compare(a, b) <= 0)
+	case ">":
+		return vbool(bytes.Compare(a, b) > 0)
+	case ">=":
+		return vbool(bytes.Compare(a, b) >= 0)
+	case "contains":
+		return vbool(bytes.Contains(a, b))
+	case "icontains":
+		return vbool(bytes.Contains(lower(a), lower(b)))
+	case "startswith":
+		return vbool(bytes.HasPrefix(a, b))
+	case "istartswith":
+		return vbool(bytes.HasPrefix(lower(a), lower(b)))
+	case "endswith":
+		return vbool(bytes.HasSuffix(a, b))
+	case "iendswith":
+		return vbool(bytes.HasSuffix(lower(a), lower(b)))
+	case "iequals":
+		return vbool(bytes.EqualFold(a, b))
+	}
+	return undef
+}
+
+func floatOp(op string, a, b float64) value {
+	switch op {
+	case "+":
+		return vfloat(a + b)
+	case "-":
+		return vfloat(a - b)
+	case "*":
+		return vfloat(a * b)
+	case "\\":
+		return vfloat(a / b)
+	case "==":
+		return vbool(a == b)
+	case "!=":
+		return vbool(a != b)
+	case "<":
+		return vbool(a < b)
+	case "<=":
+		return vbool(a <= b)
+	case ">":
+		return vbool(a > b)
+	case ">=":
+		return vbool(a >= b)
+	}
+	return undef
+}
+
+func intOp(op string, a, b int64) value {
+	switch op {
+	case "+":
+		return vint(a + b)
+	case "-":
+		return vint(a - b)
+	case "*":
+		return vint(a * b)
+	case "\\":
+		if b == 0 || a == math.MinInt64 && b == -1 {
+			return undef
+		}
+		return vint(a / b)
+	case "%":
+		if b == 0 || a == math.MinInt64 && b == -1 {
+			return undef
+		}
+		return vint(a % b)
+	case "&":
+		return vint(a & b)
+	case "|":
+		return vint(a | b)
+	case "^":
+		return vint(a ^ b)
+	case "<<":
+		if b < 0 {
+			return undef
+		}
+		if b >= 64 {
+			return vint(0)
+		}
+		return vint(a << b)
+	case ">>":
+		if b < 0 {
+			return undef
+		}
+		if b >= 64 {
+			return vint(0)
+		}
+		return vint(a >> b)
+	case "==":
+		return vbool(a == b)
+	case "!=":
+		return vbool(a != b)
+	case "<":
+		return vbool(a < b)
+	case "<=":
+		return vbool(a <= b)
+	case ">":
+		return vbool(a > b)
+	case ">=":
+		return vbool(a >= b)
+	}
+	return undef
+}
+
+// readInt implements uint8 … int32be.
+func (sc *scanner) readInt(name string, off value) value {
+	if off.k != vInt {
+		return undef
+	}
+	size := 1
+	be := len(name) > 2 && name[len(name)-2:] == "be"
+	base := name
+	if be {
+		base = name[:len(name)-2]
+	}
+	signed := base[0] == 'i'
+	switch base[len(base)-2:] {
+	case "16":
+		size = 2
+	case "32":
+		size = 4
+	}
+	if off.i < 0 || off.i > int64(len(sc.data)) || int64(len(sc.data))-off.i < int64(size) {
+		return undef
+	}
+	b := sc.data[off.i : off.i+int64(size)]
+	var u uint64
+	switch size {
+	case 1:
+		u = uint64(b[0])
+		if signed {
+			return vint(int64(int8(b[0])))
+		}
+	case 2:
+		var v uint16
+		if be {
+			v = binary.BigEndian.Uint16(b)
+		} else {
+			v = binary.LittleEndian.Uint16(b)
+		}
+		if signed {
+			return vint(int64(int16(v)))
+		}
+		u = uint64(v)
+	case 4:
+		var v uint32
+		if be {
+			v = binary.BigEndian.Uint32(b)
+		} else {
+			v = binary.LittleEndian.Uint32(b)
+		}
+		if signed {
+			return vint(int64(int32(v)))
+		}
+		u = uint64(v)
+	}
+	return vint(int64(u))
+}
+
+func (sc *scanner) call(x *syntax.Call, e *env) value {
+	args := make([]value, len(x.Args))
+	for i, a := range x.Args {
+		if _, ok := a.(*syntax.RegexLit); ok {
+			continue
+		}
+		args[i] = sc.eval(a, e)
+	}
+	switch fn := x.Fn.(type) {
+	case *syntax.Ident:
+		if len(args) == 1 {
+			return sc.readInt(fn.Name, args[0])
+		}
+	case *syntax.Member:
+		if id, ok := fn.X.(*syntax.Ident); ok && id.Module {
+			for _, a := range args {
+				if a.k == vUndef {
+					return undef
+				}
+			}
+			switch id.Name {
+			case "math":
+				return sc.mathFn(fn.Name, args)
+			case "hash":
+				return sc.hashFn(fn.Name, args)
+			}
+		}
+	}
+	return undef
+}

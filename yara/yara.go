@@ -1,0 +1,387 @@
+// Package yara is the entry point of exhunt's YARA-compatible engine, in
+// pure Go. Compile turns rule sources into *Rules (using yara/syntax for the
+// language, yara/re and yara/hex for regular expressions and hex strings and
+// yara/atoms for the text strings and the literal prefilter); Rules.Scan
+// evaluates them over a byte slice with the semantics of yara 4.2.
+//
+// Modules: math and hash are implemented. Rules importing pe (or the other
+// modules of yara 4.2: elf, time, cuckoo, magic, dotnet, console, dex,
+// macho, tests) compile, but every value of those modules is undefined, so a
+// condition depending on one is false unless the undefined value is ignored
+// (as in `x or true`). The keyword entrypoint is undefined as well.
+//
+// External variables are taken from Scan's vars (int, int64, float64, bool,
+// string or []byte); an external not given is undefined (yara would reject
+// the rules at compile time).
+//
+// Rules of one call to Compile share the namespace "default"; a rule may
+// reference only rules of its own source file.
+package yara
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/exhunt/exhunt/yara/atoms"
+	"github.com/exhunt/exhunt/yara/hex"
+	"github.com/exhunt/exhunt/yara/re"
+	"github.com/exhunt/exhunt/yara/syntax"
+)
+
+// Limits as yara's.
+const (
+	MaxMatchesPerString = 1000000
+	MaxMatchData        = 512
+)
+
+// Source is one rules file.
+type Source struct {
+	Name string
+	Data []byte
+}
+
+// Match is a rule that matched.
+type Match struct {
+	Rule      string
+	Namespace string
+	Tags      []string
+	Meta      []Meta
+	Strings   []StringMatch
+}
+
+// Meta is one entry of a rule's meta section; Value is a string, an int64
+// or a bool.
+type Meta struct {
+	Key   string
+	Value any
+}
+
+// StringMatch is one match of a string. Data holds at most MaxMatchData
+// bytes of the match.
+type StringMatch struct {
+	ID     string
+	Offset int64
+	Data   []byte
+}
+
+// Rules are compiled rules; safe for concurrent use.
+type Rules struct {
+	rules   []*rule
+	strs    []*str
+	matcher *atoms.Matcher
+	pats    []patRef // matcher pattern -> owner
+	scanAll []int    // regex/hex strings without atoms
+	regexps map[*syntax.RegexLit]*re.Regexp
+}
+
+type patRef struct {
+	str int
+	lit int // index into str.lits; -1 for an atom of a regex/hex string
+}
+
+type rule struct {
+	ast    *syntax.Rule
+	ns     string
+	idx    int
+	strs   []int          // global string indexes, declaration order
+	byID   map[string]int // named strings
+	global bool
+	file   map[string]int // rule name -> index, rules of the same file
+}
+
+type str struct {
+	def  *syntax.String
+	rule int
+	lits []atoms.Literal
+	re   *re.Regexp
+	hx   *hex.Pattern
+}
+
+// Compile parses and compiles rule sources.
+func Compile(files ...Source) (*Rules, error) {
+	rs := &Rules{regexps: map[*syntax.RegexLit]*re.Regexp{}}
+	var pats []atoms.Pattern
+	names := map[string]bool{}
+	for _, src := range files {
+		f, err := syntax.Parse(src.Name, src.Data)
+		if err != nil {
+			return nil, err
+		}
+		fileRules := map[string]int{}
+		for _, ar := range f.Rules {
+			if names[ar.Name] {
+				return nil, fmt.Errorf("%s:%d: duplicated identifier %q", ar.Pos.File, ar.Pos.Line, ar.Name)
+			}
+			names[ar.Name] = true
+			r := &rule{ast: ar, ns: "default", idx: len(rs.rules), byID: map[string]int{}, global: ar.Global, file: fileRules}
+			fileRules[ar.Name] = r.idx
+			for _, sd := range ar.Strings {
+				s := &str{def: sd, rule: r.idx}
+				si := len(rs.strs)
+				if err := s.compile(); err != nil {
+					return nil, fmt.Errorf("%s:%d: string %s: %v", sd.Pos.File, sd.Pos.Line, sd.ID, err)
+				}
+				rs.strs = append(rs.strs, s)
+				r.strs = append(r.strs, si)
+				if sd.ID != "$" {
+					r.byID[sd.ID] = si
+				}
+				switch {
+				case s.lits != nil:
+					for li, l := range s.lits {
+						pats = append(pats, atoms.Pattern{Bytes: l.Bytes, NoCase: l.NoCase})
+						rs.pats = append(rs.pats, patRef{si, li})
+					}
+				default:
+					at := s.atoms()
+					if len(at) == 0 {
+						rs.scanAll = append(rs.scanAll, si)
+					}
+					for _, a := range at {
+						pats = append(pats, a)
+						rs.pats = append(rs.pats, patRef{si, -1})
+					}
+				}
+			}
+			rs.rules = append(rs.rules, r)
+			var rerr error
+			walk(ar.Condition, func(x syntax.Expr) {
+				rl, ok := x.(*syntax.RegexLit)
+				if !ok || rerr != nil {
+					return
+				}
+				c, err := re.Compile(rl.Pattern, re.Flags{Nocase: rl.Flags.NoCase, DotAll: rl.Flags.DotAll})
+				if err != nil {
+					rerr = fmt.Errorf("%s:%d: regular expression /%s/: %v", rl.Pos.File, rl.Pos.Line, rl.Pattern, err)
+					return
+				}
+				rs.regexps[rl] = c
+			})
+			if rerr != nil {
+				return nil, rerr
+			}
+		}
+	}
+	if len(pats) > 0 {
+		m, err := atoms.Build(pats)
+		if err != nil {
+			return nil, err
+		}
+		rs.matcher = m
+	}
+	return rs, nil
+}
+
+func (s *str) compile() error {
+	d := s.def
+	md := d.Modifiers
+	switch d.Kind {
+	case syntax.Text:
+		lits, err := atoms.Expand(d.Text, atoms.Modifiers{
+			ASCII: md.ASCII, Wide: md.Wide, NoCase: md.NoCase, Fullword: md.Fullword,
+			Xor: md.Xor, XorMin: md.XorMin, XorMax: md.XorMax,
+			Base64: md.Base64, Base64Wide: md.Base64Wide, Base64Alphabet: string(md.Base64Alphabet),
+		})
+		if err != nil {
+			return err
+		}
+		s.lits = lits
+	case syntax.Hex:
+		p, err := hex.Compile(d.Hex)
+		if err != nil {
+			return err
+		}
+		s.hx = p
+	case syntax.Regex:
+		r, err := re.Compile(d.Regex, re.Flags{
+			Nocase: md.NoCase || d.RegexFlags.NoCase, DotAll: d.RegexFlags.DotAll,
+			Wide: md.Wide, Ascii: md.ASCII, Fullword: md.Fullword,
+		})
+		if err != nil {
+			return err
+		}
+		s.re = r
+	}
+	return nil
+}
+
+// atoms returns the prefilter patterns of a regex or hex string; nil when
+// every position must be tried.
+func (s *str) atoms() []atoms.Pattern {
+	var raw [][]byte
+	nocase := false
+	if s.re != nil {
+		raw = s.re.Atoms()
+		nocase = s.def.Modifiers.NoCase || s.def.RegexFlags.NoCase
+	} else {
+		raw = s.hx.Atoms()
+	}
+	var out []atoms.Pattern
+	for _, a := range raw {
+		if len(a) == 0 {
+			return nil
+		}
+		out = append(out, atoms.Pattern{Bytes: a, NoCase: nocase})
+	}
+	return out
+}
+
+type smatch struct {
+	off, n int
+}
+
+// scanStrings finds the matches of every string.
+func (rs *Rules) scanStrings(data []byte) [][]smatch {
+	ms := make([][]smatch, len(rs.strs))
+	cand := make([]bool, len(rs.strs))
+	if rs.matcher != nil {
+		rs.matcher.Search(data, func(p, off int) bool {
+			ref := rs.pats[p]
+			if ref.lit < 0 {
+				cand[ref.str] = true
+				return true
+			}
+			s := rs.strs[ref.str]
+			l := s.lits[ref.lit]
+			if len(ms[ref.str]) < 4*MaxMatchesPerString && l.Verify(data, off) {
+				ms[ref.str] = append(ms[ref.str], smatch{off, len(l.Bytes)})
+			}
+			return true
+		})
+	}
+	for _, si := range rs.scanAll {
+		cand[si] = true
+	}
+	for si, s := range rs.strs {
+		if !cand[si] {
+			continue
+		}
+		fn := func(start, end int) bool {
+			ms[si] = append(ms[si], smatch{start, end - start})
+			return len(ms[si]) < MaxMatchesPerString
+		}
+		if s.re != nil {
+			s.re.FindAll(data, fn)
+		} else if s.hx != nil {
+			s.hx.FindAll(data, fn)
+		}
+	}
+	for si := range ms {
+		m := ms[si]
+		if len(m) < 2 {
+			continue
+		}
+		sort.SliceStable(m, func(i, j int) bool {
+			if m[i].off != m[j].off {
+				return m[i].off < m[j].off
+			}
+			return m[i].n > m[j].n
+		})
+		m = slices.CompactFunc(m, func(a, b smatch) bool { return a.off == b.off })
+		if len(m) > MaxMatchesPerString {
+			m = m[:MaxMatchesPerString]
+		}
+		ms[si] = m
+	}
+	return ms
+}
+
+// Scan evaluates the rules over data and returns the matching public rules
+// in declaration order.
+func (rs *Rules) Scan(data []byte, vars map[string]any) ([]Match, error) {
+	sc := &scanner{rs: rs, data: data, vars: vars, ms: rs.scanStrings(data), state: make([]int8, len(rs.rules))}
+	// global rules gate their namespace
+	gateFail := map[string]bool{}
+	for _, r := range rs.rules {
+		if r.global && !sc.ruleResult(r.idx) {
+			gateFail[r.ns] = true
+		}
+	}
+	var out []Match
+	for _, r := range rs.rules {
+		if gateFail[r.ns] || r.ast.Private || !sc.ruleResult(r.idx) {
+			continue
+		}
+		m := Match{Rule: r.ast.Name, Namespace: r.ns, Tags: slices.Clone(r.ast.Tags)}
+		for _, md := range r.ast.Meta {
+			m.Meta = append(m.Meta, Meta{md.Key, md.Value})
+		}
+		for _, si := range r.strs {
+			s := rs.strs[si]
+			if s.def.Modifiers.Private {
+				continue
+			}
+			for _, x := range sc.ms[si] {
+				n := min(x.n, MaxMatchData)
+				m.Strings = append(m.Strings, StringMatch{ID: s.def.ID, Offset: int64(x.off), Data: bytes.Clone(data[x.off : x.off+n])})
+			}
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// walk calls fn for x and every expression inside it.
+func walk(x syntax.Expr, fn func(syntax.Expr)) {
+	if x == nil {
+		return
+	}
+	fn(x)
+	rng := func(r *syntax.Range) {
+		if r != nil {
+			walk(r.Lo, fn)
+			walk(r.Hi, fn)
+		}
+	}
+	quant := func(q syntax.Quantifier) {
+		if q.N != nil {
+			walk(q.N, fn)
+		}
+	}
+	switch x := x.(type) {
+	case *syntax.Member:
+		walk(x.X, fn)
+	case *syntax.Index:
+		walk(x.X, fn)
+		walk(x.Index, fn)
+	case *syntax.Call:
+		walk(x.Fn, fn)
+		for _, a := range x.Args {
+			walk(a, fn)
+		}
+	case *syntax.StringRef:
+		walk(x.At, fn)
+		rng(x.In)
+	case *syntax.StringCount:
+		rng(x.In)
+	case *syntax.StringOffset:
+		walk(x.Index, fn)
+	case *syntax.StringLength:
+		walk(x.Index, fn)
+	case *syntax.Unary:
+		walk(x.X, fn)
+	case *syntax.Binary:
+		walk(x.X, fn)
+		walk(x.Y, fn)
+	case *syntax.Of:
+		quant(x.Quant)
+	case *syntax.ForOf:
+		quant(x.Quant)
+		walk(x.Body, fn)
+	case *syntax.ForIn:
+		quant(x.Quant)
+		switch it := x.Iter.(type) {
+		case *syntax.Range:
+			rng(it)
+		case *syntax.Enum:
+			for _, y := range it.Items {
+				walk(y, fn)
+			}
+		case *syntax.IterExpr:
+			walk(it.X, fn)
+		}
+		walk(x.Body, fn)
+	}
+}
