@@ -171,29 +171,26 @@ func (sc *scanner) mathFn(name string, args []value) value {
 		}
 		return vfloat(sum / n)
 	case "serial_correlation":
-		var scclast, scct1, scct2, scct3 float64
-		sccfirst := true
-		var scc0 float64
-		for _, c := range b {
-			un := float64(c)
-			if sccfirst {
-				sccfirst = false
-				scclast = 0
-				scc0 = un
-			} else {
-				scct1 += scclast * un
+		// Sum of products of neighbouring bytes; yara 4.2 closes the cycle
+		// with the last byte times itself (not times the first), and so
+		// does this, to agree with it.
+		var prod, sum, sq float64
+		for i, c := range b {
+			v := float64(c)
+			if i > 0 {
+				prod += float64(b[i-1]) * v
 			}
-			scct2 += un
-			scct3 += un * un
-			scclast = un
+			sum += v
+			sq += v * v
 		}
-		scct1 += scclast * scc0
-		scct2 *= scct2
-		d := n*scct3 - scct2
+		last := float64(b[len(b)-1])
+		prod += last * last
+		sum *= sum
+		d := n*sq - sum
 		if d == 0 {
 			return vfloat(-100000)
 		}
-		return vfloat((n*scct1 - scct2) / d)
+		return vfloat((n*prod - sum) / d)
 	case "monte_carlo_pi":
 		const mpsize = 6
 		incirc := math.Pow(256.0, mpsize/2) - 1

@@ -1,0 +1,175 @@
+package yara
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// featureRules exercise the condition language; each rule's outcome is
+// compared with yara's on every sample.
+const featureRules = `
+import "math"
+import "hash"
+import "pe"
+
+rule not_undef { condition: not (uint8(100000) == 1) }
+rule undef_or_true { condition: uint8(100000) == 1 or true }
+rule undef_and_true { condition: not (uint8(100000) == 1 and true) }
+rule neq_undef { condition: uint8(100000) != 1 }
+rule undef_or_undef_not { condition: not (uint8(100000) == 1 or uint8(100001) == 1) }
+rule defined_undef { condition: not defined uint8(100000) }
+rule div0 { condition: not (1 \ (filesize - filesize) == 1) }
+rule mod0 { condition: (1 % (filesize - filesize)) != 1 }
+rule ovf { condition: 0x7fffffffffffffff + filesize < 0 }
+rule shl { condition: 1 << 64 == 0 and 1 << 63 < 0 and -8 >> 1 == -4 and -1 >> 64 == 0 }
+rule floats { condition: 1 == 1.0 and 3 \ 2.0 == 1.5 and 1.0 \ (filesize - filesize) > 0 }
+rule intops { condition: -7 % 3 == -1 and -7 \ 2 == -3 and (6 & 3) == 2 and (6 | 3) == 7 and (6 ^ 3) == 5 and ~0 == -1 }
+rule strcmp { condition: "a" < "b" and "abc" contains "b" and "ABC" icontains "b" and "abc" startswith "ab" and "abc" iendswith "BC" and "abc" iequals "ABC" and "abc" matches /B/i }
+rule forin_empty { condition: for all i in (5..1) : (false) }
+rule forin_none_empty { condition: for none i in (5..1) : (true) }
+rule forin_undef { condition: for any i in (0..uint8(100000)) : (true) }
+rule forin_body { condition: for all i in (0..1) : (uint8(100000) == 1 or true) }
+rule forin_body2 { condition: for all i in (0..1) : (uint8(100000) == 1) }
+rule forin_n { condition: for 2 i in (1..3) : (i > 1) and for 0 i in (1..3) : (i > 1) }
+rule forin_enum { condition: for any i in (1, 2, filesize) : (i == filesize) }
+rule intn { condition: uint8(0) == 0x41 and int8(0) == 0x41 and uint16be(0) == 0x4142 and uint32(0) == 0x44434241 and uint16(0) == 0x4241 and int32be(0) == 0x41424344 }
+rule intn_oob { condition: not defined uint32(filesize - 3) and defined uint32(filesize - 4) }
+rule pe_undef { condition: pe.number_of_sections == 0 or pe.is_dll() }
+rule pe_undef_not { condition: not defined pe.number_of_sections }
+rule math_fns { condition: math.entropy(0, filesize) >= 0 and math.mean(0, filesize) > 60 and math.deviation(0, filesize, 64.0) > 0 }
+rule math_ent_hi { condition: math.entropy(0, filesize) > 7 }
+rule math_ent_str { condition: math.entropy("aabb") == 1.0 and math.mean("AC") == 66.0 and math.deviation("AC", 66.0) == 1.0 }
+rule math_count { condition: math.count(0x41) >= 1 and math.count(0x41, 0, 1) == 1 and math.percentage(0x41, 0, 2) == 0.5 }
+rule math_misc { condition: math.in_range(2.0, 1.0, 3.0) and math.min(1, 2) == 1 and math.max(1, 2) == 2 and math.to_number(true) == 1 and math.abs(-3) == 3 }
+rule math_mode { condition: math.mode() == 0x41 }
+rule math_sc { condition: math.serial_correlation(0, filesize) < 0.5 }
+rule math_sc2 { condition: math.serial_correlation(0, filesize) > -0.5 }
+rule math_mc { condition: math.monte_carlo_pi(0, filesize) < 0.2 }
+rule math_oob { condition: not defined math.entropy(filesize + 1, 10) }
+rule hash_fns { condition: hash.md5("abc") == "900150983cd24fb0d6963f7d28e17f72" and hash.sha1("abc") == "a9993e364706816aba3e25717850c26cd9cfa0d8" and hash.crc32("abc") == 0x352441c2 and hash.checksum32("abc") == 294 }
+rule hash_data { condition: hash.sha256(0, 4) == "e12e115acf4552b2568b55e93cbd39394c4ef81c82447fafc997882a02d23677" or hash.md5(0, 1) == "7fc56270e7a70fa81a5935b72eacbe29" }
+
+rule s_text { strings: $a = "ABCD" $b = "abcd" nocase $c = "BC" fullword condition: $a and $b and not $c }
+rule s_wide { strings: $a = "AB" wide condition: $a }
+rule s_count { strings: $a = "AB" condition: #a >= 1 and #a in (0..filesize) >= 1 and @a[1] == 0 and !a[1] == 2 and !a == 2 and @a == 0 and not defined @a[0] and not defined @a[1000] }
+rule s_at { strings: $a = "BCD" condition: $a at 1 and not ($a at uint8(100000)) and $a in (0..2) }
+rule s_re { strings: $a = /B.D/ $b = /x+y/ condition: $a and not $b }
+rule s_hex { strings: $a = { 41 ?? 43 [0-2] 44 } condition: $a }
+rule s_hex_alt { strings: $a = { 42 ( 43 | 58 ) } condition: #a == 1 }
+rule s_of { strings: $a = "A" $b = "ZZZ" $c = "QQQ" condition: 33% of them and not 34% of them and 1 of ($a, $b) and none of ($b, $c) and any of ($b*, $a) }
+rule s_of_zero { strings: $a = "A" condition: 0 of them }
+rule s_of_zero2 { strings: $a = "ZZZ" condition: 0 of them }
+rule s_forof { strings: $a = "A" $b = "B" condition: for all of them : (@ < 2 and # >= 1 and ! == 1) and for any of ($a) : ($ at 0) }
+rule s_anon { strings: $ = "AB" $ = "ZZZ" condition: 1 of them and not all of them }
+rule s_xor { strings: $a = "BCD" xor(1-3) condition: not $a }
+rule s_b64 { strings: $a = "hello" base64 condition: not $a }
+private rule priv { strings: $a = "A" condition: $a }
+rule uses_priv { condition: priv and not not_undef }
+rule of_rules { condition: any of (priv, s_*) and 2 of (s_text, s_wide, s_re) }
+`
+
+// samples are scanned with the feature rules.
+var samples = map[string][]byte{
+	"abcd":   []byte("ABCDabcd ABCD\x00A\x00B\x00C\x00"),
+	"hello":  []byte("ABCD aGVsbG8= C@G xy BX"),
+	"short":  []byte("AB"),
+	"random": nil, // filled in init
+	"empty":  {},
+}
+
+func init() {
+	b := make([]byte, 1<<14)
+	x := uint64(7)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		b[i] = byte(x)
+	}
+	copy(b, "ABCD")
+	samples["random"] = b
+}
+
+// yaraScan runs yara -s and returns rule -> "id@off" list.
+func yaraScan(t *testing.T, yaraBin, rules, file string) map[string][]string {
+	t.Helper()
+	out, err := exec.Command(yaraBin, "-w", "-s", rules, file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("yara: %v\n%s", err, out)
+	}
+	res := map[string][]string{}
+	cur := ""
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "0x") {
+			off, rest, _ := strings.Cut(line, ":")
+			id, _, _ := strings.Cut(rest, ":")
+			var o int64
+			fmt.Sscanf(off, "0x%x", &o)
+			res[cur] = append(res[cur], fmt.Sprintf("%s@%d", id, o))
+			continue
+		}
+		cur, _, _ = strings.Cut(line, " ")
+		res[cur] = nil
+	}
+	return res
+}
+
+func ourScan(t *testing.T, rs *Rules, data []byte) map[string][]string {
+	t.Helper()
+	ms, err := rs.Scan(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := map[string][]string{}
+	for _, m := range ms {
+		res[m.Rule] = nil
+		for _, s := range m.Strings {
+			res[m.Rule] = append(res[m.Rule], fmt.Sprintf("%s@%d", s.ID, s.Offset))
+		}
+	}
+	return res
+}
+
+func TestFeaturesAgainstYara(t *testing.T) {
+	yaraBin := needYara(t)
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "f.yar")
+	os.WriteFile(rules, []byte(featureRules), 0o644)
+	rs, err := Compile(Source{Name: "f.yar", Data: []byte(featureRules)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agree, total := 0, 0
+	for name, data := range samples {
+		f := filepath.Join(dir, name)
+		os.WriteFile(f, data, 0o644)
+		want := yaraScan(t, yaraBin, rules, f)
+		got := ourScan(t, rs, data)
+		for _, r := range rs.rules {
+			if r.ast.Private {
+				continue
+			}
+			total++
+			n := r.ast.Name
+			w, wok := want[n]
+			g, gok := got[n]
+			slices.Sort(w)
+			slices.Sort(g)
+			if wok != gok || !slices.Equal(w, g) {
+				t.Errorf("%s on %s: yara %v %v, ours %v %v", n, name, wok, w, gok, g)
+				continue
+			}
+			agree++
+		}
+	}
+	t.Logf("%d of %d (rule, sample) outcomes agree with yara, string matches included", agree, total)
+}
