@@ -1,0 +1,185 @@
+package yara
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func mustCompile(t *testing.T, src string) *Rules {
+	t.Helper()
+	rs, err := Compile(Source{Name: "t.yar", Data: []byte(src)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+func ruleNames(ms []Match) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Rule)
+	}
+	return out
+}
+
+func scanNames(t *testing.T, rs *Rules, data string, vars map[string]any) string {
+	t.Helper()
+	ms, err := rs.Scan([]byte(data), vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(ruleNames(ms), ",")
+}
+
+func TestConditions(t *testing.T) {
+	cases := []struct {
+		cond string
+		data string
+		want bool
+	}{
+		{"true", "", true},
+		{"filesize == 4", "ABCD", true},
+		{"uint8(10) == 0 or true", "ABCD", true},
+		{"not (uint8(10) == 0)", "ABCD", false},
+		{"not (uint8(10) == 0 and true)", "ABCD", true},
+		{"not defined uint8(10)", "ABCD", true},
+		{"defined uint8(3)", "ABCD", true},
+		{"(1 \\ (filesize - 4)) != 1", "ABCD", false},
+		{"0x7fffffffffffffff + filesize < 0", "ABCD", true},
+		{"uint32be(0) == 0x41424344 and int16(0) == 0x4241", "ABCD", true},
+		{"for all i in (1..0) : (true)", "", false},
+		{"for 2 i in (1..3) : (i >= 2)", "", true},
+		{"for any i in (1, 2, 3) : (i == filesize)", "ABC", true},
+		{"2.5 * 2 == 5", "", true},
+		{`"abc" matches /^a.c$/`, "", true},
+		{`"abc" icontains "B" and "abc" endswith "bc"`, "", true},
+		{"ext_int == 3 and ext_str == \"x\" and ext_bool and ext_float > 1.5", "", true},
+		{"not (missing == 1)", "", false},
+		{"math.entropy(\"aabb\") == 1.0", "", true},
+		{"math.mean(0, filesize) == 66.0", "ABC", true},
+		{`hash.md5(0, filesize) == "902fbdd2b1df0c4f70b4a5d23525e932"`, "ABC", true},
+		{`hash.sha256("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"`, "", true},
+		{"pe.number_of_sections > 0", "MZ", false},
+		{"not defined pe.entry_point", "MZ", true},
+	}
+	vars := map[string]any{"ext_int": 3, "ext_str": "x", "ext_bool": true, "ext_float": 2.0}
+	for _, c := range cases {
+		rs := mustCompile(t, "import \"math\"\nimport \"hash\"\nimport \"pe\"\nrule r { condition: "+c.cond+" }")
+		got := scanNames(t, rs, c.data, vars) == "r"
+		if got != c.want {
+			t.Errorf("%s on %q: got %v, want %v", c.cond, c.data, got, c.want)
+		}
+	}
+}
+
+func TestStrings(t *testing.T) {
+	rs := mustCompile(t, `
+rule r : tag1 tag2 {
+  meta: author = "me" n = 3 ok = true
+  strings:
+    $a = "AB"
+    $b = /C[0-9]+/
+    $c = { 44 ?? 46 }
+    $p = "AB" private
+  condition: #a == 2 and @a[2] == 5 and !b == 2 and $c at 10 and $p
+}`)
+	ms, err := rs.Scan([]byte("ABC1 ABC22DxF"), nil)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("%v %v", ms, err)
+	}
+	m := ms[0]
+	if m.Rule != "r" || m.Namespace != "default" || strings.Join(m.Tags, " ") != "tag1 tag2" || len(m.Meta) != 3 || m.Meta[1].Value != int64(3) {
+		t.Errorf("match %+v", m)
+	}
+	var got []string
+	for _, s := range m.Strings {
+		got = append(got, s.ID+":"+string(s.Data))
+	}
+	if strings.Join(got, " ") != "$a:AB $a:AB $b:C1 $b:C22 $c:DxF" {
+		t.Errorf("strings %v", got)
+	}
+}
+
+func TestDataCap(t *testing.T) {
+	rs := mustCompile(t, `rule r { strings: $a = /A+/ condition: $a }`)
+	ms, _ := rs.Scan(bytes.Repeat([]byte("A"), 2000), nil)
+	if len(ms) != 1 || len(ms[0].Strings[0].Data) != MaxMatchData || len(ms[0].Strings) != 2000 {
+		t.Fatalf("%d strings, first data %d", len(ms[0].Strings), len(ms[0].Strings[0].Data))
+	}
+}
+
+func TestPrivateAndGlobal(t *testing.T) {
+	rs := mustCompile(t, `
+global rule g { condition: filesize > 2 }
+private rule p { condition: true }
+rule a { condition: p }
+`)
+	if got := scanNames(t, rs, "abc", nil); got != "g,a" {
+		t.Errorf("got %q", got)
+	}
+	if got := scanNames(t, rs, "ab", nil); got != "" {
+		t.Errorf("global false: got %q", got)
+	}
+}
+
+func TestOf(t *testing.T) {
+	rs := mustCompile(t, `
+rule o1 { strings: $a1 = "x" $a2 = "y" $b = "z" condition: 2 of ($a*) and not $b }
+rule o0 { strings: $a = "x" condition: 0 of them }
+rule anon { strings: $ = "x" $ = "q" condition: any of them and not all of them }
+rule forof { strings: $a = "x" $b = "y" condition: for all of them : (# == 1 and @ < 2) }
+rule rules { condition: 2 of (o*) }
+`)
+	if got := scanNames(t, rs, "xy", nil); got != "o1,anon,forof" {
+		t.Errorf("got %q", got)
+	}
+	if got := scanNames(t, rs, "", nil); got != "o0" {
+		t.Errorf("empty: got %q", got)
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	cases := map[string]string{
+		"rule r {\n condition: $a }":                                  "t.yar:2",
+		"rule r {\n strings:\n  $a = /(/\n condition: $a }":           "t.yar:3: string $a",
+		"rule r {\n strings:\n  $a = { 41 [0] 42 }\n condition: $a }": "t.yar:3: string $a",
+		"rule r {\n condition:\n  \"a\" matches /[/ }":                "t.yar:3",
+		"rule r { condition: true }\n":                                "",
+	}
+	for src, want := range cases {
+		_, err := Compile(Source{Name: "t.yar", Data: []byte(src)})
+		if want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", src, err)
+			}
+			continue
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: error %v, want prefix %q", src, err, want)
+		}
+	}
+	_, err := Compile(Source{"a.yar", []byte("rule r { condition: true }")}, Source{"b.yar", []byte("rule r { condition: true }")})
+	if err == nil || !strings.HasPrefix(err.Error(), "b.yar:1") {
+		t.Errorf("duplicate across files: %v", err)
+	}
+}
+
+func TestConcurrentScan(t *testing.T) {
+	rs := mustCompile(t, `rule r { strings: $a = /ab+c/ $b = "xyz" nocase condition: $a and $b }`)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 100; j++ {
+				if got := scanNames(t, rs, "..abbbc..XyZ", nil); got != "r" {
+					t.Errorf("got %q", got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
