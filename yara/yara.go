@@ -79,6 +79,7 @@ type Rules struct {
 type patRef struct {
 	str int
 	lit int // index into str.lits; -1 for an atom of a regex/hex string
+	off int // hex atoms with fixed offsets: the atom's offset from the match start
 }
 
 type rule struct {
@@ -97,6 +98,9 @@ type str struct {
 	lits []atoms.Literal
 	re   *re.Regexp
 	hx   *hex.Pattern
+	// fixed: a hex string whose every atom lies at a fixed offset from
+	// the match start, so only hit-offset needs verifying.
+	fixed bool
 }
 
 // Compile parses and compiles rule sources.
@@ -132,16 +136,20 @@ func Compile(files ...Source) (*Rules, error) {
 				case s.lits != nil:
 					for li, l := range s.lits {
 						pats = append(pats, atoms.Pattern{Bytes: l.Bytes, NoCase: l.NoCase})
-						rs.pats = append(rs.pats, patRef{si, li})
+						rs.pats = append(rs.pats, patRef{si, li, 0})
 					}
 				default:
-					at := s.atoms()
+					at, offs := s.atoms()
 					if len(at) == 0 {
 						rs.scanAll = append(rs.scanAll, si)
 					}
-					for _, a := range at {
+					s.fixed = s.hx != nil && len(at) > 0
+					for i, a := range at {
 						pats = append(pats, a)
-						rs.pats = append(rs.pats, patRef{si, -1})
+						rs.pats = append(rs.pats, patRef{si, -1, offs[i]})
+						if offs[i] < 0 {
+							s.fixed = false
+						}
 					}
 				}
 			}
@@ -207,25 +215,33 @@ func (s *str) compile() error {
 	return nil
 }
 
-// atoms returns the prefilter patterns of a regex or hex string; nil when
-// every position must be tried.
-func (s *str) atoms() []atoms.Pattern {
+// atoms returns the prefilter patterns of a regex or hex string, with
+// their fixed offsets from the match start (-1: not fixed); nil when every
+// position must be tried.
+func (s *str) atoms() ([]atoms.Pattern, []int) {
 	var raw [][]byte
+	var offs []int
 	nocase := false
 	if s.re != nil {
 		raw = s.re.Atoms()
 		nocase = s.def.Modifiers.NoCase || s.def.RegexFlags.NoCase
+		for range raw {
+			offs = append(offs, -1)
+		}
 	} else {
-		raw = s.hx.Atoms()
+		for _, a := range s.hx.AtomInfo() {
+			raw = append(raw, a.Bytes)
+			offs = append(offs, a.Offset)
+		}
 	}
 	var out []atoms.Pattern
 	for _, a := range raw {
 		if len(a) == 0 {
-			return nil
+			return nil, nil
 		}
 		out = append(out, atoms.Pattern{Bytes: a, NoCase: nocase})
 	}
-	return out
+	return out, offs
 }
 
 type smatch struct {
@@ -236,10 +252,17 @@ type smatch struct {
 func (rs *Rules) scanStrings(data []byte) [][]smatch {
 	ms := make([][]smatch, len(rs.strs))
 	cand := make([]bool, len(rs.strs))
+	starts := map[int][]int{} // fixed hex strings: candidate starts
 	if rs.matcher != nil {
 		rs.matcher.Search(data, func(p, off int) bool {
 			ref := rs.pats[p]
 			if ref.lit < 0 {
+				if rs.strs[ref.str].fixed {
+					if st := off - ref.off; st >= 0 {
+						starts[ref.str] = append(starts[ref.str], st)
+					}
+					return true
+				}
 				cand[ref.str] = true
 				return true
 			}
@@ -253,6 +276,19 @@ func (rs *Rules) scanStrings(data []byte) [][]smatch {
 	}
 	for _, si := range rs.scanAll {
 		cand[si] = true
+	}
+	for si, st := range starts {
+		s := rs.strs[si]
+		slices.Sort(st)
+		st = slices.Compact(st)
+		for _, p := range st {
+			if end, ok := s.hx.MatchAt(data, p); ok {
+				ms[si] = append(ms[si], smatch{p, end - p})
+				if len(ms[si]) >= MaxMatchesPerString {
+					break
+				}
+			}
+		}
 	}
 	for si, s := range rs.strs {
 		if !cand[si] {

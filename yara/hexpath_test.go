@@ -1,0 +1,40 @@
+package yara
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+
+	"github.com/exhunt/exhunt/yara/hex"
+)
+
+// TestHexAtomPath checks that verifying hex strings only at the starts
+// implied by their fixed-offset atoms finds what a full FindAll finds.
+func TestHexAtomPath(t *testing.T) {
+	pats := []string{
+		"41 42 43", "41 ?? 43", "4? 42 [1-3] 43 44", "(41 42 | 43 44) 45",
+		"41 [2] 42 43", "?? 41 42 ?? 43", "41 42 [-] 43 44", "(41 | 42) [0-2] (43 44 | 45 46)",
+	}
+	rng := rand.New(rand.NewSource(1))
+	data := make([]byte, 1<<16)
+	for i := range data {
+		data[i] = "ABCDEF\x00"[rng.Intn(7)]
+	}
+	for _, p := range pats {
+		rs := mustCompile(t, fmt.Sprintf("rule r { strings: $a = { %s } condition: $a }", p))
+		hp, err := hex.Compile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		hp.FindAll(data, func(s, e int) bool { want = append(want, fmt.Sprint(s, e)); return true })
+		ms := rs.scanStrings(data)
+		var got []string
+		for _, m := range ms[0] {
+			got = append(got, fmt.Sprint(m.off, m.off+m.n))
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s (fixed=%v): %d matches, FindAll %d", p, rs.strs[0].fixed, len(got), len(want))
+		}
+	}
+}
