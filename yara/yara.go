@@ -11,8 +11,9 @@
 // (as in `x or true`). The keyword entrypoint is undefined as well.
 //
 // External variables are taken from Scan's vars (int, int64, float64, bool,
-// string or []byte); an external not given is undefined (yara would reject
-// the rules at compile time).
+// string or []byte). Compile cannot know them, so where yara rejects rules
+// using an undefined identifier at compile time, Scan returns an error when
+// an external listed by Externals is missing from vars.
 //
 // Rules of one call to Compile share the namespace "default"; a rule may
 // reference only rules of its own source file.
@@ -41,6 +42,9 @@ type Source struct {
 	Name string
 	Data []byte
 }
+
+// Externals lists the external variables the rules' conditions use.
+func (rs *Rules) Externals() []string { return slices.Clone(rs.extern) }
 
 // Match is a rule that matched.
 type Match struct {
@@ -74,6 +78,7 @@ type Rules struct {
 	pats    []patRef // matcher pattern -> owner
 	scanAll []int    // regex/hex strings without atoms
 	regexps map[*syntax.RegexLit]*re.Regexp
+	extern  []string // external variables the conditions use, sorted
 }
 
 type patRef struct {
@@ -156,6 +161,9 @@ func Compile(files ...Source) (*Rules, error) {
 			rs.rules = append(rs.rules, r)
 			var rerr error
 			walk(ar.Condition, func(x syntax.Expr) {
+				if id, ok := x.(*syntax.Ident); ok && !id.LoopVar && !id.Module && !slices.Contains(rs.extern, id.Name) {
+					rs.extern = append(rs.extern, id.Name)
+				}
 				rl, ok := x.(*syntax.RegexLit)
 				if !ok || rerr != nil {
 					return
@@ -172,6 +180,7 @@ func Compile(files ...Source) (*Rules, error) {
 			}
 		}
 	}
+	slices.Sort(rs.extern)
 	if len(pats) > 0 {
 		m, err := atoms.Build(pats)
 		if err != nil {
@@ -326,7 +335,16 @@ func (rs *Rules) scanStrings(data []byte) [][]smatch {
 
 // Scan evaluates the rules over data and returns the matching public rules
 // in declaration order.
+//
+// vars gives the external variables (int, int64, float64, bool, string or
+// []byte); every external a condition uses must be given, as yara rejects
+// rules that use an undefined identifier.
 func (rs *Rules) Scan(data []byte, vars map[string]any) ([]Match, error) {
+	for _, name := range rs.extern {
+		if external(vars[name]).k == vUndef {
+			return nil, fmt.Errorf("yara: external variable %q is not defined (or not an int, float64, bool or string)", name)
+		}
+	}
 	sc := &scanner{rs: rs, data: data, vars: vars, ms: rs.scanStrings(data), state: make([]int8, len(rs.rules))}
 	// global rules gate their namespace
 	gateFail := map[string]bool{}
@@ -383,7 +401,9 @@ func walk(x syntax.Expr, fn func(syntax.Expr)) {
 		walk(x.X, fn)
 		walk(x.Index, fn)
 	case *syntax.Call:
-		walk(x.Fn, fn)
+		if _, builtin := x.Fn.(*syntax.Ident); !builtin {
+			walk(x.Fn, fn)
+		}
 		for _, a := range x.Args {
 			walk(a, fn)
 		}

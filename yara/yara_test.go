@@ -56,7 +56,6 @@ func TestConditions(t *testing.T) {
 		{`"abc" matches /^a.c$/`, "", true},
 		{`"abc" icontains "B" and "abc" endswith "bc"`, "", true},
 		{"ext_int == 3 and ext_str == \"x\" and ext_bool and ext_float > 1.5", "", true},
-		{"not (missing == 1)", "", false},
 		{"math.entropy(\"aabb\") == 1.0", "", true},
 		{"math.mean(0, filesize) == 66.0", "ABC", true},
 		{`hash.md5(0, filesize) == "902fbdd2b1df0c4f70b4a5d23525e932"`, "ABC", true},
@@ -182,4 +181,17 @@ func TestConcurrentScan(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func TestExternals(t *testing.T) {
+	rs := mustCompile(t, `rule r { condition: ext_a == 1 and for any i in (1..2) : (i == ext_b) }`)
+	if got := rs.Externals(); strings.Join(got, ",") != "ext_a,ext_b" {
+		t.Errorf("externals %v", got)
+	}
+	if _, err := rs.Scan(nil, map[string]any{"ext_a": 1}); err == nil || !strings.Contains(err.Error(), "ext_b") {
+		t.Errorf("missing external: %v", err)
+	}
+	if got := scanNames(t, rs, "", map[string]any{"ext_a": int64(1), "ext_b": 2}); got != "r" {
+		t.Errorf("got %q", got)
+	}
 }
