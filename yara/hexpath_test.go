@@ -38,3 +38,28 @@ func TestHexAtomPath(t *testing.T) {
 		}
 	}
 }
+
+// TestRegexWindowPath checks that verifying regular expressions only in the
+// windows around their atom hits finds what a full FindAll finds.
+func TestRegexWindowPath(t *testing.T) {
+	pats := []string{`AB+C`, `(AB|CD)E`, `\bABC\b`, `^AB`, `F[^A]{0,40}AB`, `AC.{100,200}DE`, `[a-c]+d`}
+	rng := rand.New(rand.NewSource(2))
+	data := make([]byte, 1<<16)
+	for i := range data {
+		data[i] = "ABCDEFabcd \n\x00"[rng.Intn(13)]
+	}
+	for _, p := range pats {
+		for _, mods := range []string{"", " nocase", " wide ascii", " fullword"} {
+			rs := mustCompile(t, fmt.Sprintf("rule r { strings: $a = /%s/%s condition: $a }", p, mods))
+			var want []string
+			rs.strs[0].re.FindAll(data, func(s, e int) bool { want = append(want, fmt.Sprint(s, e)); return true })
+			var got []string
+			for _, m := range rs.scanStrings(data)[0] {
+				got = append(got, fmt.Sprint(m.off, m.off+m.n))
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("/%s/%s (window=%d): %d matches, FindAll %d", p, mods, rs.strs[0].window, len(got), len(want))
+			}
+		}
+	}
+}

@@ -85,6 +85,7 @@ type patRef struct {
 	str int
 	lit int // index into str.lits; -1 for an atom of a regex/hex string
 	off int // hex atoms with fixed offsets: the atom's offset from the match start
+	n   int // the atom's length
 }
 
 type rule struct {
@@ -106,6 +107,9 @@ type str struct {
 	// fixed: a hex string whose every atom lies at a fixed offset from
 	// the match start, so only hit-offset needs verifying.
 	fixed bool
+	// window > 0: every match is at most this long and contains an atom,
+	// so only starts in [atom end - window, atom start] need verifying.
+	window int
 }
 
 // Compile parses and compiles rule sources.
@@ -141,7 +145,7 @@ func Compile(files ...Source) (*Rules, error) {
 				case s.lits != nil:
 					for li, l := range s.lits {
 						pats = append(pats, atoms.Pattern{Bytes: l.Bytes, NoCase: l.NoCase})
-						rs.pats = append(rs.pats, patRef{si, li, 0})
+						rs.pats = append(rs.pats, patRef{si, li, 0, len(l.Bytes)})
 					}
 				default:
 					at, offs := s.atoms()
@@ -149,9 +153,14 @@ func Compile(files ...Source) (*Rules, error) {
 						rs.scanAll = append(rs.scanAll, si)
 					}
 					s.fixed = s.hx != nil && len(at) > 0
+					if s.re != nil {
+						s.window = re.MaxMatch
+					} else if ml := s.hx.MaxLen(); ml > 0 {
+						s.window = ml
+					}
 					for i, a := range at {
 						pats = append(pats, a)
-						rs.pats = append(rs.pats, patRef{si, -1, offs[i]})
+						rs.pats = append(rs.pats, patRef{si, -1, offs[i], len(a.Bytes)})
 						if offs[i] < 0 {
 							s.fixed = false
 						}
@@ -253,6 +262,8 @@ func (s *str) atoms() ([]atoms.Pattern, []int) {
 	return out, offs
 }
 
+type span struct{ lo, hi int }
+
 type smatch struct {
 	off, n int
 }
@@ -261,18 +272,31 @@ type smatch struct {
 func (rs *Rules) scanStrings(data []byte) [][]smatch {
 	ms := make([][]smatch, len(rs.strs))
 	cand := make([]bool, len(rs.strs))
-	starts := map[int][]int{} // fixed hex strings: candidate starts
+	starts := map[int][]int{}   // fixed hex strings: candidate starts
+	windows := map[int][]span{} // windowed strings: merged start ranges
 	if rs.matcher != nil {
 		rs.matcher.Search(data, func(p, off int) bool {
 			ref := rs.pats[p]
 			if ref.lit < 0 {
-				if rs.strs[ref.str].fixed {
+				s := rs.strs[ref.str]
+				switch {
+				case s.fixed:
 					if st := off - ref.off; st >= 0 {
 						starts[ref.str] = append(starts[ref.str], st)
 					}
-					return true
+				case s.window > 0:
+					// hits come in order of end offset, so lo never decreases
+					end := off + ref.n
+					lo, hi := max(0, end-s.window), off
+					w := windows[ref.str]
+					if n := len(w); n > 0 && lo <= w[n-1].hi+1 {
+						w[n-1].hi = max(w[n-1].hi, hi)
+					} else {
+						windows[ref.str] = append(w, span{lo, hi})
+					}
+				default:
+					cand[ref.str] = true
 				}
-				cand[ref.str] = true
 				return true
 			}
 			s := rs.strs[ref.str]
@@ -295,6 +319,27 @@ func (rs *Rules) scanStrings(data []byte) [][]smatch {
 				ms[si] = append(ms[si], smatch{p, end - p})
 				if len(ms[si]) >= MaxMatchesPerString {
 					break
+				}
+			}
+		}
+	}
+	for si, w := range windows {
+		s := rs.strs[si]
+		add := func(p, end int) bool {
+			ms[si] = append(ms[si], smatch{p, end - p})
+			return len(ms[si]) < MaxMatchesPerString
+		}
+	spans:
+		for _, sp := range w {
+			if s.re != nil {
+				if !s.re.FindAllRange(data, sp.lo, sp.hi, add) {
+					break
+				}
+				continue
+			}
+			for p := sp.lo; p <= sp.hi; p++ {
+				if end, ok := s.hx.MatchAt(data, p); ok && !add(p, end) {
+					break spans
 				}
 			}
 		}

@@ -263,3 +263,29 @@ func index(data, a []byte, nocase bool) int {
 	}
 	return -1
 }
+
+// FindAllRange is FindAll restricted to match starts in [lo, hi]; the data
+// outside the range still serves as context (anchors, word boundaries,
+// fullword) and as room for the matches. It reports false when fn stopped
+// it.
+func (r *Regexp) FindAllRange(data []byte, lo, hi int, fn func(start, end int) bool) bool {
+	m := r.pool.Get().(*machine)
+	defer r.pool.Put(m)
+	var first byteSet
+	anyStart := false
+	for _, p := range r.progs {
+		first.union(&p.first)
+		anyStart = anyStart || p.empty
+	}
+	lo = max(lo, 0)
+	hi = min(hi, len(data)-1)
+	for s := lo; s <= hi; s++ {
+		if !anyStart && !first.has(data[s]) {
+			continue
+		}
+		if e, ok := r.matchAt(m, data, s); ok && !fn(s, e) {
+			return false
+		}
+	}
+	return true
+}
