@@ -70,6 +70,49 @@ rule s_forof { strings: $a = "A" $b = "B" condition: for all of them : (@ < 2 an
 rule s_anon { strings: $ = "AB" $ = "ZZZ" condition: 1 of them and not all of them }
 rule s_xor { strings: $a = "BCD" xor(1-3) condition: not $a }
 rule s_b64 { strings: $a = "hello" base64 condition: not $a }
+rule s_xor_pos { strings: $a = "secret" xor condition: #a >= 1 }
+rule s_b64_pos { strings: $a = "secret" base64 $b = "secret" base64wide condition: $a or $b }
+rule s_wide_nocase { strings: $a = "secret" wide nocase fullword condition: $a }
+rule s_re_wide { strings: $a = /se[a-z]+t/ wide ascii condition: $a }
+rule s_hex_jump { strings: $a = { 73 65 [2-4] 65 74 } $b = { 73 ?? 63 [-] 74 } condition: $a or $b }
+rule count_undef { strings: $a = "A" condition: not (#a in (0..uint8(100000)) == 0) }
+rule off_undef { strings: $a = "A" condition: not defined @a[uint8(100000)] }
+rule forof_at { strings: $a = "A" $b = "B" condition: for any of them : ($ at 0 or $ in (1..2)) }
+rule n_gt { strings: $a = "A" condition: not 2 of them }
+rule mul_wrap { condition: 0x4000000000000000 * (filesize + 4) == 0 or filesize > 1000 or filesize < 4 }
+rule neg_off { condition: not defined uint8(-1) and not defined int32(-2) }
+rule math_cnt_bad { condition: not defined math.count(256) and not defined math.percentage(1, filesize + 5, 2) }
+rule str_undef_cmp { condition: not ("a" == "b") and "a" != "b" }
+rule ent_empty { condition: not defined math.entropy(0, 0) }
+rule ref_global_gate { condition: s_text or not s_text }
+rule mm_ent0 { condition: math.entropy(0, 0) == 0.0 }
+rule mm_ent0d { condition: defined math.entropy(0, 0) }
+rule mm_cnt256 { condition: defined math.count(256) }
+rule mm_cnt256v { condition: math.count(256) == 0 }
+rule mm_cntneg { condition: defined math.count(-1) }
+rule mm_pct_oob { condition: defined math.percentage(1, filesize + 5, 2) }
+rule mm_cnt_oob { condition: defined math.count(1, filesize + 5, 2) }
+rule mm_cnt_atend { condition: defined math.count(1, filesize, 2) }
+rule mm_ent_atend { condition: defined math.entropy(filesize, 2) }
+rule mm_mean0 { condition: defined math.mean(0, 0) }
+rule mm_mean_str_empty { condition: defined math.entropy("") }
+rule mm_dev0 { condition: defined math.deviation(0, 0, 1.0) }
+rule mm_mc0 { condition: defined math.monte_carlo_pi(0, 5) }
+rule mm_mode0 { condition: defined math.mode(0, 0) }
+rule mm_pct0 { condition: defined math.percentage(65, 0, 0) }
+rule mm_sc0 { condition: defined math.serial_correlation(0, 0) }
+rule hh_h00 { condition: defined hash.md5(0, 0) }
+rule hh_h00v { condition: hash.md5(0, 0) == "d41d8cd98f00b204e9800998ecf8427e" }
+rule hh_hend { condition: defined hash.md5(filesize, 1) }
+rule hh_hclamp { condition: hash.md5(6, 100) == hash.md5("GH") }
+rule hh_hstr0 { condition: defined hash.md5("") }
+rule hh_crc0 { condition: defined hash.crc32(0, 0) }
+rule hh_ck { condition: hash.checksum32(0, filesize) == 548 }
+rule cc_c256 { condition: math.count(256) == math.count(0) }
+rule cc_cm1 { condition: math.count(-1) == math.count(255) }
+rule cc_c257 { condition: math.count(257) == 0 }
+rule cc_c256r { condition: math.count(256, 0, filesize) == 2 }
+rule cc_p256 { condition: math.percentage(256) > 0.3 }
 private rule priv { strings: $a = "A" condition: $a }
 rule uses_priv { condition: priv and not not_undef }
 rule of_rules { condition: any of (priv, s_*) and 2 of (s_text, s_wide, s_re) }
@@ -82,6 +125,17 @@ var samples = map[string][]byte{
 	"short":  []byte("AB"),
 	"random": nil, // filled in init
 	"empty":  {},
+	"e8":     []byte("ABCDEFGH"),
+	"zeros":  []byte("A\x00\x00\xff\xffB"),
+	"secret": []byte("x s\x00E\x00c\x00R\x00e\x00T\x00 \x00 " + xorWith("secret", 0x21) + " c2VjcmV0 cwBlAGMAcgBlAHQA see..et sec12345et"),
+}
+
+func xorWith(s string, k byte) string {
+	b := []byte(s)
+	for i := range b {
+		b[i] ^= k
+	}
+	return string(b)
 }
 
 func init() {

@@ -10,9 +10,10 @@ import (
 )
 
 // block returns the bytes the (offset, size) arguments select; ok is false
-// when the offset is outside the data. The size is clamped to the data.
+// when the offset is not inside the data (yara 4.2: offset == filesize is
+// undefined too). The size is clamped to the data.
 func (sc *scanner) block(off, size value) ([]byte, bool) {
-	if off.k != vInt || size.k != vInt || off.i < 0 || size.i < 0 || off.i > int64(len(sc.data)) {
+	if off.k != vInt || size.k != vInt || off.i < 0 || size.i < 0 || off.i >= int64(len(sc.data)) {
 		return nil, false
 	}
 	end := off.i + size.i
@@ -43,7 +44,17 @@ func histogram(b []byte) *[256]int64 {
 	return &h
 }
 
+// mathFn evaluates a function of the math module. A NaN result (a mean
+// of nothing) is undefined, as in yara 4.2.
 func (sc *scanner) mathFn(name string, args []value) value {
+	v := sc.mathValue(name, args)
+	if v.k == vFloat && math.IsNaN(v.f) {
+		return undef
+	}
+	return v
+}
+
+func (sc *scanner) mathValue(name string, args []value) value {
 	switch name {
 	case "in_range":
 		if len(args) != 3 {
@@ -89,7 +100,9 @@ func (sc *scanner) mathFn(name string, args []value) value {
 		var b []byte
 		switch len(args) {
 		case 1:
-			b = sc.data
+			if b = sc.data; len(b) == 0 {
+				return undef
+			}
 		case 3:
 			var ok bool
 			if b, ok = sc.block(args[1], args[2]); !ok {
@@ -98,10 +111,7 @@ func (sc *scanner) mathFn(name string, args []value) value {
 		default:
 			return undef
 		}
-		if c < 0 || c > 255 {
-			return undef
-		}
-		n := histogram(b)[c]
+		n := histogram(b)[uint8(c)] // yara 4.2 takes the byte value modulo 256
 		if name == "count" {
 			return vint(n)
 		}
@@ -113,7 +123,9 @@ func (sc *scanner) mathFn(name string, args []value) value {
 		var b []byte
 		switch len(args) {
 		case 0:
-			b = sc.data
+			if b = sc.data; len(b) == 0 {
+				return undef
+			}
 		case 2:
 			var ok bool
 			if b, ok = sc.block(args[0], args[1]); !ok {
@@ -123,7 +135,7 @@ func (sc *scanner) mathFn(name string, args []value) value {
 			return undef
 		}
 		if len(b) == 0 {
-			return undef
+			return vint(0)
 		}
 		h := histogram(b)
 		best := 0
@@ -139,7 +151,7 @@ func (sc *scanner) mathFn(name string, args []value) value {
 		extra = 1
 	}
 	b, rest, ok := sc.dataArg(args, extra)
-	if !ok || len(b) == 0 {
+	if !ok {
 		return undef
 	}
 	n := float64(len(b))
@@ -183,8 +195,10 @@ func (sc *scanner) mathFn(name string, args []value) value {
 			sum += v
 			sq += v * v
 		}
-		last := float64(b[len(b)-1])
-		prod += last * last
+		if len(b) > 0 {
+			last := float64(b[len(b)-1])
+			prod += last * last
+		}
 		sum *= sum
 		d := n*sq - sum
 		if d == 0 {
