@@ -168,6 +168,9 @@ func Compile(files ...Source) (*Rules, error) {
 				}
 			}
 			rs.rules = append(rs.rules, r)
+			if _, err := (&checker{}).check(ar.Condition); err != nil {
+				return nil, err
+			}
 			var rerr error
 			walk(ar.Condition, func(x syntax.Expr) {
 				if id, ok := x.(*syntax.Ident); ok && !id.LoopVar && !id.Module && !slices.Contains(rs.extern, id.Name) {
