@@ -16,14 +16,18 @@
 // an external listed by Externals is missing from vars.
 //
 // Rules of one call to Compile share the namespace "default"; a rule may
-// reference only rules of its own source file.
+// reference the rules before it, in its own or an earlier source. Include
+// directives are not supported.
 package yara
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/exhunt/exhunt/yara/atoms"
 	"github.com/exhunt/exhunt/yara/hex"
@@ -112,84 +116,102 @@ type str struct {
 	window int
 }
 
+const rootName = "<sources>"
+
+// parseSources parses the sources as one file that includes them in
+// order, so that a rule may reference the rules of earlier sources (as with
+// yara's compiler, which puts them in one namespace) and duplicated rule
+// names are reported. Includes inside the sources are not supported.
+func parseSources(files []Source) (*syntax.File, error) {
+	if len(files) == 1 {
+		return syntax.Parse(files[0].Name, files[0].Data)
+	}
+	var root strings.Builder
+	for i := range files {
+		fmt.Fprintf(&root, "include \"%d\"\n", i)
+	}
+	return syntax.ParseOptions(rootName, []byte(root.String()), syntax.Options{
+		Include: func(from, name string) (string, []byte, error) {
+			i, err := strconv.Atoi(name)
+			if from != rootName || err != nil || i < 0 || i >= len(files) {
+				return "", nil, errors.New("includes are not supported")
+			}
+			return files[i].Name, files[i].Data, nil
+		},
+	})
+}
+
 // Compile parses and compiles rule sources.
 func Compile(files ...Source) (*Rules, error) {
 	rs := &Rules{regexps: map[*syntax.RegexLit]*re.Regexp{}}
 	var pats []atoms.Pattern
-	names := map[string]bool{}
-	for _, src := range files {
-		f, err := syntax.Parse(src.Name, src.Data)
-		if err != nil {
+	f, err := parseSources(files)
+	if err != nil {
+		return nil, err
+	}
+	fileRules := map[string]int{}
+	for _, ar := range f.Rules {
+		r := &rule{ast: ar, ns: "default", idx: len(rs.rules), byID: map[string]int{}, global: ar.Global, file: fileRules}
+		fileRules[ar.Name] = r.idx
+		for _, sd := range ar.Strings {
+			s := &str{def: sd, rule: r.idx}
+			si := len(rs.strs)
+			if err := s.compile(); err != nil {
+				return nil, fmt.Errorf("%s:%d: string %s: %v", sd.Pos.File, sd.Pos.Line, sd.ID, err)
+			}
+			rs.strs = append(rs.strs, s)
+			r.strs = append(r.strs, si)
+			if sd.ID != "$" {
+				r.byID[sd.ID] = si
+			}
+			switch {
+			case s.lits != nil:
+				for li, l := range s.lits {
+					pats = append(pats, atoms.Pattern{Bytes: l.Bytes, NoCase: l.NoCase})
+					rs.pats = append(rs.pats, patRef{si, li, 0, len(l.Bytes)})
+				}
+			default:
+				at, offs := s.atoms()
+				if len(at) == 0 {
+					rs.scanAll = append(rs.scanAll, si)
+				}
+				s.fixed = s.hx != nil && len(at) > 0
+				if s.re != nil {
+					s.window = re.MaxMatch
+				} else if ml := s.hx.MaxLen(); ml > 0 {
+					s.window = ml
+				}
+				for i, a := range at {
+					pats = append(pats, a)
+					rs.pats = append(rs.pats, patRef{si, -1, offs[i], len(a.Bytes)})
+					if offs[i] < 0 {
+						s.fixed = false
+					}
+				}
+			}
+		}
+		rs.rules = append(rs.rules, r)
+		if _, err := (&checker{}).check(ar.Condition); err != nil {
 			return nil, err
 		}
-		fileRules := map[string]int{}
-		for _, ar := range f.Rules {
-			if names[ar.Name] {
-				return nil, fmt.Errorf("%s:%d: duplicated identifier %q", ar.Pos.File, ar.Pos.Line, ar.Name)
+		var rerr error
+		walk(ar.Condition, func(x syntax.Expr) {
+			if id, ok := x.(*syntax.Ident); ok && !id.LoopVar && !id.Module && !slices.Contains(rs.extern, id.Name) {
+				rs.extern = append(rs.extern, id.Name)
 			}
-			names[ar.Name] = true
-			r := &rule{ast: ar, ns: "default", idx: len(rs.rules), byID: map[string]int{}, global: ar.Global, file: fileRules}
-			fileRules[ar.Name] = r.idx
-			for _, sd := range ar.Strings {
-				s := &str{def: sd, rule: r.idx}
-				si := len(rs.strs)
-				if err := s.compile(); err != nil {
-					return nil, fmt.Errorf("%s:%d: string %s: %v", sd.Pos.File, sd.Pos.Line, sd.ID, err)
-				}
-				rs.strs = append(rs.strs, s)
-				r.strs = append(r.strs, si)
-				if sd.ID != "$" {
-					r.byID[sd.ID] = si
-				}
-				switch {
-				case s.lits != nil:
-					for li, l := range s.lits {
-						pats = append(pats, atoms.Pattern{Bytes: l.Bytes, NoCase: l.NoCase})
-						rs.pats = append(rs.pats, patRef{si, li, 0, len(l.Bytes)})
-					}
-				default:
-					at, offs := s.atoms()
-					if len(at) == 0 {
-						rs.scanAll = append(rs.scanAll, si)
-					}
-					s.fixed = s.hx != nil && len(at) > 0
-					if s.re != nil {
-						s.window = re.MaxMatch
-					} else if ml := s.hx.MaxLen(); ml > 0 {
-						s.window = ml
-					}
-					for i, a := range at {
-						pats = append(pats, a)
-						rs.pats = append(rs.pats, patRef{si, -1, offs[i], len(a.Bytes)})
-						if offs[i] < 0 {
-							s.fixed = false
-						}
-					}
-				}
+			rl, ok := x.(*syntax.RegexLit)
+			if !ok || rerr != nil {
+				return
 			}
-			rs.rules = append(rs.rules, r)
-			if _, err := (&checker{}).check(ar.Condition); err != nil {
-				return nil, err
+			c, err := re.Compile(rl.Pattern, re.Flags{Nocase: rl.Flags.NoCase, DotAll: rl.Flags.DotAll})
+			if err != nil {
+				rerr = fmt.Errorf("%s:%d: regular expression /%s/: %v", rl.Pos.File, rl.Pos.Line, rl.Pattern, err)
+				return
 			}
-			var rerr error
-			walk(ar.Condition, func(x syntax.Expr) {
-				if id, ok := x.(*syntax.Ident); ok && !id.LoopVar && !id.Module && !slices.Contains(rs.extern, id.Name) {
-					rs.extern = append(rs.extern, id.Name)
-				}
-				rl, ok := x.(*syntax.RegexLit)
-				if !ok || rerr != nil {
-					return
-				}
-				c, err := re.Compile(rl.Pattern, re.Flags{Nocase: rl.Flags.NoCase, DotAll: rl.Flags.DotAll})
-				if err != nil {
-					rerr = fmt.Errorf("%s:%d: regular expression /%s/: %v", rl.Pos.File, rl.Pos.Line, rl.Pattern, err)
-					return
-				}
-				rs.regexps[rl] = c
-			})
-			if rerr != nil {
-				return nil, rerr
-			}
+			rs.regexps[rl] = c
+		})
+		if rerr != nil {
+			return nil, rerr
 		}
 	}
 	slices.Sort(rs.extern)

@@ -195,3 +195,24 @@ func TestExternals(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestMultipleSources(t *testing.T) {
+	rs, err := Compile(
+		Source{"a.yar", []byte("rule a { strings: $x = \"x\" condition: $x }")},
+		Source{"b.yar", []byte("rule b { condition: a and filesize < 10 }")},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := scanNames(t, rs, "xx", nil); got != "a,b" {
+		t.Errorf("got %q", got)
+	}
+	_, err = Compile(Source{"a.yar", []byte("rule a { condition: b }")}, Source{"b.yar", []byte("rule b { condition: true }")})
+	if err == nil || !strings.HasPrefix(err.Error(), "a.yar:1") {
+		t.Errorf("forward reference: %v", err)
+	}
+	_, err = Compile(Source{"a.yar", []byte("include \"b.yar\"\nrule a { condition: true }")}, Source{"b.yar", nil})
+	if err == nil || !strings.HasPrefix(err.Error(), "a.yar:1") {
+		t.Errorf("include: %v", err)
+	}
+}
