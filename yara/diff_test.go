@@ -3,10 +3,12 @@ package yara
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -69,26 +71,39 @@ func corpus(t *testing.T) string {
 
 type pair struct{ rule, file string }
 
-func yaraPairs(t *testing.T, yaraBin, rules, dir string) map[pair]bool {
+// yaraPairs runs yara -s -r and returns the matching (rule, file) pairs
+// and the string matches as "rule file $id@offset".
+func yaraPairs(t *testing.T, yaraBin, dir string, rules ...string) (map[pair]bool, map[string]bool) {
 	t.Helper()
-	out, err := exec.Command(yaraBin, "-w", "-r", rules, dir).Output()
+	args := append([]string{"-w", "-s", "-r"}, rules...)
+	out, err := exec.Command(yaraBin, append(args, dir)...).Output()
 	if err != nil {
 		t.Fatalf("yara %s: %v", rules, err)
 	}
-	got := map[pair]bool{}
+	got, strs := map[pair]bool{}, map[string]bool{}
+	var cur pair
 	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		rule, file, ok := strings.Cut(sc.Text(), " ")
+		line := sc.Text()
+		if off, rest, ok := strings.Cut(line, ":$"); ok && strings.HasPrefix(off, "0x") {
+			id, _, _ := strings.Cut(rest, ":")
+			o, _ := strconv.ParseInt(off[2:], 16, 64)
+			strs[fmt.Sprintf("%s %s $%s@%d", cur.rule, cur.file, id, o)] = true
+			continue
+		}
+		rule, file, ok := strings.Cut(line, " ")
 		if ok {
-			got[pair{rule, file}] = true
+			cur = pair{rule, file}
+			got[cur] = true
 		}
 	}
-	return got
+	return got, strs
 }
 
-func ourPairs(t *testing.T, rs *Rules, dir string) map[pair]bool {
+func ourPairs(t *testing.T, rs *Rules, dir string) (map[pair]bool, map[string]bool) {
 	t.Helper()
-	got := map[pair]bool{}
+	got, strs := map[pair]bool{}, map[string]bool{}
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
 			return nil
@@ -103,10 +118,30 @@ func ourPairs(t *testing.T, rs *Rules, dir string) map[pair]bool {
 		}
 		for _, m := range ms {
 			got[pair{m.Rule, p}] = true
+			for _, s := range m.Strings {
+				strs[fmt.Sprintf("%s %s %s@%d", m.Rule, p, s.ID, s.Offset)] = true
+			}
 		}
 		return nil
 	})
-	return got
+	return got, strs
+}
+
+// diffSets lists what one set has and the other lacks.
+func diffSets(want, got map[string]bool) []string {
+	var out []string
+	for k := range want {
+		if !got[k] {
+			out = append(out, "missing "+k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			out = append(out, "extra   "+k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func TestDifferentialSharedRules(t *testing.T) {
@@ -123,7 +158,7 @@ func TestDifferentialSharedRules(t *testing.T) {
 		}
 		return nil
 	})
-	totalAgree, totalDiff, decisions := 0, 0, 0
+	totalAgree, totalDiff, decisions, totalStrs, totalStrDiff := 0, 0, 0, 0, 0
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
@@ -139,8 +174,18 @@ func TestDifferentialSharedRules(t *testing.T) {
 				decisions += nfiles
 			}
 		}
-		want := yaraPairs(t, yaraBin, f, dir)
-		got := ourPairs(t, rs, dir)
+		want, wantStrs := yaraPairs(t, yaraBin, dir, f)
+		got, gotStrs := ourPairs(t, rs, dir)
+		sd := diffSets(wantStrs, gotStrs)
+		for i, d := range sd {
+			if i == 20 {
+				t.Errorf("%s: … %d string differences", filepath.Base(f), len(sd))
+				break
+			}
+			t.Errorf("%s: string %s", filepath.Base(f), d)
+		}
+		totalStrs += len(wantStrs)
+		totalStrDiff += len(sd)
 		agree := 0
 		var diffs []string
 		for p := range want {
@@ -164,4 +209,27 @@ func TestDifferentialSharedRules(t *testing.T) {
 		t.Logf("%s: %d (rule, file) matches agree with yara, %d differ", filepath.Base(f), agree, len(diffs))
 	}
 	t.Logf("total over %d files: %d matches agree, %d differ; %d of %d (rule, file) decisions agree", nfiles, totalAgree, totalDiff, decisions-totalDiff, decisions)
+	t.Logf("string matches (rule, file, string, offset): yara %d, %d differ", totalStrs, totalStrDiff)
+
+	// all files at once, as one namespace
+	var srcs []Source
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		srcs = append(srcs, Source{Name: filepath.Base(f), Data: b})
+	}
+	rs, err := Compile(srcs...)
+	if err != nil {
+		t.Fatalf("all sources: %v", err)
+	}
+	want, _ := yaraPairs(t, yaraBin, dir, files...)
+	got, _ := ourPairs(t, rs, dir)
+	if len(want) != len(got) {
+		t.Errorf("all sources: yara %d matches, ours %d", len(want), len(got))
+	}
+	for p := range want {
+		if !got[p] {
+			t.Errorf("all sources: missing %v", p)
+		}
+	}
+	t.Logf("all sources together: yara %d matches, ours %d", len(want), len(got))
 }
