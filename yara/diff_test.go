@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/exhunt/exhunt/testserver"
+	"github.com/exhunt/exhunt/yara/syntax"
 )
 
 const sharedRules = "../../shared/data/yara"
@@ -66,7 +67,53 @@ func corpus(t *testing.T) string {
 	for name, data := range crafted {
 		os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644)
 	}
+	plant(t, filepath.Join(dir, "planted"))
 	return dir
+}
+
+// plant writes, for every rule of the shared rules, files made of its text
+// strings: all of them, every other one, and all of them after an "MZ" or
+// "<%" header, so that many rules' conditions are decided on matching
+// data rather than on none.
+func plant(t *testing.T, dir string) {
+	t.Helper()
+	os.MkdirAll(dir, 0o755)
+	files, _ := filepath.Glob(filepath.Join(sharedRules, "*.yar"))
+	for _, f := range files {
+		src, _ := os.ReadFile(f)
+		pf, err := syntax.Parse(filepath.Base(f), src)
+		if err != nil {
+			continue
+		}
+		for _, r := range pf.Rules {
+			var all, half []byte
+			for i, s := range r.Strings {
+				if s.Kind != syntax.Text {
+					continue
+				}
+				txt := s.Text
+				if s.Modifiers.Wide && !s.Modifiers.ASCII {
+					w := make([]byte, 0, 2*len(txt))
+					for _, c := range txt {
+						w = append(w, c, 0)
+					}
+					txt = w
+				}
+				all = append(append(all, txt...), " \n"...)
+				if i%2 == 0 {
+					half = append(append(half, txt...), " \n"...)
+				}
+			}
+			if len(all) == 0 {
+				continue
+			}
+			base := filepath.Join(dir, r.Name)
+			os.WriteFile(base+".all", all, 0o644)
+			os.WriteFile(base+".half", half, 0o644)
+			os.WriteFile(base+".mz", append([]byte("MZ\x90\x00"), all...), 0o644)
+			os.WriteFile(base+".asp", append([]byte("<%@ Page Language=\"C#\" %>\n"), all...), 0o644)
+		}
+	}
 }
 
 type pair struct{ rule, file string }

@@ -311,6 +311,12 @@ func external(v any) value {
 
 // stringSet returns the global indexes of the strings a set covers.
 func (sc *scanner) stringSet(s *syntax.StringSet, e *env) []int {
+	return stringSetOf(sc.rs, e.r, s)
+}
+
+func stringSetOf(rs *Rules, r *rule, s *syntax.StringSet) []int {
+	e := struct{ r *rule }{r}
+	sc := struct{ rs *Rules }{rs}
 	if s.Them {
 		return e.r.strs
 	}

@@ -113,6 +113,14 @@ rule cc_cm1 { condition: math.count(-1) == math.count(255) }
 rule cc_c257 { condition: math.count(257) == 0 }
 rule cc_c256r { condition: math.count(256, 0, filesize) == 2 }
 rule cc_p256 { condition: math.percentage(256) > 0.3 }
+rule fx_f1 { strings: $a = "A" condition: $a at 0 }
+rule fx_f2 { strings: $a = "A" condition: $a at 0 and any of them }
+rule fx_f3 { strings: $a = "A" condition: $a at 0 and #a == 2 }
+rule fx_f4 { strings: $a = "A" condition: $a at (1 - 1) }
+rule fx_f5 { strings: $a = "A" condition: $a at 0 or $a at 3 }
+rule fx_f6 { strings: $a = "A" $b = "x" condition: $a at 0 and for any of ($b) : ($ at 1) }
+rule fx_f7 { strings: $a = "A" condition: $a at filesize - 4 }
+rule fx_f8 { strings: $a = "A" condition: $a at 0 and $a }
 private rule priv { strings: $a = "A" condition: $a }
 rule uses_priv { condition: priv and not not_undef }
 rule of_rules { condition: any of (priv, s_*) and 2 of (s_text, s_wide, s_re) }
@@ -126,6 +134,7 @@ var samples = map[string][]byte{
 	"random": nil, // filled in init
 	"empty":  {},
 	"e8":     []byte("ABCDEFGH"),
+	"ax":     []byte("AxxA"),
 	"zeros":  []byte("A\x00\x00\xff\xffB"),
 	"secret": []byte("x s\x00E\x00c\x00R\x00e\x00T\x00 \x00 " + xorWith("secret", 0x21) + " c2VjcmV0 cwBlAGMAcgBlAHQA see..et sec12345et"),
 }

@@ -111,6 +111,9 @@ type str struct {
 	// fixed: a hex string whose every atom lies at a fixed offset from
 	// the match start, so only hit-offset needs verifying.
 	fixed bool
+	// at >= 0: the condition uses the string only as "$a at at" with
+	// constant at, so like yara only a match there is kept (and reported).
+	at int64
 	// window > 0: every match is at most this long and contains an atom,
 	// so only starts in [atom end - window, atom start] need verifying.
 	window int
@@ -154,7 +157,7 @@ func Compile(files ...Source) (*Rules, error) {
 		r := &rule{ast: ar, ns: "default", idx: len(rs.rules), byID: map[string]int{}, global: ar.Global, file: fileRules}
 		fileRules[ar.Name] = r.idx
 		for _, sd := range ar.Strings {
-			s := &str{def: sd, rule: r.idx}
+			s := &str{def: sd, rule: r.idx, at: -1}
 			si := len(rs.strs)
 			if err := s.compile(); err != nil {
 				return nil, fmt.Errorf("%s:%d: string %s: %v", sd.Pos.File, sd.Pos.Line, sd.ID, err)
@@ -194,6 +197,7 @@ func Compile(files ...Source) (*Rules, error) {
 		if _, err := (&checker{}).check(ar.Condition); err != nil {
 			return nil, err
 		}
+		rs.fixedOffsets(r)
 		var rerr error
 		walk(ar.Condition, func(x syntax.Expr) {
 			if id, ok := x.(*syntax.Ident); ok && !id.LoopVar && !id.Module && !slices.Contains(rs.extern, id.Name) {
@@ -385,6 +389,18 @@ func (rs *Rules) scanStrings(data []byte) [][]smatch {
 	}
 	for si := range ms {
 		m := ms[si]
+		if at := rs.strs[si].at; at >= 0 {
+			for _, x := range m {
+				if int64(x.off) == at {
+					ms[si] = []smatch{x}
+					break
+				}
+			}
+			if len(ms[si]) > 1 || len(ms[si]) == 1 && int64(ms[si][0].off) != at {
+				ms[si] = nil
+			}
+			continue
+		}
 		if len(m) < 2 {
 			continue
 		}
@@ -509,5 +525,71 @@ func walk(x syntax.Expr, fn func(syntax.Expr)) {
 			walk(it.X, fn)
 		}
 		walk(x.Body, fn)
+	}
+}
+
+// fixedOffsets finds the strings of r that its condition uses only as
+// "$a at N" with one constant N; yara 4.2 then keeps only the match at N.
+// Any other use (count, offset, length, plain reference, a string set; a
+// for … of loop in the condition clears all strings, as in yara) clears it.
+func (rs *Rules) fixedOffsets(r *rule) {
+	state := map[int]int64{} // -1: cleared
+	clear := func(si int) { state[si] = -1 }
+	id := func(name string) int {
+		if len(name) <= 1 {
+			return -1
+		}
+		if si, ok := r.byID["$"+name[1:]]; ok {
+			return si
+		}
+		return -1
+	}
+	walk(r.ast.Condition, func(x syntax.Expr) {
+		switch x := x.(type) {
+		case *syntax.StringRef:
+			si := id(x.ID)
+			if si < 0 {
+				return
+			}
+			if x.At == nil {
+				clear(si)
+				return
+			}
+			c, err := (&checker{}).check(x.At)
+			if err != nil || !c.isC || c.c < 0 {
+				clear(si)
+				return
+			}
+			if old, seen := state[si]; seen && old != c.c {
+				clear(si)
+			} else if !seen {
+				state[si] = c.c
+			}
+		case *syntax.StringCount:
+			if si := id(x.ID); si >= 0 {
+				clear(si)
+			}
+		case *syntax.StringOffset:
+			if si := id(x.ID); si >= 0 {
+				clear(si)
+			}
+		case *syntax.StringLength:
+			if si := id(x.ID); si >= 0 {
+				clear(si)
+			}
+		case *syntax.Of:
+			if x.Strings != nil {
+				for _, si := range stringSetOf(rs, r, x.Strings) {
+					clear(si)
+				}
+			}
+		case *syntax.ForOf:
+			for _, si := range r.strs {
+				clear(si)
+			}
+		}
+	})
+	for si, at := range state {
+		rs.strs[si].at = at
 	}
 }
