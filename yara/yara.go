@@ -111,6 +111,7 @@ type str struct {
 	// fixed: a hex string whose every atom lies at a fixed offset from
 	// the match start, so only hit-offset needs verifying.
 	fixed bool
+	canon int // the first string with the same definition: matches are shared
 	// at >= 0: the condition uses the string only as "$a at at" with
 	// constant at, so like yara only a match there is kept (and reported).
 	at int64
@@ -153,6 +154,7 @@ func Compile(files ...Source) (*Rules, error) {
 		return nil, err
 	}
 	fileRules := map[string]int{}
+	canon := map[string]int{}
 	for _, ar := range f.Rules {
 		r := &rule{ast: ar, ns: "default", idx: len(rs.rules), byID: map[string]int{}, global: ar.Global, file: fileRules}
 		fileRules[ar.Name] = r.idx
@@ -167,6 +169,15 @@ func Compile(files ...Source) (*Rules, error) {
 			if sd.ID != "$" {
 				r.byID[sd.ID] = si
 			}
+			md := sd.Modifiers
+			md.Private = false
+			key := fmt.Sprintf("%d|%q|%q|%q|%v|%#v", sd.Kind, sd.Text, sd.Hex, sd.Regex, sd.RegexFlags, md)
+			if c, ok := canon[key]; ok {
+				s.canon = c
+				continue
+			}
+			canon[key] = si
+			s.canon = si
 			switch {
 			case s.lits != nil:
 				for li, l := range s.lits {
@@ -389,18 +400,6 @@ func (rs *Rules) scanStrings(data []byte) [][]smatch {
 	}
 	for si := range ms {
 		m := ms[si]
-		if at := rs.strs[si].at; at >= 0 {
-			for _, x := range m {
-				if int64(x.off) == at {
-					ms[si] = []smatch{x}
-					break
-				}
-			}
-			if len(ms[si]) > 1 || len(ms[si]) == 1 && int64(ms[si][0].off) != at {
-				ms[si] = nil
-			}
-			continue
-		}
 		if len(m) < 2 {
 			continue
 		}
@@ -415,6 +414,24 @@ func (rs *Rules) scanStrings(data []byte) [][]smatch {
 			m = m[:MaxMatchesPerString]
 		}
 		ms[si] = m
+	}
+	for si, s := range rs.strs {
+		if s.canon != si {
+			ms[si] = ms[s.canon]
+		}
+	}
+	for si, s := range rs.strs {
+		if s.at < 0 {
+			continue
+		}
+		var keep []smatch
+		for _, x := range ms[si] {
+			if int64(x.off) == s.at {
+				keep = []smatch{x}
+				break
+			}
+		}
+		ms[si] = keep
 	}
 	return ms
 }

@@ -216,3 +216,23 @@ func TestMultipleSources(t *testing.T) {
 		t.Errorf("include: %v", err)
 	}
 }
+
+func TestSharedStringsAndFixedOffset(t *testing.T) {
+	rs := mustCompile(t, `
+rule a { strings: $x = "A" condition: $x at 0 }
+rule b { strings: $x = "A" $y = "A" private condition: #x == 2 and #y == 2 }
+`)
+	ms, err := rs.Scan([]byte("AxxA"), nil)
+	if err != nil || len(ms) != 2 {
+		t.Fatalf("%v %v", ruleNames(ms), err)
+	}
+	if len(ms[0].Strings) != 1 || ms[0].Strings[0].Offset != 0 {
+		t.Errorf("a: %+v", ms[0].Strings)
+	}
+	if len(ms[1].Strings) != 2 || ms[1].Strings[1].Offset != 3 {
+		t.Errorf("b: %+v", ms[1].Strings)
+	}
+	if len(rs.pats) != 1 {
+		t.Errorf("%d atom patterns for one distinct string", len(rs.pats))
+	}
+}
