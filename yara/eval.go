@@ -3,6 +3,7 @@ package yara
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"math"
 
 	"github.com/exhunt/exhunt/yara/re"
@@ -68,7 +69,8 @@ type scanner struct {
 	vars  map[string]any
 	ms    [][]smatch
 	state []int8 // 0 not evaluated, 1 true, 2 false, 3 being evaluated
-	re    map[*syntax.RegexLit]*re.Regexp
+	iters int64  // loop iterations so far, bounded by maxScanIterations
+	err   error
 }
 
 type loopVar struct {
@@ -272,13 +274,13 @@ func (sc *scanner) eval(x syntax.Expr, e *env) value {
 					res = append(res, sc.ruleResult(i))
 				}
 			}
-			return sc.quant(x.Quant, e, len(res), func(i int) value { return vbool(res[i]) }, true)
+			return sc.quant(x.Quant, e, int64(len(res)), func(i int64) value { return vbool(res[i]) }, true)
 		}
 		set := sc.stringSet(x.Strings, e)
-		return sc.quant(x.Quant, e, len(set), func(i int) value { return vbool(len(sc.ms[set[i]]) > 0) }, true)
+		return sc.quant(x.Quant, e, int64(len(set)), func(i int64) value { return vbool(len(sc.ms[set[i]]) > 0) }, true)
 	case *syntax.ForOf:
 		set := sc.stringSet(x.Strings, e)
-		return sc.quant(x.Quant, e, len(set), func(i int) value {
+		return sc.quant(x.Quant, e, int64(len(set)), func(i int64) value {
 			save := e.cur
 			e.cur = set[i]
 			v := sc.eval(x.Body, e)
@@ -337,8 +339,10 @@ func stringSetOf(rs *Rules, r *rule, s *syntax.StringSet) []int {
 }
 
 // quant applies a quantifier to n items; item(i) evaluates one (undefined
-// counts as false). With ofSemantics, "0 of" means none of (yara 4.2).
-func (sc *scanner) quant(q syntax.Quantifier, e *env, n int, item func(i int) value, ofSemantics bool) value {
+// counts as false). It stops as soon as the outcome is known. With
+// ofSemantics, "0 of" means none of (yara 4.2); "for 0 i in" is always
+// true.
+func (sc *scanner) quant(q syntax.Quantifier, e *env, n int64, item func(i int64) value, ofSemantics bool) value {
 	need := int64(0)
 	switch q.Kind {
 	case syntax.QuantExpr, syntax.QuantPercent:
@@ -348,52 +352,82 @@ func (sc *scanner) quant(q syntax.Quantifier, e *env, n int, item func(i int) va
 		}
 		need = v.i
 	}
-	count := int64(0)
-	for i := 0; i < n; i++ {
-		if item(i).truth() {
-			count++
-		}
-	}
 	switch q.Kind {
 	case syntax.QuantAll:
-		return vbool(count == int64(n))
+		need = n
 	case syntax.QuantAny:
-		return vbool(count >= 1)
+		need = 1
 	case syntax.QuantNone:
-		return vbool(count == 0)
+		need = 0
+		ofSemantics = true
 	case syntax.QuantPercent:
-		return vbool(count*100 >= need*int64(n))
+		// count*100 >= need*n, i.e. count >= ceil(need*n/100)
+		p := need
+		need = (p*n + 99) / 100
+		if p*n <= 0 {
+			need = 0
+			ofSemantics = false
+		}
 	}
-	if need == 0 && ofSemantics {
-		return vbool(count == 0)
+	none := need <= 0 && ofSemantics
+	if need <= 0 && !none {
+		return vbool(true)
 	}
-	return vbool(count >= need)
+	count := int64(0)
+	for i := int64(0); i < n; i++ {
+		if sc.iters++; sc.iters > maxScanIterations {
+			sc.err = errTooExpensive
+			return undef
+		}
+		if item(i).truth() {
+			if none {
+				return vbool(false)
+			}
+			if count++; count >= need {
+				return vbool(true)
+			}
+		} else if q.Kind == syntax.QuantAll {
+			return vbool(false)
+		}
+	}
+	return vbool(none)
 }
 
-const maxLoopIterations = 1 << 22
+// maxLoopIterations bounds a for … in loop over a range; a longer range is
+// undefined (yara would run it). maxScanIterations bounds the iterations of
+// all loops of one scan (nested loops multiply); beyond it Scan fails.
+const (
+	maxLoopIterations = 1 << 26
+	maxScanIterations = 1 << 26
+)
+
+var errTooExpensive = errors.New("yara: conditions need more than 2^26 loop iterations")
 
 func (sc *scanner) forIn(x *syntax.ForIn, e *env) value {
-	var items []value
+	var n int64
+	var item func(i int64) value
 	switch it := x.Iter.(type) {
 	case *syntax.Range:
 		lo, hi, ok := sc.rangeOf(it, e)
 		if !ok || hi < lo {
 			return vbool(false)
 		}
-		if hi-lo >= maxLoopIterations {
+		if uint64(hi-lo) >= maxLoopIterations {
 			return undef
 		}
-		for i := lo; i <= hi; i++ {
-			items = append(items, vint(i))
-		}
+		n = hi - lo + 1
+		item = func(i int64) value { return vint(lo + i) }
 	case *syntax.Enum:
+		var items []value
 		for _, y := range it.Items {
 			items = append(items, sc.eval(y, e))
 		}
+		n = int64(len(items))
+		item = func(i int64) value { return items[i] }
 	default:
 		return vbool(false) // module arrays and dictionaries: undefined here
 	}
-	if len(items) == 0 {
+	if n == 0 {
 		return vbool(false)
 	}
 	base := len(e.vars)
@@ -402,8 +436,8 @@ func (sc *scanner) forIn(x *syntax.ForIn, e *env) value {
 	if len(x.Vars) > 0 {
 		name = x.Vars[0]
 	}
-	return sc.quant(x.Quant, e, len(items), func(i int) value {
-		e.vars = append(e.vars[:base], loopVar{name, items[i]})
+	return sc.quant(x.Quant, e, n, func(i int64) value {
+		e.vars = append(e.vars[:base], loopVar{name, item(i)})
 		return sc.eval(x.Body, e)
 	}, false)
 }

@@ -121,6 +121,8 @@ rule fx_f5 { strings: $a = "A" condition: $a at 0 or $a at 3 }
 rule fx_f6 { strings: $a = "A" $b = "x" condition: $a at 0 and for any of ($b) : ($ at 1) }
 rule fx_f7 { strings: $a = "A" condition: $a at filesize - 4 }
 rule fx_f8 { strings: $a = "A" condition: $a at 0 and $a }
+rule big_loop { condition: for any i in (0..0x3fffff) : (i == 5) and not for all i in (0..0x3fffff) : (i < 5) }
+rule priv_str { strings: $a = "A" private $b = "B" condition: $a and $b }
 private rule priv { strings: $a = "A" condition: $a }
 rule uses_priv { condition: priv and not not_undef }
 rule of_rules { condition: any of (priv, s_*) and 2 of (s_text, s_wide, s_re) }

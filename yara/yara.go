@@ -456,6 +456,9 @@ func (rs *Rules) Scan(data []byte, vars map[string]any) ([]Match, error) {
 			gateFail[r.ns] = true
 		}
 	}
+	if sc.err != nil {
+		return nil, sc.err
+	}
 	var out []Match
 	for _, r := range rs.rules {
 		if gateFail[r.ns] || r.ast.Private || !sc.ruleResult(r.idx) {
@@ -476,6 +479,9 @@ func (rs *Rules) Scan(data []byte, vars map[string]any) ([]Match, error) {
 			}
 		}
 		out = append(out, m)
+	}
+	if sc.err != nil {
+		return nil, sc.err
 	}
 	return out, nil
 }

@@ -236,3 +236,10 @@ rule b { strings: $x = "A" $y = "A" private condition: #x == 2 and #y == 2 }
 		t.Errorf("%d atom patterns for one distinct string", len(rs.pats))
 	}
 }
+
+func TestLoopBudget(t *testing.T) {
+	rs := mustCompile(t, `rule r { condition: for all i in (0..0x3ffffff) : (for all j in (0..0x3ffffff) : (true)) }`)
+	if _, err := rs.Scan(nil, nil); err == nil {
+		t.Error("no error for 2^52 iterations")
+	}
+}
