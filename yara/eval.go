@@ -497,7 +497,17 @@ func (sc *scanner) regex(rl *syntax.RegexLit) *re.Regexp {
 	return nil
 }
 
-func lower(b []byte) []byte { return bytes.ToLower(b) }
+// lower folds ASCII letters only, as yara does.
+func lower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
+}
 
 func strOp(op string, a, b []byte) value {
 	switch op {
@@ -526,7 +536,7 @@ func strOp(op string, a, b []byte) value {
 	case "iendswith":
 		return vbool(bytes.HasSuffix(lower(a), lower(b)))
 	case "iequals":
-		return vbool(bytes.EqualFold(a, b))
+		return vbool(bytes.Equal(lower(a), lower(b)))
 	}
 	return undef
 }

@@ -243,3 +243,10 @@ func TestLoopBudget(t *testing.T) {
 		t.Error("no error for 2^52 iterations")
 	}
 }
+
+func TestCaseFoldingIsASCII(t *testing.T) {
+	rs := mustCompile(t, "rule r { condition: not (\"\\xc3\\x84\" iequals \"\\xc3\\xa4\") and \"K\" iequals \"k\" and not (\"\\xe2\\x84\\xaa\" icontains \"k\") }")
+	if got := scanNames(t, rs, "", nil); got != "r" {
+		t.Errorf("got %q", got)
+	}
+}
