@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/exhunt/exhunt/yara/syntax"
 )
 
 // featureRules exercise the condition language; each rule's outcome is
@@ -123,6 +125,7 @@ rule fx_f7 { strings: $a = "A" condition: $a at filesize - 4 }
 rule fx_f8 { strings: $a = "A" condition: $a at 0 and $a }
 rule big_loop { condition: for any i in (0..0x3fffff) : (i == 5) and not for all i in (0..0x3fffff) : (i < 5) }
 rule priv_str { strings: $a = "A" private $b = "B" condition: $a and $b }
+rule re_data { strings: $a = /A.B.\n..".{0,2}/s condition: $a }
 private rule priv { strings: $a = "A" condition: $a }
 rule uses_priv { condition: priv and not not_undef }
 rule of_rules { condition: any of (priv, s_*) and 2 of (s_text, s_wide, s_re) }
@@ -137,6 +140,7 @@ var samples = map[string][]byte{
 	"empty":  {},
 	"e8":     []byte("ABCDEFGH"),
 	"ax":     []byte("AxxA"),
+	"d1":     []byte("A\x00B\x00\n\x01\xff\"\\ A"),
 	"zeros":  []byte("A\x00\x00\xff\xffB"),
 	"secret": []byte("x s\x00E\x00c\x00R\x00e\x00T\x00 \x00 " + xorWith("secret", 0x21) + " c2VjcmV0 cwBlAGMAcgBlAHQA see..et sec12345et"),
 }
@@ -176,10 +180,10 @@ func yaraScan(t *testing.T, yaraBin, rules, file string) map[string][]string {
 		line := sc.Text()
 		if strings.HasPrefix(line, "0x") {
 			off, rest, _ := strings.Cut(line, ":")
-			id, _, _ := strings.Cut(rest, ":")
+			id, data, _ := strings.Cut(rest, ": ")
 			var o int64
 			fmt.Sscanf(off, "0x%x", &o)
-			res[cur] = append(res[cur], fmt.Sprintf("%s@%d", id, o))
+			res[cur] = append(res[cur], fmt.Sprintf("%s@%d:%s", id, o, data))
 			continue
 		}
 		cur, _, _ = strings.Cut(line, " ")
@@ -198,7 +202,16 @@ func ourScan(t *testing.T, rs *Rules, data []byte) map[string][]string {
 	for _, m := range ms {
 		res[m.Rule] = nil
 		for _, s := range m.Strings {
-			res[m.Rule] = append(res[m.Rule], fmt.Sprintf("%s@%d", s.ID, s.Offset))
+			data := yaraEscape(s.Data)
+			if isHex(rs, m.Rule, s.ID) {
+				// yara -s prints at most 64 bytes of a hex string's match
+				if len(s.Data) > 64 {
+					data = fmt.Sprintf("% X ...", s.Data[:64])
+				} else {
+					data = fmt.Sprintf("% X", s.Data)
+				}
+			}
+			res[m.Rule] = append(res[m.Rule], fmt.Sprintf("%s@%d:%s", s.ID, s.Offset, data))
 		}
 	}
 	return res
@@ -237,4 +250,27 @@ func TestFeaturesAgainstYara(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d (rule, sample) outcomes agree with yara, string matches included", agree, total)
+}
+
+// yaraEscape prints match data as yara -s does: printable ASCII as is,
+// other bytes as \xNN.
+func yaraEscape(b []byte) string {
+	var sb strings.Builder
+	for _, c := range b {
+		if c >= 0x20 && c < 0x7f {
+			sb.WriteByte(c)
+		} else {
+			fmt.Fprintf(&sb, "\\x%02X", c)
+		}
+	}
+	return sb.String()
+}
+
+func isHex(rs *Rules, rule, id string) bool {
+	for _, r := range rs.rules {
+		if si, ok := r.byID[id]; ok && r.ast.Name == rule {
+			return rs.strs[si].def.Kind == syntax.Hex
+		}
+	}
+	return false
 }
