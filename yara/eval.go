@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/exhunt/exhunt/yara/re"
 	"github.com/exhunt/exhunt/yara/syntax"
@@ -311,27 +313,27 @@ func external(v any) value {
 	return undef
 }
 
-// stringSet returns the global indexes of the strings a set covers.
+// stringSet returns the global indexes of the strings a set covers
+// (computed by Compile).
 func (sc *scanner) stringSet(s *syntax.StringSet, e *env) []int {
+	if set, ok := sc.rs.sets[s]; ok {
+		return set
+	}
 	return stringSetOf(sc.rs, e.r, s)
 }
 
+// stringSetOf resolves a string set of rule r: them, names and prefixes
+// with a wildcard, each string once, in declaration order of the items.
 func stringSetOf(rs *Rules, r *rule, s *syntax.StringSet) []int {
-	e := struct{ r *rule }{r}
-	sc := struct{ rs *Rules }{rs}
 	if s.Them {
-		return e.r.strs
+		return r.strs
 	}
 	var out []int
-	seen := map[int]bool{}
 	for _, it := range s.Items {
-		for _, si := range e.r.strs {
-			id := sc.rs.strs[si].def.ID
-			if it.Wildcard && len(id) >= len(it.Name) && id[:len(it.Name)] == it.Name || !it.Wildcard && id == it.Name {
-				if !seen[si] {
-					seen[si] = true
-					out = append(out, si)
-				}
+		for _, si := range r.strs {
+			id := rs.strs[si].def.ID
+			if (it.Wildcard && strings.HasPrefix(id, it.Name) || !it.Wildcard && id == it.Name) && !slices.Contains(out, si) {
+				out = append(out, si)
 			}
 		}
 	}

@@ -83,6 +83,7 @@ type Rules struct {
 	scanAll []int    // regex/hex strings without atoms
 	regexps map[*syntax.RegexLit]*re.Regexp
 	extern  []string // external variables the conditions use, sorted
+	sets    map[*syntax.StringSet][]int
 }
 
 type patRef struct {
@@ -147,7 +148,7 @@ func parseSources(files []Source) (*syntax.File, error) {
 
 // Compile parses and compiles rule sources.
 func Compile(files ...Source) (*Rules, error) {
-	rs := &Rules{regexps: map[*syntax.RegexLit]*re.Regexp{}}
+	rs := &Rules{regexps: map[*syntax.RegexLit]*re.Regexp{}, sets: map[*syntax.StringSet][]int{}}
 	var pats []atoms.Pattern
 	f, err := parseSources(files)
 	if err != nil {
