@@ -1,23 +1,3 @@
-// Package yara is the entry point of exhunt's YARA-compatible engine, in
-// pure Go. Compile turns rule sources into *Rules (using yara/syntax for the
-// language, yara/re and yara/hex for regular expressions and hex strings and
-// yara/atoms for the text strings and the literal prefilter); Rules.Scan
-// evaluates them over a byte slice with the semantics of yara 4.2.
-//
-// Modules: math and hash are implemented. Rules importing pe (or the other
-// modules of yara 4.2: elf, time, cuckoo, magic, dotnet, console, dex,
-// macho, tests) compile, but every value of those modules is undefined, so a
-// condition depending on one is false unless the undefined value is ignored
-// (as in `x or true`). The keyword entrypoint is undefined as well.
-//
-// External variables are taken from Scan's vars (int, int64, float64, bool,
-// string or []byte). Compile cannot know them, so where yara rejects rules
-// using an undefined identifier at compile time, Scan returns an error when
-// an external listed by Externals is missing from vars.
-//
-// Rules of one call to Compile share the namespace "default"; a rule may
-// reference the rules before it, in its own or an earlier source. Include
-// directives are not supported.
 package yara
 
 import (

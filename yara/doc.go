@@ -1,0 +1,73 @@
+// Package yara is the entry point of exhunt's YARA-compatible engine, in
+// pure Go. Compile turns rule sources into *Rules, using yara/syntax for
+// the rule language, yara/re and yara/hex for regular expressions and hex
+// strings and yara/atoms for text strings and the literal prefilter;
+// Rules.Scan evaluates them over a byte slice with the semantics of
+// Debian's yara 4.2.3, against which the tests compare it.
+//
+// # Compiling
+//
+// Several sources compile as one namespace, "default": a rule may
+// reference the rules before it, in its own or an earlier source; include
+// directives are not supported. Errors name file:line; a string that
+// yara/re, yara/hex or yara/atoms rejects is named too ("f.yar:3: string
+// $a: …"). Compile also reports what yara's compiler reports beyond the
+// syntax: type mismatches, wrong operand types, unknown math and hash
+// functions and wrong arguments to them, and division by zero or integer
+// overflow between constants.
+//
+// # Matching
+//
+// The literals of all text strings (atoms.Expand) and the atoms of all
+// regular expressions and hex strings go into one Aho-Corasick automaton.
+// A text string's matches are its verified literal hits. A hex string
+// whose atoms lie at fixed offsets is verified only at hit - offset; a
+// regular expression, or a hex string of bounded length, only at the starts
+// within one maximal match length before its atom hits; other hex strings
+// with atoms are searched in the whole data once an atom is seen; strings
+// without atoms are always searched in the whole data. Identical strings
+// of different rules are searched once. A string's matches are sorted by
+// offset, one per offset, at most 1,000,000; StringMatch.Data holds at
+// most 512 bytes. As in yara, a string the condition uses only as
+// "$a at N" with one constant N keeps only its match at N.
+//
+// # Conditions
+//
+// Conditions are evaluated lazily (and, or and quantifiers stop once the
+// outcome is known) with yara's treatment of undefined values: arithmetic,
+// comparisons and `not` on an undefined value are undefined; `and` and
+// `or` treat it as false; `defined` tests it; a rule whose condition is
+// undefined does not match. Integer division or remainder by zero is
+// undefined, integer overflow wraps, shifts by 64 or more give 0; uint8 …
+// int32be outside the data are undefined, as are @a[i] and !a[i] outside
+// 1..#a. "0 of" a set means none of it (yara 4.2), and a for … in loop
+// over an empty range is false. A loop over more than 2^26 values is
+// undefined, and Scan fails when the loops of one scan need more than
+// 2^26 iterations in all.
+//
+// Private rules are evaluated but not reported; a false global rule makes
+// every rule false.
+//
+// # Modules
+//
+// math (entropy, mean, deviation, serial_correlation, monte_carlo_pi,
+// count, percentage, mode, in_range, min, max, to_number, abs) and hash
+// (md5, sha1, sha256, checksum32, crc32), over (offset, size) of the data
+// or over a string, with yara 4.2's edge cases: an offset at or past the
+// end of the data is undefined, the size is clipped, a NaN result (a mean
+// of nothing) is undefined, and serial_correlation closes its cycle with
+// the last byte, as yara computes it.
+//
+// pe and the other modules of yara 4.2 (elf, time, cuckoo, magic, dotnet,
+// console, dex, macho, tests) are not implemented: rules importing them
+// compile, and every value of such a module is undefined, so a condition
+// depending on one is false unless the undefined value is ignored (as in
+// `x or true`). The keyword entrypoint is undefined as well.
+//
+// # External variables
+//
+// Externals are taken from Scan's vars (int, int64, float64, bool, string
+// or []byte). Compile cannot know them, so where yara rejects rules using
+// an undefined identifier at compile time, Scan returns an error when an
+// external listed by Rules.Externals is missing from vars.
+package yara
