@@ -137,7 +137,15 @@ func (ck *checker) intArg(x syntax.Expr, what string) error {
 }
 
 func (ck *checker) quant(q syntax.Quantifier) error {
-	return ck.intArg(q.N, "quantifier")
+	if err := ck.intArg(q.N, "quantifier"); err != nil {
+		return err
+	}
+	if q.Kind == syntax.QuantPercent {
+		if c, _ := ck.check(q.N); c.isC && (c.c < 1 || c.c > 100) {
+			return errAt(q.N, "percentage must be between 1 and 100 (inclusive)")
+		}
+	}
+	return nil
 }
 
 func (ck *checker) check(x syntax.Expr) (cinfo, error) {

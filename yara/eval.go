@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -208,6 +209,13 @@ func (sc *scanner) eval(x syntax.Expr, e *env) value {
 		if !ok {
 			return undef
 		}
+		if lo > hi {
+			// yara 4.2 aborts the scan (error 31, invalid value)
+			if sc.err == nil {
+				sc.err = fmt.Errorf("yara: %s: invalid range (%d..%d)", x.Pos, lo, hi)
+			}
+			return undef
+		}
 		n := 0
 		for _, y := range m {
 			if int64(y.off) >= lo && int64(y.off) <= hi {
@@ -288,7 +296,8 @@ func (sc *scanner) eval(x syntax.Expr, e *env) value {
 			v := sc.eval(x.Body, e)
 			e.cur = save
 			return v
-		}, true)
+		}, false) // "for 0 of" is always true, unlike "0 of"
+
 	case *syntax.ForIn:
 		return sc.forIn(x, e)
 	}
@@ -342,15 +351,17 @@ func stringSetOf(rs *Rules, r *rule, s *syntax.StringSet) []int {
 
 // quant applies a quantifier to n items; item(i) evaluates one (undefined
 // counts as false). It stops as soon as the outcome is known. With
-// ofSemantics, "0 of" means none of (yara 4.2); "for 0 i in" is always
-// true.
+// ofSemantics, "0 of" means none of (yara 4.2); "for 0 i in" and "for 0 of"
+// are always true.
 func (sc *scanner) quant(q syntax.Quantifier, e *env, n int64, item func(i int64) value, ofSemantics bool) value {
 	need := int64(0)
 	switch q.Kind {
 	case syntax.QuantExpr, syntax.QuantPercent:
 		v := sc.eval(q.N, e)
 		if v.k != vInt {
-			return undef
+			// yara 4.2 encodes "all" as an undefined quantifier, so an
+			// undefined N means all
+			q = syntax.Quantifier{Kind: syntax.QuantAll}
 		}
 		need = v.i
 	}

@@ -126,6 +126,21 @@ rule fx_f8 { strings: $a = "A" condition: $a at 0 and $a }
 rule big_loop { condition: for any i in (0..0x3fffff) : (i == 5) and not for all i in (0..0x3fffff) : (i < 5) }
 rule priv_str { strings: $a = "A" private $b = "B" condition: $a and $b }
 rule re_data { strings: $a = /A.B.\n..".{0,2}/s condition: $a }
+rule pct100 { strings: $a = "A" $b = "B" condition: 100% of ($a, $b) }
+rule forof0 { strings: $a = "A" $b = "ZZZ" condition: for 0 of them : ($) }
+rule forof_n { strings: $a = "A" $b = "B" $c = "C" condition: for 2 of them : (# >= 1) }
+rule forof_undef { strings: $a = "A" condition: for all of them : (uint8(@ + 100000) == 1 or true) }
+rule of_undef_n { strings: $a = "A" condition: not (uint8(100000) of them) }
+rule at_range { strings: $a = "B" condition: $a in (1..1) or $a in (filesize - 1..filesize) }
+rule idx_undef { strings: $a = "A" condition: not defined !a[uint8(100000)] }
+rule shift_neg { condition: not defined (1 << (filesize - filesize - 1)) }
+rule mod_neg2 { condition: 7 % -3 == 1 and -7 \ -2 == 3 }
+rule str_idx { condition: "abc" != "abd" and "" == "" and not ("" contains "a") and "a" contains "" }
+rule nested_for { condition: for all i in (1..3) : (for any j in (1..3) : (i == j)) }
+rule any_of_rules_undef { condition: none of (forof0, pct100) or any of (pct*) }
+rule undef_n1 { strings: $a = "A" $b = "B" condition: for uint8(100000) of them : ($) }
+rule undef_n2 { condition: for uint8(100000) i in (1..2) : (i == 2) }
+rule undef_n3 { condition: for uint8(100000) i in (1..2) : (i > 0) }
 private rule priv { strings: $a = "A" condition: $a }
 rule uses_priv { condition: priv and not not_undef }
 rule of_rules { condition: any of (priv, s_*) and 2 of (s_text, s_wide, s_re) }

@@ -250,3 +250,28 @@ func TestCaseFoldingIsASCII(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestScanErrors(t *testing.T) {
+	// yara 4.2 fails the scan on a reversed range in #a in (lo..hi)
+	rs := mustCompile(t, `rule r { strings: $a = "A" condition: #a in (filesize..1) == 0 }`)
+	if _, err := rs.Scan([]byte("AAAA"), nil); err == nil || !strings.Contains(err.Error(), "t.yar:1") {
+		t.Errorf("reversed range: %v", err)
+	}
+	rs = mustCompile(t, `rule r { strings: $a = "A" condition: $a in (5..1) or #a in (0..uint8(1000)) == 0 }`)
+	if _, err := rs.Scan([]byte("AAAA"), nil); err != nil {
+		t.Errorf("%v", err)
+	}
+}
+
+func TestPercentRange(t *testing.T) {
+	for src, bad := range map[string]bool{
+		"rule a { condition: true }\nrule r {\n condition: 0% of (a) }":   true,
+		"rule a { condition: true }\nrule r {\n condition: 101% of (a) }": true,
+		"rule a { condition: true }\nrule r {\n condition: 100% of (a) }": false,
+	} {
+		_, err := Compile(Source{Name: "t.yar", Data: []byte(src)})
+		if (err != nil) != bad || bad && !strings.HasPrefix(err.Error(), "t.yar:3") {
+			t.Errorf("%q: %v", src, err)
+		}
+	}
+}
