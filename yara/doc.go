@@ -40,10 +40,12 @@
 // undefined does not match. Integer division or remainder by zero is
 // undefined, integer overflow wraps, shifts by 64 or more give 0; uint8 …
 // int32be outside the data are undefined, as are @a[i] and !a[i] outside
-// 1..#a. "0 of" a set means none of it (yara 4.2), and a for … in loop
-// over an empty range is false. A loop over more than 2^26 values is
-// undefined, and Scan fails when the loops of one scan need more than
-// 2^26 iterations in all.
+// 1..#a. Quantifiers follow yara 4.2: "0 of" a set means none of it, but
+// "for 0 of" and "for 0 i in" are always true; an undefined quantifier
+// means all; a for … in loop over an empty or undefined range is false.
+// A reversed range in "#a in (lo..hi)" fails the scan, as in yara. A loop
+// over more than 2^26 values is undefined, and Scan fails when the loops
+// of one scan need more than 2^26 iterations in all.
 //
 // Private rules are evaluated but not reported; a false global rule makes
 // every rule false.
