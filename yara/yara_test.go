@@ -275,3 +275,22 @@ func TestPercentRange(t *testing.T) {
 		}
 	}
 }
+
+// TestExternalsLikeYara mirrors `yara -d ext_i=5 -d ext_s=hello -d
+// ext_b=true -d ext_f=false -d ext_x=1.25 -d ext_e=`, whose output is
+// e_int, e_str, e_bool, e_float, e_str_true (checked with yara 4.2.3).
+func TestExternalsLikeYara(t *testing.T) {
+	rs := mustCompile(t, `
+rule e_int { condition: ext_i == 5 and ext_i + 1 == 6 }
+rule e_str { condition: ext_s contains "ell" and ext_s matches /^h.l/ }
+rule e_bool { condition: ext_b }
+rule e_bool_f { condition: ext_f }
+rule e_float { condition: ext_x > 1.2 and ext_x < 1.3 }
+rule e_str_empty { condition: ext_e }
+rule e_str_true { condition: ext_s }
+`)
+	vars := map[string]any{"ext_i": 5, "ext_s": "hello", "ext_b": true, "ext_f": false, "ext_x": 1.25, "ext_e": ""}
+	if got := scanNames(t, rs, "ABCDEFGH", vars); got != "e_int,e_str,e_bool,e_float,e_str_true" {
+		t.Errorf("got %q", got)
+	}
+}
