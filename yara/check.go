@@ -375,6 +375,13 @@ func (ck *checker) binary(x *syntax.Binary) (cinfo, error) {
 			}
 		}
 	}
+	if (x.Op == "\\" || x.Op == "%") && b.isC && b.c == 0 {
+		return cinfo{}, errAt(x, "division by zero")
+	}
+	if (x.Op == "<<" || x.Op == ">>") && b.isC && b.c < 0 {
+		// yara 4.2 rejects it (with an empty message)
+		return cinfo{}, errAt(x, "negative shift count %d", b.c)
+	}
 	if a.t == tAny || b.t == tAny {
 		return cinfo{t: tAny}, nil
 	}

@@ -10,6 +10,12 @@ import (
 
 // checkConds are conditions yara 4.2 rejects (true) or accepts (false).
 var checkConds = map[string]bool{
+	`filesize % (-0) == 1`:                   true,
+	`filesize \ 0 == 1`:                      true,
+	`filesize \ 0.0 == 1`:                    false,
+	`uint8(10) << -4 == 0`:                   true,
+	`1 >> (0 - 1) == 0`:                      true,
+	`1 >> (filesize - 9) == 0`:               false,
 	`"a" + 1 == 2`:                           true,
 	`1.5 % 2 == 1`:                           true,
 	`"a" == 1`:                               true,

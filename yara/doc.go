@@ -43,7 +43,8 @@
 // 1..#a. Quantifiers follow yara 4.2: "0 of" a set means none of it, but
 // "for 0 of" and "for 0 i in" are always true; an undefined quantifier
 // means all; a for … in loop over an empty or undefined range is false.
-// A reversed range in "#a in (lo..hi)" fails the scan, as in yara. A loop
+// "#a in (lo..hi)" counts the matches from lo to hi (Debian's yara 4.2.3
+// fails the scan for any lo > 0, which is not imitated). A loop
 // over more than 2^26 values is undefined, and Scan fails when the loops
 // of one scan need more than 2^26 iterations in all.
 //

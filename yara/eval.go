@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -190,7 +189,7 @@ func (sc *scanner) eval(x syntax.Expr, e *env) value {
 		case x.In != nil:
 			lo, hi, ok := sc.rangeOf(x.In, e)
 			if !ok {
-				return vbool(false)
+				return undef // unlike "at" undefined, which is false
 			}
 			for _, y := range m {
 				if int64(y.off) >= lo && int64(y.off) <= hi {
@@ -207,13 +206,6 @@ func (sc *scanner) eval(x syntax.Expr, e *env) value {
 		}
 		lo, hi, ok := sc.rangeOf(x.In, e)
 		if !ok {
-			return undef
-		}
-		if lo > hi {
-			// yara 4.2 aborts the scan (error 31, invalid value)
-			if sc.err == nil {
-				sc.err = fmt.Errorf("yara: %s: invalid range (%d..%d)", x.Pos, lo, hi)
-			}
 			return undef
 		}
 		n := 0
