@@ -90,6 +90,9 @@ func letter(t typ) byte {
 // constants).
 type checker struct {
 	scope []loopVarType
+	// floatLT collects the float comparisons "<": yara 4.2.3 makes them
+	// false, not undefined, when an operand is undefined.
+	floatLT map[*syntax.Binary]bool
 }
 
 type loopVarType struct {
@@ -359,6 +362,9 @@ func (ck *checker) binary(x *syntax.Binary) (cinfo, error) {
 	case "==", "!=", "<", "<=", ">", ">=":
 		if a.t != tAny && b.t != tAny && (a.t == tStr) != (b.t == tStr) {
 			return cinfo{}, errAt(x, "type mismatch")
+		}
+		if x.Op == "<" && (a.t == tFloat || b.t == tFloat) && ck.floatLT != nil {
+			ck.floatLT[x] = true
 		}
 		return cinfo{t: tBool}, nil
 	case "+", "-", "*", "\\":

@@ -37,7 +37,9 @@
 // outcome is known) with yara's treatment of undefined values: arithmetic,
 // comparisons and `not` on an undefined value are undefined; `and` and
 // `or` treat it as false; `defined` tests it; a rule whose condition is
-// undefined does not match. Integer division or remainder by zero is
+// undefined does not match; a "<" between floats is false when an operand
+// is undefined (as yara 4.2.3 computes it, unlike the other comparisons).
+// Integer division or remainder by zero is
 // undefined, integer overflow wraps, shifts by 64 or more give 0; uint8 …
 // int32be outside the data are undefined, as are @a[i] and !a[i] outside
 // 1..#a. Quantifiers follow yara 4.2: "0 of" a set means none of it, but

@@ -479,6 +479,9 @@ func (sc *scanner) binary(x *syntax.Binary, e *env) value {
 	}
 	a, b := sc.eval(x.X, e), sc.eval(x.Y, e)
 	if a.k == vUndef || b.k == vUndef {
+		if sc.rs.floatLT[x] {
+			return vbool(false) // yara 4.2.3's float "<" does not check
+		}
 		return undef
 	}
 	if a.k == vStr || b.k == vStr {

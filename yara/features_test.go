@@ -141,6 +141,12 @@ rule any_of_rules_undef { condition: none of (forof0, pct100) or any of (pct*) }
 rule undef_n1 { strings: $a = "A" $b = "B" condition: for uint8(100000) of them : ($) }
 rule undef_n2 { condition: for uint8(100000) i in (1..2) : (i == 2) }
 rule undef_n3 { condition: for uint8(100000) i in (1..2) : (i > 0) }
+rule flt_lt1 { condition: not (math.mean(7,-3) < 69.0) }
+rule flt_lt2 { condition: not (uint8(100000) < 69.0) and not (69.0 < uint8(100000)) }
+rule flt_le { condition: not (math.mean(7,-3) <= 69.0) }
+rule flt_gt { condition: not (math.mean(7,-3) > 1) }
+rule flt_ne { condition: not (math.mean(7,-3) != 1) }
+rule int_lt { condition: not (uint8(100000) < 69) }
 private rule priv { strings: $a = "A" condition: $a }
 rule uses_priv { condition: priv and not not_undef }
 rule of_rules { condition: any of (priv, s_*) and 2 of (s_text, s_wide, s_re) }

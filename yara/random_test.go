@@ -46,7 +46,7 @@ func (g gen) intExpr(d int) string {
 
 func (g gen) boolExpr(d int) string {
 	if d <= 0 || g.r.Intn(4) == 0 {
-		switch g.r.Intn(8) {
+		switch g.r.Intn(9) {
 		case 0:
 			return "$a"
 		case 1:
@@ -61,6 +61,20 @@ func (g gen) boolExpr(d int) string {
 			return fmt.Sprintf("for any i in (%d..%d) : (uint8(i) == %d)", g.r.Intn(3), g.r.Intn(8), 65+g.r.Intn(4))
 		case 6:
 			return "for all of ($a, $c) : (# > 0)"
+		case 7:
+			switch g.r.Intn(6) {
+			case 0:
+				return fmt.Sprintf("(%s * 1.5) > (%s \\ 2.0)", g.intExpr(1), g.intExpr(1))
+			case 1:
+				return fmt.Sprintf("math.entropy(%s, %s) >= %d.5", g.intExpr(1), g.intExpr(1), g.r.Intn(3))
+			case 2:
+				return fmt.Sprintf("math.mean(%s, %s) < %d.0", g.intExpr(1), g.intExpr(1), 60+g.r.Intn(10))
+			case 3:
+				return fmt.Sprintf("hash.md5(%s, %s) contains \"%x\"", g.intExpr(1), g.intExpr(1), g.r.Intn(16))
+			case 4:
+				return fmt.Sprintf("math.count(%d, %s, %s) == %s", 65+g.r.Intn(3), g.intExpr(1), g.intExpr(1), g.intExpr(1))
+			}
+			return fmt.Sprintf("math.in_range(math.deviation(0, filesize, %d.0), 1.0, %d.0)", 60+g.r.Intn(10), g.r.Intn(10))
 		}
 		return []string{"true", "false"}[g.r.Intn(2)]
 	}
@@ -82,6 +96,8 @@ func TestRandomConditionsAgainstYara(t *testing.T) {
 	}
 }
 
+const imports = "import \"math\"\nimport \"hash\"\n"
+
 func randomConditions(t *testing.T, seed int64) {
 	yaraBin := needYara(t)
 	g := gen{rand.New(rand.NewSource(seed))}
@@ -89,13 +105,13 @@ func randomConditions(t *testing.T, seed int64) {
 	n := 0
 	for i := 0; n < 400 && i < 2000; i++ {
 		rule := fmt.Sprintf("rule r%d { strings: $a = \"A\" $b = /B+/ $c = { 43 ?? 45 } condition: %s and ($a or $b or $c or true) }\n", i, g.boolExpr(4))
-		if _, err := Compile(Source{Name: "r.yar", Data: []byte(rule)}); err != nil {
+		if _, err := Compile(Source{Name: "r.yar", Data: []byte(imports + rule)}); err != nil {
 			continue // a constant division by zero or overflow, as yara
 		}
 		sb.WriteString(rule)
 		n++
 	}
-	src := sb.String()
+	src := imports + sb.String()
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "r.yar")
 	os.WriteFile(rules, []byte(src), 0o644)

@@ -64,6 +64,7 @@ type Rules struct {
 	regexps map[*syntax.RegexLit]*re.Regexp
 	extern  []string // external variables the conditions use, sorted
 	sets    map[*syntax.StringSet][]int
+	floatLT map[*syntax.Binary]bool // see checker.floatLT
 }
 
 type patRef struct {
@@ -128,7 +129,7 @@ func parseSources(files []Source) (*syntax.File, error) {
 
 // Compile parses and compiles rule sources.
 func Compile(files ...Source) (*Rules, error) {
-	rs := &Rules{regexps: map[*syntax.RegexLit]*re.Regexp{}, sets: map[*syntax.StringSet][]int{}}
+	rs := &Rules{regexps: map[*syntax.RegexLit]*re.Regexp{}, sets: map[*syntax.StringSet][]int{}, floatLT: map[*syntax.Binary]bool{}}
 	var pats []atoms.Pattern
 	f, err := parseSources(files)
 	if err != nil {
@@ -186,7 +187,7 @@ func Compile(files ...Source) (*Rules, error) {
 			}
 		}
 		rs.rules = append(rs.rules, r)
-		if _, err := (&checker{}).check(ar.Condition); err != nil {
+		if _, err := (&checker{floatLT: rs.floatLT}).check(ar.Condition); err != nil {
 			return nil, err
 		}
 		rs.fixedOffsets(r)
