@@ -91,7 +91,7 @@ func (g gen) boolExpr(d int) string {
 }
 
 func TestRandomConditionsAgainstYara(t *testing.T) {
-	for _, seed := range []int64{42, 7, 1234, 99} {
+	for _, seed := range []int64{42, 7, 1234, 99, 1, 2} {
 		randomConditions(t, seed)
 	}
 }
