@@ -40,6 +40,7 @@ Usage:
   exhunt rules [--format text|markdown|json]
   exhunt build [--format text|json] BUILD...
   exhunt mitigate --script [--rollback]
+  exhunt yara RULES_FILE PATH...
   exhunt version
   exhunt help [COMMAND]
 
@@ -57,6 +58,7 @@ Commands:
            critical fixes it misses, which update to install next.
   mitigate Print a PowerShell script that applies (or removes) Microsoft's
            temporary mitigations, for an administrator to review and run.
+  yara     Run YARA rules with exhunt's own engine (output as "yara -r").
   version  Print the version.
 
 Run "exhunt help scan" for the scan options.
@@ -87,13 +89,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runBuild(args[1:], stdout, stderr)
 	case "mitigate":
 		return runMitigate(args[1:], stdout, stderr)
+	case "yara":
+		return runYara(args[1:], stdout, stderr)
 	case "version", "--version", "-version", "-v":
 		fmt.Fprintf(stdout, "exhunt %s (%s %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return result.ExitClean
 	case "help", "--help", "-help", "-h":
 		if len(args) > 1 {
 			switch args[1] {
-			case "scan", "demo", "rules", "build", "mitigate":
+			case "scan", "demo", "rules", "build", "mitigate", "yara":
 				return run([]string{args[1], "--help"}, stdout, stderr)
 			case "version", "help":
 				fmt.Fprint(stdout, usage)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
 
@@ -411,5 +412,56 @@ func TestEndToEndMitigate(t *testing.T) {
 	}
 	if _, stderr, code := exhunt(t, "mitigate"); code != 2 || !strings.Contains(stderr, "never changes a server") {
 		t.Errorf("mitigate without --script: exit %d %q", code, stderr)
+	}
+}
+
+// TestEndToEndYaraAgainstReference: exhunt yara prints the same matches as
+// yara -r for every shared rule file over the demo server's tree.
+func TestEndToEndYaraAgainstReference(t *testing.T) {
+	ref, err := exec.LookPath("yara")
+	if err != nil {
+		t.Skip("yara is not installed (the test command installs it)")
+	}
+	rules, _ := filepath.Glob("../../../shared/data/yara/*.yar")
+	if len(rules) == 0 {
+		t.Skip("../shared/data is not present")
+	}
+	dir := t.TempDir()
+	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
+		t.Fatal(err)
+	}
+	lines := func(out string) []string {
+		l := strings.Split(strings.TrimSpace(out), "\n")
+		if len(l) == 1 && l[0] == "" {
+			return nil
+		}
+		sort.Strings(l)
+		return l
+	}
+	total := 0
+	for _, r := range rules {
+		cmd := exec.Command(ref, "-r", r, dir)
+		var o bytes.Buffer
+		cmd.Stdout = &o
+		if err := cmd.Run(); err != nil {
+			t.Errorf("yara %s: %v", r, err)
+			continue
+		}
+		out, stderr, code := exhunt(t, "yara", r, dir)
+		if code != 0 {
+			t.Errorf("exhunt yara %s: exit %d %s", r, code, stderr)
+			continue
+		}
+		want, got := lines(o.String()), lines(out)
+		total += len(want)
+		if strings.Join(want, "\n") != strings.Join(got, "\n") {
+			t.Errorf("%s: yara printed\n%s\nexhunt printed\n%s", filepath.Base(r), strings.Join(want, "\n"), strings.Join(got, "\n"))
+		}
+	}
+	t.Logf("%d rule files, %d matching lines agree", len(rules), total)
+	bad := filepath.Join(t.TempDir(), "bad.yar")
+	os.WriteFile(bad, []byte("rule x {\n condition: y\n}\n"), 0o644)
+	if _, stderr, code := exhunt(t, "yara", bad, dir); code != 2 || !strings.Contains(stderr, "bad.yar:2:") {
+		t.Errorf("bad rules: exit %d %q", code, stderr)
 	}
 }
