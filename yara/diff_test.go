@@ -192,6 +192,9 @@ func diffSets(want, got map[string]bool) []string {
 }
 
 func TestDifferentialSharedRules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow differential test")
+	}
 	yaraBin := needYara(t)
 	files, _ := filepath.Glob(filepath.Join(sharedRules, "*.yar"))
 	if len(files) == 0 {

@@ -91,6 +91,9 @@ func (g gen) boolExpr(d int) string {
 }
 
 func TestRandomConditionsAgainstYara(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow differential test")
+	}
 	for _, seed := range []int64{42, 7, 1234, 99, 1, 2} {
 		randomConditions(t, seed)
 	}
