@@ -64,6 +64,24 @@ func sample() *result.Report {
 
 var tool = result.Tool{Name: "exhunt", Version: "test"}
 
+// checkGolden compares a report with its golden file (rewritten with
+// -update).
+func checkGolden(t *testing.T, golden string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (go test ./report -update rewrites it):\n%s", golden, got)
+	}
+}
+
 func TestGolden(t *testing.T) {
 	for name, w := range Formats {
 		t.Run(name, func(t *testing.T) {
@@ -71,19 +89,7 @@ func TestGolden(t *testing.T) {
 			if err := w(&buf, sample(), Options{}); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", "report."+name)
-			if *update {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./report -update)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("%s differs from %s (go test ./report -update rewrites it):\n%s", name, golden, buf.String())
-			}
+			checkGolden(t, filepath.Join("testdata", "report."+name), buf.Bytes())
 		})
 	}
 }
@@ -209,19 +215,7 @@ func TestGoldenCase(t *testing.T) {
 			if err := Formats[name](&buf, caseSample(), Options{}); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", "case."+name)
-			if *update {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./report -update)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("%s differs from %s (go test ./report -update rewrites it):\n%s", name, golden, buf.String())
-			}
+			checkGolden(t, filepath.Join("testdata", "case."+name), buf.Bytes())
 			if name == "json" {
 				var doc struct {
 					Servers []json.RawMessage

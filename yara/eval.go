@@ -2,6 +2,7 @@ package yara
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -517,20 +518,32 @@ func lower(b []byte) []byte {
 	return out
 }
 
-func strOp(op string, a, b []byte) value {
+// ordered is the value of a comparison operator given a three-way
+// comparison; ok is false for other operators. Floats compare on their
+// own: NaN is neither less, equal nor greater.
+func ordered(op string, c int) (v value, ok bool) {
 	switch op {
 	case "==":
-		return vbool(bytes.Equal(a, b))
+		return vbool(c == 0), true
 	case "!=":
-		return vbool(!bytes.Equal(a, b))
+		return vbool(c != 0), true
 	case "<":
-		return vbool(bytes.Compare(a, b) < 0)
+		return vbool(c < 0), true
 	case "<=":
-		return vbool(bytes.Compare(a, b) <= 0)
+		return vbool(c <= 0), true
 	case ">":
-		return vbool(bytes.Compare(a, b) > 0)
+		return vbool(c > 0), true
 	case ">=":
-		return vbool(bytes.Compare(a, b) >= 0)
+		return vbool(c >= 0), true
+	}
+	return undef, false
+}
+
+func strOp(op string, a, b []byte) value {
+	if v, ok := ordered(op, bytes.Compare(a, b)); ok {
+		return v
+	}
+	switch op {
 	case "contains":
 		return vbool(bytes.Contains(a, b))
 	case "icontains":
@@ -576,6 +589,9 @@ func floatOp(op string, a, b float64) value {
 }
 
 func intOp(op string, a, b int64) value {
+	if v, ok := ordered(op, cmp.Compare(a, b)); ok {
+		return v
+	}
 	switch op {
 	case "+":
 		return vint(a + b)
@@ -615,18 +631,6 @@ func intOp(op string, a, b int64) value {
 			return vint(0)
 		}
 		return vint(a >> b)
-	case "==":
-		return vbool(a == b)
-	case "!=":
-		return vbool(a != b)
-	case "<":
-		return vbool(a < b)
-	case "<=":
-		return vbool(a <= b)
-	case ">":
-		return vbool(a > b)
-	case ">=":
-		return vbool(a >= b)
 	}
 	return undef
 }

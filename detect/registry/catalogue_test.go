@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -71,49 +68,33 @@ func TestEveryRuleCatalogued(t *testing.T) {
 		}
 	}
 	declared := 0
-	dirs, err := os.ReadDir("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, dir := range dirs {
-		if !dir.IsDir() || dir.Name() == "registry" {
-			continue
-		}
-		fset := token.NewFileSet()
-		pkgs, err := parser.ParseDir(fset, filepath.Join("..", dir.Name()), func(fi os.FileInfo) bool {
-			return !isTest(fi.Name())
-		}, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, pkg := range pkgs {
-			ast.Inspect(packageFiles(pkg), func(n ast.Node) bool {
-				lit, ok := n.(*ast.CompositeLit)
+	for _, pkg := range detectorPackages(t) {
+		ast.Inspect(packageFiles(pkg), func(n ast.Node) bool {
+			lit, ok := n.(*ast.CompositeLit)
+			if !ok {
+				return true
+			}
+			sel, ok := lit.Type.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "Rule" {
+				return true
+			}
+			for _, el := range lit.Elts {
+				kv, ok := el.(*ast.KeyValueExpr)
 				if !ok {
-					return true
+					continue
 				}
-				sel, ok := lit.Type.(*ast.SelectorExpr)
-				if !ok || sel.Sel.Name != "Rule" {
-					return true
-				}
-				for _, el := range lit.Elts {
-					kv, ok := el.(*ast.KeyValueExpr)
-					if !ok {
-						continue
-					}
-					if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "ID" {
-						if v, ok := kv.Value.(*ast.BasicLit); ok {
-							declared++
-							id := strings.Trim(v.Value, "\"")
-							if inCatalogue[id] == 0 {
-								t.Errorf("rule %s (package %s) is not in the catalogue: list it in its detector's Rules()", id, pkg.Name)
-							}
+				if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "ID" {
+					if v, ok := kv.Value.(*ast.BasicLit); ok {
+						declared++
+						id := strings.Trim(v.Value, "\"")
+						if inCatalogue[id] == 0 {
+							t.Errorf("rule %s (package %s) is not in the catalogue: list it in its detector's Rules()", id, pkg.Name)
 						}
 					}
 				}
-				return true
-			})
-		}
+			}
+			return true
+		})
 	}
 	if declared < 15 {
 		t.Fatalf("found only %d rule declarations: is the parse looking in the right place?", declared)

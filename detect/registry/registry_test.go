@@ -43,34 +43,18 @@ func TestEveryDetectorIsListed(t *testing.T) {
 	}
 
 	var found []string
-	dirs, err := os.ReadDir("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, dir := range dirs {
-		if !dir.IsDir() || dir.Name() == "registry" {
-			continue
-		}
-		fset := token.NewFileSet()
-		pkgs, err := parser.ParseDir(fset, filepath.Join("..", dir.Name()), func(fi os.FileInfo) bool {
-			return filepath.Ext(fi.Name()) == ".go" && !isTest(fi.Name())
-		}, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, pkg := range pkgs {
-			for _, file := range pkg.Files {
-				for _, decl := range file.Decls {
-					fn, ok := decl.(*ast.FuncDecl)
-					if !ok || fn.Recv == nil || (fn.Name.Name != "Inspect" && fn.Name.Name != "InspectFile" && fn.Name.Name != "InspectServer") {
-						continue
-					}
-					recv := fn.Recv.List[0].Type
-					if star, ok := recv.(*ast.StarExpr); ok {
-						recv = star.X
-					}
-					found = append(found, pkg.Name+"."+recv.(*ast.Ident).Name)
+	for _, pkg := range detectorPackages(t) {
+		for _, file := range pkg.Files {
+			for _, decl := range file.Decls {
+				fn, ok := decl.(*ast.FuncDecl)
+				if !ok || fn.Recv == nil || (fn.Name.Name != "Inspect" && fn.Name.Name != "InspectFile" && fn.Name.Name != "InspectServer") {
+					continue
 				}
+				recv := fn.Recv.List[0].Type
+				if star, ok := recv.(*ast.StarExpr); ok {
+					recv = star.X
+				}
+				found = append(found, pkg.Name+"."+recv.(*ast.Ident).Name)
 			}
 		}
 	}
@@ -83,6 +67,32 @@ func TestEveryDetectorIsListed(t *testing.T) {
 			t.Errorf("detector %s is not listed in registry.go", f)
 		}
 	}
+}
+
+// detectorPackages parses the non-test files of every package beside the
+// registry.
+func detectorPackages(t *testing.T) []*ast.Package {
+	t.Helper()
+	dirs, err := os.ReadDir("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*ast.Package
+	for _, dir := range dirs {
+		if !dir.IsDir() || dir.Name() == "registry" {
+			continue
+		}
+		pkgs, err := parser.ParseDir(token.NewFileSet(), filepath.Join("..", dir.Name()), func(fi os.FileInfo) bool {
+			return filepath.Ext(fi.Name()) == ".go" && !isTest(fi.Name())
+		}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pkg := range pkgs {
+			out = append(out, pkg)
+		}
+	}
+	return out
 }
 
 func isTest(name string) bool { return len(name) > 8 && name[len(name)-8:] == "_test.go" }
