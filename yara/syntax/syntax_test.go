@@ -62,8 +62,11 @@ var statRe = regexp.MustCompile(`number of (rules|strings)\s*:\s*(\d+)`)
 
 func TestSharedRules(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(sharedDir, "*.yar"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no rule files in %s: %v", sharedDir, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Skipf("../shared/data is not present (no rule files in %s)", sharedDir)
 	}
 	bin := yaraBin()
 	for _, fn := range files {
