@@ -160,6 +160,11 @@ func (p *parser) parseFile(filename string, src []byte, depth int) {
 			if !slices.Contains(p.opts.Modules, mod) {
 				p.failf(pos, "unknown module %q", mod)
 			}
+			if at, used := p.extRefs[mod]; used {
+				// An earlier rule took the name for an external variable:
+				// the same file would mean two things.
+				p.failf(pos, "module %q is imported after line %d used %q as a variable", mod, at.Line, mod)
+			}
 			if !p.imported[mod] {
 				p.imported[mod] = true
 				p.out.Imports = append(p.out.Imports, &Import{Module: mod, Pos: pos})
