@@ -291,8 +291,13 @@ type smatch struct {
 }
 
 // scanStrings finds the matches of every string.
-func (rs *Rules) scanStrings(data []byte) [][]smatch {
+func (rs *Rules) scanStrings(data []byte) ([][]smatch, error) {
 	ms := make([][]smatch, len(rs.strs))
+	var slow []error
+	tooSlow := func(si int) {
+		s := rs.strs[si]
+		slow = append(slow, fmt.Errorf("rule %q string %s: %w", rs.rules[s.rule].ast.Name, s.def.ID, re.ErrTooSlow))
+	}
 	cand := make([]bool, len(rs.strs))
 	starts := map[int][]int{}   // fixed hex strings: candidate starts
 	windows := map[int][]span{} // windowed strings: merged start ranges
@@ -351,10 +356,14 @@ func (rs *Rules) scanStrings(data []byte) [][]smatch {
 			ms[si] = append(ms[si], smatch{p, end - p})
 			return len(ms[si]) < MaxMatchesPerString
 		}
+		budget := re.NewBudget()
 	spans:
 		for _, sp := range w {
 			if s.re != nil {
-				if !s.re.FindAllRange(data, sp.lo, sp.hi, add) {
+				if !s.re.FindAllRange(data, sp.lo, sp.hi, add, budget) {
+					if budget.Spent() {
+						tooSlow(si)
+					}
 					break
 				}
 				continue
@@ -375,7 +384,9 @@ func (rs *Rules) scanStrings(data []byte) [][]smatch {
 			return len(ms[si]) < MaxMatchesPerString
 		}
 		if s.re != nil {
-			s.re.FindAll(data, fn)
+			if err := s.re.FindAll(data, fn); err != nil {
+				tooSlow(si)
+			}
 		} else if s.hx != nil {
 			s.hx.FindAll(data, fn)
 		}
@@ -415,7 +426,7 @@ func (rs *Rules) scanStrings(data []byte) [][]smatch {
 		}
 		ms[si] = keep
 	}
-	return ms
+	return ms, errors.Join(slow...)
 }
 
 // Scan evaluates the rules over data and returns the matching public rules
@@ -424,13 +435,18 @@ func (rs *Rules) scanStrings(data []byte) [][]smatch {
 // vars gives the external variables (int, int64, float64, bool, string or
 // []byte); every external a condition uses must be given, as yara rejects
 // rules that use an undefined identifier.
+//
+// When a regular expression used up its work budget on data (re.ErrTooSlow),
+// the matches are still returned, judged on the string matches found, with
+// an error naming the rule and string: some matches may be missing.
 func (rs *Rules) Scan(data []byte, vars map[string]any) ([]Match, error) {
 	for _, name := range rs.extern {
 		if external(vars[name]).k == vUndef {
 			return nil, fmt.Errorf("yara: external variable %q is not defined (or not an int, float64, bool or string)", name)
 		}
 	}
-	sc := &scanner{rs: rs, data: data, vars: vars, ms: rs.scanStrings(data), state: make([]int8, len(rs.rules))}
+	ms, slowErr := rs.scanStrings(data)
+	sc := &scanner{rs: rs, data: data, vars: vars, ms: ms, state: make([]int8, len(rs.rules))}
 	// global rules gate their namespace
 	gateFail := map[string]bool{}
 	for _, r := range rs.rules {
@@ -465,7 +481,7 @@ func (rs *Rules) Scan(data []byte, vars map[string]any) ([]Match, error) {
 	if sc.err != nil {
 		return nil, sc.err
 	}
-	return out, nil
+	return out, slowErr
 }
 
 // walk calls fn for x and every expression inside it.

@@ -24,7 +24,7 @@ func TestFindAllRange(t *testing.T) {
 					}
 					return true
 				})
-				r.FindAllRange(data, lo, hi, func(s, e int) bool { got = append(got, fmt.Sprint(s, e)); return true })
+				r.FindAllRange(data, lo, hi, func(s, e int) bool { got = append(got, fmt.Sprint(s, e)); return true }, nil)
 				if fmt.Sprint(got) != fmt.Sprint(want) {
 					t.Errorf("/%s/ %+v [%d,%d]: %v, want %v", p, f, lo, hi, got, want)
 				}

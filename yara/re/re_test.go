@@ -429,3 +429,52 @@ func BenchmarkFindAllTypical(b *testing.B) {
 		r.FindAll(data, func(int, int) bool { return true })
 	}
 }
+
+// TestRegexBombBounded checks that expressions whose matching work grows
+// with the product of their size and the input's (nested counted repeats
+// over dense input) stop at the step budget with ErrTooSlow, instead of
+// running for minutes, and that the matches found before are kept.
+func TestRegexBombBounded(t *testing.T) {
+	data := bytes.Repeat([]byte("a"), 64<<10)
+	for _, pat := range []string{
+		`((((a{0,9}){0,9}){0,9}){0,9}){0,2}`,
+		`(.{0,200}){0,60}`,
+	} {
+		r, err := Compile(pat, Flags{})
+		if err != nil {
+			t.Fatalf("%s: %v", pat, err)
+		}
+		var steps int64
+		n := 0
+		err = r.findAll(data, func(int, int) bool { n++; return true }, &steps)
+		if err != ErrTooSlow {
+			t.Errorf("%s: err %v, want ErrTooSlow", pat, err)
+		}
+		if steps > StepBudget {
+			t.Errorf("%s: %d steps, budget %d", pat, steps, StepBudget)
+		}
+		t.Logf("%s: %d matches before the budget ran out", pat, n)
+	}
+	// A budget shared by calls over parts of one input runs out once.
+	r, _ := Compile(`((((a{0,9}){0,9}){0,9}){0,9}){0,2}`, Flags{})
+	b := NewBudget()
+	calls := 0
+	for lo := 0; lo < len(data); lo += 4096 {
+		calls++
+		if !r.FindAllRange(data, lo, lo+4095, func(int, int) bool { return true }, b) {
+			break
+		}
+	}
+	if !b.Spent() || calls == len(data)/4096 {
+		t.Errorf("shared budget: spent=%v after %d calls", b.Spent(), calls)
+	}
+	// Ordinary expressions on ordinary input stay far below the budget.
+	page := bytes.Repeat([]byte("<%@ Page Language=\"Jscript\"%><%eval(Request.Item[\"z\"],\"unsafe\");%>\n"), 1000)
+	for _, pat := range []string{`eval\s*\(\s*Request`, `[a-z]{1,30}\(Request\.Item\[`, `.{0,600}unsafe`} {
+		r, _ := Compile(pat, Flags{Nocase: true})
+		var steps int64
+		if err := r.findAll(page, func(int, int) bool { return true }, &steps); err != nil || steps > StepBudget/10 {
+			t.Errorf("%s: err %v after %d steps", pat, err, steps)
+		}
+	}
+}

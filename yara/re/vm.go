@@ -1,6 +1,32 @@
 package re
 
-import "bytes"
+import (
+	"bytes"
+	"errors"
+)
+
+// StepBudget bounds the work of one expression over one input: the number
+// of thread transitions of the matching machine, about a second of CPU.
+// Ordinary expressions stay far below it on any input; nested counted
+// repeats over dense input ("((a{0,9}){0,9}){0,9}" on a run of a's) would
+// otherwise take minutes per kilobyte. yara stops such an expression with
+// an error too (too many fibers); so does this package, with ErrTooSlow,
+// keeping the matches found before.
+const StepBudget = 1 << 28
+
+// ErrTooSlow reports that an expression used up its StepBudget on an
+// input: matches after that point are missing.
+var ErrTooSlow = errors.New("regular expression too slow on this input: matching stopped after its work budget")
+
+// Budget is the work left to an expression over one input, shared by
+// successive calls that search parts of the same input.
+type Budget struct{ left int64 }
+
+// NewBudget returns a full budget of StepBudget steps.
+func NewBudget() *Budget { return &Budget{left: StepBudget} }
+
+// Spent reports whether the budget ran out.
+func (b *Budget) Spent() bool { return b.left <= 0 }
 
 // queue is a sparse set of program counters that keeps insertion order
 // (thread priority).
@@ -28,7 +54,11 @@ type machine struct {
 	stack []int32
 	// steps counts thread transitions; tests use it to check the linear bound.
 	steps int64
+	// limit is the step count at which matching stops (see StepBudget).
+	limit int64
 }
+
+func (m *machine) over() bool { return m.steps >= m.limit }
 
 func (r *Regexp) newMachine() any {
 	m := &machine{}
@@ -48,7 +78,7 @@ func wordAt(data []byte, i int) bool { return i >= 0 && i < len(data) && isWordB
 // addThread adds pc and its epsilon closure at position pos, in priority order.
 func (m *machine) addThread(p *prog, q *queue, pc int32, data []byte, pos int) {
 	st := append(m.stack[:0], pc)
-	for len(st) > 0 {
+	for len(st) > 0 && m.steps < m.limit {
 		pc := st[len(st)-1]
 		st = st[:len(st)-1]
 		if q.has(pc) {
@@ -92,6 +122,9 @@ func (m *machine) run(pi int, p *prog, data []byte, start int) int {
 	m.addThread(p, cl, 0, data, start)
 	end := -1
 	for pos := start; len(cl.dense) > 0; pos++ {
+		if m.over() {
+			return -1
+		}
 		nl.dense = nl.dense[:0]
 		for _, pc := range cl.dense {
 			in := &p.insts[pc]
@@ -150,20 +183,23 @@ func (r *Regexp) MatchAt(data []byte, start int) (end int, ok bool) {
 	}
 	m := r.pool.Get().(*machine)
 	defer r.pool.Put(m)
+	m.steps, m.limit = 0, StepBudget
 	return r.matchAt(m, data, start)
 }
 
 // FindAll calls fn for every offset at which YARA would report a match, in
 // increasing order of start, with the match's end. Matches may overlap (one
-// per start offset). fn returns false to stop.
-func (r *Regexp) FindAll(data []byte, fn func(start, end int) bool) {
-	r.findAll(data, fn, nil)
+// per start offset). fn returns false to stop. The error is ErrTooSlow
+// when the expression used up its StepBudget; the matches before were
+// reported.
+func (r *Regexp) FindAll(data []byte, fn func(start, end int) bool) error {
+	return r.findAll(data, fn, nil)
 }
 
-func (r *Regexp) findAll(data []byte, fn func(start, end int) bool, steps *int64) {
+func (r *Regexp) findAll(data []byte, fn func(start, end int) bool, steps *int64) error {
 	m := r.pool.Get().(*machine)
 	defer r.pool.Put(m)
-	m.steps = 0
+	m.steps, m.limit = 0, StepBudget
 	var first byteSet
 	anyStart := false
 	for _, p := range r.progs {
@@ -216,15 +252,21 @@ func (r *Regexp) findAll(data []byte, fn func(start, end int) bool, steps *int64
 				continue
 			}
 		}
-		if e, ok := r.matchAt(m, data, s); ok {
-			if !fn(s, e) {
-				break
-			}
+		e, ok := r.matchAt(m, data, s)
+		if m.over() {
+			break
+		}
+		if ok && !fn(s, e) {
+			break
 		}
 	}
 	if steps != nil {
 		*steps = m.steps
 	}
+	if m.over() {
+		return ErrTooSlow
+	}
+	return nil
 }
 
 func lower(b byte) byte {
@@ -266,11 +308,20 @@ func index(data, a []byte, nocase bool) int {
 
 // FindAllRange is FindAll restricted to match starts in [lo, hi]; the data
 // outside the range still serves as context (anchors, word boundaries,
-// fullword) and as room for the matches. It reports false when fn stopped
-// it.
-func (r *Regexp) FindAllRange(data []byte, lo, hi int, fn func(start, end int) bool) bool {
+// fullword) and as room for the matches. The work is charged to b, shared
+// by the calls over one input; a nil b is a full budget. It reports false
+// when fn stopped it or the budget ran out (then b.Spent()).
+func (r *Regexp) FindAllRange(data []byte, lo, hi int, fn func(start, end int) bool, b *Budget) bool {
+	if b == nil {
+		b = NewBudget()
+	}
+	if b.Spent() {
+		return false
+	}
 	m := r.pool.Get().(*machine)
 	defer r.pool.Put(m)
+	m.steps, m.limit = 0, b.left
+	defer func() { b.left -= m.steps }()
 	var first byteSet
 	anyStart := false
 	for _, p := range r.progs {
@@ -283,7 +334,11 @@ func (r *Regexp) FindAllRange(data []byte, lo, hi int, fn func(start, end int) b
 		if !anyStart && !first.has(data[s]) {
 			continue
 		}
-		if e, ok := r.matchAt(m, data, s); ok && !fn(s, e) {
+		e, ok := r.matchAt(m, data, s)
+		if m.over() {
+			return false
+		}
+		if ok && !fn(s, e) {
 			return false
 		}
 	}
