@@ -11,6 +11,8 @@
 package detect
 
 import (
+	"crypto/md5"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -138,11 +140,25 @@ type ServerDetector interface {
 // small, and hashing a 40 GB database copy would stall the scan.
 const MaxHashBytes = 256 << 20
 
-// ErrTooLarge is returned by File.SHA256 for files over MaxHashBytes.
-var ErrTooLarge = errors.New("file too large to hash")
+// ErrTooLarge is returned by File.Sums for files over MaxHashBytes, and by
+// File.Content for files over the content limit.
+var ErrTooLarge = errors.New("file too large")
+
+// Sums are a file's digests, lower-case hex, as hash indicator lists give
+// them.
+type Sums struct {
+	MD5, SHA1, SHA256 string
+}
+
+// ContentWanter is a FileDetector that reads files' content (not just their
+// names and hashes): the scan keeps files up to ContentLimit bytes in
+// memory after the one read that also hashes them.
+type ContentWanter interface {
+	ContentLimit() int64
+}
 
 // File is a regular file met while walking the places. Its content is read
-// at most once, however many detectors ask for its hash.
+// at most once, however many detectors ask for its hashes or content.
 type File struct {
 	// Path is relative to the root, forward slashes, as on disk.
 	Path string
@@ -150,21 +166,61 @@ type File struct {
 	// Depth is 1 for a file directly in the place's folder.
 	Depth int
 	fsys  fs.FS
+	// keep is the size up to which the content stays in memory after the
+	// read, for content checks; 0 keeps nothing.
+	keep int64
 
-	once   sync.Once
-	hashed bool
-	sha256 string
-	err    error
+	once    sync.Once
+	read    bool
+	data    []byte
+	sums    Sums
+	err     error
+	changed string
+
+	memoMu   sync.Mutex
+	memo     map[any]any
+	problems []error
 }
 
-// ReadError is the error met while hashing the file, when a detector asked
-// for the hash and the file could not be read; files too large to hash are
-// not an error.
+// AddProblem records a problem met while checking the file (content not
+// checked, a rule that gave up); the scan lists it among the errors.
+func (f *File) AddProblem(err error) {
+	f.memoMu.Lock()
+	defer f.memoMu.Unlock()
+	for _, e := range f.problems {
+		if e.Error() == err.Error() {
+			return // several checks may meet the same problem
+		}
+	}
+	f.problems = append(f.problems, err)
+}
+
+// Problems are the problems met with the file: the read error (see
+// ReadError) and those the checks recorded.
+func (f *File) Problems() []error {
+	f.memoMu.Lock()
+	defer f.memoMu.Unlock()
+	var out []error
+	if err := f.ReadError(); err != nil {
+		out = append(out, err)
+	}
+	return append(out, f.problems...)
+}
+
+// ReadError is the error met while reading the file, when a detector asked
+// for its hashes or content and the file could not be read, or changed
+// while being read; files too large to read are not an error.
 func (f *File) ReadError() error {
-	if !f.hashed || f.err == nil || errors.Is(f.err, ErrTooLarge) {
+	if !f.read {
 		return nil
 	}
-	return f.err
+	if f.err != nil && !errors.Is(f.err, ErrTooLarge) {
+		return f.err
+	}
+	if f.changed != "" {
+		return errors.New(f.changed)
+	}
+	return nil
 }
 
 // NewFile describes a file of fsys.
@@ -172,17 +228,25 @@ func NewFile(fsys fs.FS, path string, info fs.FileInfo, depth int) *File {
 	return &File{Path: path, Info: info, Depth: depth, fsys: fsys}
 }
 
+// NewContentFile is NewFile for a file whose content detectors will read:
+// up to keep bytes, it stays in memory after its one read.
+func NewContentFile(fsys fs.FS, path string, info fs.FileInfo, depth int, keep int64) *File {
+	return &File{Path: path, Info: info, Depth: depth, fsys: fsys, keep: keep}
+}
+
 // copyBuffers are the read buffers of hashing: a drop place can hold
 // hundreds of thousands of small files, and a new buffer for each would
 // keep the garbage collector busy and the memory high.
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
-// SHA256 returns the file's lower-case hex SHA-256.
-func (f *File) SHA256() (string, error) {
+// load reads the file once: it hashes every byte and keeps the content
+// when the file is small enough for content checks.
+func (f *File) load() {
 	f.once.Do(func() {
-		f.hashed = true
-		if f.Info.Size() > MaxHashBytes {
-			f.err = fmt.Errorf("%w (%d bytes)", ErrTooLarge, f.Info.Size())
+		f.read = true
+		size := f.Info.Size()
+		if size > MaxHashBytes {
+			f.err = fmt.Errorf("%w to hash (%d bytes, limit %d)", ErrTooLarge, size, MaxHashBytes)
 			return
 		}
 		r, err := f.fsys.Open(f.Path)
@@ -191,21 +255,94 @@ func (f *File) SHA256() (string, error) {
 			return
 		}
 		defer r.Close()
-		h := sha256.New()
-		buf := copyBuffers.Get().(*[]byte)
-		defer copyBuffers.Put(buf)
-		if _, err := io.CopyBuffer(h, r, *buf); err != nil {
-			f.err = err
-			return
+		hm, h1, h256 := md5.New(), sha1.New(), sha256.New()
+		w := io.MultiWriter(hm, h1, h256)
+		var n int64
+		if size <= f.keep {
+			// One byte more than listed shows a file that grew.
+			data, err := io.ReadAll(io.LimitReader(r, f.keep+1))
+			if err != nil {
+				f.err = err
+				return
+			}
+			if int64(len(data)) > f.keep {
+				data = data[:f.keep]
+				f.changed = fmt.Sprintf("grew while being read (listed with %d bytes); only its first %d bytes were checked", size, f.keep)
+			}
+			w.Write(data)
+			f.data, n = data, int64(len(data))
+		} else {
+			buf := copyBuffers.Get().(*[]byte)
+			defer copyBuffers.Put(buf)
+			n, err = io.CopyBuffer(w, io.LimitReader(r, MaxHashBytes+1), *buf)
+			if err != nil {
+				f.err = err
+				return
+			}
+			if n > MaxHashBytes {
+				f.err = fmt.Errorf("%w to hash (grew past %d bytes while being read)", ErrTooLarge, MaxHashBytes)
+				return
+			}
 		}
-		f.sha256 = hex.EncodeToString(h.Sum(nil))
+		if f.changed == "" && n != size {
+			f.changed = fmt.Sprintf("changed while being read: listed with %d bytes, %d read; its hashes are of what was read", size, n)
+		}
+		f.sums = Sums{hex.EncodeToString(hm.Sum(nil)), hex.EncodeToString(h1.Sum(nil)), hex.EncodeToString(h256.Sum(nil))}
 	})
-	return f.sha256, f.err
+}
+
+// Sums returns the file's digests, computed in the same read as its
+// content.
+func (f *File) Sums() (Sums, error) {
+	f.load()
+	if f.err != nil {
+		return Sums{}, f.err
+	}
+	return f.sums, nil
+}
+
+// SHA256 returns the file's lower-case hex SHA-256.
+func (f *File) SHA256() (string, error) {
+	s, err := f.Sums()
+	return s.SHA256, err
+}
+
+// Content returns the file's bytes when the file was created for content
+// checks and is within their size limit; ErrTooLarge otherwise.
+func (f *File) Content() ([]byte, error) {
+	if f.Info.Size() > f.keep {
+		return nil, fmt.Errorf("%w for content checks (%d bytes, limit %d)", ErrTooLarge, f.Info.Size(), f.keep)
+	}
+	f.load()
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.data, nil
+}
+
+// Memo returns the value computed by fn for key on this file, computing it
+// on first use: detectors that share work on a file (the content rules'
+// matches) do it once.
+func (f *File) Memo(key any, fn func() any) any {
+	f.memoMu.Lock()
+	defer f.memoMu.Unlock()
+	if v, ok := f.memo[key]; ok {
+		return v
+	}
+	if f.memo == nil {
+		f.memo = map[any]any{}
+	}
+	v := fn()
+	f.memo[key] = v
+	return v
 }
 
 // ReadSmall returns the content of a file up to limit bytes; larger files
 // are an error.
 func (f *File) ReadSmall(limit int64) ([]byte, error) {
+	if f.Info.Size() <= f.keep && f.Info.Size() <= limit {
+		return f.Content()
+	}
 	if f.Info.Size() > limit {
 		return nil, fmt.Errorf("%w (%d bytes, limit %d)", ErrTooLarge, f.Info.Size(), limit)
 	}

@@ -109,6 +109,10 @@ type Server struct {
 	// WebFolders are where IIS serves code from on an Exchange server: the
 	// web root, FrontEnd\HttpProxy and ClientAccess.
 	WebFolders []string
+	// CompiledFolders are ASP.NET's Temporary ASP.NET Files folders, where
+	// IIS keeps the compiled pages (App_Web_*.dll) of every page it ran,
+	// web shells included, even after the page itself was deleted.
+	CompiledFolders []string
 	// DropPlaces are where attackers of the campaign left tools, dumps and
 	// archives; UserTemps the users' temporary and desktop folders.
 	DropPlaces []Place

@@ -353,7 +353,14 @@ func (s *Server) places() {
 		}
 	}
 	if s.Kind != KindSystemDrive {
-		return // drop places are folders of a system drive
+		return // the other places are folders of a system drive
+	}
+	for _, fw := range []string{"Framework64", "Framework"} {
+		for _, v := range []string{"v4.0.30319", "v2.0.50727"} {
+			if d, ok := s.Resolver.ResolveDir(path.Join("Windows/Microsoft.NET", fw, v, "Temporary ASP.NET Files")); ok {
+				s.CompiledFolders = append(s.CompiledFolders, d)
+			}
+		}
 	}
 	for _, p := range dropPlaces {
 		if p.Dir == "." {

@@ -12,8 +12,8 @@ import (
 	"sync"
 )
 
-//go:embed data/known-bad-sha256.tsv
-var knownBadSHA256 string
+//go:embed data/known-bad-hashes.tsv
+var knownBadHashes string
 
 //go:embed data/webshell-names.txt
 var webshellNames string
@@ -47,7 +47,8 @@ type IOCPath struct {
 
 // Set is the parsed built-in data.
 type Set struct {
-	KnownBad map[string]HashInfo // lower-case hex SHA-256
+	// KnownBad are lower-case hex MD5, SHA-1 and SHA-256 digests.
+	KnownBad map[string]HashInfo
 	// WebshellNames are lower-case file names.
 	WebshellNames map[string]bool
 	Paths         []IOCPath
@@ -85,10 +86,10 @@ func parse() (*Set, error) {
 		WebshellNames: map[string]bool{},
 		FrontEndFiles: map[string]bool{},
 	}
-	err := eachLine("known-bad-sha256.tsv", knownBadSHA256, func(line string) error {
+	err := eachLine("known-bad-hashes.tsv", knownBadHashes, func(line string) error {
 		cols := strings.Split(line, "\t")
-		if len(cols) != 3 || len(cols[0]) != 64 {
-			return fmt.Errorf("want sha256<TAB>what<TAB>source")
+		if len(cols) != 3 || !IsHash(cols[0]) {
+			return fmt.Errorf("want hash<TAB>what<TAB>source, the hash an MD5, SHA-1 or SHA-256 in hex")
 		}
 		s.KnownBad[strings.ToLower(cols[0])] = HashInfo{What: cols[1], Source: cols[2]}
 		return nil

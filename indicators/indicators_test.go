@@ -11,12 +11,22 @@ func TestBuiltinData(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Counts from the sources named in the data files.
-	if n := len(s.KnownBad); n < 65 {
-		t.Errorf("%d known-bad hashes, want the 8 blog + 45 MSTIC + ESET ones (deduplicated)", n)
-	}
+	bySize := map[int]int{}
 	for h := range s.KnownBad {
-		if len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
+		if !IsHash(h) || strings.ToLower(h) != h {
 			t.Errorf("bad hash %q", h)
+		}
+		bySize[len(h)]++
+	}
+	// SHA-256: the 8 blog + 45 MSTIC + ESET ones, deduplicated; MD5 and
+	// SHA-1: the feed's, for its 40 files not published elsewhere first.
+	if bySize[64] < 65 || bySize[32] != 40 || bySize[40] != 40 {
+		t.Errorf("known-bad hashes by length: %v", bySize)
+	}
+	// An MD5 and a SHA-1 of one file of Microsoft's feed.
+	for _, h := range []string{"4ef04cba6bec2c3a164b9b755efbeb1c", "49644cbbb9d234bd4f7a47ed596c8bbfefd39065"} {
+		if _, ok := s.KnownBad[h]; !ok {
+			t.Errorf("feed hash %s missing", h)
 		}
 	}
 	// The first web shell hash Microsoft published.
@@ -40,4 +50,51 @@ func TestBuiltinData(t *testing.T) {
 	if len(s.Paths) < 90 {
 		t.Errorf("%d path indicators", len(s.Paths))
 	}
+}
+
+func TestReadHashList(t *testing.T) {
+	list := "\ufeff# my list\n" +
+		"sha256,md5,sha1,DateAdded\n" + // a header is skipped
+		"8E90ED33C7EE82C0B64078EA36EC95F7420BA435C693B3B3DD728B494ABF7DFC,4ef04cba6bec2c3a164b9b755efbeb1c,49644cbbb9d234bd4f7a47ed596c8bbfefd39065,2021-03-10\n" +
+		"\n" +
+		"b75f163ca9b9240bf4b37ad92bc7556b40a17e27c2b8ed5c8991385fe07d17d0;HAFNIUM web shell\n" +
+		"// a comment\n" +
+		"0123456789abcdef0123456789abcdef01234567\n"
+	got, err := ReadHashList("mine.txt", strings.NewReader(list))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 {
+		t.Errorf("%d hashes: %v", len(got), got)
+	}
+	if got["8e90ed33c7ee82c0b64078ea36ec95f7420ba435c693b3b3dd728b494abf7dfc"].What != "2021-03-10" ||
+		got["b75f163ca9b9240bf4b37ad92bc7556b40a17e27c2b8ed5c8991385fe07d17d0"].What != "HAFNIUM web shell" ||
+		got["0123456789abcdef0123456789abcdef01234567"].Source != "mine.txt" {
+		t.Errorf("descriptions: %v", got)
+	}
+	for _, bad := range []struct{ list, want string }{
+		{"b75f163ca9b9240bf4b37ad92bc7556b40a17e27c2b8ed5c8991385fe07d17d0\nnot a hash\n", "mine.txt:2: no MD5"},
+		{"# only comments\n", "mine.txt: no hashes found"},
+		{"abc;x\n", "mine.txt: no hashes found"}, // a short hex word on line 1 is a header
+		{"h\n" + strings.Repeat("a", 70<<10) + "\n", "mine.txt:2:"},
+	} {
+		if _, err := ReadHashList("mine.txt", strings.NewReader(bad.list)); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%.30q: err %v, want %q", bad.list, err, bad.want)
+		}
+	}
+}
+
+func FuzzReadHashList(f *testing.F) {
+	f.Add("sha256,md5\nb75f163ca9b9240bf4b37ad92bc7556b40a17e27c2b8ed5c8991385fe07d17d0;x\n")
+	f.Fuzz(func(t *testing.T, list string) {
+		got, err := ReadHashList("f", strings.NewReader(list))
+		for h := range got {
+			if !IsHash(h) || strings.ToLower(h) != h {
+				t.Fatalf("bad hash %q", h)
+			}
+		}
+		if err == nil && len(got) == 0 {
+			t.Fatal("no error and no hashes")
+		}
+	})
 }

@@ -61,7 +61,7 @@ func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collec
 		for _, d := range it.detectors {
 			d.InspectFile(dctx, it.file, col.add)
 		}
-		if err := it.file.ReadError(); err != nil {
+		for _, err := range it.file.Problems() {
 			col.error(it.file.Path, 0, err.Error())
 		}
 	}
@@ -129,8 +129,12 @@ func runFiles(ctx context.Context, cfg Config, dctx *detect.Context, col *collec
 				col.error(p, 0, err.Error())
 				return nil
 			}
+			file := detect.NewFile(fsys, p, info, depth)
+			if keep := contentLimit(ds); keep > 0 {
+				file = detect.NewContentFile(fsys, p, info, depth, keep)
+			}
 			select {
-			case items <- item{detect.NewFile(fsys, p, info, depth), ds}:
+			case items <- item{file, ds}:
 				queued++
 			case <-ctx.Done():
 				return ctx.Err()
@@ -223,4 +227,16 @@ func outermost(interests []fileInterest) []string {
 		}
 	}
 	return out
+}
+
+// contentLimit is the size up to which a file's content stays in memory
+// after its read: the largest limit of the detectors that read content.
+func contentLimit(ds []detect.FileDetector) int64 {
+	var keep int64
+	for _, d := range ds {
+		if c, ok := d.(detect.ContentWanter); ok {
+			keep = max(keep, c.ContentLimit())
+		}
+	}
+	return keep
 }

@@ -75,6 +75,7 @@ func (g *generator) webFolders() error {
 		if err := g.writeFile(rel, content, installTime); err != nil {
 			return err
 		}
+		g.baseline(rel, content)
 	}
 	webConfig := []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\r\n<configuration>\r\n</configuration>\r\n")
 	if g.opt.Mitigated {
@@ -121,6 +122,7 @@ func (g *generator) webFolders() error {
 		if err := g.writeFile(s.rel, oabDump(), planted); err != nil {
 			return err
 		}
+		g.expect("content-webshell", finding.Critical, s.rel, 0, "OAB settings export holding China Chopper, where IIS serves it")
 		for _, e := range s.expect {
 			g.expect(e.Rule, e.Severity, s.rel, 0, e.Why)
 		}

@@ -175,6 +175,11 @@ type Manifest struct {
 	Expected []Expect
 	LogFiles int
 	LogBytes int64
+	// Baseline is a known-good hash baseline of the Exchange files the
+	// generator wrote, in Microsoft's format (SHA256,build,\relative\path,
+	// upper-case hex), with the content Exchange installed: files modified
+	// by the planted attacks differ from it.
+	Baseline []string
 }
 
 type generator struct {
@@ -195,7 +200,7 @@ func Generate(dir string, opt Options) (*Manifest, error) {
 		}
 		g.inst = strings.ToUpper(opt.ExchangeVolume) + ":/" + g.inst
 	}
-	steps := []func() error{g.httpProxy, g.ecpServer, g.oabGenerator, g.webFolders, g.dropPlaces, g.iisConfig}
+	steps := []func() error{g.httpProxy, g.ecpServer, g.oabGenerator, g.webFolders, g.contentOnly, g.dropPlaces, g.iisConfig}
 	if opt.Hive {
 		steps = append(steps, g.hive)
 	}

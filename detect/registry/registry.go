@@ -5,11 +5,13 @@ package registry
 
 import (
 	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/detect/content"
 	"github.com/exhunt/exhunt/detect/mitigation"
 	"github.com/exhunt/exhunt/detect/patch"
 	"github.com/exhunt/exhunt/detect/postexploit"
 	"github.com/exhunt/exhunt/detect/proxylogon"
 	"github.com/exhunt/exhunt/detect/webshell"
+	"github.com/exhunt/exhunt/indicators"
 )
 
 // LogDetectors returns every check of Exchange log records.
@@ -31,11 +33,31 @@ func ServerDetectors() []detect.ServerDetector {
 	}
 }
 
-// FileDetectors returns every check of files.
+// FileDetectors returns every check of files, with the built-in data.
 func FileDetectors() []detect.FileDetector {
+	return FileDetectorsWith(Options{})
+}
+
+// Options are the user's additions to the built-in data of the checks.
+type Options struct {
+	// Rules replaces the built-in rule pack (content.LoadRules returns
+	// the pack with the user's files); nil = the built-in pack.
+	Rules *content.RuleSet
+	// MaxFileSize bounds the files read for content; 0 = the default.
+	MaxFileSize int64
+	// Hashes are the user's hash indicators (--ioc).
+	Hashes map[string]indicators.HashInfo
+	// Baselines are known-good hashes of Exchange's files (--baseline).
+	Baselines *content.Baselines
+}
+
+// FileDetectorsWith returns every check of files, with the user's data.
+func FileDetectorsWith(o Options) []detect.FileDetector {
 	return []detect.FileDetector{
 		webshell.Locations{},
-		webshell.Known{},
+		webshell.Known{Hashes: o.Hashes},
+		content.Scanner{RuleSet: o.Rules, MaxSize: o.MaxFileSize},
+		content.Modified{Baselines: o.Baselines, RuleSet: o.Rules, MaxSize: o.MaxFileSize},
 		postexploit.LsassDump{},
 		postexploit.StagedArchive{},
 		mitigation.URLRewrite{},

@@ -61,7 +61,5 @@ func Planned() []detect.Check {
 			CVEs: []string{"CVE-2021-26857"}, Needs: "the Windows event logs, which this version of exhunt does not read yet"},
 		{ID: "iis-logs", Title: "Web shell use, attacker addresses and user agents in the IIS logs",
 			CVEs: []string{"CVE-2021-26855", "CVE-2021-27065"}, Needs: "the IIS logs, which this version of exhunt does not read yet"},
-		{ID: "webshell-content", Title: "Web shells by content (YARA rules, modified Exchange files)",
-			Needs: "file content scanning, which this version of exhunt does not do yet"},
 	}
 }

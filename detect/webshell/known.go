@@ -14,7 +14,7 @@ import (
 var (
 	RuleKnownBadHash = finding.Rule{
 		ID:          "ioc-known-bad-hash",
-		Title:       "File matches a published hash of Exchange exploitation malware",
+		Title:       "File matches a hash of Exchange exploitation malware (published, or in the --ioc lists)",
 		CVEs:        cvesChain,
 		Remediation: "This exact file was published as malware from the 2021 Exchange campaigns. " + remediateShell,
 		Grading:     "critical",
@@ -46,6 +46,9 @@ const maxDropPlaceHash = 64 << 20
 type Known struct {
 	// Indicators replaces the built-in data (tests); nil = built-in.
 	Indicators *indicators.Set
+	// Hashes are the user's hash indicators (--ioc), MD5, SHA-1 or
+	// SHA-256, checked besides the built-in ones.
+	Hashes map[string]indicators.HashInfo
 }
 
 func (Known) Name() string { return "ioc-known" }
@@ -92,20 +95,28 @@ func (k Known) InspectFile(ctx *detect.Context, f *detect.File, emit detect.Emit
 	if p, ok := matchIOCPath(ctx, f.Path, ind); ok {
 		emit(RuleKnownPath.New(finding.Critical, f.Path, 0, at, detect.FileEvidence(f, finding.Field{Name: "published_path", Value: p})))
 	}
-	// In web folders hash what can run (thousands of static .js and .css
-	// files cannot); in drop places hash everything small enough to be a
-	// dropped tool.
-	if inWeb && !IsScript(name) && !inHotSpot(ctx, f.Path) || !inWeb && f.Info.Size() > maxDropPlaceHash {
+	// In drop places hash what is small enough to be a dropped tool (the
+	// content checks read web folders' files whole anyway).
+	if !inWeb && f.Info.Size() > maxDropPlaceHash {
 		return
 	}
-	sum, err := f.SHA256()
+	sums, err := f.Sums()
 	if err != nil {
 		return
 	}
-	if info, ok := ind.KnownBad[sum]; ok {
+	for _, h := range []struct{ name, sum string }{{"sha256", sums.SHA256}, {"sha1", sums.SHA1}, {"md5", sums.MD5}} {
+		info, ok := ind.KnownBad[h.sum]
+		if !ok {
+			info, ok = k.Hashes[h.sum]
+		}
+		if !ok {
+			continue
+		}
 		emit(RuleKnownBadHash.New(finding.Critical, f.Path, 0, at, detect.FileEvidence(f,
+			finding.Field{Name: "matched_hash", Value: h.name + ":" + h.sum},
 			finding.Field{Name: "known_as", Value: info.What},
 			finding.Field{Name: "source", Value: info.Source})))
+		return // one finding per file, for its strongest hash
 	}
 }
 

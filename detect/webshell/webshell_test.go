@@ -1,6 +1,8 @@
 package webshell_test
 
 import (
+	"crypto/md5"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
@@ -76,27 +78,45 @@ func TestWebshellLocations(t *testing.T) {
 	}
 }
 
-// TestKnownBadHash uses a file whose hash is added to the indicator set:
+// TestKnownBadHash uses files whose hashes are added to the indicator set:
 // no sample of the published malware can be shipped with the project.
 func TestKnownBadHash(t *testing.T) {
 	shell := `<%@ Page Language="Jscript"%><%eval(Request.Item["x"],"unsafe");%>`
 	sum := sha256.Sum256([]byte(shell))
 	set := &indicators.Set{KnownBad: map[string]indicators.HashInfo{hex.EncodeToString(sum[:]): {What: "test shell", Source: "this test"}}}
+	// The user's list names two other files by MD5 and SHA-1.
+	byMD5, bySHA1 := "dropped tool one", "dropped tool two"
+	m := md5.Sum([]byte(byMD5))
+	s1 := sha1.Sum([]byte(bySHA1))
+	user := map[string]indicators.HashInfo{
+		hex.EncodeToString(m[:]):  {What: "tool one", Source: "my.txt"},
+		hex.EncodeToString(s1[:]): {What: "tool two", Source: "my.txt"},
+	}
 	files := []detecttest.File{
 		{Path: "inetpub/wwwroot/aspnet_client/a.aspx", Content: shell},
-		{Path: "inetpub/wwwroot/js/a.js", Content: shell},            // web folder, not a script: not hashed
+		{Path: "inetpub/wwwroot/js/a.js", Content: shell},            // web folder, renamed to look static
 		{Path: "ProgramData/tools/t.exe", Content: shell},            // drop place
 		{Path: "ProgramData/tools/ok.exe", Content: "ordinary file"}, // different hash
-		{Path: "Windows/System32/drivers/deep.sys", Content: shell},  // not a place that is checked
+		{Path: "ProgramData/tools/one.exe", Content: byMD5},
+		{Path: "Windows/Temp/two.ps1", Content: bySHA1},
+		{Path: "Windows/System32/drivers/deep.sys", Content: shell}, // not a place that is checked
 		{Path: "Program Files/Microsoft/Exchange Server/V15/Logging/x.LOG", Content: ""},
 	}
-	got := detecttest.ScanWith(t, scan.Config{FileDetectors: []detect.FileDetector{webshell.Known{Indicators: set}}}, files, "ioc-known-bad-hash")
+	got := detecttest.ScanWith(t, scan.Config{FileDetectors: []detect.FileDetector{webshell.Known{Indicators: set, Hashes: user}}}, files, "ioc-known-bad-hash")
 	want := []string{
+		"ioc-known-bad-hash critical ProgramData/tools/one.exe",
 		"ioc-known-bad-hash critical ProgramData/tools/t.exe",
+		"ioc-known-bad-hash critical Windows/Temp/two.ps1",
 		"ioc-known-bad-hash critical inetpub/wwwroot/aspnet_client/a.aspx",
+		"ioc-known-bad-hash critical inetpub/wwwroot/js/a.js",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got %q\nwant %q", got, want)
+	}
+	// Without the user's list the two tools are not known.
+	got = detecttest.ScanWith(t, scan.Config{FileDetectors: []detect.FileDetector{webshell.Known{Indicators: set}}}, files, "ioc-known-bad-hash")
+	if len(got) != 3 {
+		t.Errorf("built-in only: %q", got)
 	}
 }
 
