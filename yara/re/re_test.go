@@ -56,6 +56,15 @@ func TestTable(t *testing.T) {
 		{`ab$`, Flags{}, "abab", `2:"ab"`},
 		{`\bfoo\b`, Flags{}, "afoo foo_ foo", `10:"foo"`},
 		{`o\B`, Flags{}, "oo o", `0:"o"`},
+		// yara: \b holds at the ends of the data whatever the character there
+		{`x\.\b`, Flags{}, "x.", `0:"x."`},
+		{`\b\.x`, Flags{}, ".x", `0:".x"`},
+		{`\.\B`, Flags{}, "..", `0:"."`},
+		// wide: the character before is two bytes back
+		{`\biex\b`, Flags{Wide: true}, "(\x00i\x00e\x00x\x00 \x00", `2:"i\x00e\x00x\x00"`},
+		{`\biex\b`, Flags{Wide: true}, "a\x00i\x00e\x00x\x00", ``},
+		{`\biex\b`, Flags{Wide: true, Ascii: true}, "iex i\x00e\x00x\x00 \x00", `0:"iex" 4:"i\x00e\x00x\x00"`},
+		{`x\b`, Flags{Wide: true}, "x\x00y\x01", `0:"x\x00"`},
 		{`[\x00-\x1f]+`, Flags{}, "a\x01\x02b", `1:"\x01\x02" 2:"\x02"`},
 		{`[^a-c]`, Flags{}, "abcd", `3:"d"`},
 		{`[]a]+`, Flags{}, "]a", `0:"]a" 1:"a"`},
@@ -196,6 +205,8 @@ var diffCases = []diffCase{
 	{`/eval\s*\(/`, "nocase"}, {`/<%@\s+Page/`, "nocase"}, {`/\.\*\+/`, ""}, {`/[A-Z]{3}/`, "wide"},
 	{`/.{0,8}hello/`, ""}, {`/a{0,8}hello/`, ""}, {`/(a|h)ello.{0,3}l/`, ""},
 	{`/b{2,}c?/`, "fullword"}, {`/(foo|ba)r/`, "nocase wide"}, {`/a.c/s`, "wide"},
+	{`/\bfoo\b/`, "wide"}, {`/\bo/`, "wide"}, {`/o\B/`, "wide ascii"}, {`/\b(iex|ab)\b/`, "nocase wide ascii"},
+	{`/x\.\b/`, ""}, {`/\b\.x/`, ""}, {`/\.\B/`, "wide"}, {`/\.\B/`, ""},
 }
 
 func diffInput() []byte {
@@ -227,7 +238,8 @@ func TestDifferentialYara(t *testing.T) {
 	rules.WriteString(" condition: any of them\n}\n")
 	rf := filepath.Join(dir, "r.yar")
 	os.WriteFile(rf, []byte(rules.String()), 0o644)
-	inputs := [][]byte{diffInput(), []byte("foo"), []byte("abcd"), []byte("aahelloahello"), bytes.Repeat([]byte("ab"), 3000)}
+	inputs := [][]byte{diffInput(), []byte("foo"), []byte("abcd"), []byte("aahelloahello"), bytes.Repeat([]byte("ab"), 3000),
+		[]byte("x."), []byte(".x"), []byte("..\x00"), []byte(".\x00.\x00"), []byte("(\x00i\x00e\x00x\x00 \x00o\x00"), []byte("f\x00o\x00o\x00")}
 	for k, data := range inputs {
 		df := filepath.Join(dir, fmt.Sprintf("in%d", k))
 		os.WriteFile(df, data, 0o644)
