@@ -441,3 +441,29 @@ func BenchmarkFindAllTypical(b *testing.B) {
 		r.FindAll(data, func(int, int) bool { return true })
 	}
 }
+
+func TestMaxLen(t *testing.T) {
+	for _, tc := range []struct {
+		pat  string
+		f    Flags
+		want int
+	}{
+		{`abc`, Flags{}, 3},
+		{`abc`, Flags{Wide: true}, 6},
+		{`abc`, Flags{Wide: true, Ascii: true}, 6},
+		{`a(bc|d)?e{2,4}\b`, Flags{}, 7},
+		{`[^.\w]eval\s{0,10}\(`, Flags{Nocase: true}, 16},
+		{`a.*b`, Flags{}, MaxMatch},
+		{`a{5000}`, Flags{}, MaxMatch},
+		{`(ab){2000}c{100}`, Flags{}, MaxMatch},
+		{`\b`, Flags{}, 0},
+	} {
+		r, err := Compile(tc.pat, tc.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.MaxLen(); got != tc.want {
+			t.Errorf("%q %+v: MaxLen %d, want %d", tc.pat, tc.f, got, tc.want)
+		}
+	}
+}
