@@ -49,7 +49,7 @@ rule staging_archive_rar {
 
 rule staging_archive_zip {
     meta:
-        description = "ZIP archive"
+        description = "ZIP archive (or a ZIP-based format: Office document, JAR, NuGet package)"
         severity = "medium"
         kind = "staging-archive"
         reference = "https://www.microsoft.com/security/blog/2021/03/02/hafnium-targeting-exchange-servers/"

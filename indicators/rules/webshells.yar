@@ -25,12 +25,13 @@
  * China Chopper, the one-line server of the campaign, in its JScript.NET
  * (ASPX) and VBScript (classic ASP) forms: the page evaluates the value of
  * a request parameter. Covers the direct form through Request, Request.Item,
- * Request.Form, Request.QueryString or Request.Params, with brackets or
- * parentheses and any spacing or case; the JScript.NET full-trust form that
- * passes the "unsafe" option to eval whatever the first argument is (which
- * also catches a Request object reached through a concatenated name); the
- * form that decodes Base64 from the request before evaluating it; and the
- * forms that build the words Request or unsafe by string concatenation.
+ * Request.Form, Request.QueryString, Request.Params, a cookie, a header or
+ * a server variable, with brackets or parentheses and any spacing or case;
+ * the JScript.NET full-trust form that passes the "unsafe" option to eval
+ * whatever the first argument is (which also catches a Request object
+ * reached through a concatenated name); the form that decodes Base64 from
+ * the request before evaluating it; and the forms that build the words
+ * Request or unsafe by string concatenation.
  */
 rule webshell_chopper_eval {
     meta:
@@ -44,7 +45,7 @@ rule webshell_chopper_eval {
         $srv2 = /runat\s{0,5}=\s{0,5}["']{0,2}server/ ascii wide nocase
         // eval, execute or executeglobal of a request value; not as a
         // member (Server.Execute is ASP.NET's page include)
-        $in1 = /[^.\w](eval|execute|executeglobal)\s{0,10}\(?\s{0,10}((this|page|context|httpcontext\s{0,5}\.\s{0,5}current)\s{0,5}\.\s{0,5})?request\s{0,5}(\.\s{0,5}(item|form|querystring|params)\s{0,5})?[\[(]/ ascii wide nocase
+        $in1 = /[^.\w](eval|execute|executeglobal)\s{0,10}\(?\s{0,10}((this|page|context|httpcontext\s{0,5}\.\s{0,5}current)\s{0,5}\.\s{0,5})?request\s{0,5}(\.\s{0,5}(item|form|querystring|params|cookies|headers|servervariables)\s{0,5})?[\[(]/ ascii wide nocase
         // JScript.NET eval with the "unsafe" option
         $in2 = /[^.\w]eval\s{0,10}\([^\r\n]{1,400},\s{0,10}["']{1,2}unsafe["']{1,2}/ ascii wide nocase
         // Base64 decoded from the request, then evaluated
@@ -166,10 +167,10 @@ rule webshell_aspx_upload {
 
 /*
  * Command execution pages: a server page that starts a process (a
- * Process object, Process.Start or ProcessStartInfo) for cmd.exe or
- * PowerShell and reads request input, as Volexity's SPORTSBALL does; or a
- * classic ASP page that runs commands through the WScript.Shell object
- * with request input.
+ * Process object, Process.Start or ProcessStartInfo) for cmd.exe (also
+ * found through the ComSpec variable) or PowerShell and reads request
+ * input, as Volexity's SPORTSBALL does; or a classic ASP page that runs
+ * commands through the WScript.Shell object with request input.
  */
 rule webshell_aspx_cmdexec {
     meta:
@@ -187,6 +188,7 @@ rule webshell_aspx_cmdexec {
         $p3 = /new\s{1,5}(System\s{0,5}\.\s{0,5}Diagnostics\s{0,5}\.\s{0,5})?Process\s{0,5}\(/ ascii wide nocase
         $c1 = /\bcmd(\.exe)?["']/ ascii wide nocase
         $c2 = /\bpowershell(\.exe)?["']/ ascii wide nocase
+        $c3 = /["']ComSpec["']/ ascii wide nocase
         $ws = /WScript\s{0,5}\.\s{0,5}Shell/ ascii wide nocase
         $wsrun = /\.\s{0,5}(Exec|Run)\s{0,5}\(/ ascii wide nocase
     condition:
