@@ -104,9 +104,9 @@ func generatedSamples(t *testing.T) map[string][]byte {
 		Resource:    []byte(before + "\x00" + after),
 	})
 	// The Covenant stager as its launcher's compiler leaves it.
-	m["tp/hacktool_covenant_grunt/GruntStager.exe"] = dotnetAssembly(assemblySpec{
-		Module:      "GruntStager.exe",
-		Names:       []string{"<Module>", "Grunt\x53tager", "Grunt\x53tager.exe", "Execute\x53tager", "Main", "Execute", "mscorlib", "System.Net", "WebClient", "Assembly", "Load"},
+	m["tp/hacktool_covenant_grunt/GruntStager.dll"] = dotnetAssembly(assemblySpec{
+		Module:      "Grunt\x53tager.dll",
+		Names:       []string{"<Module>", "Grunt\x53tager", "Grunt\x53tager.dll", "Execute\x53tager", "Main", "Execute", "mscorlib", "System.Net", "WebClient", "Assembly", "Load"},
 		UserStrings: []string{"https://198.51.100.40:443", "/en-us/index.html", "Cookie"},
 	})
 	// Look-alikes: a compiled Exchange page, and a library that implements
@@ -226,7 +226,9 @@ func dotnetAssembly(s assemblySpec) []byte {
 		special := byte(0)
 		for _, c := range enc {
 			us = binary.LittleEndian.AppendUint16(us, c)
-			if c >= 0x7F || (c >= 1 && c <= 8) || (c >= 0x0E && c <= 0x1F) || c == 0x27 || c == 0x2D {
+			// ECMA-335 II.24.2.4: the final byte is 1 when a character
+			// needs more than the low byte, or is one of these.
+			if c > 0xFF || (c >= 1 && c <= 8) || (c >= 0x0E && c <= 0x1F) || c == 0x27 || c == 0x2D || c == 0x7F {
 				special = 1
 			}
 		}
