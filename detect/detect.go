@@ -129,6 +129,13 @@ type FileDetector interface {
 	InspectFile(ctx *Context, f *File, emit Emit)
 }
 
+// Unplaced is a FileDetector that can say better than its Needs why it had
+// no place to look at on a server (a missing input of the user's, not of
+// the copy).
+type Unplaced interface {
+	WhyNotPlaced(ctx *Context) string
+}
+
 // ServerDetector judges the server's facts (its build, its configuration)
 // once per server, before the evidence is read.
 type ServerDetector interface {
@@ -245,7 +252,7 @@ func (f *File) load() {
 	f.once.Do(func() {
 		f.read = true
 		size := f.Info.Size()
-		if size > MaxHashBytes {
+		if size > MaxHashBytes && size > f.keep {
 			f.err = fmt.Errorf("%w to hash (%d bytes, limit %d)", ErrTooLarge, size, MaxHashBytes)
 			return
 		}

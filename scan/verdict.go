@@ -75,6 +75,10 @@ func checksRun(cfg Config, dctx *detect.Context, logs logOutcome, files fileOutc
 		why := strings.TrimPrefix(d.Check().Needs, "the ") + ": not found in this copy"
 		if files.placed[d.Name()] && !files.complete {
 			why = "the scan was interrupted before every file was inspected"
+		} else if r, ok := d.(detect.Unplaced); ok && !files.placed[d.Name()] {
+			if w := r.WhyNotPlaced(dctx); w != "" {
+				why = w
+			}
 		}
 		add(d.Check(), ran, why)
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/detect/registry"
 	"github.com/exhunt/exhunt/progress"
 	"github.com/exhunt/exhunt/report"
 	"github.com/exhunt/exhunt/result"
@@ -207,6 +208,12 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", 0, "files read in parallel (default: one per CPU, at most 64)")
 	maxPerFile := fs.Int("max-findings-per-file", scan.DefaultMaxFindingsPerFile, "findings of one rule listed per file; the rest are counted")
 	maxFindings := fs.Int("max-findings", scan.DefaultMaxFindings, "findings listed per server; the rest are counted")
+	var ruleFiles, iocFiles, baselineFiles multiFlag
+	fs.Var(&ruleFiles, "rules", "YARA rules `FILE` or folder (*.yar, *.yara) applied to the files besides the built-in pack; files named for logs (*_log*) or whose rules are all tagged LOG are applied to each log line; repeatable")
+	noBuiltin := fs.Bool("no-builtin-rules", false, "apply only the --rules files, not the built-in rule pack")
+	fs.Var(&iocFiles, "ioc", "`FILE` of MD5, SHA-1 or SHA-256 hashes of known-bad files (one per line, Loki's hash;description, or CSV columns); repeatable")
+	fs.Var(&baselineFiles, "baseline", "Microsoft's known-good hash baseline `FILE` (SHA256,build,\\path CSV or baseline_<build>.zip) or a folder of them, to find modified Exchange files; repeatable")
+	maxFileSize := fs.String("max-file-size", "32MB", "largest `SIZE` of a file whose content the rules read (KB, MB, GB); larger files are still hashed")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage: exhunt scan [--root PATH]... [options]\n\n"+
@@ -252,6 +259,10 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
+	opts, err := detectorOptions(ruleFiles, *noBuiltin, iocFiles, baselineFiles, *maxFileSize)
+	if err != nil {
+		return fail("%v", err)
+	}
 	var guarded []string
 	guarded = append(guarded, roots...)
 	for _, d := range vols {
@@ -275,7 +286,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	}
 	defer abort(rf)
 	cfg := scan.Config{Roots: roots, Volumes: vols, ExchangeDir: *exDir, Window: win, Workers: *workers,
-		MaxFindingsPerFile: *maxPerFile, MaxFindings: *maxFindings}
+		MaxFindingsPerFile: *maxPerFile, MaxFindings: *maxFindings, FileDetectors: registry.FileDetectorsWith(opts)}
 	rep, code := doScan(cfg, &o, stderr)
 	if rep == nil {
 		abort(rf)

@@ -247,6 +247,21 @@ func (m Modified) Places(ctx *detect.Context) []detect.Place {
 	return out
 }
 
+// WhyNotPlaced says which input is missing: a baseline, the build, or a
+// baseline of the build.
+func (m Modified) WhyNotPlaced(ctx *detect.Context) string {
+	srv := ctx.Server
+	switch {
+	case srv.ExchangeDir == "":
+		return ""
+	case m.Baselines == nil:
+		return "no known-good baseline was given (--baseline FILE|DIR, e.g. Microsoft's baseline_<build>.csv)"
+	case !srv.Build.Known:
+		return "the installed build is not known, so no baseline can be chosen"
+	}
+	return fmt.Sprintf("no baseline of the installed build %s among those given (%s)", srv.Build.Version, strings.Join(m.Baselines.Builds(), ", "))
+}
+
 func (m Modified) InspectFile(ctx *detect.Context, f *detect.File, emit detect.Emit) {
 	srv := ctx.Server
 	inst := srv.ExchangeDir
