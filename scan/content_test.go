@@ -15,7 +15,6 @@ import (
 	"github.com/exhunt/exhunt/testserver"
 )
 
-
 // sharedRoot is the public data beside the project.
 const sharedRoot = "../../shared/data"
 

@@ -27,7 +27,7 @@ var (
 		Remediation: preserve + "A web shell means the server was compromised: find how it got there (HttpProxy, ECP " +
 			"and OAB findings) and who used it (IIS logs for requests to it), rotate the credentials used on the " +
 			"server and look for lateral movement.",
-		Grading: "critical where IIS serves or compiles it (web folders, Temporary ASP.NET Files); high elsewhere",
+		Grading:    "critical where IIS serves or compiles it (web folders, Temporary ASP.NET Files); high elsewhere",
 		References: []string{detect.RefMicrosoftHafnium, detect.RefCISAAA21062A},
 	}
 	RuleRansomNote = finding.Rule{
