@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -205,6 +207,12 @@ func TestEndToEndOperatorErrors(t *testing.T) {
 	other := t.TempDir()
 	file := filepath.Join(other, "x.txt")
 	os.WriteFile(file, []byte("x"), 0o644)
+	badRules := filepath.Join(other, "bad.yar")
+	os.WriteFile(badRules, []byte("rule ok { condition: true }\nrule bad {\n  strings: $a = \"x\"\n  condition: $b\n}\n"), 0o644)
+	externRules := filepath.Join(other, "extern.yar")
+	os.WriteFile(externRules, []byte("rule e { condition: company == \"x\" }\n"), 0o644)
+	badIOC := filepath.Join(other, "iocs.txt")
+	os.WriteFile(badIOC, []byte("b75f163ca9b9240bf4b37ad92bc7556b40a17e27c2b8ed5c8991385fe07d17d0\nnot a hash\n"), 0o644)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -225,6 +233,15 @@ func TestEndToEndOperatorErrors(t *testing.T) {
 		{[]string{"scan", "--root", clean, "--volume", "D=" + filepath.Join(clean, "inetpub")}, "scanned twice"},
 		{[]string{"scan", "--root", clean, "--volume", "C=" + other}, "system drive"},
 		{[]string{"help", "frobnicate"}, "unknown command"},
+		{[]string{"scan", "--root", clean, "--rules", badRules}, "bad.yar:4"},
+		{[]string{"scan", "--root", clean, "--rules", externRules}, "\"company\", which exhunt does not set"},
+		{[]string{"scan", "--root", clean, "--rules", filepath.Join(other, "missing.yar")}, "--rules"},
+		{[]string{"scan", "--root", clean, "--rules", t.TempDir()}, "no .yar or .yara file"},
+		{[]string{"scan", "--root", clean, "--no-builtin-rules"}, "no rule at all"},
+		{[]string{"scan", "--root", clean, "--ioc", badIOC}, "iocs.txt:2"},
+		{[]string{"scan", "--root", clean, "--baseline", file}, "x.txt:1: want SHA256"},
+		{[]string{"scan", "--root", clean, "--max-file-size", "12XB"}, "--max-file-size"},
+		{[]string{"scan", "--root", clean, "--max-file-size", "0"}, "--max-file-size"},
 	} {
 		_, stderr, code := exhunt(t, tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) {
@@ -463,5 +480,40 @@ func TestEndToEndYaraAgainstReference(t *testing.T) {
 	os.WriteFile(bad, []byte("rule x {\n condition: y\n}\n"), 0o644)
 	if _, stderr, code := exhunt(t, "yara", bad, dir); code != 2 || !strings.Contains(stderr, "bad.yar:2:") {
 		t.Errorf("bad rules: exit %d %q", code, stderr)
+	}
+}
+
+// TestEndToEndContentInputs: a user's hash list and rules file reach the
+// scan: a file known only by its MD5 in the list, and a page only the
+// user's rule knows, are found in a clean server's web folder.
+func TestEndToEndContentInputs(t *testing.T) {
+	dir := t.TempDir()
+	opt := testserver.DemoOptions()
+	opt.Attacks = false
+	if _, err := testserver.Generate(dir, opt); err != nil {
+		t.Fatal(err)
+	}
+	_, _, code := exhunt(t, "scan", "--root", dir, "--quiet")
+	if code != 0 {
+		t.Fatalf("clean server: exit %d", code)
+	}
+	tool := []byte("a tool the attackers dropped")
+	os.MkdirAll(filepath.Join(dir, "ProgramData", "x"), 0o755)
+	os.WriteFile(filepath.Join(dir, "ProgramData", "x", "t.exe"), tool, 0o644)
+	os.WriteFile(filepath.Join(dir, "inetpub", "wwwroot", "status.htm"), []byte("<html>our own marker ZX-41</html>"), 0o644)
+	inputs := t.TempDir()
+	sum := md5.Sum(tool)
+	iocs := filepath.Join(inputs, "iocs.txt")
+	os.WriteFile(iocs, []byte("# case 12\n"+hex.EncodeToString(sum[:])+";dropped tool\n"), 0o644)
+	rules := filepath.Join(inputs, "mine.yar")
+	os.WriteFile(rules, []byte("rule case12_marker { meta: score = 60 strings: $m = \"marker ZX-41\" condition: $m }\n"), 0o644)
+	stdout, stderr, code := exhunt(t, "scan", "--root", dir, "--quiet", "--format", "jsonl", "--ioc", iocs, "--rules", rules)
+	if code != 1 {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+	for _, want := range []string{`"rule":"ioc-known-bad-hash"`, `"rule":"content-rule-match"`, `"yara_rule":"case12_marker"`, `"severity":"medium"`, "dropped tool"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %s:\n%s", want, stdout)
+		}
 	}
 }
