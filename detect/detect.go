@@ -344,6 +344,9 @@ func (f *File) Memo(key any, fn func() any) any {
 	return v
 }
 
+// Open opens the file for a detector that streams it (logs of any size).
+func (f *File) Open() (fs.File, error) { return f.fsys.Open(f.Path) }
+
 // ReadSmall returns the content of a file up to limit bytes; larger files
 // are an error.
 func (f *File) ReadSmall(limit int64) ([]byte, error) {

@@ -113,6 +113,10 @@ type Server struct {
 	// IIS keeps the compiled pages (App_Web_*.dll) of every page it ran,
 	// web shells included, even after the page itself was deleted.
 	CompiledFolders []string
+	// IISLogDirs are the IIS log folders (the sites' and the default
+	// logFile directory of applicationHost.config, else
+	// inetpub\logs\LogFiles).
+	IISLogDirs []string
 	// DropPlaces are where attackers of the campaign left tools, dumps and
 	// archives; UserTemps the users' temporary and desktop folders.
 	DropPlaces []Place

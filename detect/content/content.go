@@ -10,7 +10,6 @@ import (
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/detect/webshell"
 	"github.com/exhunt/exhunt/finding"
-	"github.com/exhunt/exhunt/root"
 	"github.com/exhunt/exhunt/yara"
 )
 
@@ -189,8 +188,10 @@ func externals(ctx *detect.Context, f *detect.File, data []byte) map[string]any 
 	name := path.Base(f.Path)
 	ext := strings.ToLower(path.Ext(name))
 	md5 := ""
-	if s, err := f.Sums(); err == nil {
-		md5 = s.MD5
+	if data != nil || f.Info.Size() <= detect.MaxHashBytes {
+		if s, err := f.Sums(); err == nil {
+			md5 = s.MD5
+		}
 	}
 	return map[string]any{
 		"filename":  name,
@@ -204,11 +205,10 @@ func externals(ctx *detect.Context, f *detect.File, data []byte) map[string]any 
 }
 
 func windowsPath(ctx *detect.Context, p string) string {
-	srv := ctx.Server
-	if srv.SystemBase == "" {
+	if ctx.Server.SystemBase == "" {
 		return p
 	}
-	return root.WindowsPath(srv.SystemBase, p)
+	return ctx.Server.WindowsPath(p)
 }
 
 // fileType names the content's type by its magic, in Loki's upper-case
