@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"github.com/exhunt/exhunt/indicators"
 	"io"
 	"sort"
 	"strings"
@@ -125,6 +126,12 @@ func WriteText(w io.Writer) error {
 			cves = " [" + strings.Join(e.Rule.CVEs, ", ") + "]"
 		}
 		fmt.Fprintf(&b, "  %-36s %s%s\n      severity: %s\n", e.Rule.ID, e.Rule.Title, cves, e.Rule.Grading)
+	}
+	if pack, err := indicators.RuleCatalogue(); err == nil {
+		b.WriteString("\nBuilt-in content rules (YARA, checked by webshell-content):\n")
+		for _, r := range pack {
+			fmt.Fprintf(&b, "  %-36s %s\n      severity: %s, kind: %s\n", r.Rule, r.Description, r.Severity, r.Kind)
+		}
 	}
 	b.WriteString("\nNot checked by this version:\n")
 	for _, p := range scope.Planned() {
