@@ -2,9 +2,12 @@ package yara
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
+	"github.com/exhunt/exhunt/yara/re"
 	"github.com/exhunt/exhunt/yara/syntax"
 )
 
@@ -24,100 +27,278 @@ const maxLineErrors = 10
 // relative to the line, filesize is the line's length. Lines are reported
 // in order; fn returns false to stop.
 //
-// When LineSafe reports no error, only the lines that contain a literal
-// atom of some string are evaluated: the literal prefilter runs once over
-// the whole chunk, and a line without a hit cannot match. Otherwise every
-// line is evaluated on its own, which gives the same results much more
-// slowly; rules meant for logs should be compiled apart from the others so
-// that the fast path applies.
+// When LineSafe reports no error, the literal prefilter runs once over
+// the whole chunk and only the lines with a hit are looked at: a line
+// none of whose strings match cannot match. Of those, a line is evaluated
+// with Scan only when the strings that really match on it (the hits
+// verified on the line) could make a rule true, as the analysis of
+// LineSafe judges it. Otherwise every line is evaluated on its own, which
+// gives the same results much more slowly; rules meant for logs should be
+// compiled apart from the others so that the fast path applies.
 //
 // The error is that of Scan: a missing external variable stops the scan;
 // a regular expression that used up its work budget on a line is reported
 // with the line's number (at most 10 such lines) and the scan goes on.
 func (rs *Rules) ScanLines(data []byte, vars map[string]any, fn func(line, start, end int, ms []Match) bool) error {
-	for _, name := range rs.extern {
-		if external(vars[name]).k == vUndef {
-			return fmt.Errorf("yara: external variable %q is not defined (or not an int, float64, bool or string)", name)
-		}
-	}
-	var errs []error
-	lineErrs := 0
-	eval := func(line, start, end int) bool {
-		ms, err := rs.Scan(data[start:end:end], vars)
-		if err != nil {
-			if lineErrs++; lineErrs <= maxLineErrors {
-				errs = append(errs, fmt.Errorf("line %d: %w", line, err))
-			}
-		}
-		if len(ms) == 0 {
-			return true
-		}
-		return fn(line, start, end, ms)
-	}
-	if rs.LineSafe() != nil {
-		for ls, line := 0, 1; ls < len(data); line++ {
-			le, next := lineEnd(data, ls)
-			if !eval(line, ls, le) {
-				break
-			}
-			ls = next
-		}
-	} else {
-		for _, c := range rs.candidateLines(data) {
-			if !eval(c.line, c.start, c.end) {
-				break
-			}
-		}
-	}
-	if lineErrs > maxLineErrors {
-		errs = append(errs, fmt.Errorf("and %d more lines with errors", lineErrs-maxLineErrors))
-	}
-	return errors.Join(errs...)
+	_, err := rs.scanLines(data, vars, fn)
+	return err
 }
 
-// lineEnd returns the end of the line of data that starts at ls, without
-// its line end, and the start of the next line.
-func lineEnd(data []byte, ls int) (end, next int) {
-	i := bytes.IndexByte(data[ls:], '\n')
+// lineStats counts the work of one ScanLines call, for tests and
+// benchmarks.
+type lineStats struct {
+	hit     int // lines with a literal hit
+	checked int // of those, lines whose hits were verified
+	scanned int // lines evaluated with Scan
+}
+
+func (rs *Rules) scanLines(data []byte, vars map[string]any, fn func(line, start, end int, ms []Match) bool) (lineStats, error) {
+	for _, name := range rs.extern {
+		if external(vars[name]).k == vUndef {
+			return lineStats{}, fmt.Errorf("yara: external variable %q is not defined (or not an int, float64, bool or string)", name)
+		}
+	}
+	ls := &lineScan{rs: rs, data: data, vars: vars, fn: fn}
+	if rs.LineSafe() != nil {
+		for start, line := 0, 1; start < len(data); line++ {
+			end, next := lineEnd(data, start)
+			if !ls.eval(line, start, end) {
+				break
+			}
+			start = next
+		}
+	} else if rs.matcher != nil && len(data) > 0 {
+		ls.fast()
+	}
+	if ls.nerrs > maxLineErrors {
+		ls.errs = append(ls.errs, fmt.Errorf("and %d more lines with errors", ls.nerrs-maxLineErrors))
+	}
+	return ls.stats, errors.Join(ls.errs...)
+}
+
+// lineEnd returns the end of the line of data that starts at start,
+// without its line end, and the start of the next line.
+func lineEnd(data []byte, start int) (end, next int) {
+	i := bytes.IndexByte(data[start:], '\n')
 	if i < 0 {
 		return len(data), len(data)
 	}
-	end, next = ls+i, ls+i+1
-	if end > ls && data[end-1] == '\r' {
+	end, next = start+i, start+i+1
+	if end > start && data[end-1] == '\r' {
 		end--
 	}
 	return end, next
 }
 
-// lineSpan is one line of a chunk: its number and its bytes without the
-// line end.
-type lineSpan struct{ line, start, end int }
+// maxLineHits bounds the hits kept for verifying one line; a line with
+// more is evaluated with Scan.
+const maxLineHits = 1 << 12
 
-// candidateLines runs the literal prefilter once over data and returns, in
-// order, the lines that hold at least one hit entirely.
-func (rs *Rules) candidateLines(data []byte) []lineSpan {
-	var out []lineSpan
-	if rs.matcher == nil || len(data) == 0 {
-		return out
+// lineScan is the state of one ScanLines call.
+type lineScan struct {
+	rs    *Rules
+	data  []byte
+	vars  map[string]any
+	fn    func(line, start, end int, ms []Match) bool
+	errs  []error
+	nerrs int
+	stats lineStats
+
+	// the current line: number, content data[start:end], next line
+	line, start, end, next int
+	hits                   []lineHit // its hits, in order of end offset
+	over                   bool      // more than maxLineHits hits
+	hit                    []int     // the strings hit (canonical indexes), in order of first hit
+	state                  []strState
+	may                    map[string]bool // set of strings that may match -> a rule may be true
+	key                    []byte
+	set                    []int
+}
+
+type lineHit struct{ pat, off int }
+
+// strState is what is known of a string on the current line.
+type strState struct {
+	hit     bool
+	matched bool // a verified match
+	done    int  // windowed strings: the starts up to done-1 are verified
+}
+
+// eval evaluates one line with Scan and reports its matches; false stops
+// the scan.
+func (ls *lineScan) eval(line, start, end int) bool {
+	ls.stats.scanned++
+	ms, err := ls.rs.Scan(ls.data[start:end:end], ls.vars)
+	if err != nil {
+		if ls.nerrs++; ls.nerrs <= maxLineErrors {
+			ls.errs = append(ls.errs, fmt.Errorf("line %d: %w", line, err))
+		}
 	}
-	line, ls := 1, 0
-	le, next := lineEnd(data, 0)
+	if len(ms) == 0 {
+		return true
+	}
+	return ls.fn(line, start, end, ms)
+}
+
+// fast runs the prefilter over the whole chunk and looks at each line with
+// a hit in turn.
+func (ls *lineScan) fast() {
+	rs, data := ls.rs, ls.data
+	ls.state = make([]strState, len(rs.strs))
+	ls.may = map[string]bool{}
+	ls.line, ls.start = 1, 0
+	ls.end, ls.next = lineEnd(data, 0)
+	stopped := false
 	rs.matcher.Search(data, func(p, off int) bool {
 		end := off + rs.pats[p].n
-		if end > next {
-			// hits come in order of end offset: move on to the line
-			// holding the hit's last byte
-			nls := bytes.LastIndexByte(data[:end-1], '\n') + 1
-			line += bytes.Count(data[ls:nls], []byte{'\n'})
-			ls = nls
-			le, next = lineEnd(data, ls)
+		if end > ls.next {
+			// hits come in order of end offset: on to the line holding
+			// the hit's last byte
+			if !ls.flush() {
+				stopped = true
+				return false
+			}
+			start := bytes.LastIndexByte(data[:end-1], '\n') + 1
+			ls.line += bytes.Count(data[ls.start:start], []byte{'\n'})
+			ls.start = start
+			ls.end, ls.next = lineEnd(data, start)
 		}
-		if off >= ls && end <= le && (len(out) == 0 || out[len(out)-1].line != line) {
-			out = append(out, lineSpan{line, ls, le})
+		if off < ls.start || end > ls.end {
+			return true // across a line end
+		}
+		si := rs.pats[p].str
+		if !ls.state[si].hit {
+			ls.state[si].hit = true
+			ls.hit = append(ls.hit, si)
+		}
+		if len(ls.hits) < maxLineHits {
+			ls.hits = append(ls.hits, lineHit{p, off - ls.start})
+		} else {
+			ls.over = true
 		}
 		return true
 	})
-	return out
+	if !stopped {
+		ls.flush()
+	}
+}
+
+// flush looks at the current line if it has hits, and forgets them; false
+// stops the scan.
+func (ls *lineScan) flush() bool {
+	if len(ls.hit) == 0 {
+		return true
+	}
+	defer func() {
+		for _, si := range ls.hit {
+			ls.state[si] = strState{}
+		}
+		ls.hit, ls.hits, ls.over = ls.hit[:0], ls.hits[:0], false
+	}()
+	ls.stats.hit++
+	if !ls.mayMatch(func(si int) bool { return ls.state[si].hit }) {
+		return true
+	}
+	ls.stats.checked++
+	if !ls.over {
+		ls.verify()
+		if !ls.mayMatch(func(si int) bool { return ls.state[si].matched }) {
+			return true
+		}
+	}
+	return ls.eval(ls.line, ls.start, ls.end)
+}
+
+// verify checks the hits of the current line on the line alone and marks
+// the strings that match there. It may mark a string that does not match
+// (when the work budget of a regular expression runs out), never the
+// reverse.
+func (ls *lineScan) verify() {
+	rs := ls.rs
+	line := ls.data[ls.start:ls.end:ls.end]
+	for _, h := range ls.hits {
+		ref := rs.pats[h.pat]
+		st := &ls.state[ref.str]
+		if st.matched {
+			continue
+		}
+		s := rs.strs[ref.str]
+		switch {
+		case ref.lit >= 0:
+			st.matched = s.lits[ref.lit].Verify(line, h.off)
+		case s.fixed:
+			if p := h.off - ref.off; p >= 0 {
+				_, st.matched = s.hx.MatchAt(line, p)
+			}
+		case s.window > 0:
+			lo, hi := max(st.done, h.off+ref.n-s.window), h.off
+			if lo > hi {
+				break
+			}
+			st.done = hi + 1
+			found := func(int, int) bool {
+				st.matched = true
+				return false
+			}
+			if s.re != nil {
+				budget := re.NewBudget()
+				if !s.re.FindAllRange(line, lo, hi, found, budget) && budget.Spent() {
+					st.matched = true
+				}
+				break
+			}
+			for p := lo; p <= hi && !st.matched; p++ {
+				_, st.matched = s.hx.MatchAt(line, p)
+			}
+		default:
+			if st.done > 0 {
+				break // searched the whole line
+			}
+			st.done = 1
+			s.hx.FindAll(line, func(int, int) bool {
+				st.matched = true
+				return false
+			})
+		}
+	}
+}
+
+// mayMatch reports whether a public rule may be true on a line where only
+// the strings for which may holds can match, memoized by that set.
+func (ls *lineScan) mayMatch(may func(si int) bool) bool {
+	ls.key, ls.set = ls.key[:0], ls.set[:0]
+	for _, si := range ls.hit {
+		if may(si) {
+			ls.set = append(ls.set, si)
+		}
+	}
+	set := ls.set
+	if len(set) == 0 {
+		return false // LineSafe: no rule is true without string matches
+	}
+	slices.Sort(set)
+	for _, si := range set {
+		ls.key = binary.AppendUvarint(ls.key, uint64(si))
+	}
+	if v, ok := ls.may[string(ls.key)]; ok {
+		return v
+	}
+	lc := newLineCheck(ls.rs)
+	lc.may = make([]bool, len(ls.rs.strs))
+	for si, s := range ls.rs.strs {
+		lc.may[si] = slices.Contains(set, s.canon)
+	}
+	v := false
+	for _, r := range ls.rs.rules {
+		if !r.ast.Private && lc.rule(r.idx)&canTrue != 0 {
+			v = true
+			break
+		}
+	}
+	if len(ls.may) < 1<<12 {
+		ls.may[string(ls.key)] = v
+	}
+	return v
 }
 
 // LineSafe reports whether ScanLines may skip the lines without a literal
@@ -185,10 +366,12 @@ const (
 )
 
 // lineCheck finds the truth values conditions may take on a line where no
-// string matches, whatever the line's bytes, its length, the modules'
-// values and the external variables.
+// string matches but those for which may holds, whatever the line's
+// bytes, its length, the modules' values, the external variables and the
+// matches of those strings.
 type lineCheck struct {
 	rs    *Rules
+	may   []bool   // per string; nil: none
 	sc    *scanner // evaluates the parts that depend on none of those
 	rules []uint8  // per rule: 0 not yet known, else its truth values | known
 }
@@ -232,7 +415,7 @@ func (lc *lineCheck) rule(i int) uint8 {
 // expr returns the truth values x may take in rule r's condition, outside
 // any loop.
 func (lc *lineCheck) expr(x syntax.Expr, r *rule) uint8 {
-	if constantOnLine(x) {
+	if lc.constant(x, r) {
 		lc.sc.err = nil
 		v := lc.sc.eval(x, &env{r: r, cur: -1})
 		if lc.sc.err != nil {
@@ -290,6 +473,9 @@ func (lc *lineCheck) expr(x syntax.Expr, r *rule) uint8 {
 	case *syntax.StringRef:
 		// with no match, "$a at x" is false and "$a in (lo..hi)" false
 		// or undefined, whatever x, lo and hi
+		if lc.mayMatch(x.ID, r) {
+			break
+		}
 		if x.At != nil {
 			return canFalse
 		}
@@ -297,28 +483,61 @@ func (lc *lineCheck) expr(x syntax.Expr, r *rule) uint8 {
 			return canFalse | canUndef
 		}
 	case *syntax.StringCount:
-		if x.In != nil {
+		if x.In != nil && !lc.mayMatch(x.ID, r) {
 			return canFalse | canUndef // 0 or undefined
 		}
 	}
 	return canAny
 }
 
-// constantOnLine reports whether x's value, when no string matches,
-// depends on nothing but its literals: not on filesize, the data, a
-// module, an external variable or another rule. Loop variables must be
-// bound inside x.
-func constantOnLine(x syntax.Expr) bool {
+// mayMatch reports whether the string id ($a, #a, @a or !a) of rule r
+// may match; a bare $ (the string of a for … of loop) is taken outside
+// any loop, where it has no match.
+func (lc *lineCheck) mayMatch(id string, r *rule) bool {
+	if len(id) <= 1 || lc.may == nil {
+		return false
+	}
+	si, ok := r.byID["$"+id[1:]]
+	return ok && lc.may[si]
+}
+
+// setMayMatch reports whether a string of the set may match.
+func (lc *lineCheck) setMayMatch(set *syntax.StringSet, r *rule) bool {
+	if lc.may == nil {
+		return false
+	}
+	for _, si := range stringSetOf(lc.rs, r, set) {
+		if lc.may[si] {
+			return true
+		}
+	}
+	return false
+}
+
+// constant reports whether x's value in rule r's condition depends on
+// nothing but its literals: not on filesize, the data, a module, an
+// external variable, another rule or a string that may match. Loop
+// variables must be bound inside x.
+func (lc *lineCheck) constant(x syntax.Expr, r *rule) bool {
 	ok := true
 	walk(x, func(y syntax.Expr) {
 		switch y := y.(type) {
 		case *syntax.IntLit, *syntax.FloatLit, *syntax.StringLit, *syntax.RegexLit, *syntax.BoolLit,
-			*syntax.StringRef, *syntax.StringCount, *syntax.StringOffset, *syntax.StringLength,
-			*syntax.Unary, *syntax.Binary, *syntax.ForOf, *syntax.ForIn:
+			*syntax.Unary, *syntax.Binary, *syntax.ForIn:
+		case *syntax.StringRef:
+			ok = ok && !lc.mayMatch(y.ID, r)
+		case *syntax.StringCount:
+			ok = ok && !lc.mayMatch(y.ID, r)
+		case *syntax.StringOffset:
+			ok = ok && !lc.mayMatch(y.ID, r)
+		case *syntax.StringLength:
+			ok = ok && !lc.mayMatch(y.ID, r)
+		case *syntax.ForOf:
+			ok = ok && !lc.setMayMatch(y.Strings, r)
 		case *syntax.Ident:
 			ok = ok && y.LoopVar
 		case *syntax.Of:
-			ok = ok && y.Rules == nil
+			ok = ok && y.Rules == nil && !lc.setMayMatch(y.Strings, r)
 		default:
 			// filesize, entrypoint, functions reading the data, modules,
 			// rule references and whatever is added later

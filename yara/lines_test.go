@@ -38,6 +38,12 @@ rule length : LOG { strings: $a = /ww+x/ condition: !a[1] > 3 }
 rule metas : LOG { meta: score = 70 author = "x" strings: $a = "meta" condition: $a }
 rule xored : LOG { strings: $a = "hid" xor(1-2) condition: $a }
 rule b64 : LOG { strings: $a = "secret" base64 condition: $a }
+rule hexjump : LOG { strings: $h = { 45 [2-] 47 48 49 4A } condition: $h }
+rule hexrange : LOG { strings: $h = { 49 [1-3] 4B 4C 4D 4E } condition: #h == 1 }
+rule yyany : LOG { strings: $r = /yy[^y]/ condition: $r and @r[1] > 0 }
+rule dup1 : LOG { strings: $a = "dupe" $b = "never" condition: $a and $b }
+rule dup2 : LOG { strings: $a = "dupe" condition: $a }
+rule cntin : LOG { strings: $a = "cnt" condition: #a in (1..filesize) }
 rule lastof : LOG { strings: $a = "zz" condition: @a[#a] == filesize - 2 and #a > 1 }
 `
 
@@ -67,6 +73,11 @@ var lineChunks = []string{
 	"meta\nmet\na",
 	"zz zz\nzz\nazzb zz\nzz zzq",
 	"c2VjcmV0\nxc2VjcmV0x\n",
+	"yyy1\nyy\nyyy\nayy\r\nyyyyyyy-\n",
+	"dupe\ndup\ne\nnever dupe\n",
+	"cnt\nxcnt cnt\ncn\nt\n",
+	"ExxGHIJ\nEGHIJ\nExGHIJ\nE\nxxGHIJ\nxE--GHIJ\r\n",
+	"IxKLMN\nIKLMN\nIxxxxKLMN\nIxxKLMN IxKLMN\r\nI\nxKLMN\nIxxxKLMN",
 	string([]byte{'h' ^ 1, 'i' ^ 1, 'd' ^ 1, '\n', 'h' ^ 2, 'i' ^ 2, 'd' ^ 2, '\r', '\n', 'h' ^ 3, 'i' ^ 3, 'd' ^ 3}),
 	// lines longer than 1 MB, a hit at each end
 	"POST /owa/" + strings.Repeat("a", 1<<20+1000) + " cmd\n" + strings.Repeat("b", 1<<20+17) + "END\r\nab ab",
@@ -162,7 +173,7 @@ func hafniumSource(t testing.TB) Source {
 var lineTokens = []string{
 	"POST /owa/", "cmd", "ab", "GET ", "xyz", "END", "id=", "12", "2021-", "03", "AB", "D", "ServerInfo~",
 	"S\x00e\x00r\x00v\x00e\x00r\x00I\x00n\x00f\x00o\x00~\x00", "select", "SeLeCt", "q", "k", "l", "u", "v", "foo",
-	"bar", "cd", "ww", "x", "meta", "zz", "c2VjcmV0", "hid", "\n", "\n", "\n", "\r\n", "\r", " ", " ", "-", "\x00",
+	"bar", "cd", "ww", "x", "meta", "zz", "c2VjcmV0", "hid", "E", "GHIJ", "I", "KLMN", "dupe", "cnt", "yy", "\n", "\n", "\n", "\r\n", "\r", " ", " ", "-", "\x00",
 	"POST /ecp/y.js ", "python-requests/2.25.1 ", " 200 ", "/ecp/a.js", "/ecp/main.css",
 	strings.Repeat("z", 120), strings.Repeat(" ", 220),
 }
@@ -220,6 +231,29 @@ func TestScanLinesAgainstScan(t *testing.T) {
 		}
 	}
 	t.Logf("%d chunks, %d matching lines, %d rules matched", len(chunks), lines, len(matched))
+
+	// each rule alone, so that no other rule's strings bring a line to
+	// Scan
+	var private []string
+	for l := range strings.Lines(lineRules) {
+		if strings.HasPrefix(l, "private ") {
+			private = append(private, l)
+		}
+	}
+	for l := range strings.Lines(lineRules) {
+		if !strings.HasPrefix(l, "rule ") {
+			continue
+		}
+		rs, err := Compile(Source{Name: "rule.yar", Data: []byte(strings.Join(private, "") + l)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range chunks[:len(chunks)-1500] {
+			if err := sameLines(perLine(t, rs, []byte(c), nil), scanLines(t, rs, []byte(c), nil)); err != nil {
+				t.Errorf("%s chunk %d %.200q: %v", l, i, c, err)
+			}
+		}
+	}
 }
 
 // TestScanLinesStop checks that fn returning false stops the scan.
@@ -251,7 +285,7 @@ func TestScanLinesStop(t *testing.T) {
 func TestScanLinesUnsafe(t *testing.T) {
 	cases := []struct {
 		rules, msg, data string
-		want                 []int
+		want             []int
 	}{
 		{`rule r : LOG { strings: $a = "x" condition: not $a }`,
 			"f.yar:1: rule r: the condition can be true", "x\n\nax\r\nb\r\n\r\nc", []int{2, 4, 5, 6}},
@@ -496,9 +530,9 @@ func TestScanLinesAgainstYara(t *testing.T) {
 
 // iisLog writes an Exchange IIS log of about size bytes: ordinary traffic,
 // much of it hitting the HAFNIUM rules' atoms (ECP, OWA themes, crawler
-// user agents, python-requests), and a HAFNIUM request every 20,000 lines.
-// It returns the log and the number of injected requests.
-func iisLog(size int) ([]byte, int) {
+// user agents, python-requests), and a HAFNIUM request every so many
+// lines. It returns the log and the number of HAFNIUM requests.
+func iisLog(size, every int) ([]byte, int) {
 	r := rand.New(rand.NewSource(7))
 	var agents []string
 	for _, a := range []struct {
@@ -535,7 +569,7 @@ func iisLog(size int) ([]byte, int) {
 	for n := 0; len(b) < size; n++ {
 		ts := fmt.Sprintf("2021-03-%02d %02d:%02d:%02d", 1+n/200000%28, n/3600%24, n/60%60, n%60)
 		id := fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", r.Uint32(), r.Intn(1<<16), r.Intn(1<<16), r.Intn(1<<16), r.Int63n(1<<48))
-		if n%20000 == 19999 {
+		if n%every == every-1 {
 			b = fmt.Appendf(b, "%s 10.0.0.5 POST /ecp/y.js &CorrelationID=<empty>;&cafeReqId=%s;&encoding=;&msExchEcpCanary=M1xSxxxDuw 443 - 130.255.189.21 "+
 				"python-requests/2.25.1 - 200 0 0 %d %s%s\r\n", ts, id, 10+r.Intn(900), strings.Repeat("x", 200), strings.Repeat(" 200 ", 1))
 			injected++
@@ -551,13 +585,15 @@ func iisLog(size int) ([]byte, int) {
 // BenchmarkScanLines scans a 64 MB IIS log with the HAFNIUM log rules.
 func BenchmarkScanLines(b *testing.B) {
 	rs := mustCompileSrc(b, hafniumSource(b))
-	data, injected := iisLog(64 << 20)
-	candidates := len(rs.candidateLines(data))
+	data, injected := iisLog(64<<20, 20000)
+	lines := bytes.Count(data, []byte{'\n'})
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
+	var st lineStats
 	for i := 0; i < b.N; i++ {
 		n := 0
-		err := rs.ScanLines(data, nil, func(line, start, end int, ms []Match) bool {
+		var err error
+		st, err = rs.scanLines(data, nil, func(line, start, end int, ms []Match) bool {
 			n++
 			return true
 		})
@@ -568,7 +604,32 @@ func BenchmarkScanLines(b *testing.B) {
 			b.Fatalf("%d matching lines, want %d", n, injected)
 		}
 	}
-	b.ReportMetric(float64(candidates)/float64(bytes.Count(data, []byte{'\n'})), "hit-lines/line")
+	b.ReportMetric(float64(st.hit)/float64(lines), "hit-lines/line")
+	b.ReportMetric(float64(st.checked)/float64(lines), "checked/line")
+	b.ReportMetric(float64(st.scanned)/float64(lines), "scanned/line")
+}
+
+// TestScanLinesWork checks on a generated IIS log that the lines with
+// hits whose strings do not match, or whose strings cannot make a rule
+// true, are not evaluated with Scan, also after a line with very many
+// hits.
+func TestScanLinesWork(t *testing.T) {
+	rs := mustCompileSrc(t, hafniumSource(t))
+	data, injected := iisLog(2<<20, 1000)
+	data = append(bytes.Repeat([]byte("/ecp/ ServerInfo~ "), 5000), append([]byte{'\n'}, data...)...)
+	n := 0
+	st, err := rs.scanLines(data, nil, func(line, start, end int, ms []Match) bool {
+		n++
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Count(data, []byte{'\n'})
+	t.Logf("%d lines, %d with hits, %d verified, %d evaluated, %d match", lines, st.hit, st.checked, st.scanned, n)
+	if n != injected || st.scanned != injected+1 || st.checked >= st.hit || st.hit < lines/10 {
+		t.Errorf("want %d matching lines, %d evaluated, fewer verified than hit", injected, injected+1)
+	}
 }
 
 // FuzzScanLines compares ScanLines with Scan on each line, with fixed
