@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/exhunt/exhunt/yara/re"
 	"github.com/exhunt/exhunt/yara/syntax"
@@ -58,8 +59,8 @@ func (rs *Rules) scanLines(data []byte, vars map[string]any, fn func(line, start
 			return lineStats{}, fmt.Errorf("yara: external variable %q is not defined (or not an int, float64, bool or string)", name)
 		}
 	}
-	ls := &lineScan{rs: rs, data: data, vars: vars, fn: fn}
-	if rs.LineSafe() != nil {
+	ls := &lineScan{rs: rs, info: rs.lineInfo(), data: data, vars: vars, fn: fn}
+	if ls.info.safe != nil {
 		for start, line := 0, 1; start < len(data); line++ {
 			end, next := lineEnd(data, start)
 			if !ls.eval(line, start, end) {
@@ -97,6 +98,7 @@ const maxLineHits = 1 << 12
 // lineScan is the state of one ScanLines call.
 type lineScan struct {
 	rs    *Rules
+	info  *lineInfo
 	data  []byte
 	vars  map[string]any
 	fn    func(line, start, end int, ms []Match) bool
@@ -283,22 +285,79 @@ func (ls *lineScan) mayMatch(may func(si int) bool) bool {
 	if v, ok := ls.may[string(ls.key)]; ok {
 		return v
 	}
+	// only the rules using those strings, or referring to such rules,
+	// may be true
 	lc := newLineCheck(ls.rs)
 	lc.may = make([]bool, len(ls.rs.strs))
 	for si, s := range ls.rs.strs {
 		lc.may[si] = slices.Contains(set, s.canon)
 	}
 	v := false
-	for _, r := range ls.rs.rules {
-		if !r.ast.Private && lc.rule(r.idx)&canTrue != 0 {
-			v = true
-			break
+sets:
+	for _, si := range set {
+		for _, i := range ls.info.users[si] {
+			if !ls.rs.rules[i].ast.Private && lc.rule(i)&canTrue != 0 {
+				v = true
+				break sets
+			}
 		}
 	}
 	if len(ls.may) < 1<<12 {
 		ls.may[string(ls.key)] = v
 	}
 	return v
+}
+
+// lineInfo is what ScanLines needs to know of the rules.
+type lineInfo struct {
+	once sync.Once
+	safe error // LineSafe's result
+	// users: per canonical string, the rules whose outcome its matches
+	// may change: the rules with a string sharing its matches, and the
+	// rules referring to those, directly or not
+	users [][]int
+}
+
+// lineInfo returns the analysis of the rules for ScanLines, made on the
+// first call.
+func (rs *Rules) lineInfo() *lineInfo {
+	li := &rs.lines
+	li.once.Do(func() {
+		li.safe = rs.lineSafe()
+		referrers := make([][]int, len(rs.rules))
+		for _, r := range rs.rules {
+			walk(r.ast.Condition, func(x syntax.Expr) {
+				var names []string
+				switch x := x.(type) {
+				case *syntax.RuleRef:
+					names = []string{x.Name}
+				case *syntax.Of:
+					if x.Rules != nil {
+						names = x.Rules.Matched
+					}
+				}
+				for _, n := range names {
+					if i, ok := r.file[n]; ok && !slices.Contains(referrers[i], r.idx) {
+						referrers[i] = append(referrers[i], r.idx)
+					}
+				}
+			})
+		}
+		li.users = make([][]int, len(rs.strs))
+		for _, s := range rs.strs {
+			u := li.users[s.canon]
+			for todo := []int{s.rule}; len(todo) > 0; {
+				i := todo[len(todo)-1]
+				todo = todo[:len(todo)-1]
+				if !slices.Contains(u, i) {
+					u = append(u, i)
+					todo = append(todo, referrers[i]...)
+				}
+			}
+			li.users[s.canon] = u
+		}
+	})
+	return li
 }
 
 // LineSafe reports whether ScanLines may skip the lines without a literal
@@ -309,8 +368,10 @@ func (ls *lineScan) mayMatch(may func(si int) bool) bool {
 // data, modules and external variables as unknown, and by evaluating the
 // condition, without string matches, on an empty line and on a line of
 // 4,096 spaces; and the rules with a string that has no literal atom, which
-// would have to be searched on every line.
-func (rs *Rules) LineSafe() error {
+// would have to be searched on every line. The result is computed once.
+func (rs *Rules) LineSafe() error { return rs.lineInfo().safe }
+
+func (rs *Rules) lineSafe() error {
 	var errs []error
 	for _, si := range rs.scanAll {
 		s := rs.strs[si]
@@ -416,7 +477,7 @@ func (lc *lineCheck) rule(i int) uint8 {
 // any loop.
 func (lc *lineCheck) expr(x syntax.Expr, r *rule) uint8 {
 	if lc.constant(x, r) {
-		lc.sc.err = nil
+		lc.sc.err, lc.sc.iters = nil, 0
 		v := lc.sc.eval(x, &env{r: r, cur: -1})
 		if lc.sc.err != nil {
 			return canAny

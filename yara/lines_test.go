@@ -33,6 +33,7 @@ rule nl : LOG { strings: $a = "k\nl" condition: $a }
 rule span : LOG { strings: $r = /u[^z]{0,6}v/ condition: $r }
 private rule p { strings: $a = "foo" condition: $a }
 rule q : LOG { strings: $b = "bar" condition: p and $b }
+rule q2 : LOG { condition: p }
 rule ranges : LOG { strings: $a = "ab" $b = "cd" condition: $a in (0..4) or ($b and #b in (0..filesize) > 1) }
 rule length : LOG { strings: $a = /ww+x/ condition: !a[1] > 3 }
 rule metas : LOG { meta: score = 70 author = "x" strings: $a = "meta" condition: $a }
