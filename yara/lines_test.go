@@ -453,12 +453,12 @@ func TestLineSafeRandomConditions(t *testing.T) {
 }
 
 // TestScanLinesAgainstYara splits the shared logs into one file per line,
-// runs yara with the HAFNIUM log rules on them, and compares the (line,
-// rule) pairs and string matches with ScanLines over each whole log.
+// runs yara on them with the HAFNIUM log rules, then with all the shared
+// rules, and compares the (rule, line) pairs and string matches with
+// ScanLines over each whole log.
 func TestScanLinesAgainstYara(t *testing.T) {
 	yaraBin := needYara(t)
-	src := hafniumSource(t)
-	rs := mustCompileSrc(t, src)
+	hafnium := hafniumSource(t)
 	var logs []string
 	filepath.WalkDir(sharedLogs, func(p string, d os.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {
@@ -470,7 +470,6 @@ func TestScanLinesAgainstYara(t *testing.T) {
 		t.Skip("no shared logs")
 	}
 	dir := t.TempDir()
-	got, gotStrs := map[string]bool{}, map[string]bool{}
 	nlines := 0
 	for li, p := range logs {
 		data, err := os.ReadFile(p)
@@ -484,49 +483,72 @@ func TestScanLinesAgainstYara(t *testing.T) {
 			}
 			nlines++
 		}
-		err = rs.ScanLines(data, nil, func(line, start, end int, ms []Match) bool {
-			name := filepath.Join(dir, fmt.Sprintf("%d.%d", li, line))
-			for _, m := range ms {
-				got[m.Rule+" "+name] = true
-				for _, s := range m.Strings {
-					gotStrs[fmt.Sprintf("%s %s %s@%d", m.Rule, name, s.ID, s.Offset)] = true
+	}
+	all, _ := filepath.Glob(filepath.Join(sharedRules, "*.yar"))
+	var allSrc []Source
+	for _, f := range all {
+		b, _ := os.ReadFile(f)
+		allSrc = append(allSrc, Source{Name: filepath.Base(f), Data: b})
+	}
+	for _, set := range []struct {
+		name  string
+		files []string
+		srcs  []Source
+	}{
+		{"apt_hafnium_log_sigs.yar", []string{filepath.Join(sharedRules, "apt_hafnium_log_sigs.yar")}, []Source{hafnium}},
+		{"all shared rules", all, allSrc},
+	} {
+		rs := mustCompileSrc(t, set.srcs...)
+		if err := rs.LineSafe(); err != nil {
+			t.Errorf("%s: LineSafe: %v", set.name, err)
+		}
+		got, gotStrs := map[string]bool{}, map[string]bool{}
+		for li, p := range logs {
+			data, _ := os.ReadFile(p)
+			err := rs.ScanLines(data, nil, func(line, start, end int, ms []Match) bool {
+				name := filepath.Join(dir, fmt.Sprintf("%d.%d", li, line))
+				for _, m := range ms {
+					got[m.Rule+" "+name] = true
+					for _, s := range m.Strings {
+						gotStrs[fmt.Sprintf("%s %s %s@%d", m.Rule, name, s.ID, s.Offset)] = true
+					}
 				}
+				return true
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
-			return true
-		})
-		if err != nil {
-			t.Fatal(err)
 		}
-	}
-	pairs, wantStrs := yaraPairs(t, yaraBin, dir, filepath.Join(sharedRules, "apt_hafnium_log_sigs.yar"))
-	want := map[string]bool{}
-	for p := range pairs {
-		want[p.rule+" "+p.file] = true
-	}
-	for _, d := range diffSets(want, got) {
-		t.Errorf("(rule, line) %s", d)
-	}
-	for _, d := range diffSets(wantStrs, gotStrs) {
-		t.Errorf("string %s", d)
-	}
-	// the HAFNIUM traces of the incident must be found
-	var found []string
-	for k := range got {
-		rule, name, _ := strings.Cut(k, " ")
-		l, n, _ := strings.Cut(filepath.Base(name), ".")
-		i, _ := strconv.Atoi(l)
-		if strings.Contains(logs[i], "incident-helsecert") {
-			found = append(found, fmt.Sprintf("%s:%s %s", filepath.Base(logs[i]), n, rule))
+		pairs, wantStrs := yaraPairs(t, yaraBin, dir, set.files...)
+		want := map[string]bool{}
+		for p := range pairs {
+			want[p.rule+" "+p.file] = true
 		}
+		for _, d := range diffSets(want, got) {
+			t.Errorf("%s: (rule, line) %s", set.name, d)
+		}
+		for _, d := range diffSets(wantStrs, gotStrs) {
+			t.Errorf("%s: string %s", set.name, d)
+		}
+		// the HAFNIUM traces of the incident must be found
+		var found []string
+		for k := range got {
+			rule, name, _ := strings.Cut(k, " ")
+			l, n, _ := strings.Cut(filepath.Base(name), ".")
+			i, _ := strconv.Atoi(l)
+			if strings.Contains(logs[i], "incident-helsecert") {
+				found = append(found, fmt.Sprintf("%s:%s %s", filepath.Base(logs[i]), n, rule))
+			}
+		}
+		slices.Sort(found)
+		for _, f := range found {
+			t.Logf("%s: match %s", set.name, f)
+		}
+		if len(found) == 0 {
+			t.Errorf("%s: no match in the incident-helsecert logs", set.name)
+		}
+		t.Logf("%s: %d logs, %d lines: yara and ScanLines agree on %d (rule, line) matches and %d string matches", set.name, len(logs), nlines, len(want), len(wantStrs))
 	}
-	slices.Sort(found)
-	for _, f := range found {
-		t.Logf("match %s", f)
-	}
-	if len(found) == 0 {
-		t.Error("no match in the incident-helsecert logs")
-	}
-	t.Logf("%d logs, %d lines: yara and ScanLines agree on %d (rule, line) matches and %d string matches", len(logs), nlines, len(want), len(wantStrs))
 }
 
 // iisLog writes an Exchange IIS log of about size bytes: ordinary traffic,
