@@ -162,11 +162,17 @@ func sameLines(want, got []lineResult) error {
 
 func hafniumSource(t testing.TB) Source {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join(sharedRules, "apt_hafnium_log_sigs.yar"))
-	if err != nil {
+	src, ok := hafnium()
+	if !ok {
 		t.Skip("no shared rules")
 	}
-	return Source{Name: "apt_hafnium_log_sigs.yar", Data: src}
+	return src
+}
+
+// hafnium returns the shared HAFNIUM log rules, if present.
+func hafnium() (Source, bool) {
+	src, err := os.ReadFile(filepath.Join(sharedRules, "apt_hafnium_log_sigs.yar"))
+	return Source{Name: "apt_hafnium_log_sigs.yar", Data: src}, err == nil
 }
 
 // lineTokens make up the random chunks: the rules' strings, pieces of
@@ -192,7 +198,11 @@ func randomChunk(r *rand.Rand) []byte {
 }
 
 func TestScanLinesAgainstScan(t *testing.T) {
-	rs, err := Compile(Source{Name: "lines.yar", Data: []byte(lineRules)}, hafniumSource(t))
+	srcs := []Source{{Name: "lines.yar", Data: []byte(lineRules)}}
+	if h, ok := hafnium(); ok {
+		srcs = append(srcs, h)
+	}
+	rs, err := Compile(srcs...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,8 +330,10 @@ func TestScanLinesUnsafe(t *testing.T) {
 
 // TestLineSafe checks which conditions LineSafe accepts.
 func TestLineSafe(t *testing.T) {
-	if err := mustCompileSrc(t, hafniumSource(t)).LineSafe(); err != nil {
-		t.Errorf("apt_hafnium_log_sigs.yar: %v", err)
+	if h, ok := hafnium(); ok {
+		if err := mustCompileSrc(t, h).LineSafe(); err != nil {
+			t.Errorf("apt_hafnium_log_sigs.yar: %v", err)
+		}
 	}
 	cases := []struct {
 		cond string
@@ -605,10 +617,27 @@ func iisLog(size, every int) ([]byte, int) {
 	return b, injected
 }
 
-// BenchmarkScanLines scans a 64 MB IIS log with the HAFNIUM log rules.
+// BenchmarkScanLines scans 64 MB of IIS logs with the HAFNIUM log rules:
+// a generated Exchange log with a HAFNIUM request every 20,000 lines, and
+// the shared IIS log repeated.
 func BenchmarkScanLines(b *testing.B) {
 	rs := mustCompileSrc(b, hafniumSource(b))
-	data, injected := iisLog(64<<20, 20000)
+	b.Run("generated", func(b *testing.B) {
+		data, injected := iisLog(64<<20, 20000)
+		benchmarkScanLines(b, rs, data, injected)
+	})
+	b.Run("shared-iis", func(b *testing.B) {
+		log, err := os.ReadFile(filepath.Join(sharedLogs, "iis", "Tunna_rdp_tunnel_IIS.log"))
+		if err != nil || len(log) == 0 {
+			b.Skip("no shared IIS log")
+		}
+		data := bytes.Repeat(log, (64<<20)/len(log)+1)[:64<<20]
+		data = data[:bytes.LastIndexByte(data, '\n')+1]
+		benchmarkScanLines(b, rs, data, 0)
+	})
+}
+
+func benchmarkScanLines(b *testing.B, rs *Rules, data []byte, want int) {
 	lines := bytes.Count(data, []byte{'\n'})
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
@@ -623,8 +652,8 @@ func BenchmarkScanLines(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if n != injected {
-			b.Fatalf("%d matching lines, want %d", n, injected)
+		if n != want {
+			b.Fatalf("%d matching lines, want %d", n, want)
 		}
 	}
 	b.ReportMetric(float64(st.hit)/float64(lines), "hit-lines/line")
