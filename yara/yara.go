@@ -65,6 +65,7 @@ type Rules struct {
 	extern  []string // external variables the conditions use, sorted
 	sets    map[*syntax.StringSet][]int
 	floatLT map[*syntax.Binary]bool // see checker.floatLT
+	lines   lineInfo                // for ScanLines, computed on first use (lines.go)
 }
 
 type patRef struct {
