@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -201,6 +202,23 @@ func TestUserRules(t *testing.T) {
 		}
 	}
 	t.Logf("signature-base matches: %d files", len(user))
+	// The log rules mark the attacker's Set-OabVirtualDirectory command
+	// on a line the ECP check reports (signature-base's rule knows the
+	// ExternalUrl form only; the ECP check also reports InternalUrl).
+	var vdir, logRule []string
+	for _, f := range res.Findings {
+		switch {
+		case f.Rule == "proxylogon-vdir-script":
+			vdir = append(vdir, fmt.Sprintf("%s:%d", f.Path, f.Line))
+		case f.Rule == content.RuleLogLine.ID && f.Evidence.Get("yara_rule") == "EXPL_LOG_CVE_2021_27065_Exchange_Forensic_Artefacts_Mar21_1":
+			logRule = append(logRule, fmt.Sprintf("%s:%d", f.Path, f.Line))
+		}
+	}
+	slices.Sort(vdir)
+	slices.Sort(logRule)
+	if len(logRule) == 0 || slices.ContainsFunc(logRule, func(l string) bool { return !slices.Contains(vdir, l) }) {
+		t.Errorf("ECP check at %v, log rule at %v", vdir, logRule)
+	}
 }
 
 // TestContentSizeCap: a file over the limit in a web folder is named among

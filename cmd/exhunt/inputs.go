@@ -31,6 +31,9 @@ func detectorOptions(rules []string, noBuiltin bool, iocs, baselines []string, m
 			return o, fmt.Errorf("--rules: %s", report.Terminal(err.Error()))
 		}
 		o.Rules = set
+		for _, n := range set.Notes {
+			fmt.Fprintf(os.Stderr, "exhunt scan: note: %s\n", report.Terminal(n))
+		}
 	}
 	for _, name := range iocs {
 		f, err := os.Open(name)

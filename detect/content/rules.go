@@ -144,6 +144,11 @@ func LoadRules(paths []string, noBuiltin bool) (*RuleSet, error) {
 			continue
 		}
 		set.Files = append(set.Files, rf)
+		if rf.ForLogs {
+			if err := rf.Rules.LineSafe(); err != nil {
+				set.Notes = append(set.Notes, fmt.Sprintf("%s: every log line is evaluated on its own, which is slow, because %v", name, err))
+			}
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -58,6 +58,7 @@ func FileDetectorsWith(o Options) []detect.FileDetector {
 		webshell.Known{Hashes: o.Hashes},
 		content.Scanner{RuleSet: o.Rules, MaxSize: o.MaxFileSize},
 		content.Modified{Baselines: o.Baselines, RuleSet: o.Rules, MaxSize: o.MaxFileSize},
+		content.LogLines{RuleSet: o.Rules},
 		postexploit.LsassDump{},
 		postexploit.StagedArchive{},
 		mitigation.URLRewrite{},
