@@ -29,7 +29,7 @@ CGO_ENABLED=0 go build -o "$data/bin/exhunt-testserver" ./cmd/exhunt-testserver
 exhunt="$data/bin/exhunt"
 literals=(-e 'ServerInfo~' -e 'Server~' -e 'VirtualDirectory' -e 'Download failed and temporary file')
 
-printf '\n%-6s %10s %12s %12s %8s %10s %10s %8s\n' size "log MB" "rg s" "exhunt s" ratio "exhunt MB/s" "RSS MB" found
+printf '\n%-6s %10s %12s %12s %8s %10s %10s %8s %10s\n' size "log MB" "rg s" "exhunt s" ratio "exhunt MB/s" "RSS MB" found "content s"
 status=0
 for size in $sizes; do
   root="$data/server-$size"
@@ -42,9 +42,14 @@ for size in $sizes; do
   warm="sh -c 'find \"$logs\" -type f -exec cat {} + > /dev/null'"
   hyperfine -N -i -w 1 -r "$runs" --prepare "$warm" --export-json "$data/hyperfine-$size.json" \
     -n rg "rg -i -F -c ${literals[*]@Q} '$logs'" \
-    -n exhunt "$exhunt scan --root '$root' --format json --out '$data/report-$size.json' --quiet" >/dev/null
+    -n exhunt "$exhunt scan --root '$root' --format json --out '$data/report-$size.json' --quiet" \
+    -n exhunt-no-content "$exhunt scan --root '$root' --no-content --format json --out '$data/report-nc-$size.json' --quiet" >/dev/null
   rg_s=$(jq '.results[] | select(.command=="rg") | .mean' "$data/hyperfine-$size.json")
   ex_s=$(jq '.results[] | select(.command=="exhunt") | .mean' "$data/hyperfine-$size.json")
+  # What the content checks (rules over the web folders and drop places)
+  # add to the scan.
+  nc_s=$(jq '.results[] | select(.command=="exhunt-no-content") | .mean' "$data/hyperfine-$size.json")
+  content_s=$(awk -v a="$ex_s" -v b="$nc_s" 'BEGIN{printf "%.3f", a-b}')
   eval "$warm"
   # exhunt exits 1 when it finds something, which it should here.
   rss_kb=$( { /usr/bin/time -f '%M' "$exhunt" scan --root "$root" --format json --out "$data/report-$size.json" --quiet || true; } 2>&1 >/dev/null | tail -1)
@@ -53,7 +58,7 @@ for size in $sizes; do
       [ $m[0].Expected[] as $e | select(any(.findings[]; .rule==$e.Rule and .path==$e.Path and (.line // 0)==$e.Line)) ] | length' "$data/report-$size.json")
   ratio=$(awk -v a="$ex_s" -v b="$rg_s" 'BEGIN{printf "%.2f", a/b}')
   mbps=$(awk -v b="$bytes" -v s="$ex_s" 'BEGIN{printf "%.0f", b/1e6/s}')
-  printf '%-6s %10.0f %12.3f %12.3f %8s %10s %10.1f %8s\n' "$size" "$(awk -v b="$bytes" 'BEGIN{print b/1e6}')" "$rg_s" "$ex_s" "$ratio" "$mbps" "$(awk -v k="$rss_kb" 'BEGIN{print k/1024}')" "$found/$expected"
+  printf '%-6s %10.0f %12.3f %12.3f %8s %10s %10.1f %8s %10s\n' "$size" "$(awk -v b="$bytes" 'BEGIN{print b/1e6}')" "$rg_s" "$ex_s" "$ratio" "$mbps" "$(awk -v k="$rss_kb" 'BEGIN{print k/1024}')" "$found/$expected" "$content_s"
   awk -v r="$ratio" -v m="$mbps" -v k="$rss_kb" 'BEGIN{exit !(r<=2 && m>=1000 && k<200*1024)}' || status=1
   [ "$found" = "$expected" ] || status=1
 done

@@ -213,6 +213,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	noBuiltin := fs.Bool("no-builtin-rules", false, "apply only the --rules files, not the built-in rule pack")
 	fs.Var(&iocFiles, "ioc", "`FILE` of MD5, SHA-1 or SHA-256 hashes of known-bad files (one per line, Loki's hash;description, or CSV columns); repeatable")
 	fs.Var(&baselineFiles, "baseline", "Microsoft's known-good hash baseline `FILE` (SHA256,build,\\path CSV or baseline_<build>.zip) or a folder of them, to find modified Exchange files; repeatable")
+	noContent := fs.Bool("no-content", false, "skip the content checks (rules, baselines, log rules) for a quick first look; names, paths and hashes are still checked, and the verdict lists what was skipped")
 	maxFileSize := fs.String("max-file-size", "32MB", "largest `SIZE` of a file whose content the rules read (KB, MB, GB); larger files are still hashed")
 	fs.Usage = func() {
 		w := fs.Output()
@@ -263,6 +264,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
+	opts.NoContent = *noContent
 	var guarded []string
 	guarded = append(guarded, roots...)
 	for _, d := range vols {

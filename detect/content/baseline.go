@@ -190,6 +190,7 @@ type Modified struct {
 	// nil = the built-in pack.
 	RuleSet *RuleSet
 	MaxSize int64
+	Off     bool
 }
 
 func (Modified) Name() string { return "baseline" }
@@ -235,7 +236,7 @@ func normalBuild(s string) string {
 
 func (m Modified) Places(ctx *detect.Context) []detect.Place {
 	srv := ctx.Server
-	if srv.ExchangeDir == "" || len(m.installed(ctx)) == 0 {
+	if m.Off || srv.ExchangeDir == "" || len(m.installed(ctx)) == 0 {
 		return nil
 	}
 	var out []detect.Place
@@ -252,6 +253,8 @@ func (m Modified) Places(ctx *detect.Context) []detect.Place {
 func (m Modified) WhyNotPlaced(ctx *detect.Context) string {
 	srv := ctx.Server
 	switch {
+	case m.Off:
+		return offReason
 	case srv.ExchangeDir == "":
 		return ""
 	case m.Baselines == nil:

@@ -73,7 +73,13 @@ type Scanner struct {
 	// MaxSize is the size limit of files read for content; 0 =
 	// DefaultMaxSize.
 	MaxSize int64
+	// Off turns the check off (--no-content): it is then listed among the
+	// checks not run.
+	Off bool
 }
+
+// offReason is why a content check turned off did not run.
+const offReason = "turned off with --no-content"
 
 func (Scanner) Name() string { return "content" }
 
@@ -95,7 +101,18 @@ func (s Scanner) ContentLimit() int64 {
 	return DefaultMaxSize
 }
 
-func (Scanner) Places(ctx *detect.Context) []detect.Place {
+// WhyNotPlaced names --no-content when it is the reason.
+func (s Scanner) WhyNotPlaced(*detect.Context) string {
+	if s.Off {
+		return offReason
+	}
+	return ""
+}
+
+func (s Scanner) Places(ctx *detect.Context) []detect.Place {
+	if s.Off {
+		return nil
+	}
 	srv := ctx.Server
 	var out []detect.Place
 	for _, d := range srv.WebFolders {

@@ -26,6 +26,7 @@ var RuleLogLine = finding.Rule{
 // any size takes bounded memory.
 type LogLines struct {
 	RuleSet *RuleSet
+	Off     bool
 }
 
 func (LogLines) Name() string { return "log-rules" }
@@ -38,7 +39,7 @@ func (LogLines) Check() detect.Check {
 func (LogLines) Rules() []*finding.Rule { return []*finding.Rule{&RuleLogLine} }
 
 func (l LogLines) Places(ctx *detect.Context) []detect.Place {
-	if l.RuleSet == nil || len(l.RuleSet.LogRules()) == 0 {
+	if l.Off || l.RuleSet == nil || len(l.RuleSet.LogRules()) == 0 {
 		return nil
 	}
 	srv := ctx.Server
@@ -54,6 +55,9 @@ func (l LogLines) Places(ctx *detect.Context) []detect.Place {
 
 // WhyNotPlaced names the missing input.
 func (l LogLines) WhyNotPlaced(ctx *detect.Context) string {
+	if l.Off {
+		return offReason
+	}
 	if l.RuleSet == nil || len(l.RuleSet.LogRules()) == 0 {
 		return "no rules for log lines were given (--rules with a file of LOG-tagged rules, such as signature-base's apt_hafnium_log_sigs.yar)"
 	}

@@ -49,6 +49,9 @@ type Options struct {
 	Hashes map[string]indicators.HashInfo
 	// Baselines are known-good hashes of Exchange's files (--baseline).
 	Baselines *content.Baselines
+	// NoContent turns the content checks off (--no-content); they are
+	// listed as not run.
+	NoContent bool
 }
 
 // FileDetectorsWith returns every check of files, with the user's data.
@@ -56,9 +59,9 @@ func FileDetectorsWith(o Options) []detect.FileDetector {
 	return []detect.FileDetector{
 		webshell.Locations{},
 		webshell.Known{Hashes: o.Hashes},
-		content.Scanner{RuleSet: o.Rules, MaxSize: o.MaxFileSize},
-		content.Modified{Baselines: o.Baselines, RuleSet: o.Rules, MaxSize: o.MaxFileSize},
-		content.LogLines{RuleSet: o.Rules},
+		content.Scanner{RuleSet: o.Rules, MaxSize: o.MaxFileSize, Off: o.NoContent},
+		content.Modified{Baselines: o.Baselines, RuleSet: o.Rules, MaxSize: o.MaxFileSize, Off: o.NoContent},
+		content.LogLines{RuleSet: o.Rules, Off: o.NoContent},
 		postexploit.LsassDump{},
 		postexploit.StagedArchive{},
 		mitigation.URLRewrite{},
