@@ -516,4 +516,11 @@ func TestEndToEndContentInputs(t *testing.T) {
 			t.Errorf("output lacks %s:\n%s", want, stdout)
 		}
 	}
+	// --no-content: the hash is still checked, the rules are not, and the
+	// verdict says so.
+	stdout, _, _ = exhunt(t, "scan", "--root", dir, "--quiet", "--format", "json", "--ioc", iocs, "--rules", rules, "--no-content")
+	if !strings.Contains(stdout, `"rule": "ioc-known-bad-hash"`) || strings.Contains(stdout, `"rule": "content-rule-match"`) ||
+		!strings.Contains(stdout, "turned off with --no-content") {
+		t.Errorf("--no-content:\n%s", stdout)
+	}
 }
