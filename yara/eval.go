@@ -364,8 +364,8 @@ func stringSetOf(rs *Rules, r *rule, s *syntax.StringSet) []int {
 
 // quant applies a quantifier to n items; item(i) evaluates one (undefined
 // counts as false). It stops as soon as the outcome is known. With
-// ofSemantics, "0 of" means none of (yara 4.2); "for 0 i in" and "for 0 of"
-// are always true.
+// ofSemantics, "0 of" and "none of" mean none of (yara 4.2); "for 0 i in",
+// "for none i in", "for 0 of" and "for none of" are always true.
 func (sc *scanner) quant(q syntax.Quantifier, e *env, n int64, item func(i int64) value, ofSemantics bool) value {
 	need := int64(0)
 	switch q.Kind {
@@ -384,8 +384,9 @@ func (sc *scanner) quant(q syntax.Quantifier, e *env, n int64, item func(i int64
 	case syntax.QuantAny:
 		need = 1
 	case syntax.QuantNone:
+		// "none of" means none, but yara 4.2.3 compiles "for none" loops
+		// as "for 0": always true over a non-empty loop
 		need = 0
-		ofSemantics = true
 	case syntax.QuantPercent:
 		// count*100 >= need*n, i.e. count >= ceil(need*n/100)
 		p := need
