@@ -102,12 +102,25 @@ type peExport struct {
 	forward value // string or undefined
 }
 
-// peResource is one leaf of the resource tree.
+// peResource is one leaf of the resource tree: its type, id and language
+// are numbers, or UTF-16 strings when named (then the numbers are
+// undefined).
 type peResource struct {
-	rva, length              int64
-	offset                   value
-	typ, id, lang            value // integer, or undefined when named
-	typStr, nameStr, langStr value // string, or undefined when numbered
+	rva, length              uint32
+	offset                   int64 // -1: undefined
+	typ, id, lang            int32
+	typStr, nameStr, langStr []byte // nil when numbered
+}
+
+// resourceValue is a number or its string: the one defined.
+func resourceValue(s []byte, n int32, str bool) value {
+	switch {
+	case s != nil && str:
+		return vstr(s)
+	case s == nil && !str:
+		return vint(int64(n))
+	}
+	return undef
 }
 
 type peKV struct{ key, value []byte }
@@ -134,6 +147,10 @@ type peFile struct {
 	nImports    int
 	nImpFuncs   int
 
+	delayedDone   bool
+	delayed       []peImportDLL
+	nDelayedFuncs int
+
 	exportsDone     bool
 	exports         []peExport
 	exportsOK       bool // the export directory was found (export_timestamp)
@@ -152,6 +169,9 @@ type peFile struct {
 
 	imphashDone bool
 	imphash     string
+
+	checksumDone bool
+	checksum     int64
 }
 
 // spend charges n units of work; false once the budget is exhausted.
@@ -514,6 +534,115 @@ func (p *peFile) importFuncs(desc int64, dll []byte) []peImportFunc {
 	return out
 }
 
+// normalizeDelay is yara's pe_normalize_delay_import_value: a virtual
+// address above the image base made relative to it.
+func normalizeDelay(base, va uint64) uint64 {
+	if va != 0 && va > base {
+		return va - base
+	}
+	return va
+}
+
+// yrUndefined is the value yara's pe_parse_delay_import_pointer returns
+// for a pointer outside the data: a pointer of that value ends the table
+// too.
+const yrUndefined = 0xFFFABADAFABADAFF
+
+// parseDelayed walks the delay-load import directory as yara's
+// pe_parse_delayed_imports. yara caps neither the DLLs nor the functions;
+// here the functions are capped at 16384 in all, as the other imports.
+func (p *peFile) parseDelayed() {
+	if p.delayedDone {
+		return
+	}
+	p.delayedDone = true
+	va, _, ok := p.directory(13)
+	if !ok || va == 0 {
+		return
+	}
+	off := p.rvaToOffset(uint64(va))
+	if off < 0 {
+		return
+	}
+	d := p.data
+	base := uint64(p.imageBase())
+	soi := uint64(p.u32(56)) // SizeOfImage
+	ptr := int64(4)
+	flag := uint64(1) << 31
+	if p.is64 {
+		ptr, flag = 8, 1<<63
+	}
+	pointer := func(rva uint64) uint64 {
+		o := p.rvaToOffset(rva)
+		if !p.fits(o, ptr) {
+			return yrUndefined
+		}
+		if p.is64 {
+			return le64(d, o)
+		}
+		return uint64(le32(d, o))
+	}
+	for desc := off; p.fits(desc, 32) && p.spend(32); desc += 32 {
+		var f [8]uint32
+		zero := true
+		for i := range f {
+			f[i] = le32(d, desc+4*int64(i))
+			zero = zero && f[i] == 0
+		}
+		if zero {
+			break
+		}
+		attrs := f[0]
+		if attrs > 1 {
+			break
+		}
+		if !p.is64 && attrs == 0 {
+			for i := 1; i < 7; i++ {
+				f[i] = uint32(normalizeDelay(base, uint64(f[i])))
+			}
+		}
+		nameRVA, iat, int_ := f[1], f[3], f[4]
+		if uint64(int_) >= soi || uint64(iat) >= soi || nameRVA < 64 || int_ < 64 {
+			break
+		}
+		no := p.rvaToOffset(uint64(nameRVA))
+		if no < 0 {
+			continue
+		}
+		name, ok := p.validDLLName(no)
+		if !ok {
+			continue
+		}
+		dll := peImportDLL{name: name}
+		nameAt, funcAt := uint64(int_), uint64(iat)
+		for p.nDelayedFuncs < peMaxImports && p.spend(ptr) {
+			na, fa := pointer(nameAt), pointer(funcAt)
+			if na == yrUndefined || fa == yrUndefined || na == 0 || fa == 0 {
+				break
+			}
+			var fn peImportFunc
+			if na&flag == 0 {
+				if attrs == 0 {
+					na = normalizeDelay(base, na)
+				}
+				// yara reads the name at the offset of the address + 2,
+				// and an empty name when there is none
+				fn.name = p.cstring(p.rvaToOffset(na+2), peMaxImportName)
+				if fn.name == nil {
+					fn.name = []byte{}
+				}
+			} else {
+				fn = peImportFunc{name: ordinalName(name, uint16(na)), ordinal: uint16(na), hasOrdinal: true}
+			}
+			dll.funcs = append(dll.funcs, fn)
+			p.nDelayedFuncs++
+			nameAt += uint64(ptr)
+			funcAt += uint64(ptr)
+		}
+		p.delayed = append(p.delayed, dll)
+	}
+}
+
 // parseExports walks the export directory as yara's pe_parse_exports.
 func (p *peFile) parseExports() {
 	if p.exportsDone {
@@ -685,26 +814,16 @@ func (p *peFile) walkResources(w *rsrcWalk, base, dir int64, level int, typStr, 
 	return true
 }
 
-func strOrInt(s []byte, i int32) (value, value) {
-	if s != nil {
-		return vstr(s), undef
-	}
-	return undef, vint(int64(i))
-}
-
 func (p *peFile) collectResource(w *rsrcWalk, entry int64, typStr, nameStr, langStr []byte) {
 	rva := le32(p.data, entry)
-	r := peResource{rva: int64(rva), length: int64(le32(p.data, entry+4)), offset: undef}
-	if o := p.rvaToOffset(uint64(rva)); o >= 0 {
-		r.offset = vint(o)
-	}
-	r.typStr, r.typ = strOrInt(typStr, w.typ)
-	r.nameStr, r.id = strOrInt(nameStr, w.id)
-	r.langStr, r.lang = strOrInt(langStr, w.lang)
+	p.resources = append(p.resources, peResource{
+		rva: rva, length: le32(p.data, entry+4), offset: p.rvaToOffset(uint64(rva)),
+		typ: w.typ, id: w.id, lang: w.lang,
+		typStr: typStr, nameStr: nameStr, langStr: langStr,
+	})
 	if w.typ == 16 { // RT_VERSION
 		p.parseVersionInfo(rva)
 	}
-	p.resources = append(p.resources, r)
 }
 
 // wideLen returns the number of UTF-16 units before a 00 00 pair at an
@@ -846,8 +965,16 @@ func (p *peFile) imphashValue() string {
 	return p.imphash
 }
 
-// checksum is yara's pe.calculate_checksum().
-func (p *peFile) checksum() int64 {
+// checksumValue is yara's pe.calculate_checksum(), computed once.
+func (p *peFile) checksumValue() int64 {
+	if !p.checksumDone {
+		p.checksum = p.computeChecksum()
+		p.checksumDone = true
+	}
+	return p.checksum
+}
+
+func (p *peFile) computeChecksum() int64 {
 	d := p.data
 	csumOff := uint64(p.opt + 64)
 	var c uint64

@@ -147,23 +147,20 @@ func (sc *scanner) member(o *mobj, name string) value {
 		r := &p.resources[o.i]
 		switch name {
 		case "rva":
-			return vint(r.rva)
+			return u(r.rva)
 		case "offset":
-			return r.offset
+			if r.offset < 0 {
+				return undef
+			}
+			return vint(r.offset)
 		case "length":
-			return vint(r.length)
-		case "type":
-			return r.typ
-		case "id":
-			return r.id
-		case "language":
-			return r.lang
-		case "type_string":
-			return r.typStr
-		case "name_string":
-			return r.nameStr
-		case "language_string":
-			return r.langStr
+			return u(r.length)
+		case "type", "type_string":
+			return resourceValue(r.typStr, r.typ, name == "type_string")
+		case "id", "name_string":
+			return resourceValue(r.nameStr, r.id, name == "name_string")
+		case "language", "language_string":
+			return resourceValue(r.langStr, r.lang, name == "language_string")
 		}
 	}
 	return undef
@@ -249,6 +246,14 @@ func (sc *scanner) peField(name string) value {
 	case "number_of_imported_functions":
 		p.parseImports()
 		return vint(int64(p.nImpFuncs))
+	case "number_of_delayed_imports":
+		p.parseDelayed()
+		return vint(int64(len(p.delayed)))
+	case "number_of_delayed_imported_functions":
+		p.parseDelayed()
+		return vint(int64(p.nDelayedFuncs))
+	case "delay_import_details":
+		return vobj("pe."+name, 0, 0) // always empty, as in yara 4.2.3
 	case "number_of_exports":
 		p.parseExports()
 		return vint(int64(len(p.exports)))
@@ -398,6 +403,15 @@ func (sc *scanner) peCall(name string, args []value, x *syntax.Call) value {
 		}
 		return nil
 	}
+	// the functions that go through a list charge its length to the
+	// scan's loop budget: in a loop over the same list they are quadratic
+	charge := func(n int) bool {
+		if sc.iters += int64(n); sc.iters > maxScanIterations {
+			sc.err = errTooExpensive
+			return false
+		}
+		return true
+	}
 	sig := make([]byte, len(args))
 	for i, a := range args {
 		switch a.k {
@@ -421,7 +435,7 @@ func (sc *scanner) peCall(name string, args []value, x *syntax.Call) value {
 	case "imphash()":
 		return vstr([]byte(p.imphashValue()))
 	case "calculate_checksum()":
-		return vint(p.checksum())
+		return vint(p.checksumValue())
 	case "rva_to_offset(i)":
 		if o := p.rvaToOffset(uint64(args[0].i)); o != -1 {
 			return vint(o)
@@ -446,15 +460,20 @@ func (sc *scanner) peCall(name string, args []value, x *syntax.Call) value {
 		return undef
 	case "exports(s)", "exports_index(s)":
 		p.parseExports()
-		want := lower(args[0].s)
+		if !charge(len(p.exports)) {
+			return undef
+		}
 		for i, e := range p.exports {
-			if e.name.k == vStr && bytes.Equal(lower(e.name.s), want) {
+			if e.name.k == vStr && equalFold(e.name.s, args[0].s) {
 				return exportResult(name, i)
 			}
 		}
 		return exportNone(name, len(p.exports))
 	case "exports(r)", "exports_index(r)":
 		p.parseExports()
+		if !charge(len(p.exports)) {
+			return undef
+		}
 		r := regex(0)
 		for i, e := range p.exports {
 			if e.name.k == vStr && reMatch(r, e.name.s, true) {
@@ -464,6 +483,9 @@ func (sc *scanner) peCall(name string, args []value, x *syntax.Call) value {
 		return exportNone(name, len(p.exports))
 	case "exports(i)", "exports_index(i)":
 		p.parseExports()
+		if !charge(len(p.exports)) {
+			return undef
+		}
 		ord := args[0].i
 		// yara 4.2 wants the ordinal between 1 and the number of exports,
 		// whatever the ordinal base
@@ -475,59 +497,53 @@ func (sc *scanner) peCall(name string, args []value, x *syntax.Call) value {
 			}
 		}
 		return exportNone(name, len(p.exports))
-	case "imports(s)":
-		p.parseImports()
-		dll := cstr(args[0].s)
+	case "imports(s)", "imports(ss)", "imports(si)", "imports(rr)",
+		"imports(is)", "imports(iss)", "imports(isi)", "imports(irr)":
+		flags, first := int64(1), 0 // the standard imports only
+		if sig[0] == 'i' {
+			flags, args, sig, first = args[0].i, args[1:], sig[1:], 1
+		}
+		var rd, rf *re.Regexp
+		if string(sig) == "rr" {
+			rd, rf = regex(first), regex(first+1)
+		}
+		var lists [][]peImportDLL
+		if flags&1 != 0 {
+			p.parseImports()
+			lists = append(lists, p.imports)
+			if !charge(p.nImpFuncs) {
+				return undef
+			}
+		}
+		if flags&2 != 0 {
+			p.parseDelayed()
+			lists = append(lists, p.delayed)
+			if !charge(p.nDelayedFuncs) {
+				return undef
+			}
+		}
 		n := 0
-		for _, d := range p.imports {
-			if equalFold(d.name, dll) {
-				n += len(d.funcs)
+		for _, l := range lists {
+			k := importCount(l, string(sig), args, rd, rf)
+			if len(sig) == 2 && sig[0] == 's' && k > 0 {
+				return vint(1) // imports(dll, function or ordinal): 0 or 1
 			}
-		}
-		return vint(int64(n))
-	case "imports(ss)", "imports(si)":
-		p.parseImports()
-		dll := cstr(args[0].s)
-		var fn []byte
-		if sig[1] == 's' {
-			fn = cstr(args[1].s)
-		}
-		for _, d := range p.imports {
-			if !equalFold(d.name, dll) {
-				continue
-			}
-			for _, f := range d.funcs {
-				if sig[1] == 's' && equalFold(f.name, fn) || sig[1] == 'i' && f.hasOrdinal && int64(f.ordinal) == args[1].i {
-					return vint(1)
-				}
-			}
-		}
-		return vint(0)
-	case "imports(rr)":
-		p.parseImports()
-		rd, rf := regex(0), regex(1)
-		n := 0
-		for _, d := range p.imports {
-			if !reMatch(rd, d.name, false) {
-				continue
-			}
-			for _, f := range d.funcs {
-				if reMatch(rf, f.name, false) {
-					n++
-				}
-			}
+			n += k
 		}
 		return vint(int64(n))
 	case "locale(i)", "language(i)":
 		p.parseResources()
+		if !charge(len(p.resources)) {
+			return undef
+		}
 		mask := int64(0xffff)
 		if name == "language" {
 			mask = 0xff
 		}
 		for _, r := range p.resources {
 			l := int64(peUndefined)
-			if r.lang.k == vInt {
-				l = r.lang.i
+			if r.langStr == nil {
+				l = int64(r.lang)
 			}
 			if l&mask == args[0].i {
 				return vint(1)
@@ -536,6 +552,41 @@ func (sc *scanner) peCall(name string, args []value, x *syntax.Call) value {
 		return vint(0)
 	}
 	return undef
+}
+
+// importCount is yara's pe_imports_dll (sig "s": the functions imported
+// from the DLL), pe_imports and pe_imports_ordinal ("ss", "si": 1 if one
+// is imported) and pe_imports_regexp ("rr": the functions whose DLL and
+// name match) over one list of imports.
+func importCount(dlls []peImportDLL, sig string, args []value, rd, rf *re.Regexp) int {
+	n := 0
+	for _, d := range dlls {
+		switch sig {
+		case "rr":
+			if !reMatch(rd, d.name, false) {
+				continue
+			}
+			for _, f := range d.funcs {
+				if reMatch(rf, f.name, false) {
+					n++
+				}
+			}
+		case "s":
+			if equalFold(d.name, cstr(args[0].s)) {
+				n += len(d.funcs)
+			}
+		case "ss", "si":
+			if !equalFold(d.name, cstr(args[0].s)) {
+				continue
+			}
+			for _, f := range d.funcs {
+				if sig == "ss" && equalFold(f.name, cstr(args[1].s)) || sig == "si" && f.hasOrdinal && int64(f.ordinal) == args[1].i {
+					return 1
+				}
+			}
+		}
+	}
+	return n
 }
 
 // exportResult and exportNone are the results of pe.exports (1 or 0) and
@@ -556,5 +607,20 @@ func exportNone(name string, n int) value {
 
 // equalFold is strcasecmp(a, b) == 0: ASCII letters folded.
 func equalFold(a, b []byte) bool {
-	return len(a) == len(b) && bytes.Equal(lower(a), lower(b))
+	if len(a) != len(b) {
+		return false
+	}
+	for i, c := range a {
+		d := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if d >= 'A' && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
 }

@@ -407,10 +407,10 @@ f imports(ss)i
 f imports(si)i
 f imports(s)i
 f imports(rr)i
-!f imports(iss)i
-!f imports(isi)i
-!f imports(is)i
-!f imports(irr)i
+f imports(iss)i
+f imports(isi)i
+f imports(is)i
+f imports(irr)i
 f locale(i)i
 f language(i)i
 f is_dll()i
@@ -419,8 +419,8 @@ f is_64bit()i
 
 i number_of_imports
 i number_of_imported_functions
-!i number_of_delayed_imports
-!i number_of_delayed_imported_functions
+i number_of_delayed_imports
+i number_of_delayed_imported_functions
 i number_of_exports
 
 s dll_name
@@ -435,10 +435,12 @@ i import_details[].number_of_functions
 s import_details[].functions[].name
 i import_details[].functions[].ordinal
 
-!s delay_import_details[].library_name
-!i delay_import_details[].number_of_function
-!s delay_import_details[].functions[].name
-!i delay_import_details[].functions[].ordinal
+# yara 4.2.3 fills "delayed_import_details", which it does not declare:
+# delay_import_details stays empty
+s delay_import_details[].library_name
+i delay_import_details[].number_of_function
+s delay_import_details[].functions[].name
+i delay_import_details[].functions[].ordinal
 
 i resource_timestamp
 i resource_version.major
