@@ -193,8 +193,12 @@ func (ck *checker) check(x syntax.Expr) (cinfo, error) {
 				return cinfo{}, errAt(x, "invalid field name %q", x.Name)
 			}
 		}
-		if _, err := ck.check(x.X); err != nil {
+		c, err := ck.check(x.X)
+		if err != nil {
 			return cinfo{}, err
+		}
+		if c.t != tAny {
+			return cinfo{}, errAt(x, "%s (%s) is not a structure", x.X.String(), c.t)
 		}
 		return cinfo{t: tAny}, nil
 	case *syntax.Index:
