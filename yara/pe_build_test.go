@@ -132,6 +132,50 @@ func (b *peImage) imports(specs ...peImportSpec) {
 	b.dirs[1] = [2]uint32{b.add(tab), uint32(len(tab))}
 }
 
+// delayImports writes the delay-load import directory. With attrs 0 (the
+// old format of Visual C++ 6) the addresses are VAs, not RVAs.
+func (b *peImage) delayImports(attrs uint32, specs ...peImportSpec) {
+	base := uint64(0x140000000)
+	if b.pe32 {
+		base = 0x400000
+	}
+	va := func(rva uint32) uint64 {
+		if attrs == 0 {
+			return base + uint64(rva)
+		}
+		return uint64(rva)
+	}
+	var tab []byte
+	for _, s := range specs {
+		var thunks []byte
+		for _, f := range s.funcs {
+			if strings.HasPrefix(f, "#") {
+				var ord uint64
+				fmt.Sscan(f[1:], &ord)
+				flag := uint64(1) << 63
+				if b.pe32 {
+					flag = 1 << 31
+				}
+				thunks = append(thunks, b.thunk(flag|ord)...)
+			} else {
+				thunks = append(thunks, b.thunk(va(b.add(append([]byte{0, 0}, append([]byte(f), 0)...))))...)
+			}
+		}
+		thunks = append(thunks, b.thunk(0)...)
+		name := b.str(s.dll)
+		nt := b.add(thunks)
+		at := b.add(thunks) // bound to the stub that loads the DLL
+		tab = le.AppendUint32(tab, attrs)
+		tab = le.AppendUint32(tab, uint32(va(name)))
+		tab = le.AppendUint32(tab, uint32(va(b.add(make([]byte, 8)))))
+		tab = le.AppendUint32(tab, uint32(va(at)))
+		tab = le.AppendUint32(tab, uint32(va(nt)))
+		tab = append(tab, make([]byte, 12)...)
+	}
+	tab = append(tab, make([]byte, 32)...)
+	b.dirs[13] = [2]uint32{b.add(tab), uint32(len(tab))}
+}
+
 // peExportSpec is one export: a name ("" for none), the function's RVA
 // (0: a stub in .data), or a forwarder "DLL.Function".
 type peExportSpec struct {
@@ -320,6 +364,20 @@ func handMadePEs() map[string][]byte {
 			peImportSpec{dll: "kernel32.dll", funcs: []string{"Sleep"}},
 		)
 		out["imports"+sfx] = b.bytes()
+
+		// delay-load imports, new and old formats
+		for _, attrs := range []uint32{1, 0} {
+			b = &peImage{pe32: pe32}
+			b.imports(peImportSpec{dll: "kernel32.dll", funcs: []string{"GetTickCount"}})
+			b.delayImports(attrs,
+				peImportSpec{dll: "exhunt_delay.dll", funcs: []string{"DelayedFunc", "#5"}},
+				peImportSpec{dll: "WS2_32.dll", funcs: []string{"#23", "recv"}},
+				peImportSpec{dll: "bad|name.dll", funcs: []string{"X"}},
+				peImportSpec{dll: "kernel32.dll", funcs: []string{"Sleep"}},
+				peImportSpec{dll: "nofuncs.dll"},
+			)
+			out[fmt.Sprintf("delayed%d_%s", attrs, sfx)] = b.bytes()
+		}
 
 		// exports: a base, names out of order, unnamed, forwarders
 		b = &peImage{pe32: pe32, chars: 0x2022}
@@ -542,7 +600,7 @@ func mutants(data []byte, seed int64) map[string][]byte {
 	for _, n := range []uint32{0, 1, 2, 0xffffffff} {
 		put32(fmt.Sprintf("nrva%x", n), nrva, n)
 	}
-	for i := range 3 {
+	for _, i := range []int{0, 1, 2, 13} {
 		va, _ := p.dataDir(i)
 		off := p.dataDirOffset() + 8*int64(i)
 		put32(fmt.Sprintf("dir%d_bad", i), off, 0xfffffff0)
@@ -570,19 +628,26 @@ func mutants(data []byte, seed int64) map[string][]byte {
 				put16("rsrc_named_huge", o+12, 0xffff)
 				put16("rsrc_ids_max", o+14, 32768)
 				put32("rsrc_chars", o, 1)
+			case 13: // delay-load descriptors
+				put32("dl_attrs2", o, 2)
+				put32("dl_attrs_flip", o, le32(data, o)^1)
+				put32("dl_name_low", o+4, 63)
+				put32("dl_int_huge", o+16, 0xfffffff0)
+				put32("dl_iat_zero", o+12, 0)
+				put32("dl2_name_bad", o+32+4, 0x7ffffff0)
 			}
 		}
 	}
 	// random damage: in the headers, and near the tables
 	r := rand.New(rand.NewSource(seed))
 	var spots []int64
-	for i := range 3 {
+	for _, i := range []int{0, 1, 2, 13} {
 		va, _ := p.dataDir(i)
 		if o := p.rvaToOffset(uint64(va)); o >= 0 {
 			spots = append(spots, o)
 		}
 	}
-	for k := range 24 {
+	for k := range 12 {
 		d := bytes.Clone(data)
 		n := 1 + r.Intn(6)
 		for range n {

@@ -181,7 +181,8 @@ func mingwPEs(t *testing.T) map[string][]byte {
 }
 
 // peCorpus returns the files of the differential tests by name, and for
-// the damaged copies the name of the file they come from.
+// the damaged copies the name of the file they come from. Damaged copies
+// are made of a few files, of more when $EXHUNT_PE_FULL is set.
 func peCorpus(t *testing.T) (map[string][]byte, map[string]string) {
 	files := map[string][]byte{
 		"text.txt":  []byte("<%@ Page Language=\"C#\" %> not a PE file\n"),
@@ -191,22 +192,21 @@ func peCorpus(t *testing.T) (map[string][]byte, map[string]string) {
 	for name, data := range handMadePEs() {
 		files[name] = data
 	}
-	for _, base := range []string{"imports64", "imports32", "exports64", "exports32", "version64", "sections32"} {
-		for name, data := range mutants(files[base], int64(len(base))) {
-			files[base+"."+name] = data
-			origin[base+"."+name] = base
-		}
+	damage := []string{"imports64", "exports32", "version64", "sections32", "delayed0_32", "exe32.exe", "dll64.dll"}
+	if os.Getenv("EXHUNT_PE_FULL") != "" {
+		damage = append(damage, "imports32", "exports64", "delayed1_64", "version32", "sections64", "flat32", "rsrc_level0",
+			"exe64.exe", "dll32.dll", "exe64_stripped.exe", "dll32_stripped.dll")
 	}
-	seed := int64(1)
 	for name, data := range mingwPEs(t) {
 		files[name] = data
-		if strings.Contains(name, "stripped") {
-			continue
+	}
+	for i, base := range damage {
+		if files[base] == nil {
+			continue // no MinGW
 		}
-		seed++
-		for mname, d := range mutants(data, seed) {
-			files[name+"."+mname] = d
-			origin[name+"."+mname] = name
+		for name, data := range mutants(files[base], int64(i)) {
+			files[base+"."+name] = data
+			origin[base+"."+name] = base
 		}
 	}
 	return files, origin
@@ -260,6 +260,14 @@ rule imp_loop { condition: for any d in pe.import_details : (d.library_name iequ
 rule imp_loop_f { condition: for any d in pe.import_details : (for any f in d.functions : (f.name == "GetTickCount")) }
 rule imp_loop_ord { condition: for any d in pe.import_details : (for any f in d.functions : (f.ordinal == 23)) }
 rule imp_loop_undef { condition: for all d in pe.import_details : (for all f in d.functions : (defined f.name)) }
+rule dl_func { condition: pe.imports(pe.IMPORT_DELAYED, "exhunt_delay.dll", "delayedfunc") }
+rule dl_ord { condition: pe.imports(pe.IMPORT_DELAYED, "Exhunt_Delay.dll", 5) and pe.imports(pe.IMPORT_ANY, "ws2_32.dll", "socket") }
+rule dl_std { condition: pe.imports(pe.IMPORT_STANDARD, "kernel32.dll", "GetTickCount") and not pe.imports(pe.IMPORT_STANDARD, "exhunt_delay.dll", "DelayedFunc") }
+rule dl_count { condition: pe.imports(pe.IMPORT_ANY, "kernel32.dll") == 2 }
+rule dl_count0 { condition: pe.imports(0, "kernel32.dll") == 0 and not pe.imports(0, "kernel32.dll", "Sleep") }
+rule dl_re { condition: pe.imports(pe.IMPORT_DELAYED, /delay/, /./) == 2 }
+rule dl_n { condition: pe.number_of_delayed_imports == 4 and pe.number_of_delayed_imported_functions == 5 }
+rule dl_details { condition: not defined pe.delay_import_details[0].library_name and not for any d in pe.delay_import_details : (true) }
 rule imphash_def { condition: defined pe.imphash() }
 rule imphash_empty { condition: pe.imphash() == "d41d8cd98f00b204e9800998ecf8427e" }
 rule exp_one { condition: pe.exports("ExportedOne") }
@@ -337,7 +345,7 @@ func peExprs(data []byte) []string {
 		"size_of_headers", "checksum", "subsystem", "dll_characteristics", "size_of_stack_reserve",
 		"size_of_stack_commit", "size_of_heap_reserve", "size_of_heap_commit", "loader_flags",
 		"overlay.offset", "overlay.size", "number_of_imports", "number_of_imported_functions",
-		"number_of_exports", "dll_name", "export_timestamp", "resource_timestamp", "resource_version.major",
+		"number_of_exports", "number_of_delayed_imports", "number_of_delayed_imported_functions", "dll_name", "export_timestamp", "resource_timestamp", "resource_version.major",
 		"resource_version.minor", "number_of_resources",
 		"is_dll()", "is_32bit()", "is_64bit()", "imphash()", "calculate_checksum()",
 		`section_index(".text")`, `section_index("")`, "section_index(0)", "section_index(-1)",
@@ -346,7 +354,8 @@ func peExprs(data []byte) []string {
 		"rva_to_offset(-1)", "locale(0x409)", "language(9)", "locale(0xdaff)", "language(0xff)", "locale(0)",
 		`imports("kernel32.dll")`, `imports("nosuch.dll", "x")`, `imports("")`,
 		`imports(/./, /./)`, `imports(/^k/i, /^Get/)`, `imports(/^$/, /^$/)`, `exports(/./)`, `exports(/^$/)`,
-		`exports_index(/a/)`,
+		`exports_index(/a/)`, `imports(2, "kernel32.dll")`, `imports(3, "kernel32.dll", "Sleep")`,
+		`imports(-1, /./, /./)`, "delay_import_details[0].library_name", "delay_import_details[0].number_of_function",
 	} {
 		add("pe.%s", f)
 	}
@@ -407,6 +416,23 @@ func peExprs(data []byte) []string {
 			}
 		}
 	}
+	p.parseDelayed()
+	for i, d := range p.delayed {
+		if i > 10 {
+			break
+		}
+		add("pe.imports(2, %s)", quoteYara(d.name))
+		for k, f := range d.funcs {
+			if k > 20 {
+				break
+			}
+			add("pe.imports(2, %s, %s)", quoteYara(d.name), quoteYara(f.name))
+			add("pe.imports(-1, %s, %s)", quoteYara(bytes.ToUpper(d.name)), quoteYara(f.name))
+			if f.hasOrdinal {
+				add("pe.imports(2, %s, %d)", quoteYara(d.name), f.ordinal)
+			}
+		}
+	}
 	for i := 0; i <= min(len(p.exports), 40); i++ {
 		for _, f := range []string{"offset", "name", "forward_name", "ordinal"} {
 			add("pe.export_details[%d].%s", i, f)
@@ -427,9 +453,9 @@ func peExprs(data []byte) []string {
 		for _, f := range []string{"rva", "offset", "length", "type", "id", "language", "type_string", "name_string", "language_string"} {
 			add("pe.resources[%d].%s", i, f)
 		}
-		if i < len(p.resources) && p.resources[i].lang.k == vInt {
-			add("pe.locale(%d)", p.resources[i].lang.i&0xffff)
-			add("pe.language(%d)", p.resources[i].lang.i&0xff)
+		if i < len(p.resources) && p.resources[i].langStr == nil {
+			add("pe.locale(%d)", p.resources[i].lang&0xffff)
+			add("pe.language(%d)", p.resources[i].lang&0xff)
 		}
 	}
 	for i := 0; i <= min(len(p.versionList), 30); i++ {
@@ -492,9 +518,17 @@ func valueRules(t *testing.T, prefix string, data []byte) []string {
 // (rule, file) pairs.
 func yaraMatches(t *testing.T, yaraBin, rules, target string) map[pair]bool {
 	t.Helper()
+	got, err := yaraRun(yaraBin, rules, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func yaraRun(yaraBin, rules, target string) (map[pair]bool, error) {
 	out, err := exec.Command(yaraBin, "-w", "-r", rules, target).Output()
 	if err != nil {
-		t.Fatalf("yara %s %s: %v", rules, target, err)
+		return nil, fmt.Errorf("yara %s %s: %v", rules, target, err)
 	}
 	got := map[pair]bool{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -504,7 +538,7 @@ func yaraMatches(t *testing.T, yaraBin, rules, target string) map[pair]bool {
 			got[pair{rule, file}] = true
 		}
 	}
-	return got
+	return got, nil
 }
 
 func ourMatches(t *testing.T, rs *Rules, path string, data []byte) map[pair]bool {
@@ -593,63 +627,97 @@ func TestPEStaticAgainstYara(t *testing.T) {
 }
 
 // TestPEValuesAgainstYara checks every value this engine computes, on
-// every file of the corpus, against yara: the rules generated from a
-// file's values (and, for a damaged copy, from its original's) must give
-// the same decisions in both engines.
+// every file of the corpus, against yara: the rules generated from the
+// values of each file of a batch (up to 20 of a file and its damaged
+// copies, or of the other files) are run over every file of the batch by
+// both engines, which must decide the same.
 func TestPEValuesAgainstYara(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow differential test")
 	}
 	yaraBin := needYara(t)
 	files, origin := peCorpus(t)
-	dir := writeCorpus(t, files)
-	rulesDir := t.TempDir()
-	names := make([]string, 0, len(files))
+	groups := map[string][]string{}
 	for name := range files {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	own := map[string][]string{}
-	for _, name := range names {
-		own[name] = valueRules(t, "v", files[name])
-	}
-	var mu sync.Mutex
-	total, differ, matched := 0, 0, 0
-	sem := make(chan struct{}, 2)
-	var wg sync.WaitGroup
-	for _, name := range names {
-		rules := own[name]
+		g := "others"
 		if o, ok := origin[name]; ok {
-			for _, r := range own[o] {
-				rules = append(rules, "rule o"+strings.TrimPrefix(r, "rule v"))
+			g = o
+		} else {
+			for _, o := range origin {
+				if o == name {
+					g = name
+					break
+				}
 			}
 		}
-		src := "import \"pe\"\n" + strings.Join(rules, "\n") + "\n"
-		rulesPath := filepath.Join(rulesDir, name+".yar")
-		if err := os.WriteFile(rulesPath, []byte(src), 0o644); err != nil {
+		groups[g] = append(groups[g], name)
+	}
+	var batches [][]string
+	for _, names := range groups {
+		slices.Sort(names)
+		for len(names) > 0 {
+			n := min(len(names), 20)
+			batches = append(batches, names[:n])
+			names = names[n:]
+		}
+	}
+	var mu sync.Mutex
+	total, differ, matched, nrules := 0, 0, 0, 0
+	sem := make(chan struct{}, 2)
+	var wg sync.WaitGroup
+	for bi, names := range batches {
+		dir := t.TempDir()
+		var src strings.Builder
+		src.WriteString("import \"pe\"\n")
+		n := 0
+		for k, name := range names {
+			if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range valueRules(t, fmt.Sprintf("f%d_", k), files[name]) {
+				src.WriteString(r)
+				src.WriteByte('\n')
+				n++
+			}
+		}
+		rulesPath := filepath.Join(t.TempDir(), "values.yar")
+		if err := os.WriteFile(rulesPath, []byte(src.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		rs, err := Compile(Source{Name: name + ".yar", Data: []byte(src)})
+		rs, err := Compile(Source{Name: "values.yar", Data: []byte(src.String())})
 		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+			t.Fatalf("batch %d: %v", bi, err)
 		}
-		path := filepath.Join(dir, name)
-		got := ourMatches(t, rs, path, files[name])
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			want := yaraMatches(t, yaraBin, rulesPath, path)
+			yc := make(chan map[pair]bool, 1)
+			go func() {
+				m, err := yaraRun(yaraBin, rulesPath, dir)
+				if err != nil {
+					t.Error(err)
+				}
+				yc <- m
+			}()
+			got := map[pair]bool{}
+			for _, name := range names {
+				for p := range ourMatches(t, rs, filepath.Join(dir, name), files[name]) {
+					got[p] = true
+				}
+			}
+			want := <-yc
 			mu.Lock()
 			defer mu.Unlock()
-			differ += compareMatches(t, name, want, got)
-			total += len(rules)
+			differ += compareMatches(t, fmt.Sprintf("batch %d (%s…)", bi, names[0]), want, got)
+			total += n * len(names)
+			nrules += n
 			matched += len(want)
 		}()
 	}
 	wg.Wait()
-	t.Logf("%d files, %d generated rules: %d of %d (file, rule) decisions agree with yara (%d matches)", len(files), total, total-differ, total, matched)
+	t.Logf("%d files in %d batches, %d generated rules: %d of %d (rule, file) decisions agree with yara (%d matches)", len(files), len(batches), nrules, total-differ, total, matched)
 }
 
 // TestPEHandMade checks values of the byte-built files that the
@@ -692,10 +760,6 @@ func TestPEUnsupported(t *testing.T) {
 		{"pe.number_of_signatures == 1", "pe.number_of_signatures is not supported"},
 		{"pe.signatures[0].issuer == \"x\"", "pe.signatures is not supported"},
 		{"pe.pdb_path == \"x\"", "pe.pdb_path is not supported"},
-		{"pe.number_of_delayed_imports == 1", "pe.number_of_delayed_imports is not supported"},
-		{"pe.delay_import_details[0].library_name == \"x\"", "pe.delay_import_details is not supported"},
-		{"pe.imports(pe.IMPORT_DELAYED, \"a.dll\", \"f\")", "pe.imports(integer, string, string) is not supported"},
-		{"pe.imports(pe.IMPORT_ANY, \"a.dll\")", "pe.imports(integer, string) is not supported"},
 		{"pe.nosuch == 1", `invalid field name "nosuch"`},
 		{"pe.imports(1)", `wrong arguments for function "pe.imports"`},
 		{"pe.sections == 1", "not a value"},
