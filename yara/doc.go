@@ -84,7 +84,11 @@
 //     DLLs before), imports(dll), imports(dll, function), imports(dll,
 //     ordinal) and imports(/dll/, /function/), names compared without
 //     case, functions imported by ordinal named as yara names them
-//     ("recv", "ord7"), imphash();
+//     ("recv", "ord7"), imphash(); the delay-load imports:
+//     number_of_delayed_imports, number_of_delayed_imported_functions and
+//     the same imports() forms after an import type (pe.IMPORT_STANDARD,
+//     pe.IMPORT_DELAYED, pe.IMPORT_ANY); delay_import_details is empty, as
+//     yara 4.2.3 never fills it;
 //   - exports: number_of_exports, dll_name, export_timestamp,
 //     export_details[i], exports(name) (without case), exports(ordinal)
 //     (false above number_of_exports, as in yara), exports(/re/) and
@@ -104,16 +108,15 @@
 // exports and the resources each on their own), once per scan; rules that
 // use no value of pe cost nothing. Every offset and count read from the
 // file is checked; the counts are capped as yara caps them (96 sections,
-// 16384 DLLs and functions imported, 8192 exports, 65537 resources) and the
+// 16384 DLLs and functions imported, 8192 exports, 65537 resources; the
+// delay-load functions, which yara does not cap, at 16384 too) and the
 // bytes scanned and directory entries visited in one file by 2^26 (yara's
 // parse of a crafted file can be quadratic; such a file is parsed up to
 // that point). The functions that go through the imports, exports or
 // resources count their length in the loop budget below. Not computed, and
 // rejected at compile time with the file, the line and the feature's name:
-// rich_signature, pdb_path, signatures and number_of_signatures, the
-// delayed imports (number_of_delayed_imports,
-// number_of_delayed_imported_functions, delay_import_details) and the
-// forms of imports() taking an import type (pe.IMPORT_DELAYED …).
+// rich_signature, pdb_path, signatures and number_of_signatures (the
+// Authenticode signatures).
 //
 // The other modules of yara 4.2 (elf, time, cuckoo, magic, dotnet,
 // console, dex, macho, tests) are not implemented: rules importing them
