@@ -16,8 +16,9 @@ import (
 // Every offset and count read from the file is bounded and checked before
 // use; nothing here can index outside the data or panic. The counts are
 // capped as yara caps them (96 sections, 16384 imported DLLs and 16384
-// imported functions, 8192 exports, 65537 resources) and the work spent
-// scanning strings and walking the resource tree is bounded by
+// imported functions, 8192 exports, 65537 resources; the delay-load
+// functions, which yara does not cap, at 16384 too) and the work spent
+// scanning strings and tables and walking the resource tree is bounded by
 // maxPEWork (yara's is not: a crafted file can make it quadratic); a file
 // that needs more is parsed up to that point.
 
@@ -37,9 +38,14 @@ const (
 // visited while parsing one file.
 const maxPEWork = 1 << 26
 
-// peUndefined is yara's YR_UNDEFINED as an integer: the pe module reads it
-// back as a value in pe.locale and pe.language.
-const peUndefined = -0x0005452505452501 // 0xFFFABADAFABADAFF
+// yara's YR_UNDEFINED, 0xFFFABADAFABADAFF, is a value to its pe module:
+// pe.locale and pe.language read it as the language of a resource whose
+// language is named, and a delay-load pointer of that value ends its table
+// (it is what yara returns for a pointer outside the data).
+const (
+	peUndefined = -0x0005452505452501 // as an int64
+	yrUndefined = 0xFFFABADAFABADAFF  // as a uint64
+)
 
 const (
 	peDOSHeaderSize  = 64
@@ -86,12 +92,12 @@ type peImportFunc struct {
 	hasOrdinal bool
 }
 
-// peImportDLL is one DLL of the import directory with at least one
-// function.
+// peImportDLL is one DLL of the import directory (with at least one
+// function) or of the delay-load import directory.
 type peImportDLL struct {
 	name  []byte
 	funcs []peImportFunc
-	base  int // functions of the DLLs before this one (see importDetails)
+	base  int // the functions of the DLLs before it: see import_details
 }
 
 // peExport is one entry of the export address table.
@@ -133,9 +139,9 @@ type peFile struct {
 	opt   int64 // the optional header
 	is64  bool
 	nSecs uint16
-	// secHdrs: the section headers yara's rva_to_offset looks at; rvaOK is
-	// false when one of the first min(NumberOfSections, 96) headers is not
-	// in the file, and then rva_to_offset fails for every address.
+	// secs are the section headers in the file among the first
+	// min(NumberOfSections, 96); rvaOK is false when one of those is not
+	// in the file, and then yara's rva_to_offset fails for every address.
 	secs  []peSection
 	rvaOK bool
 	align uint32 // min(FileAlignment, 0x200)
@@ -542,11 +548,6 @@ func normalizeDelay(base, va uint64) uint64 {
 	}
 	return va
 }
-
-// yrUndefined is the value yara's pe_parse_delay_import_pointer returns
-// for a pointer outside the data: a pointer of that value ends the table
-// too.
-const yrUndefined = 0xFFFABADAFABADAFF
 
 // parseDelayed walks the delay-load import directory as yara's
 // pe_parse_delayed_imports. yara caps neither the DLLs nor the functions;
