@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The pe module is compared with yara's on PE files built by MinGW (when
@@ -738,6 +739,9 @@ func TestPEHandMade(t *testing.T) {
 		{"sections32", `pe.sections[1].full_name == ".debug_info" and not defined pe.sections[2].full_name and pe.sections[0].name == ".a\x00b" and pe.section_index(".a") == 0`},
 		{"version64", `pe.version_info["CompanyName"] == "second value" and pe.version_info["Wide"] == "caf\xe9 " and pe.number_of_version_infos == 8`},
 		{"rsrc_loop", `pe.number_of_resources == 65537`},
+		{"delayed1_64", `pe.number_of_delayed_imports == 4 and pe.number_of_delayed_imported_functions == 5 and pe.imports(pe.IMPORT_DELAYED, "ws2_32.dll", "socket") and pe.imports(pe.IMPORT_ANY, "KERNEL32.dll") == 2`},
+		{"delayed0_32", `pe.imports(pe.IMPORT_DELAYED, "exhunt_delay.dll", "DelayedFunc") and not pe.imports("exhunt_delay.dll", "DelayedFunc")`},
+		{"delayed0_64", `pe.number_of_delayed_imports == 0 and pe.number_of_delayed_imported_functions == 0`},
 		{"many_sections", `pe.number_of_sections == 65535 and pe.entry_point == -1 and defined pe.sections[1].name and not defined pe.sections[40].name`},
 		{"opt64_as32size", `not pe.is_pe and defined pe.is_pe`},
 		{"text.txt", `pe.is_pe == 0`},
@@ -792,5 +796,53 @@ func TestPELazy(t *testing.T) {
 	sc = &scanner{rs: rs, data: data, ms: rs.scanStrings(data), state: make([]int8, len(rs.rules))}
 	if !sc.ruleResult(0) || !sc.peDone || sc.pe == nil || !sc.pe.importsDone || sc.pe.exportsDone || sc.pe.resourcesDone {
 		t.Error("imports were not parsed alone")
+	}
+}
+
+// TestPEBoundedWork parses files on which yara's parse is quadratic or
+// worse: it must end quickly, within the work budget.
+func TestPEBoundedWork(t *testing.T) {
+	// 20000 import descriptors naming DLLs inside one 1 MiB name without
+	// its NUL: each name is scanned to the end of the file
+	b := &peImage{}
+	run := b.add(bytes.Repeat([]byte("A"), 1<<20))
+	var tab []byte
+	for i := range 20000 {
+		tab = le.AppendUint32(tab, 0)
+		tab = le.AppendUint32(tab, 0)
+		tab = le.AppendUint32(tab, 0)
+		tab = le.AppendUint32(tab, run+uint32(i))
+		tab = le.AppendUint32(tab, 0)
+	}
+	b.dirs[1] = [2]uint32{b.add(tab), uint32(len(tab))}
+	imports := b.bytes()
+
+	// a resource directory of 32768 entries, each the directory itself:
+	// 32768^3 entries to visit
+	rs := &peImage{}
+	dir := make([]byte, 16+8*32768)
+	le.PutUint16(dir[14:], 32768)
+	root := rs.add(nil)
+	for i := range 32768 {
+		le.PutUint32(dir[16+8*i:], uint32(i))
+		le.PutUint32(dir[16+8*i+4:], 0x80000000)
+	}
+	rs.add(dir)
+	rs.dirs[2] = [2]uint32{root, uint32(len(dir))}
+	resources := rs.bytes()
+
+	for name, data := range map[string][]byte{"imports": imports, "resources": resources} {
+		start := time.Now()
+		p := parsePE(data)
+		p.parseImports()
+		p.parseResources()
+		p.parseExports()
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%s: parsed in %v", name, d)
+		}
+		if p.work > maxPEWork+1<<20 {
+			t.Errorf("%s: work %d, budget %d", name, p.work, maxPEWork)
+		}
+		t.Logf("%s: %d bytes, work %d, %d DLLs, %d resources, %v", name, len(data), p.work, p.nImports, len(p.resources), time.Since(start))
 	}
 }
