@@ -173,6 +173,9 @@ type peFile struct {
 	versionKeys   map[string]int // key -> index into versionDict
 	versionDict   []peKV
 
+	debugDone bool
+	pdbPath   value
+
 	imphashDone bool
 	imphash     string
 
@@ -641,6 +644,65 @@ func (p *peFile) parseDelayed() {
 			funcAt += uint64(ptr)
 		}
 		p.delayed = append(p.delayed, dll)
+	}
+}
+
+// parseDebug finds the PDB path of the first CodeView entry of the debug
+// directory that has one, as yara's pe_parse_debug_directory.
+func (p *peFile) parseDebug() {
+	if p.debugDone {
+		return
+	}
+	p.debugDone = true
+	p.pdbPath = undef
+	va, size, ok := p.directory(6)
+	if !ok || size == 0 || size%28 != 0 || va == 0 {
+		return
+	}
+	off := p.rvaToOffset(uint64(va))
+	if off < 0 {
+		return
+	}
+	d := p.data
+	for i := range int64(size / 28) {
+		e := off + 28*i
+		if !p.fits(e, 28) || !p.spend(28) {
+			return
+		}
+		if le32(d, e+12) != 2 { // IMAGE_DEBUG_TYPE_CODEVIEW
+			continue
+		}
+		var cv int64
+		if a := le32(d, e+20); a != 0 { // AddressOfRawData
+			cv = p.rvaToOffset(uint64(a))
+		}
+		if r := le32(d, e+24); cv <= 0 && r != 0 { // PointerToRawData
+			cv = int64(r)
+		}
+		if cv <= 0 || !p.fits(cv, 8) {
+			continue
+		}
+		var name, size int64
+		switch le32(d, cv) {
+		case 0x3031424e: // "NB10": CV_INFO_PDB20
+			name, size = cv+16, 17
+		case 0x53445352: // "RSDS": CV_INFO_PDB70
+			name, size = cv+24, 25
+		case 0x434f544d: // "MTOC"
+			name, size = cv+20, 21
+		default:
+			continue
+		}
+		if !p.fits(cv, size) {
+			continue
+		}
+		// yara's MAX_PATH is 1024: a longer path, or an empty one, is not
+		// one, and the next entry is tried
+		path := p.cstring(name, 1024)
+		if len(path) > 0 && len(path) < 1024 {
+			p.pdbPath = vstr(path)
+			return
+		}
 	}
 }
 

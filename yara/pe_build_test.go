@@ -176,6 +176,49 @@ func (b *peImage) delayImports(attrs uint32, specs ...peImportSpec) {
 	b.dirs[13] = [2]uint32{b.add(tab), uint32(len(tab))}
 }
 
+// peDebugSpec is one entry of the debug directory: its type and data; raw
+// gives only the data's file offset, not its RVA.
+type peDebugSpec struct {
+	typ  uint32
+	data []byte
+	raw  bool
+}
+
+// codeView writes a CodeView record: "RSDS" (PDB 7.0), "NB10" (PDB 2.0)
+// or "MTOC", then the path.
+func codeView(sig, path string) []byte {
+	b := []byte(sig)
+	switch sig {
+	case "RSDS":
+		b = append(b, make([]byte, 20)...) // GUID, age
+	case "NB10":
+		b = append(b, make([]byte, 12)...) // offset, signature, age
+	case "MTOC":
+		b = append(b, make([]byte, 16)...) // UUID
+	}
+	return append(append(b, path...), 0)
+}
+
+// debug writes the debug directory.
+func (b *peImage) debug(entries ...peDebugSpec) {
+	var tab []byte
+	for _, e := range entries {
+		rva := b.add(e.data)
+		off := uint32(imgBodyOff) + rva - b.rva(0)
+		if e.raw {
+			rva = 0
+		}
+		tab = le.AppendUint32(tab, 0)
+		tab = le.AppendUint32(tab, 0x5f000002)
+		tab = le.AppendUint32(tab, 0)
+		tab = le.AppendUint32(tab, e.typ)
+		tab = le.AppendUint32(tab, uint32(len(e.data)))
+		tab = le.AppendUint32(tab, rva)
+		tab = le.AppendUint32(tab, off)
+	}
+	b.dirs[6] = [2]uint32{b.add(tab), uint32(len(tab))}
+}
+
 // peExportSpec is one export: a name ("" for none), the function's RVA
 // (0: a stub in .data), or a forwarder "DLL.Function".
 type peExportSpec struct {
@@ -364,6 +407,19 @@ func handMadePEs() map[string][]byte {
 			peImportSpec{dll: "kernel32.dll", funcs: []string{"Sleep"}},
 		)
 		out["imports"+sfx] = b.bytes()
+
+		// debug directories: the PDB path of the first CodeView entry with
+		// one
+		for k, entries := range [][]peDebugSpec{
+			{{typ: 2, data: codeView("RSDS", `C:\build\exhunt\Release\exhunt_test.pdb`)}},
+			{{typ: 1, data: []byte("coff")}, {typ: 2, data: codeView("NB10", "old.pdb")}, {typ: 2, data: codeView("RSDS", "second.pdb")}},
+			{{typ: 2, data: codeView("RSDS", "")}, {typ: 2, raw: true, data: codeView("MTOC", "/tmp/mtoc.pdb")}},
+			{{typ: 2, data: codeView("RSDS", strings.Repeat("p", 1100))}, {typ: 2, data: codeView("XXXX", "unknown.pdb")}, {typ: 2, data: codeView("RSDS", strings.Repeat("q", 1023))}},
+		} {
+			b = &peImage{pe32: pe32}
+			b.debug(entries...)
+			out[fmt.Sprintf("debug%d_%s", k, sfx)] = b.bytes()
+		}
 
 		// delay-load imports, new and old formats
 		for _, attrs := range []uint32{1, 0} {
@@ -600,7 +656,7 @@ func mutants(data []byte, seed int64) map[string][]byte {
 	for _, n := range []uint32{0, 1, 2, 0xffffffff} {
 		put32(fmt.Sprintf("nrva%x", n), nrva, n)
 	}
-	for _, i := range []int{0, 1, 2, 13} {
+	for _, i := range []int{0, 1, 2, 6, 13} {
 		va, _ := p.dataDir(i)
 		off := p.dataDirOffset() + 8*int64(i)
 		put32(fmt.Sprintf("dir%d_bad", i), off, 0xfffffff0)
@@ -628,6 +684,12 @@ func mutants(data []byte, seed int64) map[string][]byte {
 				put16("rsrc_named_huge", o+12, 0xffff)
 				put16("rsrc_ids_max", o+14, 32768)
 				put32("rsrc_chars", o, 1)
+			case 6: // debug directory
+				put32("dbg_size_odd", off+4, 29)
+				put32("dbg_type", o+12, 3)
+				put32("dbg_addr_bad", o+20, 0xfffffff0)
+				put32("dbg_addr_zero", o+20, 0)
+				put32("dbg_raw_bad", o+24, 0xfffffff0)
 			case 13: // delay-load descriptors
 				put32("dl_attrs2", o, 2)
 				put32("dl_attrs_flip", o, le32(data, o)^1)

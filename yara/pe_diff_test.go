@@ -193,7 +193,7 @@ func peCorpus(t *testing.T) (map[string][]byte, map[string]string) {
 	for name, data := range handMadePEs() {
 		files[name] = data
 	}
-	damage := []string{"imports64", "exports32", "version64", "sections32", "delayed0_32", "exe32.exe", "dll64.dll"}
+	damage := []string{"imports64", "exports32", "version64", "sections32", "delayed0_32", "debug1_64", "exe32.exe", "dll64.dll"}
 	if os.Getenv("EXHUNT_PE_FULL") != "" {
 		damage = append(damage, "imports32", "exports64", "delayed1_64", "version32", "sections64", "flat32", "rsrc_level0",
 			"exe64.exe", "dll32.dll", "exe64_stripped.exe", "dll32_stripped.dll")
@@ -312,6 +312,8 @@ rule base_of_data { condition: defined pe.base_of_data }
 rule idx_neg { condition: not defined pe.sections[-1].name }
 rule idx_undef { condition: not defined pe.sections[uint8(0x7fffffff)].name }
 rule opt_magic { condition: pe.opthdr_magic == pe.IMAGE_NT_OPTIONAL_HDR64_MAGIC }
+rule pdb { condition: pe.pdb_path endswith ".pdb" }
+rule pdb_undef { condition: not defined pe.pdb_path }
 rule mz { condition: uint16(0) == 0x5a4d and not pe.is_pe }
 `
 
@@ -346,7 +348,7 @@ func peExprs(data []byte) []string {
 		"size_of_headers", "checksum", "subsystem", "dll_characteristics", "size_of_stack_reserve",
 		"size_of_stack_commit", "size_of_heap_reserve", "size_of_heap_commit", "loader_flags",
 		"overlay.offset", "overlay.size", "number_of_imports", "number_of_imported_functions",
-		"number_of_exports", "number_of_delayed_imports", "number_of_delayed_imported_functions", "dll_name", "export_timestamp", "resource_timestamp", "resource_version.major",
+		"pdb_path", "number_of_exports", "number_of_delayed_imports", "number_of_delayed_imported_functions", "dll_name", "export_timestamp", "resource_timestamp", "resource_version.major",
 		"resource_version.minor", "number_of_resources",
 		"is_dll()", "is_32bit()", "is_64bit()", "imphash()", "calculate_checksum()",
 		`section_index(".text")`, `section_index("")`, "section_index(0)", "section_index(-1)",
@@ -739,6 +741,11 @@ func TestPEHandMade(t *testing.T) {
 		{"sections32", `pe.sections[1].full_name == ".debug_info" and not defined pe.sections[2].full_name and pe.sections[0].name == ".a\x00b" and pe.section_index(".a") == 0`},
 		{"version64", `pe.version_info["CompanyName"] == "second value" and pe.version_info["Wide"] == "caf\xe9 " and pe.number_of_version_infos == 8`},
 		{"rsrc_loop", `pe.number_of_resources == 65537`},
+		{"debug0_64", `pe.pdb_path == "C:\\build\\exhunt\\Release\\exhunt_test.pdb"`},
+		{"debug1_32", `pe.pdb_path == "old.pdb"`},
+		{"debug2_64", `pe.pdb_path == "/tmp/mtoc.pdb"`},
+		{"debug3_32", `pe.pdb_path == "` + strings.Repeat("q", 1023) + `"`},
+		{"imports32", `not defined pe.pdb_path`},
 		{"delayed1_64", `pe.number_of_delayed_imports == 4 and pe.number_of_delayed_imported_functions == 5 and pe.imports(pe.IMPORT_DELAYED, "ws2_32.dll", "socket") and pe.imports(pe.IMPORT_ANY, "KERNEL32.dll") == 2`},
 		{"delayed0_32", `pe.imports(pe.IMPORT_DELAYED, "exhunt_delay.dll", "DelayedFunc") and not pe.imports("exhunt_delay.dll", "DelayedFunc")`},
 		{"delayed0_64", `pe.number_of_delayed_imports == 0 and pe.number_of_delayed_imported_functions == 0`},
@@ -763,7 +770,6 @@ func TestPEUnsupported(t *testing.T) {
 		{"pe.rich_signature.version(1) == 1", "pe.rich_signature is not supported"},
 		{"pe.number_of_signatures == 1", "pe.number_of_signatures is not supported"},
 		{"pe.signatures[0].issuer == \"x\"", "pe.signatures is not supported"},
-		{"pe.pdb_path == \"x\"", "pe.pdb_path is not supported"},
 		{"pe.nosuch == 1", `invalid field name "nosuch"`},
 		{"pe.imports(1)", `wrong arguments for function "pe.imports"`},
 		{"pe.sections == 1", "not a value"},

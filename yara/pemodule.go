@@ -254,6 +254,9 @@ func (sc *scanner) peField(name string) value {
 		return vint(int64(p.nDelayedFuncs))
 	case "delay_import_details":
 		return vobj("pe."+name, 0, 0) // always empty, as in yara 4.2.3
+	case "pdb_path":
+		p.parseDebug()
+		return p.pdbPath
 	case "number_of_exports":
 		p.parseExports()
 		return vint(int64(len(p.exports)))

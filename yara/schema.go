@@ -457,7 +457,7 @@ s resources[].name_string
 s resources[].language_string
 
 i number_of_resources
-!s pdb_path
+s pdb_path
 
 !s signatures[].thumbprint
 !s signatures[].issuer
