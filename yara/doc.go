@@ -98,7 +98,8 @@
 //     information: version_info["CompanyName"] (a dictionary),
 //     version_info_list[i], number_of_version_infos;
 //   - pdb_path, from the first CodeView entry of the debug directory
-//     that has one;
+//     that has one; rich_signature (offset, length, key, raw_data,
+//     clear_data, version() and toolid());
 //   - is_dll() (the DLL bit, 0x2000, not 1), is_32bit(), is_64bit(),
 //     section_index(name) and section_index(offset), rva_to_offset(),
 //     calculate_checksum(), and every constant (pe.DLL, pe.MACHINE_AMD64,
@@ -117,8 +118,7 @@
 // that point). The functions that go through the imports, exports or
 // resources count their length in the loop budget below. Not computed, and
 // rejected at compile time with the file, the line and the feature's name:
-// rich_signature, and signatures and number_of_signatures (the
-// Authenticode signatures).
+// signatures and number_of_signatures (the Authenticode signatures).
 //
 // The other modules of yara 4.2 (elf, time, cuckoo, magic, dotnet,
 // console, dex, macho, tests) are not implemented: rules importing them

@@ -755,6 +755,13 @@ func (sc *scanner) call(x *syntax.Call, e *env) value {
 			case "pe":
 				return sc.peCall(fn.Name, args, x)
 			}
+		} else if o := sc.eval(fn.X, e); o.k == vObj && o.o.path == "pe.rich_signature" {
+			for _, a := range args {
+				if a.k == vUndef {
+					return undef
+				}
+			}
+			return sc.peCall("rich_signature."+fn.Name, args, x)
 		}
 	}
 	return undef

@@ -176,6 +176,11 @@ type peFile struct {
 	debugDone bool
 	pdbPath   value
 
+	richDone bool
+	rich     int64 // offset of the Rich header ("DanS"), -1 when none
+	richLen  int64
+	richKey  uint32
+
 	imphashDone bool
 	imphash     string
 
@@ -645,6 +650,78 @@ func (p *peFile) parseDelayed() {
 		}
 		p.delayed = append(p.delayed, dll)
 	}
+}
+
+// parseRich finds the Rich header as yara's pe_parse_rich_signature:
+// going back 4 bytes at a time from e_lfanew to the end of the DOS header,
+// the last "Rich" followed by a non-zero key, then before it the "DanS"
+// that key decodes, followed by three copies of the key.
+func (p *peFile) parseRich() {
+	if p.richDone {
+		return
+	}
+	p.richDone = true
+	p.rich = -1
+	d := p.data
+	if p.nt < 4 {
+		return
+	}
+	var key uint32
+	at := p.nt - 4
+	rich := int64(-1)
+	for ; at >= peDOSHeaderSize; at -= 4 {
+		if le32(d, at) == 0x68636952 { // "Rich"
+			key, rich = le32(d, at+4), at
+			at -= 4
+			break
+		}
+	}
+	if key == 0 {
+		return
+	}
+	for ; at >= peDOSHeaderSize; at -= 4 {
+		if le32(d, at)^key == 0x536e6144 { // "DanS"
+			break
+		}
+	}
+	if at < peDOSHeaderSize {
+		return
+	}
+	k1, k2, k3 := le32(d, at+4), le32(d, at+8), le32(d, at+12)
+	if k1 != k2 || k2 != k3 || le32(d, at)^k1 != 0x536e6144 {
+		return
+	}
+	p.rich, p.richLen, p.richKey = at, rich-at, k1
+}
+
+// richClear is the Rich header decoded with its key.
+func (p *peFile) richClear() []byte {
+	b := make([]byte, p.richLen)
+	for i := int64(0); i+4 <= p.richLen; i += 4 {
+		binary.LittleEndian.PutUint32(b[i:], le32(p.data, p.rich+i)^p.richKey)
+	}
+	return b
+}
+
+// richVersion is yara's _rich_version: the times of the Rich header's
+// entries with this version and tool id (yrUndefined: any).
+func (p *peFile) richVersion(version, toolid uint64) value {
+	p.parseRich()
+	if p.rich < 0 {
+		return undef
+	}
+	if version == yrUndefined && toolid == yrUndefined {
+		return vint(0)
+	}
+	var n uint64
+	for i := range (p.richLen - 16) / 8 {
+		e := p.rich + 16 + 8*i
+		idv := le32(p.data, e) ^ p.richKey
+		if (version == yrUndefined || version == uint64(idv&0xffff)) && (toolid == yrUndefined || toolid == uint64(idv>>16)) {
+			n += uint64(le32(p.data, e+4) ^ p.richKey)
+		}
+	}
+	return vint(int64(n))
 }
 
 // parseDebug finds the PDB path of the first CodeView entry of the debug

@@ -379,6 +379,45 @@ func (b *peImage) bytes() []byte {
 	return out
 }
 
+// withRich puts a Rich header after the DOS header of a file written by
+// peImage, moving the NT headers after it: "DanS" and three padding words,
+// the (tool id << 16 | version, count) entries, all XORed with the key,
+// then "Rich" and the key. damage changes it: "nokey" writes a zero key,
+// "padding" one padding word different, "nodans" no "DanS".
+func withRich(data []byte, entries [][2]uint32, key uint32, damage string) []byte {
+	words := []uint32{0x536e6144, 0, 0, 0}
+	for _, e := range entries {
+		words = append(words, e[0], e[1])
+	}
+	var rich []byte
+	for i, w := range words {
+		w ^= key
+		if damage == "padding" && i == 2 {
+			w ^= 1
+		}
+		if damage == "nodans" && i == 0 {
+			w = 0x12345678
+		}
+		rich = le.AppendUint32(rich, w)
+	}
+	k := key
+	if damage == "nokey" {
+		k = 0
+	}
+	rich = le.AppendUint32(le.AppendUint32(rich, 0x68636952), k)
+	for len(rich)%8 != 0 {
+		rich = append(rich, 0)
+	}
+	nt := 0x40 + len(rich)
+	hdr := 24 + int(le.Uint16(data[0x54:])) + 40*int(le.Uint16(data[0x46:]))
+	out := bytes.Clone(data)
+	clear(out[0x40:0x200])
+	copy(out[0x40:], rich)
+	copy(out[nt:], data[0x40:0x40+hdr])
+	le.PutUint32(out[0x3c:], uint32(nt))
+	return out
+}
+
 // handMadePEs are the byte-built files of the differential tests, by
 // name: imports and exports of every kind, damaged tables, odd headers,
 // resources and version information, and data that is nearly a PE file.
@@ -548,6 +587,18 @@ func handMadePEs() map[string][]byte {
 		le.PutUint32(d[f.Leaves[0].NameEntry+4:], 0x8fffff00)
 		return d
 	}()
+
+	// Rich headers
+	entries := [][2]uint32{{0x01040000 | 30729, 12}, {0x00ff0000 | 30729, 1}, {0x01050000 | 27412, 3}, {0x01040000 | 30729, 2}}
+	for _, pe32 := range []bool{false, true} {
+		sfx := map[bool]string{false: "64", true: "32"}[pe32]
+		img := (&peImage{pe32: pe32}).bytes()
+		out["rich"+sfx] = withRich(img, entries, 0x9c3e1a2b, "")
+		for _, dmg := range []string{"nokey", "padding", "nodans"} {
+			out["rich_"+dmg+sfx] = withRich(img, entries, 0x9c3e1a2b, dmg)
+		}
+	}
+	out["rich_empty"] = withRich((&peImage{}).bytes(), nil, 0x1234, "")
 
 	// nearly PE files
 	hdr := (&peImage{}).bytes()

@@ -193,7 +193,7 @@ func peCorpus(t *testing.T) (map[string][]byte, map[string]string) {
 	for name, data := range handMadePEs() {
 		files[name] = data
 	}
-	damage := []string{"imports64", "exports32", "version64", "sections32", "delayed0_32", "debug1_64", "exe32.exe", "dll64.dll"}
+	damage := []string{"imports64", "exports32", "version64", "sections32", "delayed0_32", "debug1_64", "rich32", "exe32.exe", "dll64.dll"}
 	if os.Getenv("EXHUNT_PE_FULL") != "" {
 		damage = append(damage, "imports32", "exports64", "delayed1_64", "version32", "sections64", "flat32", "rsrc_level0",
 			"exe64.exe", "dll32.dll", "exe64_stripped.exe", "dll32_stripped.dll")
@@ -312,6 +312,8 @@ rule base_of_data { condition: defined pe.base_of_data }
 rule idx_neg { condition: not defined pe.sections[-1].name }
 rule idx_undef { condition: not defined pe.sections[uint8(0x7fffffff)].name }
 rule opt_magic { condition: pe.opthdr_magic == pe.IMAGE_NT_OPTIONAL_HDR64_MAGIC }
+rule rich { condition: pe.rich_signature.toolid(0x104) > 0 and pe.rich_signature.clear_data contains "DanS" }
+rule rich_undef { condition: not defined pe.rich_signature.length }
 rule pdb { condition: pe.pdb_path endswith ".pdb" }
 rule pdb_undef { condition: not defined pe.pdb_path }
 rule mz { condition: uint16(0) == 0x5a4d and not pe.is_pe }
@@ -348,7 +350,12 @@ func peExprs(data []byte) []string {
 		"size_of_headers", "checksum", "subsystem", "dll_characteristics", "size_of_stack_reserve",
 		"size_of_stack_commit", "size_of_heap_reserve", "size_of_heap_commit", "loader_flags",
 		"overlay.offset", "overlay.size", "number_of_imports", "number_of_imported_functions",
-		"pdb_path", "number_of_exports", "number_of_delayed_imports", "number_of_delayed_imported_functions", "dll_name", "export_timestamp", "resource_timestamp", "resource_version.major",
+		"pdb_path", "rich_signature.offset", "rich_signature.length", "rich_signature.key",
+		"rich_signature.raw_data", "rich_signature.clear_data", "rich_signature.version(30729)",
+		"rich_signature.version(30729, 0x104)", "rich_signature.toolid(0x104)", "rich_signature.toolid(0x104, 30729)",
+		"rich_signature.toolid(0xff)", "rich_signature.version(27412, 0x105)", "rich_signature.version(1)",
+		"rich_signature.toolid(-1)", "rich_signature.version(-0x5452505452501)", "rich_signature.version(-0x5452505452501, -0x5452505452501)",
+		"number_of_exports", "number_of_delayed_imports", "number_of_delayed_imported_functions", "dll_name", "export_timestamp", "resource_timestamp", "resource_version.major",
 		"resource_version.minor", "number_of_resources",
 		"is_dll()", "is_32bit()", "is_64bit()", "imphash()", "calculate_checksum()",
 		`section_index(".text")`, `section_index("")`, "section_index(0)", "section_index(-1)",
@@ -741,6 +748,9 @@ func TestPEHandMade(t *testing.T) {
 		{"sections32", `pe.sections[1].full_name == ".debug_info" and not defined pe.sections[2].full_name and pe.sections[0].name == ".a\x00b" and pe.section_index(".a") == 0`},
 		{"version64", `pe.version_info["CompanyName"] == "second value" and pe.version_info["Wide"] == "caf\xe9 " and pe.number_of_version_infos == 8`},
 		{"rsrc_loop", `pe.number_of_resources == 65537`},
+		{"rich64", `pe.rich_signature.offset == 0x40 and pe.rich_signature.length == 48 and pe.rich_signature.key == 0x9c3e1a2b and pe.rich_signature.clear_data startswith "DanS\x00\x00\x00\x00" and pe.rich_signature.version(30729) == 15 and pe.rich_signature.toolid(0x104, 30729) == 14`},
+		{"rich_nokey32", `not defined pe.rich_signature.key and not defined pe.rich_signature.version(30729)`},
+		{"rich_padding64", `not defined pe.rich_signature.offset`},
 		{"debug0_64", `pe.pdb_path == "C:\\build\\exhunt\\Release\\exhunt_test.pdb"`},
 		{"debug1_32", `pe.pdb_path == "old.pdb"`},
 		{"debug2_64", `pe.pdb_path == "/tmp/mtoc.pdb"`},
@@ -766,8 +776,6 @@ func TestPEHandMade(t *testing.T) {
 // rejected at compile time, with the file, the line and the feature.
 func TestPEUnsupported(t *testing.T) {
 	for _, c := range []struct{ cond, want string }{
-		{"pe.rich_signature.key == 1", "pe.rich_signature is not supported"},
-		{"pe.rich_signature.version(1) == 1", "pe.rich_signature is not supported"},
 		{"pe.number_of_signatures == 1", "pe.number_of_signatures is not supported"},
 		{"pe.signatures[0].issuer == \"x\"", "pe.signatures is not supported"},
 		{"pe.nosuch == 1", `invalid field name "nosuch"`},

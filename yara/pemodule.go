@@ -63,6 +63,23 @@ func (sc *scanner) member(o *mobj, name string) value {
 			return vint(off)
 		}
 		return vint(size)
+	case "pe.rich_signature":
+		p.parseRich()
+		if p.rich < 0 {
+			return undef
+		}
+		switch name {
+		case "offset":
+			return vint(p.rich)
+		case "length":
+			return vint(p.richLen)
+		case "key":
+			return u(p.richKey)
+		case "raw_data":
+			return vstr(p.data[p.rich : p.rich+p.richLen])
+		case "clear_data":
+			return vstr(p.richClear())
+		}
 	case "pe.resource_version":
 		p.parseResources()
 		if !p.rsrcDirOK {
@@ -237,7 +254,7 @@ func (sc *scanner) peField(name string) value {
 		return vint(p.ptrField(i))
 	case "loader_flags":
 		return vint(p.loaderFlags())
-	case "linker_version", "os_version", "image_version", "subsystem_version", "overlay", "resource_version",
+	case "linker_version", "os_version", "image_version", "subsystem_version", "overlay", "resource_version", "rich_signature",
 		"data_directories", "sections", "version_info", "version_info_list", "export_details", "import_details", "resources":
 		return vobj("pe."+name, 0, 0)
 	case "number_of_imports":
@@ -429,6 +446,14 @@ func (sc *scanner) peCall(name string, args []value, x *syntax.Call) value {
 		}
 	}
 	switch name + "(" + string(sig) + ")" {
+	case "rich_signature.version(i)":
+		return p.richVersion(uint64(args[0].i), yrUndefined)
+	case "rich_signature.version(ii)":
+		return p.richVersion(uint64(args[0].i), uint64(args[1].i))
+	case "rich_signature.toolid(i)":
+		return p.richVersion(yrUndefined, uint64(args[0].i))
+	case "rich_signature.toolid(ii)":
+		return p.richVersion(uint64(args[1].i), uint64(args[0].i))
 	case "is_dll()":
 		return vint(p.characteristics() & peImageFileDLL)
 	case "is_32bit()":

@@ -50,7 +50,7 @@ var moduleSchemas = map[string]*mtype{
 }
 
 // buildSchema reads declarations, one a line: "i path" (integer), "s path"
-// (string), "f name(args)r" (a function returning i or s), "c NAME value"
+// (string), "f path(args)r" (a function returning i or s), "c NAME value"
 // (an integer constant), each prefixed by "!" when unsupported. A path's
 // parts are separated by dots; "name[]" is an array of structures and
 // "name{}" a dictionary of strings.
@@ -70,12 +70,23 @@ func buildSchema(module, decls string) *mtype {
 			root.fields[name] = &mtype{kind: mInt, name: module + "." + name}
 			continue
 		case "f":
-			name, sig, _ := strings.Cut(rest, "(")
+			path, sig, _ := strings.Cut(rest, "(")
 			args, ret, _ := strings.Cut(sig, ")")
-			f := root.fields[name]
+			parent := root
+			parts := strings.Split(path, ".")
+			for _, part := range parts[:len(parts)-1] {
+				t := parent.fields[part]
+				if t == nil {
+					t = &mtype{kind: mStruct, name: parent.name + "." + part, fields: map[string]*mtype{}}
+					parent.fields[part] = t
+				}
+				parent = t
+			}
+			name := parts[len(parts)-1]
+			f := parent.fields[name]
 			if f == nil {
-				f = &mtype{kind: mFunc, name: module + "." + name}
-				root.fields[name] = f
+				f = &mtype{kind: mFunc, name: parent.name + "." + name}
+				parent.fields[name] = f
 			}
 			rk := mInt
 			if ret == "s" {
@@ -383,11 +394,15 @@ i sections[].number_of_line_numbers
 i overlay.offset
 i overlay.size
 
-!i rich_signature.offset
-!i rich_signature.length
-!i rich_signature.key
-!s rich_signature.raw_data
-!s rich_signature.clear_data
+i rich_signature.offset
+i rich_signature.length
+i rich_signature.key
+s rich_signature.raw_data
+s rich_signature.clear_data
+f rich_signature.version(i)i
+f rich_signature.version(ii)i
+f rich_signature.toolid(i)i
+f rich_signature.toolid(ii)i
 
 f imphash()s
 
