@@ -52,6 +52,10 @@
 // over more than 2^26 values is undefined, and Scan fails when the loops
 // of one scan need more than 2^26 iterations in all.
 //
+// yara holds an undefined value as the integer 0xFFFABADAFABADAFF
+// (-0x5452505452501), so that integer is undefined to yara wherever it
+// appears, even as a literal; here it is an integer like any other.
+//
 // Private rules are evaluated but not reported; a false global rule makes
 // every rule false.
 //

@@ -41,7 +41,8 @@ const maxPEWork = 1 << 26
 // yara's YR_UNDEFINED, 0xFFFABADAFABADAFF, is a value to its pe module:
 // pe.locale and pe.language read it as the language of a resource whose
 // language is named, and a delay-load pointer of that value ends its table
-// (it is what yara returns for a pointer outside the data).
+// (it is what yara returns for a pointer outside the data). (Rules cannot
+// pass it to a function: to yara that integer is undefined.)
 const (
 	peUndefined = -0x0005452505452501 // as an int64
 	yrUndefined = 0xFFFABADAFABADAFF  // as a uint64
@@ -703,21 +704,19 @@ func (p *peFile) richClear() []byte {
 	return b
 }
 
-// richVersion is yara's _rich_version: the times of the Rich header's
-// entries with this version and tool id (yrUndefined: any).
-func (p *peFile) richVersion(version, toolid uint64) value {
+// richVersion is yara's _rich_version: the sum of the counts of the Rich
+// header's entries with this version (when byVersion) and tool id (when
+// byTool).
+func (p *peFile) richVersion(version uint64, byVersion bool, toolid uint64, byTool bool) value {
 	p.parseRich()
 	if p.rich < 0 {
 		return undef
-	}
-	if version == yrUndefined && toolid == yrUndefined {
-		return vint(0)
 	}
 	var n uint64
 	for i := range (p.richLen - 16) / 8 {
 		e := p.rich + 16 + 8*i
 		idv := le32(p.data, e) ^ p.richKey
-		if (version == yrUndefined || version == uint64(idv&0xffff)) && (toolid == yrUndefined || toolid == uint64(idv>>16)) {
+		if (!byVersion || version == uint64(idv&0xffff)) && (!byTool || toolid == uint64(idv>>16)) {
 			n += uint64(le32(p.data, e+4) ^ p.richKey)
 		}
 	}

@@ -484,6 +484,7 @@ func handMadePEs() map[string][]byte {
 			peExportSpec{name: "BadRVA", rva: 0x7fff0000},
 			peExportSpec{name: strings.Repeat("N", 700)},
 			peExportSpec{forward: "ntdll.RtlUnnamed"},
+			peExportSpec{name: "\x00"}, // an empty name
 		)
 		out["exports"+sfx] = b.bytes()
 

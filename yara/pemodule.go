@@ -386,9 +386,10 @@ func cstr(b []byte) []byte {
 
 // reMatch is yara's yr_re_match(re, s) as the pe module tests it: with
 // anyMatch, whether it is not -1 (the regexp matches somewhere); without,
-// whether it is above 0, which a match starting at 0 and empty is not.
-// yara tries the starts before the end of s (and 0 for an empty s), and
-// looks at most at re.MaxMatch bytes.
+// whether it is above 0 (yr_re_match gives the end of the last match it
+// records, which is 0 only for an empty match at 0). yara tries the starts
+// before the end of s (and 0 for an empty s), and looks at most at
+// re.MaxMatch bytes.
 func reMatch(r *re.Regexp, s []byte, anyMatch bool) bool {
 	if r == nil {
 		return false
@@ -397,13 +398,16 @@ func reMatch(r *re.Regexp, s []byte, anyMatch bool) bool {
 	if len(s) > re.MaxMatch {
 		s = s[:re.MaxMatch]
 	}
+	if len(s) == 0 {
+		// only the empty match at 0 (which is not above 0)
+		_, ok := r.MatchAt(s, 0)
+		return ok && anyMatch
+	}
 	found := false
-	r.FindAll(s, func(start, end int) bool {
-		if start < len(s) || start == 0 {
-			if anyMatch || end > 0 {
-				found = true
-				return false
-			}
+	r.FindAll(s, func(start, end int) bool { // the starts before len(s)
+		if anyMatch || end > 0 {
+			found = true
+			return false
 		}
 		return true
 	})
@@ -447,13 +451,13 @@ func (sc *scanner) peCall(name string, args []value, x *syntax.Call) value {
 	}
 	switch name + "(" + string(sig) + ")" {
 	case "rich_signature.version(i)":
-		return p.richVersion(uint64(args[0].i), yrUndefined)
+		return p.richVersion(uint64(args[0].i), true, 0, false)
 	case "rich_signature.version(ii)":
-		return p.richVersion(uint64(args[0].i), uint64(args[1].i))
+		return p.richVersion(uint64(args[0].i), true, uint64(args[1].i), true)
 	case "rich_signature.toolid(i)":
-		return p.richVersion(yrUndefined, uint64(args[0].i))
+		return p.richVersion(0, false, uint64(args[0].i), true)
 	case "rich_signature.toolid(ii)":
-		return p.richVersion(uint64(args[1].i), uint64(args[0].i))
+		return p.richVersion(uint64(args[1].i), true, uint64(args[0].i), true)
 	case "is_dll()":
 		return vint(p.characteristics() & peImageFileDLL)
 	case "is_32bit()":
