@@ -3,6 +3,7 @@ package yara
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/exhunt/exhunt/yara/syntax"
 )
@@ -80,6 +81,8 @@ func letter(t typ) byte {
 		return 's'
 	case tBool:
 		return 'b'
+	case tRegex:
+		return 'r'
 	}
 	return '?'
 }
@@ -98,6 +101,7 @@ type checker struct {
 type loopVarType struct {
 	name string
 	t    typ
+	m    *mtype // a structure of a module (t is tAny)
 }
 
 type cinfo struct {
@@ -166,6 +170,9 @@ func (ck *checker) check(x syntax.Expr) (cinfo, error) {
 	case *syntax.Keyword:
 		return cinfo{t: tInt}, nil
 	case *syntax.Ident:
+		if m, ok, err := ck.modType(x); ok || err != nil {
+			return scalar(x, m, err)
+		}
 		if x.LoopVar {
 			for i := len(ck.scope) - 1; i >= 0; i-- {
 				if ck.scope[i].name == x.Name {
@@ -175,6 +182,9 @@ func (ck *checker) check(x syntax.Expr) (cinfo, error) {
 		}
 		return cinfo{t: tAny}, nil
 	case *syntax.Member:
+		if m, ok, err := ck.modType(x); ok || err != nil {
+			return scalar(x, m, err)
+		}
 		if id, ok := x.X.(*syntax.Ident); ok && id.Module {
 			if fns, ok := moduleFuncs[id.Name]; ok {
 				if _, ok := fns[x.Name]; ok {
@@ -183,11 +193,18 @@ func (ck *checker) check(x syntax.Expr) (cinfo, error) {
 				return cinfo{}, errAt(x, "invalid field name %q", x.Name)
 			}
 		}
-		if _, err := ck.check(x.X); err != nil {
+		c, err := ck.check(x.X)
+		if err != nil {
 			return cinfo{}, err
+		}
+		if c.t != tAny {
+			return cinfo{}, errAt(x, "%s (%s) is not a structure", x.X.String(), c.t)
 		}
 		return cinfo{t: tAny}, nil
 	case *syntax.Index:
+		if m, ok, err := ck.modType(x); ok || err != nil {
+			return scalar(x, m, err)
+		}
 		if _, err := ck.check(x.X); err != nil {
 			return cinfo{}, err
 		}
@@ -196,6 +213,9 @@ func (ck *checker) check(x syntax.Expr) (cinfo, error) {
 		}
 		return cinfo{t: tAny}, nil
 	case *syntax.Call:
+		if m, ok, err := ck.modType(x); ok || err != nil {
+			return scalar(x, m, err)
+		}
 		var ts []typ
 		for _, a := range x.Args {
 			c, err := ck.check(a)
@@ -319,6 +339,13 @@ func (ck *checker) check(x syntax.Expr) (cinfo, error) {
 				}
 			}
 		case *syntax.IterExpr:
+			m, ok, err := ck.modType(it.X)
+			if err != nil {
+				return cinfo{}, err
+			}
+			if ok {
+				return ck.forModule(x, m)
+			}
 			if _, err := ck.check(it.X); err != nil {
 				return cinfo{}, err
 			}
@@ -326,7 +353,7 @@ func (ck *checker) check(x syntax.Expr) (cinfo, error) {
 		}
 		base := len(ck.scope)
 		for _, v := range x.Vars {
-			ck.scope = append(ck.scope, loopVarType{v, vt})
+			ck.scope = append(ck.scope, loopVarType{name: v, t: vt})
 		}
 		_, err := ck.check(x.Body)
 		ck.scope = ck.scope[:base]
@@ -439,4 +466,171 @@ func absU(v int64) uint64 {
 		return uint64(-v)
 	}
 	return uint64(v)
+}
+
+// scalar is the cinfo of a module value: integers and strings are values;
+// structures, arrays, dictionaries and functions not called are not.
+func scalar(x syntax.Expr, m *mtype, err error) (cinfo, error) {
+	if err != nil {
+		return cinfo{}, err
+	}
+	switch m.kind {
+	case mInt:
+		return cinfo{t: tInt}, nil
+	case mStr:
+		return cinfo{t: tStr}, nil
+	case mFunc:
+		return cinfo{}, errAt(x, "%s is a function: call it", m.name)
+	}
+	return cinfo{}, errAt(x, "%s is not a value: use one of its fields or items", m.name)
+}
+
+// modType types an expression rooted at a module declared in
+// moduleSchemas, or at a loop variable over one; ok is false for other
+// expressions. A value the engine does not compute is an error, naming it.
+func (ck *checker) modType(x syntax.Expr) (m *mtype, ok bool, err error) {
+	switch x := x.(type) {
+	case *syntax.Ident:
+		if x.Module {
+			m, ok := moduleSchemas[x.Name]
+			return m, ok, nil
+		}
+		if x.LoopVar {
+			for i := len(ck.scope) - 1; i >= 0; i-- {
+				if ck.scope[i].name == x.Name {
+					return ck.scope[i].m, ck.scope[i].m != nil, nil
+				}
+			}
+		}
+	case *syntax.Member:
+		t, ok, err := ck.modType(x.X)
+		if !ok || err != nil {
+			return nil, ok, err
+		}
+		if t.kind != mStruct {
+			return nil, true, errAt(x, "%s has no field %q", t.name, x.Name)
+		}
+		f := t.fields[x.Name]
+		if f == nil {
+			return nil, true, errAt(x, "invalid field name %q", x.Name)
+		}
+		if f.unsupported {
+			return nil, true, errAt(x, "%s is not supported by this engine", f.name)
+		}
+		return f, true, nil
+	case *syntax.Index:
+		t, ok, err := ck.modType(x.X)
+		if !ok || err != nil {
+			return nil, ok, err
+		}
+		c, err := ck.check(x.Index)
+		if err != nil {
+			return nil, true, err
+		}
+		switch t.kind {
+		case mArray:
+			if c.t != tInt && c.t != tAny {
+				return nil, true, errAt(x, "array %s indexed by a %s", t.name, c.t)
+			}
+		case mDict:
+			if c.t != tStr && c.t != tAny {
+				return nil, true, errAt(x, "dictionary %s indexed by a %s", t.name, c.t)
+			}
+		default:
+			return nil, true, errAt(x, "%s is not an array or a dictionary", t.name)
+		}
+		return t.elem, true, nil
+	case *syntax.Call:
+		t, ok, err := ck.modType(x.Fn)
+		if !ok || err != nil {
+			return nil, ok, err
+		}
+		if t.kind != mFunc {
+			return nil, true, errAt(x, "%s is not a function", t.name)
+		}
+		args := make([]byte, len(x.Args))
+		for i, a := range x.Args {
+			c, err := ck.check(a)
+			if err != nil {
+				return nil, true, err
+			}
+			args[i] = letter(c.t)
+			if c.t == tAny {
+				args[i] = '?'
+			}
+		}
+		for _, f := range t.funcs {
+			if len(f.args) != len(args) {
+				continue
+			}
+			match := true
+			for i := range args {
+				if args[i] != '?' && args[i] != f.args[i] {
+					match = false
+				}
+			}
+			if !match {
+				continue
+			}
+			if f.unsupported {
+				return nil, true, errAt(x, "%s(%s) is not supported by this engine", t.name, argNames(f.args))
+			}
+			if f.ret == mStr {
+				return mStrType, true, nil
+			}
+			return mIntType, true, nil
+		}
+		return nil, true, errAt(x, "wrong arguments for function %q", t.name)
+	}
+	return nil, false, nil
+}
+
+func argNames(args string) string {
+	var out []string
+	for _, a := range args {
+		switch a {
+		case 'i':
+			out = append(out, "integer")
+		case 's':
+			out = append(out, "string")
+		case 'r':
+			out = append(out, "regexp")
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// forModule checks a for … in loop over a module's array (one variable)
+// or dictionary (two: key and value).
+func (ck *checker) forModule(x *syntax.ForIn, m *mtype) (cinfo, error) {
+	var vars []loopVarType
+	switch m.kind {
+	case mArray:
+		if len(x.Vars) != 1 {
+			return cinfo{}, errAt(x, "an array gives one value per iteration, not %d", len(x.Vars))
+		}
+		vars = []loopVarType{ck.loopVar(x.Vars[0], m.elem)}
+	case mDict:
+		if len(x.Vars) != 2 {
+			return cinfo{}, errAt(x, "a dictionary gives two values per iteration (key and value), not %d", len(x.Vars))
+		}
+		vars = []loopVarType{{name: x.Vars[0], t: tStr}, ck.loopVar(x.Vars[1], m.elem)}
+	default:
+		return cinfo{}, errAt(x, "%s is not iterable", m.name)
+	}
+	base := len(ck.scope)
+	ck.scope = append(ck.scope, vars...)
+	_, err := ck.check(x.Body)
+	ck.scope = ck.scope[:base]
+	return cinfo{t: tBool}, err
+}
+
+func (ck *checker) loopVar(name string, m *mtype) loopVarType {
+	switch m.kind {
+	case mInt:
+		return loopVarType{name: name, t: tInt}
+	case mStr:
+		return loopVarType{name: name, t: tStr}
+	}
+	return loopVarType{name: name, t: tAny, m: m}
 }

@@ -60,6 +60,30 @@ var checkConds = map[string]bool{
 	`for any i in (1, 2) : (i + 1 == 3)`:     false,
 	`for any i in (1, 2) : (i contains "a")`: true,
 	`(1 << 2) \ (3 - 3) == 0`:                true,
+
+	`pe.imports("a.dll", "b")`:                                       false,
+	`pe.imports(1)`:                                                  true,
+	`pe.imports("a", 1.0)`:                                           true,
+	`pe.imports(pe.IMPORT_ANY, /a/, /b/) > 0`:                        false,
+	`pe.nosuch == 1`:                                                 true,
+	`pe.sections == 1`:                                               true,
+	`pe.sections[0] == 1`:                                            true,
+	`pe.sections["a"].name == "x"`:                                   true,
+	`pe.sections[0].name.x == 1`:                                     true,
+	`pe.version_info[1] == "x"`:                                      true,
+	`pe.version_info["a"] == 1`:                                      true,
+	`pe.machine == "x"`:                                              true,
+	`pe.is_dll == 1`:                                                 true,
+	`pe.DLL == 0x2000 and pe.imphash() == "x"`:                       false,
+	`pe.exports(/a/) and pe.section_index(".text") == 0`:             false,
+	`pe.exports(1.5)`:                                                true,
+	`for any s in pe.sections : (s.name == ".text")`:                 false,
+	`for any k, v in pe.version_info : (k == v)`:                     false,
+	`for any s in pe.version_info : (true)`:                          true,
+	`for any a, b in pe.sections : (true)`:                           true,
+	`for any s in pe.sections : (s.nosuch == 1)`:                     true,
+	`for any d in pe.import_details : (d.functions[0].ordinal == 1)`: false,
+	`for any i in (1, 2) : (i.x == 1)`:                               true,
 }
 
 func TestCheckAgainstYara(t *testing.T) {
@@ -68,13 +92,13 @@ func TestCheckAgainstYara(t *testing.T) {
 	empty := filepath.Join(dir, "empty")
 	os.WriteFile(empty, nil, 0o644)
 	for cond, wantErr := range checkConds {
-		src := "import \"math\"\nimport \"hash\"\nrule r { condition: " + cond + " }\n"
+		src := "import \"math\"\nimport \"hash\"\nimport \"pe\"\nrule r { condition: " + cond + " }\n"
 		_, err := Compile(Source{Name: "c.yar", Data: []byte(src)})
 		if (err != nil) != wantErr {
 			t.Errorf("%s: error %v, want error %v", cond, err, wantErr)
 		}
-		if err != nil && !strings.HasPrefix(err.Error(), "c.yar:3: ") {
-			t.Errorf("%s: error %q does not name c.yar:3", cond, err)
+		if err != nil && !strings.HasPrefix(err.Error(), "c.yar:4: ") {
+			t.Errorf("%s: error %q does not name c.yar:4", cond, err)
 		}
 		if yaraBin != "" {
 			f := filepath.Join(dir, "c.yar")

@@ -67,6 +67,15 @@ func corpus(t *testing.T) string {
 	for name, data := range crafted {
 		os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644)
 	}
+	// PE files: built by MinGW when it is installed, and byte-built
+	pe := filepath.Join(dir, "pe")
+	os.MkdirAll(pe, 0o755)
+	for name, data := range mingwPEs(t) {
+		os.WriteFile(filepath.Join(pe, name), data, 0o644)
+	}
+	for _, name := range []string{"imports64", "exports32", "version64", "sections32", "many_sections"} {
+		os.WriteFile(filepath.Join(pe, name), handMadePEs()[name], 0o644)
+	}
 	plant(t, filepath.Join(dir, "planted"))
 	return dir
 }

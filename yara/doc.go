@@ -43,13 +43,19 @@
 // Integer division or remainder by zero is
 // undefined, integer overflow wraps, shifts by 64 or more give 0; uint8 …
 // int32be outside the data are undefined, as are @a[i] and !a[i] outside
-// 1..#a. Quantifiers follow yara 4.2: "0 of" a set means none of it, but
-// "for 0 of" and "for 0 i in" are always true; an undefined quantifier
-// means all; a for … in loop over an empty or undefined range is false.
+// 1..#a. Quantifiers follow yara 4.2: "0 of" and "none of" a set mean
+// none of it, but "for 0 of", "for none of", "for 0 i in" and "for none i
+// in" are always true (yara 4.2.3 compiles "none" in a loop as 0); an
+// undefined quantifier means all; a for … in loop over an empty or
+// undefined range, array or dictionary is false.
 // "#a in (lo..hi)" counts the matches from lo to hi (Debian's yara 4.2.3
 // fails the scan for any lo > 0, which is not imitated). A loop
 // over more than 2^26 values is undefined, and Scan fails when the loops
 // of one scan need more than 2^26 iterations in all.
+//
+// yara holds an undefined value as the integer 0xFFFABADAFABADAFF
+// (-0x5452505452501), so that integer is undefined to yara wherever it
+// appears, even as a literal; here it is an integer like any other.
 //
 // Private rules are evaluated but not reported; a false global rule makes
 // every rule false.
@@ -64,7 +70,62 @@
 // of nothing) is undefined, and serial_correlation closes its cycle with
 // the last byte, as yara computes it.
 //
-// pe and the other modules of yara 4.2 (elf, time, cuckoo, magic, dotnet,
+// pe, as yara 4.2.3 built with OpenSSL declares and computes it, over the
+// scanned data parsed as a PE32 or PE32+ file (pe.go), quirks included:
+//   - the headers: is_pe (0 on other data, where every other value is
+//     undefined), machine, number_of_sections, timestamp,
+//     pointer_to_symbol_table, number_of_symbols, size_of_optional_header,
+//     characteristics, entry_point (a file offset, -1 when the address maps
+//     to none), entry_point_raw, image_base, number_of_rva_and_sizes,
+//     opthdr_magic, the sizes, bases, alignments and versions of the
+//     optional header (linker_version.major …), checksum, subsystem,
+//     dll_characteristics, the stack and heap sizes, loader_flags,
+//     data_directories[i], overlay;
+//   - sections[i] (at most 96, as yara): name, full_name, characteristics,
+//     virtual_address, virtual_size, raw_data_offset, raw_data_size and the
+//     relocation and line number fields;
+//   - imports: number_of_imports, number_of_imported_functions,
+//     import_details[i] (whose functions yara numbers on from those of the
+//     DLLs before), imports(dll), imports(dll, function), imports(dll,
+//     ordinal) and imports(/dll/, /function/), names compared without
+//     case, functions imported by ordinal named as yara names them
+//     ("recv", "ord7"), imphash(); the delay-load imports:
+//     number_of_delayed_imports, number_of_delayed_imported_functions and
+//     the same imports() forms after an import type (pe.IMPORT_STANDARD,
+//     pe.IMPORT_DELAYED, pe.IMPORT_ANY); delay_import_details is empty, as
+//     yara 4.2.3 never fills it;
+//   - exports: number_of_exports, dll_name, export_timestamp,
+//     export_details[i], exports(name) (without case), exports(ordinal)
+//     (false above number_of_exports, as in yara), exports(/re/) and
+//     exports_index of each;
+//   - resources: number_of_resources, resource_timestamp,
+//     resource_version, resources[i], locale(), language(), and the version
+//     information: version_info["CompanyName"] (a dictionary),
+//     version_info_list[i], number_of_version_infos;
+//   - pdb_path, from the first CodeView entry of the debug directory
+//     that has one; rich_signature (offset, length, key, raw_data,
+//     clear_data, version() and toolid());
+//   - is_dll() (the DLL bit, 0x2000, not 1), is_32bit(), is_64bit(),
+//     section_index(name) and section_index(offset), rva_to_offset(),
+//     calculate_checksum(), and every constant (pe.DLL, pe.MACHINE_AMD64,
+//     pe.SECTION_MEM_EXECUTE, …).
+//
+// Arrays and the dictionary can be iterated: "for any s in pe.sections :
+// (s.name == ".text")", "for any k, v in pe.version_info : (…)". The data
+// is parsed on the first use of a value that needs it (the imports, the
+// exports and the resources each on their own), once per scan; rules that
+// use no value of pe cost nothing. Every offset and count read from the
+// file is checked; the counts are capped as yara caps them (96 sections,
+// 16384 DLLs and functions imported, 8192 exports, 65537 resources; the
+// delay-load functions, which yara does not cap, at 16384 too) and the
+// bytes scanned and directory entries visited in one file by 2^26 (yara's
+// parse of a crafted file can be quadratic; such a file is parsed up to
+// that point). The functions that go through the imports, exports or
+// resources count their length in the loop budget below. Not computed, and
+// rejected at compile time with the file, the line and the feature's name:
+// signatures and number_of_signatures (the Authenticode signatures).
+//
+// The other modules of yara 4.2 (elf, time, cuckoo, magic, dotnet,
 // console, dex, macho, tests) are not implemented: rules importing them
 // compile, and every value of such a module is undefined, so a condition
 // depending on one is false unless the undefined value is ignored (as in

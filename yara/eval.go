@@ -21,6 +21,8 @@ const (
 	vInt
 	vFloat
 	vStr
+	vObj   // a structure, array or dictionary of a module
+	vRegex // a regular expression argument of a module function
 )
 
 // value is the result of an expression; booleans keep 0 or 1 in i.
@@ -29,6 +31,7 @@ type value struct {
 	i int64
 	f float64
 	s []byte
+	o *mobj
 }
 
 var undef = value{}
@@ -67,13 +70,15 @@ func (v value) num() (float64, bool) {
 }
 
 type scanner struct {
-	rs    *Rules
-	data  []byte
-	vars  map[string]any
-	ms    [][]smatch
-	state []int8 // 0 not evaluated, 1 true, 2 false, 3 being evaluated
-	iters int64  // loop iterations so far, bounded by maxScanIterations
-	err   error
+	rs     *Rules
+	data   []byte
+	pe     *peFile // the data as a PE file, parsed on first use
+	peDone bool
+	vars   map[string]any
+	ms     [][]smatch
+	state  []int8 // 0 not evaluated, 1 true, 2 false, 3 being evaluated
+	iters  int64  // loop iterations so far, bounded by maxScanIterations
+	err    error
 }
 
 type loopVar struct {
@@ -158,7 +163,7 @@ func (sc *scanner) eval(x syntax.Expr, e *env) value {
 			return undef
 		}
 		if x.Module {
-			return undef
+			return sc.moduleRoot(x.Name)
 		}
 		return external(sc.vars[x.Name])
 	case *syntax.RuleRef:
@@ -166,7 +171,22 @@ func (sc *scanner) eval(x syntax.Expr, e *env) value {
 			return vbool(sc.ruleResult(i))
 		}
 		return undef
-	case *syntax.Member, *syntax.Index:
+	case *syntax.Member:
+		if b := sc.eval(x.X, e); b.k == vObj {
+			return sc.member(b.o, x.Name)
+		}
+		return undef
+	case *syntax.Index:
+		b := sc.eval(x.X, e)
+		if b.k != vObj {
+			return undef
+		}
+		switch i := sc.eval(x.Index, e); i.k {
+		case vInt:
+			return sc.item(b.o, i.i)
+		case vStr:
+			return sc.key(b.o, i.s)
+		}
 		return undef
 	case *syntax.Call:
 		return sc.call(x, e)
@@ -344,8 +364,8 @@ func stringSetOf(rs *Rules, r *rule, s *syntax.StringSet) []int {
 
 // quant applies a quantifier to n items; item(i) evaluates one (undefined
 // counts as false). It stops as soon as the outcome is known. With
-// ofSemantics, "0 of" means none of (yara 4.2); "for 0 i in" and "for 0 of"
-// are always true.
+// ofSemantics, "0 of" and "none of" mean none of (yara 4.2); "for 0 i in",
+// "for none i in", "for 0 of" and "for none of" are always true.
 func (sc *scanner) quant(q syntax.Quantifier, e *env, n int64, item func(i int64) value, ofSemantics bool) value {
 	need := int64(0)
 	switch q.Kind {
@@ -364,8 +384,9 @@ func (sc *scanner) quant(q syntax.Quantifier, e *env, n int64, item func(i int64
 	case syntax.QuantAny:
 		need = 1
 	case syntax.QuantNone:
+		// "none of" means none, but yara 4.2.3 compiles "for none" loops
+		// as "for 0": always true over a non-empty loop
 		need = 0
-		ofSemantics = true
 	case syntax.QuantPercent:
 		// count*100 >= need*n, i.e. count >= ceil(need*n/100)
 		p := need
@@ -411,7 +432,7 @@ var errTooExpensive = errors.New("yara: conditions need more than 2^26 loop iter
 
 func (sc *scanner) forIn(x *syntax.ForIn, e *env) value {
 	var n int64
-	var item func(i int64) value
+	var item, key func(i int64) value
 	switch it := x.Iter.(type) {
 	case *syntax.Range:
 		lo, hi, ok := sc.rangeOf(it, e)
@@ -430,8 +451,19 @@ func (sc *scanner) forIn(x *syntax.ForIn, e *env) value {
 		}
 		n = int64(len(items))
 		item = func(i int64) value { return items[i] }
+	case *syntax.IterExpr:
+		// an array or dictionary of a module; undefined is as empty
+		o := sc.eval(it.X, e)
+		if o.k != vObj {
+			return vbool(false)
+		}
+		n = int64(sc.length(o.o))
+		item = func(i int64) value { return sc.item(o.o, i) }
+		if o.o.path == "pe.version_info" {
+			key = func(i int64) value { return vstr(sc.pe.versionDict[i].key) }
+		}
 	default:
-		return vbool(false) // module arrays and dictionaries: undefined here
+		return vbool(false)
 	}
 	if n == 0 {
 		return vbool(false)
@@ -443,7 +475,11 @@ func (sc *scanner) forIn(x *syntax.ForIn, e *env) value {
 		name = x.Vars[0]
 	}
 	return sc.quant(x.Quant, e, n, func(i int64) value {
-		e.vars = append(e.vars[:base], loopVar{name, item(i)})
+		if key != nil && len(x.Vars) == 2 {
+			e.vars = append(e.vars[:base], loopVar{name, key(i)}, loopVar{x.Vars[1], item(i)})
+		} else {
+			e.vars = append(e.vars[:base], loopVar{name, item(i)})
+		}
 		return sc.eval(x.Body, e)
 	}, false)
 }
@@ -694,6 +730,7 @@ func (sc *scanner) call(x *syntax.Call, e *env) value {
 	args := make([]value, len(x.Args))
 	for i, a := range x.Args {
 		if _, ok := a.(*syntax.RegexLit); ok {
+			args[i] = value{k: vRegex}
 			continue
 		}
 		args[i] = sc.eval(a, e)
@@ -715,7 +752,16 @@ func (sc *scanner) call(x *syntax.Call, e *env) value {
 				return sc.mathFn(fn.Name, args)
 			case "hash":
 				return sc.hashFn(fn.Name, args)
+			case "pe":
+				return sc.peCall(fn.Name, args, x)
 			}
+		} else if o := sc.eval(fn.X, e); o.k == vObj && o.o.path == "pe.rich_signature" {
+			for _, a := range args {
+				if a.k == vUndef {
+					return undef
+				}
+			}
+			return sc.peCall("rich_signature."+fn.Name, args, x)
 		}
 	}
 	return undef

@@ -36,6 +36,12 @@ rule intops { condition: -7 % 3 == -1 and -7 \ 2 == -3 and (6 & 3) == 2 and (6 |
 rule strcmp { condition: "a" < "b" and "abc" contains "b" and "ABC" icontains "b" and "abc" startswith "ab" and "abc" iendswith "BC" and "abc" iequals "ABC" and "abc" matches /B/i }
 rule forin_empty { condition: for all i in (5..1) : (false) }
 rule forin_none_empty { condition: for none i in (5..1) : (true) }
+rule forin_none_true { condition: for none i in (1..3) : (true) }
+rule forin_none_false { condition: for none i in (1..3) : (false) }
+rule forin_none_enum { condition: for none i in (1, 2, filesize) : (i == 2) }
+rule forof_none { strings: $a = "A" $b = "ZZZ" condition: for none of them : ($) }
+rule forof_none2 { strings: $a = "ZZZ" condition: for none of them : ($) }
+rule of_none { strings: $a = "A" $b = "ZZZ" condition: none of them }
 rule forin_undef { condition: for any i in (0..uint8(100000)) : (true) }
 rule forin_body { condition: for all i in (0..1) : (uint8(100000) == 1 or true) }
 rule forin_body2 { condition: for all i in (0..1) : (uint8(100000) == 1) }

@@ -82,8 +82,9 @@ func check(t *testing.T, what string, have, want []string) {
 
 // The built-in pack, graded by where the file lies.
 func TestBuiltinGrading(t *testing.T) {
-	// Stored split so that the test file itself is not a web shell.
-	chopper := `<%@ Page Language="Jscript"%><%eval(Request.Item["z"],"un` + `safe");%>`
+	// Stored reversed so that this file is not itself a web shell or a
+	// ransom note.
+	chopper := reversed(">%;)\"efasnu\",]\"z\"[metI.tseuqeR(lave%<>%\"tpircsJ\"=egaugnaL egaP @%<")
 	cab := "MSCF\x00\x00\x00\x00 cabinet"
 	files := map[string]string{
 		"inetpub/wwwroot/aspnet_client/a.aspx": chopper,
@@ -92,7 +93,7 @@ func TestBuiltinGrading(t *testing.T) {
 		"Windows/Temp/shell.txt":   chopper,
 		"inetpub/wwwroot/data.cab": cab,
 		"ProgramData/backup.cab":   cab,
-		"Users/Public/readme.txt":  "konedieyp@airmail.cc uenwonken@memail.com",
+		"Users/Public/readme.txt":  reversed("moc.liamem@neknowneu cc.liamria@pyeidenok"),
 		// Benign look-alikes.
 		ex + "FrontEnd/HttpProxy/owa/auth/logon.aspx": `<%@ Page Language="C#" Inherits="Microsoft.Exchange.HttpProxy.Logon" %><% Response.Write(Request.QueryString["url"]); %>`,
 		ex + "ClientAccess/owa/scripts/json.js":       "function p(t){return eval('(' + t + ')');}",
@@ -215,4 +216,10 @@ func TestLoadRulesErrors(t *testing.T) {
 	if err != nil || len(set.Notes) != 1 || !strings.Contains(set.Notes[0], "slow") {
 		t.Errorf("unsafe log rule: %v, notes %q", err, set.Notes)
 	}
+}
+
+func reversed(s string) string {
+	b := []byte(s)
+	slices.Reverse(b)
+	return string(b)
 }
