@@ -52,7 +52,13 @@ func (sc *scanner) member(o *mobj, name string) value {
 		}
 		return vint(int64(p.data[p.opt+3]))
 	case "pe.os_version", "pe.image_version", "pe.subsystem_version":
-		off := map[string]int64{"pe.os_version": 40, "pe.image_version": 44, "pe.subsystem_version": 48}[o.path]
+		off := int64(40) // MajorOperatingSystemVersion
+		switch o.path {
+		case "pe.image_version":
+			off = 44
+		case "pe.subsystem_version":
+			off = 48
+		}
 		if name == "minor" {
 			off += 2
 		}
@@ -249,9 +255,14 @@ func (sc *scanner) peField(name string) value {
 		return vint(int64(p.u16(68)))
 	case "dll_characteristics":
 		return vint(int64(p.u16(70)))
-	case "size_of_stack_reserve", "size_of_stack_commit", "size_of_heap_reserve", "size_of_heap_commit":
-		i := map[string]int{"size_of_stack_reserve": 0, "size_of_stack_commit": 1, "size_of_heap_reserve": 2, "size_of_heap_commit": 3}[name]
-		return vint(p.ptrField(i))
+	case "size_of_stack_reserve":
+		return vint(p.ptrField(0))
+	case "size_of_stack_commit":
+		return vint(p.ptrField(1))
+	case "size_of_heap_reserve":
+		return vint(p.ptrField(2))
+	case "size_of_heap_commit":
+		return vint(p.ptrField(3))
 	case "loader_flags":
 		return vint(p.loaderFlags())
 	case "linker_version", "os_version", "image_version", "subsystem_version", "overlay", "resource_version", "rich_signature",
