@@ -32,6 +32,7 @@ fuzz:
 	go test -run XXX -fuzz '^FuzzRecover$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./winreg/
 	go test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/syntax/
 	go test -run XXX -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/hex/
+	go test -run XXX -fuzz '^FuzzPE$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./yara/
 	go test -run XXX -fuzz '^FuzzScanLines$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/
 	go test -run XXX -fuzz '^FuzzReadHashList$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./indicators/
 	go test -run XXX -fuzz '^FuzzSearch$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/atoms/
