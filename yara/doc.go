@@ -8,8 +8,13 @@
 // # Compiling
 //
 // Several sources compile as one namespace, "default": a rule may
-// reference the rules before it, in its own or an earlier source; include
-// directives are not supported. Errors name file:line; a string that
+// reference the rules before it, in its own or an earlier source.
+// CompileFiles reads rules files from disk and follows their include
+// directives as yara does: a relative name is taken from the including
+// file's folder, included files nest up to 16 deep, and a file that
+// includes itself, directly or not, is an error ("includes circular
+// reference"), as is one that cannot be read; Compile refuses includes,
+// and CompileOptions takes any Include function. Errors name file:line; a string that
 // yara/re, yara/hex or yara/atoms rejects is named too ("f.yar:3: string
 // $a: …"). Compile also reports what yara's compiler reports beyond the
 // syntax: type mismatches, wrong operand types, unknown math and hash
@@ -74,5 +79,9 @@
 // Externals are taken from Scan's vars (int, int64, float64, bool, string
 // or []byte). Compile cannot know them, so where yara rejects rules using
 // an undefined identifier at compile time, Scan returns an error when an
-// external listed by Rules.Externals is missing from vars.
+// external listed by Rules.Externals is missing from vars. Declared to
+// CompileOptions (Options.Externals, as yara -d declares them), they are
+// checked as yara checks them: an undefined identifier or a type error is
+// a compile error, and the declared values are Scan's defaults.
+// CompileFiles declares none, as yara without -d.
 package yara

@@ -160,7 +160,7 @@ func (sc *scanner) eval(x syntax.Expr, e *env) value {
 		if x.Module {
 			return undef
 		}
-		return external(sc.vars[x.Name])
+		return external(sc.rs.externalValue(sc.vars, x.Name))
 	case *syntax.RuleRef:
 		if i, ok := e.r.file[x.Name]; ok {
 			return vbool(sc.ruleResult(i))
@@ -295,6 +295,30 @@ func (sc *scanner) eval(x syntax.Expr, e *env) value {
 		return sc.forIn(x, e)
 	}
 	return undef
+}
+
+// externalValue is the value of external name: from vars, else the one
+// given to CompileOptions.
+func (rs *Rules) externalValue(vars map[string]any, name string) any {
+	if v, ok := vars[name]; ok {
+		return v
+	}
+	return rs.defaults[name]
+}
+
+// typ is the static type of a value of an external variable.
+func (v value) typ() typ {
+	switch v.k {
+	case vBool:
+		return tBool
+	case vInt:
+		return tInt
+	case vFloat:
+		return tFloat
+	case vStr:
+		return tStr
+	}
+	return tAny
 }
 
 func external(v any) value {

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -65,6 +68,9 @@ type Rules struct {
 	extern  []string // external variables the conditions use, sorted
 	sets    map[*syntax.StringSet][]int
 	floatLT map[*syntax.Binary]bool // see checker.floatLT
+
+	// defaults are the externals' values given to CompileOptions.
+	defaults map[string]any
 }
 
 type patRef struct {
@@ -104,13 +110,30 @@ type str struct {
 
 const rootName = "<sources>"
 
+// Options control CompileOptions.
+type Options struct {
+	// Include resolves `include "name"` found in file from: it returns the
+	// included file's name (used in error messages and as from for its own
+	// includes) and text. Nil: include directives are an error.
+	// IncludeFiles reads them from disk, as yara does.
+	Include func(from, name string) (file string, src []byte, err error)
+	// Externals, when not nil, declares the external variables, as yara's
+	// compiler is given them (yara -d): an identifier of a condition that
+	// is neither a rule, a module nor one of them is then a compile error,
+	// as are the type errors their values' types make (int, int64,
+	// float64, bool, string or []byte). The values are those Scan uses
+	// when its vars do not give another. Nil: identifiers are taken for
+	// externals that Scan must be given.
+	Externals map[string]any
+}
+
 // parseSources parses the sources as one file that includes them in
 // order, so that a rule may reference the rules of earlier sources (as with
 // yara's compiler, which puts them in one namespace) and duplicated rule
-// names are reported. Includes inside the sources are not supported.
-func parseSources(files []Source) (*syntax.File, error) {
+// names are reported. Include directives inside the sources go to include.
+func parseSources(files []Source, include func(from, name string) (string, []byte, error)) (*syntax.File, error) {
 	if len(files) == 1 {
-		return syntax.Parse(files[0].Name, files[0].Data)
+		return syntax.ParseOptions(files[0].Name, files[0].Data, syntax.Options{Include: include})
 	}
 	var root strings.Builder
 	for i := range files {
@@ -118,20 +141,106 @@ func parseSources(files []Source) (*syntax.File, error) {
 	}
 	return syntax.ParseOptions(rootName, []byte(root.String()), syntax.Options{
 		Include: func(from, name string) (string, []byte, error) {
+			if from != rootName {
+				if include == nil {
+					return "", nil, errors.New("includes are not supported")
+				}
+				return include(from, name)
+			}
 			i, err := strconv.Atoi(name)
-			if from != rootName || err != nil || i < 0 || i >= len(files) {
-				return "", nil, errors.New("includes are not supported")
+			if err != nil || i < 0 || i >= len(files) {
+				return "", nil, errors.New("no such source")
 			}
 			return files[i].Name, files[i].Data, nil
 		},
 	})
 }
 
-// Compile parses and compiles rule sources.
+// MaxRulesFile bounds the size of a rules file read by CompileFiles and
+// IncludeFiles.
+const MaxRulesFile = 1 << 28
+
+// IncludeFiles is an Options.Include that reads included files from disk
+// as yara does: a relative name is taken from the folder of the including
+// file, by putting it after the including file's name up to its last
+// slash (so from "rules/main.yar", `include "../x.yar"` reads and is
+// named "rules/../x.yar"); an absolute name is read as it is.
+func IncludeFiles(from, name string) (string, []byte, error) {
+	path := name
+	if !filepath.IsAbs(name) {
+		seps := "/"
+		if filepath.Separator != '/' {
+			seps += string(filepath.Separator)
+		}
+		if i := strings.LastIndexAny(from, seps); i >= 0 {
+			path = from[:i+1] + name
+		}
+	}
+	data, err := readRulesFile(path)
+	return path, data, err
+}
+
+func readRulesFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxRulesFile+1))
+	if err == nil && len(data) > MaxRulesFile {
+		err = fmt.Errorf("%s: larger than %d bytes", path, MaxRulesFile)
+	}
+	return data, err
+}
+
+// CompileFiles reads and compiles rules files as yara's command line does
+// without -d: one namespace, include directives read from disk
+// (IncludeFiles), no external variables (an identifier that is neither a
+// rule nor a module is an error). CompileOptions with IncludeFiles also
+// takes externals.
+func CompileFiles(paths ...string) (*Rules, error) {
+	var srcs []Source
+	for _, p := range paths {
+		data, err := readRulesFile(p)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, Source{Name: p, Data: data})
+	}
+	return CompileOptions(Options{Include: IncludeFiles, Externals: map[string]any{}}, srcs...)
+}
+
+// Compile parses and compiles rule sources; include directives are an
+// error. It is CompileOptions with no options.
 func Compile(files ...Source) (*Rules, error) {
+	return CompileOptions(Options{}, files...)
+}
+
+// CompileOptions parses and compiles rule sources with options.
+func CompileOptions(opts Options, files ...Source) (*Rules, error) {
 	rs := &Rules{regexps: map[*syntax.RegexLit]*re.Regexp{}, sets: map[*syntax.StringSet][]int{}, floatLT: map[*syntax.Binary]bool{}}
+	var extTypes map[string]typ
+	if opts.Externals != nil {
+		rs.defaults = map[string]any{}
+		extTypes = map[string]typ{}
+		for name, v := range opts.Externals {
+			x := external(v)
+			if x.k == vUndef {
+				return nil, fmt.Errorf("external variable %q: a %T is not an int, int64, float64, bool, string or []byte", name, v)
+			}
+			rs.defaults[name] = v
+			extTypes[name] = x.typ()
+		}
+	}
 	var pats []atoms.Pattern
-	f, err := parseSources(files)
+	f, err := parseSources(files, opts.Include)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +296,20 @@ func Compile(files ...Source) (*Rules, error) {
 			}
 		}
 		rs.rules = append(rs.rules, r)
-		if _, err := (&checker{floatLT: rs.floatLT}).check(ar.Condition); err != nil {
+		if extTypes != nil {
+			var undefined error
+			walk(ar.Condition, func(x syntax.Expr) {
+				if id, ok := x.(*syntax.Ident); ok && undefined == nil && !id.LoopVar && !id.Module {
+					if _, ok := extTypes[id.Name]; !ok {
+						undefined = errAt(id, "undefined identifier %q", id.Name)
+					}
+				}
+			})
+			if undefined != nil {
+				return nil, undefined
+			}
+		}
+		if _, err := (&checker{floatLT: rs.floatLT, ext: extTypes}).check(ar.Condition); err != nil {
 			return nil, err
 		}
 		rs.fixedOffsets(r)
@@ -426,7 +548,7 @@ func (rs *Rules) scanStrings(data []byte) [][]smatch {
 // rules that use an undefined identifier.
 func (rs *Rules) Scan(data []byte, vars map[string]any) ([]Match, error) {
 	for _, name := range rs.extern {
-		if external(vars[name]).k == vUndef {
+		if external(rs.externalValue(vars, name)).k == vUndef {
 			return nil, fmt.Errorf("yara: external variable %q is not defined (or not an int, float64, bool or string)", name)
 		}
 	}
