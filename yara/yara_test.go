@@ -313,9 +313,9 @@ rule r { condition: n == 5 and s contains "ell" and b and f > 1.4 }`)})
 		t.Errorf("override: got %q", got)
 	}
 	for src, want := range map[string]string{
-		"rule r {\n condition: m == 1 }":           `e.yar:2: undefined identifier "m"`,
-		"rule r {\n condition: s > 5 }":            "e.yar:2:",
-		"rule r {\n condition: n contains \"a\" }": "e.yar:2:",
+		"rule r {\n condition: m == 1 }":                                                    `e.yar:2: undefined identifier "m"`,
+		"rule r {\n condition: s > 5 }":                                                     "e.yar:2:",
+		"rule r {\n condition: n contains \"a\" }":                                          "e.yar:2:",
 		"rule r {\n condition: s matches /a/ and n + 1 == 6 and f * 2.0 == 3.0 and not b }": "",
 	} {
 		_, err := CompileOptions(Options{Externals: ext}, Source{"e.yar", []byte(src)})
