@@ -55,6 +55,7 @@ type StringMatch struct {
 	ID     string
 	Offset int64
 	Data   []byte
+	Hex    bool // a hex string (yara -s prints its data in hex)
 }
 
 // Rules are compiled rules; safe for concurrent use.
@@ -579,7 +580,7 @@ func (rs *Rules) Scan(data []byte, vars map[string]any) ([]Match, error) {
 			}
 			for _, x := range sc.ms[si] {
 				n := min(x.n, MaxMatchData)
-				m.Strings = append(m.Strings, StringMatch{ID: s.def.ID, Offset: int64(x.off), Data: bytes.Clone(data[x.off : x.off+n])})
+				m.Strings = append(m.Strings, StringMatch{ID: s.def.ID, Offset: int64(x.off), Data: bytes.Clone(data[x.off : x.off+n]), Hex: s.def.Kind == syntax.Hex})
 			}
 		}
 		out = append(out, m)
