@@ -96,7 +96,7 @@ func (sc *scanner) ruleResult(i int) bool {
 	}
 	sc.state[i] = 3
 	r := sc.rs.rules[i]
-	ok := sc.eval(r.ast.Condition, &env{r: r, cur: -1}).truth()
+	ok := (!r.needsOK || sc.anyMatch(r.needs)) && sc.eval(r.ast.Condition, &env{r: r, cur: -1}).truth()
 	if ok {
 		sc.state[i] = 1
 	} else {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/exhunt/exhunt/yara/atoms"
 	"github.com/exhunt/exhunt/yara/hex"
@@ -72,6 +73,10 @@ type Rules struct {
 
 	// defaults are the externals' values given to CompileOptions.
 	defaults map[string]any
+
+	aliases map[int][]int // string -> the later identical strings sharing its matches
+	atStrs  []int         // strings with at >= 0
+	scratch sync.Pool     // *scratch
 }
 
 type patRef struct {
@@ -79,6 +84,9 @@ type patRef struct {
 	lit int // index into str.lits; -1 for an atom of a regex/hex string
 	off int // hex atoms with fixed offsets: the atom's offset from the match start
 	n   int // the atom's length
+	// windowed strings: the atom lies lo to hi bytes from the start of a
+	// match (hi < 0: no bound but the window)
+	lo, hi int
 }
 
 type rule struct {
@@ -89,6 +97,11 @@ type rule struct {
 	byID   map[string]int // named strings
 	global bool
 	file   map[string]int // rule name -> index, rules of the same file
+
+	// needs: when needsOK, the condition is false unless one of these
+	// strings matched (see Rules.needs)
+	needs   []int
+	needsOK bool
 }
 
 type str struct {
@@ -274,10 +287,10 @@ func CompileOptions(opts Options, files ...Source) (*Rules, error) {
 			case s.lits != nil:
 				for li, l := range s.lits {
 					pats = append(pats, atoms.Pattern{Bytes: l.Bytes, NoCase: l.NoCase})
-					rs.pats = append(rs.pats, patRef{si, li, 0, len(l.Bytes)})
+					rs.pats = append(rs.pats, patRef{str: si, lit: li, n: len(l.Bytes)})
 				}
 			default:
-				at, offs := s.atoms()
+				at, offs, ranges := s.atoms()
 				if len(at) == 0 {
 					rs.scanAll = append(rs.scanAll, si)
 				}
@@ -289,7 +302,7 @@ func CompileOptions(opts Options, files ...Source) (*Rules, error) {
 				}
 				for i, a := range at {
 					pats = append(pats, a)
-					rs.pats = append(rs.pats, patRef{si, -1, offs[i], len(a.Bytes)})
+					rs.pats = append(rs.pats, patRef{str: si, lit: -1, off: offs[i], n: len(a.Bytes), lo: ranges[i][0], hi: ranges[i][1]})
 					if offs[i] < 0 {
 						s.fixed = false
 					}
@@ -314,6 +327,19 @@ func CompileOptions(opts Options, files ...Source) (*Rules, error) {
 			return nil, err
 		}
 		rs.fixedOffsets(r)
+		walk(ar.Condition, func(x syntax.Expr) {
+			var set *syntax.StringSet
+			switch x := x.(type) {
+			case *syntax.Of:
+				set = x.Strings
+			case *syntax.ForOf:
+				set = x.Strings
+			}
+			if set != nil {
+				rs.sets[set] = stringSetOf(rs, r, set)
+			}
+		})
+		r.needs, r.needsOK = rs.needs(r, ar.Condition)
 		var rerr error
 		walk(ar.Condition, func(x syntax.Expr) {
 			if id, ok := x.(*syntax.Ident); ok && !id.LoopVar && !id.Module && !slices.Contains(rs.extern, id.Name) {
@@ -335,6 +361,15 @@ func CompileOptions(opts Options, files ...Source) (*Rules, error) {
 		}
 	}
 	slices.Sort(rs.extern)
+	rs.aliases = map[int][]int{}
+	for si, s := range rs.strs {
+		if s.canon != si {
+			rs.aliases[s.canon] = append(rs.aliases[s.canon], si)
+		}
+		if s.at >= 0 {
+			rs.atStrs = append(rs.atStrs, si)
+		}
+	}
 	if len(pats) > 0 {
 		m, err := atoms.Build(pats)
 		if err != nil {
@@ -379,122 +414,230 @@ func (s *str) compile() error {
 }
 
 // atoms returns the prefilter patterns of a regex or hex string, with
-// their fixed offsets from the match start (-1: not fixed); nil when every
-// position must be tried.
-func (s *str) atoms() ([]atoms.Pattern, []int) {
+// their fixed offsets from the match start (-1: not fixed) and the range
+// of their offsets (high < 0: unbounded); nil when every position must be
+// tried.
+func (s *str) atoms() ([]atoms.Pattern, []int, [][2]int) {
 	var raw [][]byte
 	var offs []int
+	var ranges [][2]int
 	nocase := false
 	if s.re != nil {
-		raw = s.re.Atoms()
 		nocase = s.def.Modifiers.NoCase || s.def.RegexFlags.NoCase
-		for range raw {
+		for _, a := range s.re.AtomInfo() {
+			raw = append(raw, a.Bytes)
 			offs = append(offs, -1)
+			ranges = append(ranges, [2]int{a.Lo, a.Hi})
 		}
 	} else {
 		for _, a := range s.hx.AtomInfo() {
 			raw = append(raw, a.Bytes)
 			offs = append(offs, a.Offset)
+			ranges = append(ranges, [2]int{0, -1})
 		}
 	}
 	var out []atoms.Pattern
 	for _, a := range raw {
 		if len(a) == 0 {
-			return nil, nil
+			return nil, nil, nil
 		}
 		out = append(out, atoms.Pattern{Bytes: a, NoCase: nocase})
 	}
-	return out, offs
+	return out, offs, ranges
 }
 
 type span struct{ lo, hi int }
+
+// mergeSpans sorts spans and merges those that overlap or touch.
+func mergeSpans(w []span) []span {
+	if slices.IsSortedFunc(w, func(a, b span) int { return a.lo - b.lo }) {
+		ok := true
+		for i := 1; i < len(w) && ok; i++ {
+			ok = w[i].lo > w[i-1].hi+1
+		}
+		if ok {
+			return w
+		}
+	}
+	slices.SortFunc(w, func(a, b span) int { return a.lo - b.lo })
+	out := w[:1]
+	for _, x := range w[1:] {
+		if l := &out[len(out)-1]; x.lo <= l.hi+1 {
+			l.hi = max(l.hi, x.hi)
+		} else {
+			out = append(out, x)
+		}
+	}
+	return out
+}
 
 type smatch struct {
 	off, n int
 }
 
-// scanStrings finds the matches of every string.
-func (rs *Rules) scanStrings(data []byte) [][]smatch {
-	ms := make([][]smatch, len(rs.strs))
-	cand := make([]bool, len(rs.strs))
-	starts := map[int][]int{}   // fixed hex strings: candidate starts
-	windows := map[int][]span{} // windowed strings: merged start ranges
+// scratch is the memory of one scan, kept for the next (Rules.scratch).
+type scratch struct {
+	ms      [][]smatch // per string
+	touched []int      // strings with matches, each once
+	cand    []int      // strings searched in the whole data
+	isCand  []bool
+	starts  map[int][]int  // fixed hex strings: candidate starts
+	windows map[int][]span // windowed strings: start ranges
+	state   []int8         // per rule, see scanner.state
+}
+
+func (rs *Rules) getScratch() *scratch {
+	if x, ok := rs.scratch.Get().(*scratch); ok {
+		return x
+	}
+	return &scratch{
+		ms: make([][]smatch, len(rs.strs)), isCand: make([]bool, len(rs.strs)),
+		starts: map[int][]int{}, windows: map[int][]span{}, state: make([]int8, len(rs.rules)),
+	}
+}
+
+// putScratch clears what a scan wrote and keeps the memory for the next,
+// except for large match lists.
+func (rs *Rules) putScratch(x *scratch) {
+	reset := func(si int) {
+		if rs.strs[si].canon == si && cap(x.ms[si]) <= 1<<12 {
+			x.ms[si] = x.ms[si][:0]
+		} else {
+			x.ms[si] = nil
+		}
+	}
+	for _, si := range x.touched {
+		reset(si)
+		for _, a := range rs.aliases[si] {
+			reset(a)
+		}
+	}
+	for _, si := range rs.atStrs {
+		reset(si)
+	}
+	for _, si := range x.cand {
+		x.isCand[si] = false
+	}
+	for k, v := range x.starts {
+		if cap(v) > 1<<12 {
+			delete(x.starts, k)
+		} else {
+			x.starts[k] = v[:0]
+		}
+	}
+	for k, v := range x.windows {
+		if cap(v) > 1<<12 {
+			delete(x.windows, k)
+		} else {
+			x.windows[k] = v[:0]
+		}
+	}
+	x.touched, x.cand = x.touched[:0], x.cand[:0]
+	clear(x.state)
+	rs.scratch.Put(x)
+}
+
+// scanStrings finds the matches of every string, into x.ms.
+func (rs *Rules) scanStrings(data []byte, x *scratch) {
+	ms := x.ms
+	add := func(si int, m smatch) {
+		if len(ms[si]) == 0 {
+			x.touched = append(x.touched, si)
+		}
+		ms[si] = append(ms[si], m)
+	}
+	candidate := func(si int) {
+		if !x.isCand[si] {
+			x.isCand[si] = true
+			x.cand = append(x.cand, si)
+		}
+	}
 	if rs.matcher != nil {
 		rs.matcher.Search(data, func(p, off int) bool {
-			ref := rs.pats[p]
+			ref := &rs.pats[p]
 			if ref.lit < 0 {
 				s := rs.strs[ref.str]
 				switch {
 				case s.fixed:
 					if st := off - ref.off; st >= 0 {
-						starts[ref.str] = append(starts[ref.str], st)
+						x.starts[ref.str] = append(x.starts[ref.str], st)
 					}
 				case s.window > 0:
-					// hits come in order of end offset, so lo never decreases
-					end := off + ref.n
-					lo, hi := max(0, end-s.window), off
-					w := windows[ref.str]
-					if n := len(w); n > 0 && lo <= w[n-1].hi+1 {
-						w[n-1].hi = max(w[n-1].hi, hi)
+					// the starts within the window before the atom's end
+					// and at the atom's offsets from it
+					lo, hi := max(0, off+ref.n-s.window), off-ref.lo
+					if ref.hi >= 0 {
+						lo = max(lo, off-ref.hi)
+					}
+					if lo > hi {
+						return true
+					}
+					w := x.windows[ref.str]
+					if n := len(w); n > 0 && lo <= w[n-1].hi+1 && hi >= w[n-1].lo-1 {
+						w[n-1].lo, w[n-1].hi = min(w[n-1].lo, lo), max(w[n-1].hi, hi)
 					} else {
-						windows[ref.str] = append(w, span{lo, hi})
+						x.windows[ref.str] = append(w, span{lo, hi})
 					}
 				default:
-					cand[ref.str] = true
+					candidate(ref.str)
 				}
 				return true
 			}
-			s := rs.strs[ref.str]
-			l := s.lits[ref.lit]
+			l := &rs.strs[ref.str].lits[ref.lit]
 			if len(ms[ref.str]) < 4*MaxMatchesPerString && l.Verify(data, off) {
-				ms[ref.str] = append(ms[ref.str], smatch{off, len(l.Bytes)})
+				add(ref.str, smatch{off, len(l.Bytes)})
 			}
 			return true
 		})
 	}
 	for _, si := range rs.scanAll {
-		cand[si] = true
+		candidate(si)
 	}
-	for si, st := range starts {
+	for si, st := range x.starts {
+		if len(st) == 0 {
+			continue
+		}
 		s := rs.strs[si]
 		slices.Sort(st)
 		st = slices.Compact(st)
 		for _, p := range st {
 			if end, ok := s.hx.MatchAt(data, p); ok {
-				ms[si] = append(ms[si], smatch{p, end - p})
+				add(si, smatch{p, end - p})
 				if len(ms[si]) >= MaxMatchesPerString {
 					break
 				}
 			}
 		}
 	}
-	for si, w := range windows {
+	for si, w := range x.windows {
+		if len(w) == 0 {
+			continue
+		}
 		s := rs.strs[si]
-		add := func(p, end int) bool {
-			ms[si] = append(ms[si], smatch{p, end - p})
+		w = mergeSpans(w)
+		fn := func(p, end int) bool {
+			add(si, smatch{p, end - p})
 			return len(ms[si]) < MaxMatchesPerString
 		}
 	spans:
 		for _, sp := range w {
 			if s.re != nil {
-				if !s.re.FindAllRange(data, sp.lo, sp.hi, add) {
+				if !s.re.FindAllRange(data, sp.lo, sp.hi, fn) {
 					break
 				}
 				continue
 			}
 			for p := sp.lo; p <= sp.hi; p++ {
-				if end, ok := s.hx.MatchAt(data, p); ok && !add(p, end) {
+				if end, ok := s.hx.MatchAt(data, p); ok && !fn(p, end) {
 					break spans
 				}
 			}
 		}
 	}
-	for si, s := range rs.strs {
-		if !cand[si] {
-			continue
-		}
+	for _, si := range x.cand {
+		s := rs.strs[si]
 		fn := func(start, end int) bool {
-			ms[si] = append(ms[si], smatch{start, end - start})
+			add(si, smatch{start, end - start})
 			return len(ms[si]) < MaxMatchesPerString
 		}
 		if s.re != nil {
@@ -503,42 +646,36 @@ func (rs *Rules) scanStrings(data []byte) [][]smatch {
 			s.hx.FindAll(data, fn)
 		}
 	}
-	for si := range ms {
+	for _, si := range x.touched {
 		m := ms[si]
-		if len(m) < 2 {
-			continue
-		}
-		sort.SliceStable(m, func(i, j int) bool {
-			if m[i].off != m[j].off {
-				return m[i].off < m[j].off
+		if len(m) >= 2 {
+			sort.SliceStable(m, func(i, j int) bool {
+				if m[i].off != m[j].off {
+					return m[i].off < m[j].off
+				}
+				return m[i].n > m[j].n
+			})
+			m = slices.CompactFunc(m, func(a, b smatch) bool { return a.off == b.off })
+			if len(m) > MaxMatchesPerString {
+				m = m[:MaxMatchesPerString]
 			}
-			return m[i].n > m[j].n
-		})
-		m = slices.CompactFunc(m, func(a, b smatch) bool { return a.off == b.off })
-		if len(m) > MaxMatchesPerString {
-			m = m[:MaxMatchesPerString]
+			ms[si] = m
 		}
-		ms[si] = m
-	}
-	for si, s := range rs.strs {
-		if s.canon != si {
-			ms[si] = ms[s.canon]
+		for _, a := range rs.aliases[si] {
+			ms[a] = m
 		}
 	}
-	for si, s := range rs.strs {
-		if s.at < 0 {
-			continue
-		}
-		var keep []smatch
-		for _, x := range ms[si] {
-			if int64(x.off) == s.at {
-				keep = []smatch{x}
+	for _, si := range rs.atStrs {
+		at := rs.strs[si].at
+		m := ms[si]
+		ms[si] = nil
+		for k, y := range m {
+			if int64(y.off) == at {
+				ms[si] = m[k : k+1 : k+1]
 				break
 			}
 		}
-		ms[si] = keep
 	}
-	return ms
 }
 
 // Scan evaluates the rules over data and returns the matching public rules
@@ -553,7 +690,10 @@ func (rs *Rules) Scan(data []byte, vars map[string]any) ([]Match, error) {
 			return nil, fmt.Errorf("yara: external variable %q is not defined (or not an int, float64, bool or string)", name)
 		}
 	}
-	sc := &scanner{rs: rs, data: data, vars: vars, ms: rs.scanStrings(data), state: make([]int8, len(rs.rules))}
+	x := rs.getScratch()
+	defer rs.putScratch(x)
+	rs.scanStrings(data, x)
+	sc := &scanner{rs: rs, data: data, vars: vars, ms: x.ms, state: x.state}
 	// global rules gate their namespace
 	gateFail := map[string]bool{}
 	for _, r := range rs.rules {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,7 +37,7 @@ recursively, always) and prints one line per match, RULE_NAME FILE_PATH, as
 include paths are taken from the including file's folder, as in yara.
 
 Files are scanned by several workers at once, each holding one file in
-memory (read whole, at most 1 GiB). Lines are printed in the order of the
+memory (read whole, at most --max-file-size). Lines are printed in the order of the
 walk (each folder's entries sorted by name), all the lines of one file
 together, whatever the number of workers; yara -p prints in the order the
 files finish.
@@ -57,8 +58,14 @@ Options (also accepted after RULES_FILE, as yara takes them):
         skip the files found in folders that are larger than SIZE bytes,
         saying so on stderr, as yara -z (files named on the command line
         are scanned whatever their size)
+  --max-file-size SIZE
+        files larger than SIZE bytes (default and most: 1 GiB), wherever
+        they are, are reported on stderr and not scanned: with -p N, at most
+        N times SIZE bytes of files are in memory at once
   -r, --recursive
         accepted for yara's sake; folders are always walked recursively
+  --cpuprofile FILE
+        write a CPU profile of the run to FILE (go tool pprof)
 
 Links to files are followed; links to folders are not (a link could point
 out of the evidence, or loop). FIFOs, devices and sockets found in folders
@@ -93,6 +100,8 @@ func runYara(args []string, stdout, stderr io.Writer) int {
 	for _, n := range []string{"z", "skip-larger"} {
 		fl.Int64Var(&skipLarger, n, -1, "")
 	}
+	maxFile := fl.Int64("max-file-size", maxYaraFile, "")
+	cpuProfile := fl.String("cpuprofile", "", "")
 	pos, code, ok := parseInterspersed(fl, args, stdout, stderr)
 	if !ok {
 		return code
@@ -116,7 +125,21 @@ func runYara(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "exhunt yara: %s\n", report.Terminal(err.Error()))
 		return result.ExitFailed
 	}
-	y := &yaraRun{rules: rules, strings: printStrings, skipLarger: skipLarger, threads: threads}
+	if *maxFile < 0 || *maxFile > maxYaraFile {
+		fmt.Fprintf(stderr, "exhunt yara: --max-file-size %d: give a size from 0 to %d bytes\n", *maxFile, maxYaraFile)
+		return result.ExitFailed
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "exhunt yara: %v\n", err)
+			return result.ExitFailed
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	y := &yaraRun{rules: rules, strings: printStrings, skipLarger: skipLarger, maxFile: *maxFile, threads: threads}
 	if y.run(pos[1:], stdout, stderr) {
 		return result.ExitFailed
 	}
@@ -208,6 +231,7 @@ type yaraRun struct {
 	rules      *yara.Rules
 	strings    bool  // -s
 	skipLarger int64 // -z; < 0: none
+	maxFile    int64 // --max-file-size
 	threads    int
 }
 
@@ -350,10 +374,10 @@ func (y *yaraRun) scan(j *yaraJob, buf []byte) ([]byte, yaraResult) {
 		r.errs = fmt.Appendf(r.errs, "exhunt yara: skipping %s (%d bytes) because it's larger than %d bytes.\n", report.Terminal(j.name), st.Size(), y.skipLarger)
 		return buf, r
 	}
-	if st.Size() > maxYaraFile {
-		return fail("larger than %d bytes, not scanned", maxYaraFile)
+	if st.Size() > y.maxFile {
+		return fail("larger than %d bytes (--max-file-size), not scanned", y.maxFile)
 	}
-	data, err := readAll(f, buf, st.Size(), maxYaraFile)
+	data, err := readAll(f, buf, st.Size(), y.maxFile)
 	buf = data[:0]
 	if err != nil {
 		return fail("%v", unwrapPath(err))

@@ -400,7 +400,7 @@ func TestYaraReadAll(t *testing.T) {
 func TestYaraVanished(t *testing.T) {
 	dir := t.TempDir()
 	os.Mkdir(filepath.Join(dir, "folder"), 0o755)
-	y := &yaraRun{threads: 1, skipLarger: -1}
+	y := &yaraRun{threads: 1, skipLarger: -1, maxFile: maxYaraFile}
 	for _, direct := range []bool{false, true} {
 		for _, p := range []string{filepath.Join(dir, "gone"), filepath.Join(dir, "folder")} {
 			_, r := y.scan(&yaraJob{path: p, name: p, direct: direct}, nil)

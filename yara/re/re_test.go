@@ -397,16 +397,20 @@ func FuzzCompileMatch(f *testing.F) {
 				t.Fatalf("bad match %d-%d", s, e)
 			}
 			prev = s
-			// atoms: every match contains an atom
-			if at := r.Atoms(); len(at) > 0 {
+			// atoms: every match contains an atom, at an offset in its range
+			if at := r.AtomInfo(); len(at) > 0 {
 				found := false
 				for _, a := range at {
-					if index(data[s:e], a, f.Nocase) >= 0 {
-						found = true
+					hi := a.Hi
+					if hi < 0 {
+						hi = e - s
+					}
+					for o := a.Lo; o <= hi && s+o+len(a.Bytes) <= e && !found; o++ {
+						found = index(data[s+o:s+o+len(a.Bytes)], a.Bytes, f.Nocase) == 0
 					}
 				}
 				if !found {
-					t.Fatalf("match %q has no atom of %q", data[s:e], at)
+					t.Fatalf("match %q has no atom of %v at its offsets", data[s:e], at)
 				}
 			}
 			if e2, ok := r.MatchAt(data, s); !ok || e2 != e {
