@@ -403,7 +403,13 @@ func (y *yaraRun) scan(j *yaraJob, buf []byte) ([]byte, yaraResult) {
 func readAll(f io.Reader, buf []byte, size, limit int64) ([]byte, error) {
 	want := min(size, limit) + 1 // one more, to see the end or a growth
 	if int64(cap(buf)) < want {
-		buf = make([]byte, 0, want)
+		// a power of two, so that the buffer serves the next files too
+		// and is seldom replaced
+		c := int64(64 << 10)
+		for c < want {
+			c *= 2
+		}
+		buf = make([]byte, 0, min(c, limit+1))
 	}
 	data := buf[:0]
 	for {
