@@ -484,6 +484,7 @@ type scratch struct {
 	starts  map[int][]int  // fixed hex strings: candidate starts
 	windows map[int][]span // windowed strings: start ranges
 	state   []int8         // per rule, see scanner.state
+	steps   int64          // spent by the last scan's strings (for tests)
 }
 
 func (rs *Rules) getScratch() *scratch {
@@ -537,9 +538,32 @@ func (rs *Rules) putScratch(x *scratch) {
 	rs.scratch.Put(x)
 }
 
+// The work of a scan's regular expressions and hex strings is bounded:
+// they may spend ScanStepsBase steps (threads of the regular expression
+// machine, offsets tried and walk steps of hex strings) and
+// ScanStepsPerByte more for each byte of the data; beyond that, Scan
+// fails. Each step takes a few nanoseconds, so a hostile rule may cost
+// some seconds per megabyte, where yara may take minutes, but no more.
+const (
+	ScanStepsBase    = 1 << 26
+	ScanStepsPerByte = 4096
+)
+
+// scanBudget is the number of steps a scan of n bytes may spend.
+func scanBudget(n int) int64 { return ScanStepsBase + ScanStepsPerByte*int64(n) }
+
+// tooSlow is the error of a scan that spent its steps on string si.
+func (rs *Rules) tooSlow(si, n int) error {
+	s := rs.strs[si]
+	return fmt.Errorf("yara: string %s of rule %s needs more than %d steps over these %d bytes: too slow to match (%s:%d)",
+		s.def.ID, rs.rules[s.rule].ast.Name, scanBudget(n), n, s.def.Pos.File, s.def.Pos.Line)
+}
+
 // scanStrings finds the matches of every string, into x.ms.
-func (rs *Rules) scanStrings(data []byte, x *scratch) {
+func (rs *Rules) scanStrings(data []byte, x *scratch) error {
 	ms := x.ms
+	left := scanBudget(len(data))
+	defer func() { x.steps = scanBudget(len(data)) - left }()
 	add := func(si int, m smatch) {
 		if len(ms[si]) == 0 {
 			x.touched = append(x.touched, si)
@@ -600,12 +624,16 @@ func (rs *Rules) scanStrings(data []byte, x *scratch) {
 		s := rs.strs[si]
 		slices.Sort(st)
 		st = slices.Compact(st)
+		srch := s.hx.Searcher(data)
 		for _, p := range st {
-			if end, ok := s.hx.MatchAt(data, p); ok {
+			if end, ok := srch.MatchAt(p, &left); ok {
 				add(si, smatch{p, end - p})
 				if len(ms[si]) >= MaxMatchesPerString {
 					break
 				}
+			}
+			if left < 0 {
+				return rs.tooSlow(si, len(data))
 			}
 		}
 	}
@@ -619,19 +647,17 @@ func (rs *Rules) scanStrings(data []byte, x *scratch) {
 			add(si, smatch{p, end - p})
 			return len(ms[si]) < MaxMatchesPerString
 		}
-	spans:
+		var srch *hex.Searcher
+		if s.hx != nil {
+			srch = s.hx.Searcher(data)
+		}
 		for _, sp := range w {
-			if s.re != nil {
-				if !s.re.FindAllRange(data, sp.lo, sp.hi, fn) {
-					break
-				}
-				continue
+			if s.re != nil && !s.re.FindAllRangeLimit(data, sp.lo, sp.hi, &left, fn) || srch != nil && !srch.FindRange(sp.lo, sp.hi, &left, fn) {
+				break
 			}
-			for p := sp.lo; p <= sp.hi; p++ {
-				if end, ok := s.hx.MatchAt(data, p); ok && !fn(p, end) {
-					break spans
-				}
-			}
+		}
+		if left < 0 {
+			return rs.tooSlow(si, len(data))
 		}
 	}
 	for _, si := range x.cand {
@@ -641,9 +667,12 @@ func (rs *Rules) scanStrings(data []byte, x *scratch) {
 			return len(ms[si]) < MaxMatchesPerString
 		}
 		if s.re != nil {
-			s.re.FindAll(data, fn)
+			s.re.FindAllLimit(data, &left, fn)
 		} else if s.hx != nil {
-			s.hx.FindAll(data, fn)
+			s.hx.FindAllLimit(data, &left, fn)
+		}
+		if left < 0 {
+			return rs.tooSlow(si, len(data))
 		}
 	}
 	for _, si := range x.touched {
@@ -676,6 +705,7 @@ func (rs *Rules) scanStrings(data []byte, x *scratch) {
 			}
 		}
 	}
+	return nil
 }
 
 // Scan evaluates the rules over data and returns the matching public rules
@@ -692,7 +722,9 @@ func (rs *Rules) Scan(data []byte, vars map[string]any) ([]Match, error) {
 	}
 	x := rs.getScratch()
 	defer rs.putScratch(x)
-	rs.scanStrings(data, x)
+	if err := rs.scanStrings(data, x); err != nil {
+		return nil, err
+	}
 	sc := &scanner{rs: rs, data: data, vars: vars, ms: x.ms, state: x.state}
 	// global rules gate their namespace
 	gateFail := map[string]bool{}

@@ -1,4 +1,4 @@
-// Package atoms is a multi-pattern literal search (Aho-Corasick) and the
+// Package atoms is a multi-pattern literal search (by short atoms and bitmaps) and the
 // expansion of YARA text strings with their modifiers (ascii, wide,
 // nocase, fullword, xor, base64, base64wide) into literals.
 package atoms

@@ -295,3 +295,12 @@ func (p *prog) analyse() {
 		}
 	}
 }
+
+// ProgLen is the number of instructions of the compiled programs.
+func (r *Regexp) ProgLen() int {
+	n := 0
+	for _, p := range r.progs {
+		n += len(p.insts)
+	}
+	return n
+}

@@ -335,6 +335,10 @@ func flagsOfMods(tail string) Flags {
 	return f
 }
 
+// TestPathologicalBounded: the work of a search, in steps of the machine
+// (threads added), is at most one program's worth per offset tried and
+// per offset of the data looked at from it; and a limited search stops
+// within one offset's worth of steps past its limit.
 func TestPathologicalBounded(t *testing.T) {
 	big := bytes.Repeat([]byte("a"), 1<<20)
 	mixed := bytes.Repeat([]byte("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaax"), 1<<20/101)
@@ -342,27 +346,32 @@ func TestPathologicalBounded(t *testing.T) {
 		pat  string
 		data []byte
 	}{
-		{`(a*)*b`, big}, {`(a|aa)*c`, big}, {`.{0,600}x`, big}, {`.{0,600}x`, mixed}, {`(a|aa)*c`, mixed},
+		{`(a*)*b`, big}, {`(a|aa)*c`, big}, {`.{0,600}x`, big}, {`.{0,600}x`, mixed[:64<<10]}, {`(a|aa)*c`, mixed},
+		{`(a{0,100}){0,100}`, mixed[:4<<10]}, {`[a-z]{0,5000}x`, mixed[:4<<10]}, {`((a|b){0,100}c){0,100}`, mixed[:4<<10]},
 	} {
 		r, err := Compile(tc.pat, Flags{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var steps int64
 		n := 0
 		t0 := time.Now()
-		r.findAll(tc.data, func(s, e int) bool { n++; return true }, &steps)
-		// linear bound: each start offset runs at most MaxMatch+1 steps, each
-		// adding every instruction at most once.
-		insts := 0
-		for _, p := range r.progs {
-			insts += len(p.insts)
-		}
-		bound := int64(len(tc.data)) * int64(MaxMatch+1) * int64(insts)
-		if steps > bound {
+		steps, ok := r.findAll(tc.data, nil, func(s, e int) bool { n++; return true })
+		insts := int64(r.ProgLen())
+		bound := int64(len(tc.data)) * int64(MaxMatch+1) * insts
+		if !ok || steps > bound {
 			t.Errorf("%s: %d steps > bound %d", tc.pat, steps, bound)
 		}
-		t.Logf("%s on %d bytes: %d matches, %d steps, %v", tc.pat, len(tc.data), n, steps, time.Since(t0))
+		t.Logf("%s on %d bytes: %d matches, %d steps (%.0f a byte), %v", tc.pat, len(tc.data), n, steps, float64(steps)/float64(len(tc.data)), time.Since(t0))
+		for _, limit := range []int64{0, 1000, steps / 2} {
+			left := limit
+			spent, ok := r.findAll(tc.data, &left, func(s, e int) bool { return true })
+			if limit < steps && (ok || left != -1 || spent > limit+insts) || limit >= steps && (!ok || left != limit-steps) {
+				t.Errorf("%s, limit %d of %d: ok=%v left %d, spent %d", tc.pat, limit, steps, ok, left, spent)
+			}
+		}
+	}
+	if _, err := Compile(`(a{0,1000}){0,1000}`, Flags{}); err == nil {
+		t.Errorf("a program of a million instructions compiles")
 	}
 }
 

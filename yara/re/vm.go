@@ -1,6 +1,9 @@
 package re
 
-import "bytes"
+import (
+	"bytes"
+	"math"
+)
 
 // queue is a sparse set of program counters that keeps insertion order
 // (thread priority).
@@ -26,8 +29,31 @@ func (q *queue) add(pc int32) {
 type machine struct {
 	qs    [][2]queue // per program
 	stack []int32
-	// steps counts thread transitions; tests use it to check the linear bound.
-	steps int64
+	// steps counts the threads added (the work); past limit the search
+	// stops and over is set.
+	steps, limit int64
+	over         bool
+}
+
+// start readies the machine for a search that may spend *left steps (nil:
+// no bound).
+func (m *machine) start(left *int64) {
+	m.steps, m.limit, m.over = 0, math.MaxInt64, false
+	if left != nil {
+		m.limit = *left
+	}
+}
+
+// stop accounts for the steps spent, and reports whether the search ran
+// out of them (then *left is -1).
+func (m *machine) stop(left *int64) bool {
+	if left != nil {
+		*left -= m.steps
+		if m.over {
+			*left = -1
+		}
+	}
+	return m.over
 }
 
 func (r *Regexp) newMachine() any {
@@ -92,6 +118,10 @@ func (m *machine) run(pi int, p *prog, data []byte, start int) int {
 	m.addThread(p, cl, 0, data, start)
 	end := -1
 	for pos := start; len(cl.dense) > 0; pos++ {
+		if m.steps > m.limit {
+			m.over = true
+			return -1
+		}
 		nl.dense = nl.dense[:0]
 		for _, pc := range cl.dense {
 			in := &p.insts[pc]
@@ -130,7 +160,7 @@ func (r *Regexp) fullwordOK(p *prog, data []byte, start, end int) bool {
 func (r *Regexp) matchAt(m *machine, data []byte, start int) (int, bool) {
 	best := -1
 	for i, p := range r.progs {
-		if start < len(data) && !p.empty && !p.first.has(data[start]) {
+		if start < len(data) && !p.empty && !p.first.has(data[start]) || m.over {
 			continue
 		}
 		e := m.run(i, p, data, start)
@@ -150,6 +180,7 @@ func (r *Regexp) MatchAt(data []byte, start int) (end int, ok bool) {
 	}
 	m := r.pool.Get().(*machine)
 	defer r.pool.Put(m)
+	m.start(nil)
 	return r.matchAt(m, data, start)
 }
 
@@ -157,13 +188,24 @@ func (r *Regexp) MatchAt(data []byte, start int) (end int, ok bool) {
 // increasing order of start, with the match's end. Matches may overlap (one
 // per start offset). fn returns false to stop.
 func (r *Regexp) FindAll(data []byte, fn func(start, end int) bool) {
-	r.findAll(data, fn, nil)
+	r.FindAllLimit(data, nil, fn)
 }
 
-func (r *Regexp) findAll(data []byte, fn func(start, end int) bool, steps *int64) {
+// FindAllLimit is FindAll spending at most *left steps of the matching
+// machine (a thread added at an offset is one step): it subtracts those it
+// spent, and when it runs out it stops, sets *left to -1 and reports
+// false. Nil left: no bound.
+func (r *Regexp) FindAllLimit(data []byte, left *int64, fn func(start, end int) bool) bool {
+	_, ok := r.findAll(data, left, fn)
+	return ok
+}
+
+// findAll is FindAllLimit that also returns the steps spent.
+func (r *Regexp) findAll(data []byte, left *int64, fn func(start, end int) bool) (steps int64, ok bool) {
 	m := r.pool.Get().(*machine)
 	defer r.pool.Put(m)
-	m.steps = 0
+	m.start(left)
+	defer func() { steps, ok = m.steps, !m.stop(left) }()
 	var first byteSet
 	anyStart := false
 	for _, p := range r.progs {
@@ -216,15 +258,15 @@ func (r *Regexp) findAll(data []byte, fn func(start, end int) bool, steps *int64
 				continue
 			}
 		}
-		if e, ok := r.matchAt(m, data, s); ok {
-			if !fn(s, e) {
-				break
-			}
+		e, matched := r.matchAt(m, data, s)
+		if m.over {
+			return
+		}
+		if matched && !fn(s, e) {
+			break
 		}
 	}
-	if steps != nil {
-		*steps = m.steps
-	}
+	return
 }
 
 func lower(b byte) byte {
@@ -269,8 +311,17 @@ func index(data, a []byte, nocase bool) int {
 // fullword) and as room for the matches. It reports false when fn stopped
 // it.
 func (r *Regexp) FindAllRange(data []byte, lo, hi int, fn func(start, end int) bool) bool {
+	return r.FindAllRangeLimit(data, lo, hi, nil, fn)
+}
+
+// FindAllRangeLimit is FindAllRange spending at most *left steps, as
+// FindAllLimit; it reports false when fn stopped it or it ran out of steps
+// (then *left is -1).
+func (r *Regexp) FindAllRangeLimit(data []byte, lo, hi int, left *int64, fn func(start, end int) bool) bool {
 	m := r.pool.Get().(*machine)
 	defer r.pool.Put(m)
+	m.start(left)
+	defer m.stop(left)
 	var first byteSet
 	anyStart := false
 	for _, p := range r.progs {
@@ -283,7 +334,8 @@ func (r *Regexp) FindAllRange(data []byte, lo, hi int, fn func(start, end int) b
 		if !anyStart && !first.has(data[s]) {
 			continue
 		}
-		if e, ok := r.matchAt(m, data, s); ok && !fn(s, e) {
+		e, ok := r.matchAt(m, data, s)
+		if m.over || ok && !fn(s, e) {
 			return false
 		}
 	}
