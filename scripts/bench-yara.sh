@@ -14,9 +14,11 @@
 #
 # For each rules file it prints both times (mean of BENCH_RUNS warm runs,
 # the page cache filled before each run so that neither tool pays for disk
-# reads the other did not), both throughputs, the ratio exhunt/yara, and
-# whether both printed the same set of lines. Both run with BENCH_THREADS
-# (2) threads. Target: ratio at most 1.0 (goal 0.5).
+# reads the other did not), both throughputs, the ratio exhunt/yara, the
+# CPU time (user+system) of each and its ratio (steadier than the elapsed
+# time on a machine shared with other jobs), and whether both printed the
+# same set of lines. Both run with BENCH_THREADS (2) threads. Target:
+# ratio at most 1.0 (goal 0.5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -95,7 +97,8 @@ warm="sh -c 'find \"$tree\" -type f -exec cat {} + > /dev/null'"
 eval "$warm"
 
 printf '\ntree: %s, %d files, %.0f MB; %d threads; mean of %d warm runs\n' "$tree" "$files" "$(awk -v b="$bytes" 'BEGIN{print b/1e6}')" "$threads" "$runs"
-printf '%-22s %9s %9s %11s %11s %7s %8s %6s\n' rules "yara s" "exhunt s" "yara MB/s" "exhunt MB/s" ratio lines same
+echo "(wall: elapsed seconds; cpu: user+system seconds, which other jobs on the machine disturb less)"
+printf '%-15s %8s %8s %8s %8s %7s %8s %8s %7s %6s %5s\n' rules "yara s" "exh. s" "yara MB/s" "exh. MB/s" ratio "yara cpu" "exh. cpu" "cpu r." lines same
 status=0
 for r in $rules; do
   name=$(basename "$r" .yar)
@@ -103,8 +106,11 @@ for r in $rules; do
   hyperfine -N -i -w 1 -r "$runs" --prepare "$warm" --export-json "$json" \
     -n yara "yara -w -r -p $threads '$r' '$tree'" \
     -n exhunt "$exhunt yara -p $threads '$r' '$tree'" >/dev/null
-  y_s=$(jq '.results[] | select(.command=="yara") | .mean' "$json")
-  e_s=$(jq '.results[] | select(.command=="exhunt") | .mean' "$json")
+  get() { jq ".results[] | select(.command==\"$1\") | $2" "$json"; }
+  y_s=$(get yara .mean)
+  e_s=$(get exhunt .mean)
+  y_cpu=$(get yara '.user + .system')
+  e_cpu=$(get exhunt '.user + .system')
   yara -w -r -p "$threads" "$r" "$tree" 2>/dev/null | sort >"$data/yara-$name.out" || true
   "$exhunt" yara -p "$threads" "$r" "$tree" 2>/dev/null | sort >"$data/exhunt-$name.out" || true
   same=yes
@@ -114,9 +120,10 @@ for r in $rules; do
     diff "$data/yara-$name.out" "$data/exhunt-$name.out" | head -20 >&2 || true
   fi
   ratio=$(awk -v a="$e_s" -v b="$y_s" 'BEGIN{printf "%.2f", a/b}')
-  printf '%-22s %9.3f %9.3f %11.0f %11.0f %7s %8d %6s\n' "$name" "$y_s" "$e_s" \
+  cratio=$(awk -v a="$e_cpu" -v b="$y_cpu" 'BEGIN{printf "%.2f", a/b}')
+  printf '%-15s %8.2f %8.2f %8.0f %8.0f %7s %8.2f %8.2f %7s %6d %5s\n' "$name" "$y_s" "$e_s" \
     "$(awk -v b="$bytes" -v s="$y_s" 'BEGIN{print b/1e6/s}')" "$(awk -v b="$bytes" -v s="$e_s" 'BEGIN{print b/1e6/s}')" \
-    "$ratio" "$(wc -l <"$data/exhunt-$name.out")" "$same"
+    "$ratio" "$y_cpu" "$e_cpu" "$cratio" "$(wc -l <"$data/exhunt-$name.out")" "$same"
   awk -v r="$ratio" 'BEGIN{exit !(r<=1.0)}' || status=1
 done
 echo

@@ -1,7 +1,6 @@
 package yara
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -709,12 +708,26 @@ func (rs *Rules) scanStrings(data []byte, x *scratch) error {
 }
 
 // Scan evaluates the rules over data and returns the matching public rules
-// in declaration order.
+// in declaration order, with their strings' matches.
 //
 // vars gives the external variables (int, int64, float64, bool, string or
 // []byte); every external a condition uses must be given, as yara rejects
 // rules that use an undefined identifier.
 func (rs *Rules) Scan(data []byte, vars map[string]any) ([]Match, error) {
+	return rs.ScanWith(data, ScanOptions{Vars: vars})
+}
+
+// ScanOptions control ScanWith.
+type ScanOptions struct {
+	Vars map[string]any // as Scan's vars
+	// NoStrings leaves Match.Strings empty: a rule may have a million
+	// matches of each string, each with up to MaxMatchData bytes.
+	NoStrings bool
+}
+
+// ScanWith is Scan with options.
+func (rs *Rules) ScanWith(data []byte, opts ScanOptions) ([]Match, error) {
+	vars := opts.Vars
 	for _, name := range rs.extern {
 		if external(rs.externalValue(vars, name)).k == vUndef {
 			return nil, fmt.Errorf("yara: external variable %q is not defined (or not an int, float64, bool or string)", name)
@@ -745,15 +758,8 @@ func (rs *Rules) Scan(data []byte, vars map[string]any) ([]Match, error) {
 		for _, md := range r.ast.Meta {
 			m.Meta = append(m.Meta, Meta{md.Key, md.Value})
 		}
-		for _, si := range r.strs {
-			s := rs.strs[si]
-			if s.def.Modifiers.Private {
-				continue
-			}
-			for _, x := range sc.ms[si] {
-				n := min(x.n, MaxMatchData)
-				m.Strings = append(m.Strings, StringMatch{ID: s.def.ID, Offset: int64(x.off), Data: bytes.Clone(data[x.off : x.off+n]), Hex: s.def.Kind == syntax.Hex})
-			}
+		if !opts.NoStrings {
+			m.Strings = rs.stringMatches(r, data, sc.ms)
 		}
 		out = append(out, m)
 	}
@@ -761,6 +767,37 @@ func (rs *Rules) Scan(data []byte, vars map[string]any) ([]Match, error) {
 		return nil, sc.err
 	}
 	return out, nil
+}
+
+// stringMatches lists the matches of the public strings of r, their data
+// copied into one buffer.
+func (rs *Rules) stringMatches(r *rule, data []byte, ms [][]smatch) []StringMatch {
+	n, size := 0, 0
+	for _, si := range r.strs {
+		if !rs.strs[si].def.Modifiers.Private {
+			for _, x := range ms[si] {
+				n++
+				size += min(x.n, MaxMatchData)
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]StringMatch, 0, n)
+	buf := make([]byte, 0, size)
+	for _, si := range r.strs {
+		s := rs.strs[si]
+		if s.def.Modifiers.Private {
+			continue
+		}
+		for _, x := range ms[si] {
+			k := len(buf)
+			buf = append(buf, data[x.off:x.off+min(x.n, MaxMatchData)]...)
+			out = append(out, StringMatch{ID: s.def.ID, Offset: int64(x.off), Data: buf[k:len(buf):len(buf)], Hex: s.def.Kind == syntax.Hex})
+		}
+	}
+	return out
 }
 
 // walk calls fn for x and every expression inside it.

@@ -382,7 +382,7 @@ func (y *yaraRun) scan(j *yaraJob, buf []byte) ([]byte, yaraResult) {
 	if err != nil {
 		return fail("%v", unwrapPath(err))
 	}
-	matches, err := y.rules.Scan(data, nil)
+	matches, err := y.rules.ScanWith(data, yara.ScanOptions{NoStrings: !y.strings})
 	if err != nil {
 		return fail("%v", err)
 	}
