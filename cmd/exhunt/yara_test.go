@@ -410,3 +410,26 @@ func TestYaraVanished(t *testing.T) {
 		}
 	}
 }
+
+// TestYaraTooSlow: a file on which a hostile rule would run for minutes is
+// reported as too slow to match, naming the string; named on the command
+// line it fails the exit status, found in a folder it does not (as yara
+// with its scan errors).
+func TestYaraTooSlow(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"r.yar":      "rule slow {\n strings:\n  $a = /[a-z]{0,5000}x/\n condition: $a\n}\nrule fine { strings: $b = \"needle\" condition: $b }\n",
+		"t/hostile":  strings.Repeat(strings.Repeat("a", 100)+"x", 600),
+		"t/needle":   "a needle",
+		"t/z/needle": "needle",
+	})
+	rules, tree := filepath.Join(dir, "r.yar"), filepath.Join(dir, "t")
+	out, stderr, code := exhunt(t, "yara", rules, tree)
+	want := "fine " + tree + "/needle\nfine " + tree + "/z/needle\n"
+	if code != 0 || out != want || !strings.Contains(stderr, "error scanning "+tree+"/hostile") || !strings.Contains(stderr, "string $a of rule slow") || !strings.Contains(stderr, "too slow") {
+		t.Errorf("folder: exit %d %q %q", code, out, stderr)
+	}
+	if _, stderr, code := exhunt(t, "yara", rules, filepath.Join(tree, "hostile")); code != 2 || !strings.Contains(stderr, "too slow") {
+		t.Errorf("file named: exit %d %q", code, stderr)
+	}
+}
