@@ -1,5 +1,5 @@
 # Everyday commands; the README explains each.
-.PHONY: build test ci fuzz bench windows demo clean
+.PHONY: build test ci fuzz bench bench-yara windows demo clean
 
 # The version comes from git (a tag, else the commit), so a release build
 # never calls itself "devel".
@@ -44,6 +44,11 @@ fuzz:
 # exhunt against ripgrep on 1, 2 and 4 GB of generated logs.
 bench:
 	scripts/bench.sh
+
+# exhunt yara against yara -r on a 600 MB tree of mixed files, with the
+# shared web shell and Hafnium rules (needs ../shared/data; not in CI).
+bench-yara:
+	scripts/bench-yara.sh
 
 clean:
 	rm -rf exhunt exhunt.exe bench-data

@@ -96,6 +96,8 @@ type checker struct {
 	// floatLT collects the float comparisons "<": yara 4.2.3 makes them
 	// false, not undefined, when an operand is undefined.
 	floatLT map[*syntax.Binary]bool
+	// ext: the types of the external variables when they are declared.
+	ext map[string]typ
 }
 
 type loopVarType struct {
@@ -179,6 +181,8 @@ func (ck *checker) check(x syntax.Expr) (cinfo, error) {
 					return cinfo{t: ck.scope[i].t}, nil
 				}
 			}
+		} else if t, ok := ck.ext[x.Name]; ok && !x.Module {
+			return cinfo{t: t}, nil
 		}
 		return cinfo{t: tAny}, nil
 	case *syntax.Member:

@@ -101,7 +101,7 @@ func (sc *scanner) ruleResult(i int) bool {
 	}
 	sc.state[i] = 3
 	r := sc.rs.rules[i]
-	ok := sc.eval(r.ast.Condition, &env{r: r, cur: -1}).truth()
+	ok := (!r.needsOK || sc.anyMatch(r.needs)) && sc.eval(r.ast.Condition, &env{r: r, cur: -1}).truth()
 	if ok {
 		sc.state[i] = 1
 	} else {
@@ -165,7 +165,7 @@ func (sc *scanner) eval(x syntax.Expr, e *env) value {
 		if x.Module {
 			return sc.moduleRoot(x.Name)
 		}
-		return external(sc.vars[x.Name])
+		return external(sc.rs.externalValue(sc.vars, x.Name))
 	case *syntax.RuleRef:
 		if i, ok := e.r.file[x.Name]; ok {
 			return vbool(sc.ruleResult(i))
@@ -315,6 +315,30 @@ func (sc *scanner) eval(x syntax.Expr, e *env) value {
 		return sc.forIn(x, e)
 	}
 	return undef
+}
+
+// externalValue is the value of external name: from vars, else the one
+// given to CompileOptions.
+func (rs *Rules) externalValue(vars map[string]any, name string) any {
+	if v, ok := vars[name]; ok {
+		return v
+	}
+	return rs.defaults[name]
+}
+
+// typ is the static type of a value of an external variable.
+func (v value) typ() typ {
+	switch v.k {
+	case vBool:
+		return tBool
+	case vInt:
+		return tInt
+	case vFloat:
+		return tFloat
+	case vStr:
+		return tStr
+	}
+	return tAny
 }
 
 func external(v any) value {

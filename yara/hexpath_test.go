@@ -28,7 +28,9 @@ func TestHexAtomPath(t *testing.T) {
 		}
 		var want []string
 		hp.FindAll(data, func(s, e int) bool { want = append(want, fmt.Sprint(s, e)); return true })
-		ms, _ := rs.scanStrings(data)
+		x := rs.getScratch()
+		rs.scanStrings(data, x)
+		ms := x.ms
 		var got []string
 		for _, m := range ms[0] {
 			got = append(got, fmt.Sprint(m.off, m.off+m.n))
@@ -54,8 +56,9 @@ func TestRegexWindowPath(t *testing.T) {
 			var want []string
 			rs.strs[0].re.FindAll(data, func(s, e int) bool { want = append(want, fmt.Sprint(s, e)); return true })
 			var got []string
-			ms, _ := rs.scanStrings(data)
-			for _, m := range ms[0] {
+			x := rs.getScratch()
+			rs.scanStrings(data, x)
+			for _, m := range x.ms[0] {
 				got = append(got, fmt.Sprint(m.off, m.off+m.n))
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/exhunt/exhunt/yara/re"
 	"github.com/exhunt/exhunt/yara/syntax"
 )
 
@@ -108,7 +107,7 @@ type lineScan struct {
 
 	// the current line: number, content data[start:end], next line
 	line, start, end, next int
-	hits                   []lineHit // its hits, in order of end offset
+	hits                   []lineHit // its hits (verify sorts them by end offset)
 	over                   bool      // more than maxLineHits hits
 	hit                    []int     // the strings hit (canonical indexes), in order of first hit
 	state                  []strState
@@ -153,14 +152,16 @@ func (ls *lineScan) fast() {
 	stopped := false
 	rs.matcher.Search(data, func(p, off int) bool {
 		end := off + rs.pats[p].n
-		if end > ls.next {
-			// hits come in order of end offset: on to the line holding
-			// the hit's last byte
+		if off >= ls.next {
+			// hits come in order of their atoms' offsets, and a hit
+			// within one line has its atom on that line: on to the line
+			// holding the hit's first byte (a hit across a line end
+			// whose atom is on a later line cannot lead past that line)
 			if !ls.flush() {
 				stopped = true
 				return false
 			}
-			start := bytes.LastIndexByte(data[:end-1], '\n') + 1
+			start := bytes.LastIndexByte(data[:off], '\n') + 1
 			ls.line += bytes.Count(data[ls.start:start], []byte{'\n'})
 			ls.start = start
 			ls.end, ls.next = lineEnd(data, start)
@@ -217,6 +218,12 @@ func (ls *lineScan) flush() bool {
 // reverse.
 func (ls *lineScan) verify() {
 	rs := ls.rs
+	// in order of end offset, so that the windows verified for a string
+	// cover those of its later hits up to where they were verified
+	byEnd := func(a, b lineHit) int { return a.off + rs.pats[a.pat].n - b.off - rs.pats[b.pat].n }
+	if !slices.IsSortedFunc(ls.hits, byEnd) {
+		slices.SortStableFunc(ls.hits, byEnd)
+	}
 	line := ls.data[ls.start:ls.end:ls.end]
 	for _, h := range ls.hits {
 		ref := rs.pats[h.pat]
@@ -243,8 +250,9 @@ func (ls *lineScan) verify() {
 				return false
 			}
 			if s.re != nil {
-				budget := re.NewBudget()
-				if !s.re.FindAllRange(line, lo, hi, found, budget) && budget.Spent() {
+				// a line's steps, as a scan of the line may spend them
+				left := scanBudget(len(line))
+				if !s.re.FindAllRangeLimit(line, lo, hi, &left, found) && left < 0 {
 					st.matched = true
 				}
 				break
@@ -257,10 +265,14 @@ func (ls *lineScan) verify() {
 				break // searched the whole line
 			}
 			st.done = 1
-			s.hx.FindAll(line, func(int, int) bool {
+			left := scanBudget(len(line))
+			s.hx.FindAllLimit(line, &left, func(int, int) bool {
 				st.matched = true
 				return false
 			})
+			if left < 0 {
+				st.matched = true
+			}
 		}
 	}
 }

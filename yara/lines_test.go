@@ -703,3 +703,24 @@ func FuzzScanLines(f *testing.F) {
 		}
 	})
 }
+
+// TestScanLinesHitOrder: the prefilter reports hits in the order of their
+// atoms, not of their ends; a hit across a line end whose atom comes first
+// must not move the scan past a hit on the line before it, and a string's
+// windows are verified whatever the order of its atoms' hits.
+func TestScanLinesHitOrder(t *testing.T) {
+	rs := mustCompile(t, `rule long { strings: $a = "QZ-start tail\nof-a-long-literal" condition: $a }
+rule short { strings: $b = "tail" condition: $b }
+rule re { strings: $c = /(XYZW|ab)cdefgh/ condition: $c }`)
+	data := []byte("QZ-start tail\nof-a-long-literal\nzzzzabcdefgh XYZWcdefgh\n")
+	var got []string
+	err := rs.ScanLines(data, nil, func(line, start, end int, ms []Match) bool {
+		for _, m := range ms {
+			got = append(got, fmt.Sprintf("%d %s", line, m.Rule))
+		}
+		return true
+	})
+	if want := "[1 short 3 re]"; err != nil || fmt.Sprint(got) != want {
+		t.Errorf("got %v (%v), want %s", got, err, want)
+	}
+}

@@ -493,7 +493,7 @@ func ourValues(t *testing.T, data []byte, exprs []string) []value {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, _ := rs.scanStrings(data)
+	ms := stringMatches(rs, data)
 	sc := &scanner{rs: rs, data: data, ms: ms, state: make([]int8, len(rs.rules))}
 	out := make([]value, len(exprs))
 	for i, r := range rs.rules {
@@ -800,7 +800,7 @@ func TestPEUnsupported(t *testing.T) {
 func TestPELazy(t *testing.T) {
 	data := handMadePEs()["imports64"]
 	rs := mustCompile(t, `import "pe" rule a { condition: filesize > 0 or pe.number_of_sections == 1 } rule b { condition: pe.DLL == 0x2000 }`)
-	ms, _ := rs.scanStrings(data)
+	ms := stringMatches(rs, data)
 	sc := &scanner{rs: rs, data: data, ms: ms, state: make([]int8, len(rs.rules))}
 	for i := range rs.rules {
 		sc.ruleResult(i)
@@ -809,7 +809,7 @@ func TestPELazy(t *testing.T) {
 		t.Error("the data was parsed for rules that need no PE value")
 	}
 	rs = mustCompile(t, `import "pe" rule a { condition: pe.number_of_imports > 0 and pe.imports("kernel32.dll") > 0 }`)
-	ms, _ = rs.scanStrings(data)
+	ms = stringMatches(rs, data)
 	sc = &scanner{rs: rs, data: data, ms: ms, state: make([]int8, len(rs.rules))}
 	if !sc.ruleResult(0) || !sc.peDone || sc.pe == nil || !sc.pe.importsDone || sc.pe.exportsDone || sc.pe.resourcesDone {
 		t.Error("imports were not parsed alone")
@@ -862,4 +862,17 @@ func TestPEBoundedWork(t *testing.T) {
 		}
 		t.Logf("%s: %d bytes, work %d, %d DLLs, %d resources, %v", name, len(data), p.work, p.nImports, len(p.resources), time.Since(start))
 	}
+}
+
+// stringMatches returns the string matches of a scan of data by rs, in
+// memory of their own.
+func stringMatches(rs *Rules, data []byte) [][]smatch {
+	x := rs.getScratch()
+	rs.scanStrings(data, x)
+	ms := make([][]smatch, len(x.ms))
+	for i, m := range x.ms {
+		ms[i] = slices.Clone(m)
+	}
+	rs.putScratch(x)
+	return ms
 }

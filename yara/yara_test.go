@@ -295,3 +295,35 @@ rule e_str_true { condition: ext_s }
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestDeclaredExternals: with Options.Externals, undefined identifiers and
+// type errors are compile errors (as with yara -d), and the values are
+// Scan's defaults.
+func TestDeclaredExternals(t *testing.T) {
+	ext := map[string]any{"n": 5, "s": "hello", "b": true, "f": 1.5}
+	rs, err := CompileOptions(Options{Externals: ext}, Source{"e.yar", []byte(`
+rule r { condition: n == 5 and s contains "ell" and b and f > 1.4 }`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := scanNames(t, rs, "", nil); got != "r" {
+		t.Errorf("defaults: got %q", got)
+	}
+	if got := scanNames(t, rs, "", map[string]any{"n": 6}); got != "" {
+		t.Errorf("override: got %q", got)
+	}
+	for src, want := range map[string]string{
+		"rule r {\n condition: m == 1 }":                                                    `e.yar:2: undefined identifier "m"`,
+		"rule r {\n condition: s > 5 }":                                                     "e.yar:2:",
+		"rule r {\n condition: n contains \"a\" }":                                          "e.yar:2:",
+		"rule r {\n condition: s matches /a/ and n + 1 == 6 and f * 2.0 == 3.0 and not b }": "",
+	} {
+		_, err := CompileOptions(Options{Externals: ext}, Source{"e.yar", []byte(src)})
+		if want == "" && err != nil || want != "" && (err == nil || !strings.HasPrefix(err.Error(), want)) {
+			t.Errorf("%q: %v, want %q", src, err, want)
+		}
+	}
+	if _, err := CompileOptions(Options{Externals: map[string]any{"x": struct{}{}}}, Source{"e.yar", []byte("rule r { condition: x }")}); err == nil {
+		t.Error("an external of an unknown type compiles")
+	}
+}

@@ -159,7 +159,7 @@ func BenchmarkAtoms(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("%d strings, %d literals, build %v, %d states", len(ts), len(pats), time.Since(t0), len(m.out))
+	b.Logf("%d strings, %d literals, build %v, %d atoms", len(ts), len(pats), time.Since(t0), len(m.atoms))
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	hits := 0

@@ -19,6 +19,7 @@ package hex
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"sort"
 )
 
@@ -554,6 +555,9 @@ func (p *Pattern) MaxLen() int {
 // in priority order, until fn returns false.
 func (s *segment) ends(w *walker, data []byte, pos int, fn func(end int) bool) {
 	if s.simple {
+		if w.sr != nil {
+			w.sr.step()
+		}
 		if pos+len(s.vals) > len(data) {
 			return
 		}
@@ -564,6 +568,11 @@ func (s *segment) ends(w *walker, data []byte, pos int, fn func(end int) bool) {
 		}
 		fn(pos + len(s.vals))
 		return
+	}
+	// a map grown large at one offset is replaced, not cleared: clearing
+	// costs its size at every offset after
+	if len(w.seen) > 1<<10 {
+		w.seen, w.emitted = map[[2]int]bool{}, map[int]bool{}
 	}
 	clear(w.seen)
 	clear(w.emitted)
@@ -582,6 +591,7 @@ type walker struct {
 	ids     map[[2]int]int
 	fn      func(int) bool
 	stop    bool
+	sr      *searcher // counts the steps, when not nil
 }
 
 // cont is a linked continuation: the items still to match after the
@@ -613,6 +623,10 @@ func (w *walker) contID(items []item, k *cont) int {
 
 func (w *walker) run(items []item, pos int, k *cont) {
 	if w.stop {
+		return
+	}
+	if w.sr != nil && w.sr.walkStep() {
+		w.stop = true
 		return
 	}
 	key := [2]int{w.contID(items, k), pos}
@@ -654,109 +668,270 @@ func (w *walker) run(items []item, pos int, k *cont) {
 	}
 }
 
-// okList holds, for one segment index, the sorted start positions at
-// which the pattern's suffix from that segment matches, and the end of
-// that (priority-first) match.
-type okList struct {
-	pos, end []int
-}
-
-func (o *okList) first(lo, hi int) (int, bool) {
-	k := sort.SearchInts(o.pos, lo)
-	if k < len(o.pos) && (hi < 0 || o.pos[k] <= hi) {
-		return o.end[k], true
+// candidate returns the first position at or after from at which the
+// segment may start (its atom is there), or -1.
+func (s *segment) candidate(data []byte, from int) int {
+	if from >= len(data) {
+		return -1
 	}
-	return 0, false
+	if s.atom == nil {
+		return from
+	}
+	if from+s.atomOf > len(data) {
+		return -1
+	}
+	k := bytes.Index(data[from+s.atomOf:], s.atom)
+	if k < 0 {
+		return -1
+	}
+	return from + k
 }
 
-// candidates lists the positions at which segment s may start.
-func (s *segment) candidates(data []byte, from int, fn func(p int)) {
-	if s.atom != nil {
-		for i := from; i+s.atomOf <= len(data); {
-			k := bytes.Index(data[i+s.atomOf:], s.atom)
-			if k < 0 {
-				return
-			}
-			fn(i + k)
-			i += k + 1
+// cursor finds, lazily and going forward, the positions at which the
+// pattern's suffix from one segment matches, and the end of that
+// (priority-first) match. Positions below s are decided; those that match
+// and may still be asked for are kept.
+type cursor struct {
+	seg  *segment
+	jump item    // the jump after seg, when next is not nil
+	next *cursor // the cursor of the segment after the jump
+	w    *walker
+	data []byte
+	s    int   // positions below s are decided
+	pos  []int // the matching positions kept, increasing, from head
+	end  []int
+	head int
+	sr   *searcher
+}
+
+// first returns the end of the match of the suffix at the first position
+// from lo to hi (hi < 0: no bound) where it matches. The caller promises
+// never to ask again below drop, which does not decrease between calls and
+// is at most lo: the positions below it are forgotten.
+func (c *cursor) first(lo, hi, drop int) (int, bool) {
+	for c.head < len(c.pos) && c.pos[c.head] < drop {
+		c.head++
+	}
+	if c.head > 64 && 2*c.head > len(c.pos) {
+		n := copy(c.pos, c.pos[c.head:])
+		copy(c.end, c.end[c.head:])
+		c.pos, c.end, c.head = c.pos[:n], c.end[:n], 0
+	}
+	c.s = max(c.s, drop)
+	live := c.pos[c.head:]
+	if k := sort.SearchInts(live, lo); k < len(live) {
+		if hi >= 0 && live[k] > hi {
+			return 0, false
 		}
-		return
+		return c.end[c.head+k], true
 	}
-	for p := from; p < len(data); p++ {
-		fn(p)
+	// decide positions from s on, until one at or after lo matches
+	for {
+		if hi >= 0 && c.s > hi || c.sr.over {
+			return 0, false
+		}
+		q := c.seg.candidate(c.data, c.s)
+		if q < 0 {
+			c.s = len(c.data) + 1
+			return 0, false
+		}
+		if hi >= 0 && q > hi {
+			c.s = q // none matches before q
+			return 0, false
+		}
+		c.s = q + 1
+		if end, ok := c.at(q); ok {
+			c.pos, c.end = append(c.pos, q), append(c.end, end)
+			c.sr.kept = max(c.sr.kept, len(c.pos)-c.head)
+			if q >= lo {
+				return end, true
+			}
+		}
 	}
+}
+
+// at decides whether the suffix matches at q.
+func (c *cursor) at(q int) (end int, ok bool) {
+	c.seg.ends(c.w, c.data, q, func(e int) bool {
+		c.sr.work++
+		if c.next == nil {
+			end, ok = e, true
+			return false
+		}
+		hi := -1
+		if c.jump.max >= 0 {
+			hi = e + c.jump.max
+		}
+		if r, found := c.next.first(e+c.jump.min, hi, q+c.jump.min); found {
+			end, ok = r, true
+			return false
+		}
+		return true
+	})
+	if c.sr.over {
+		return 0, false
+	}
+	return
+}
+
+// searcher finds matches at increasing starts in one data.
+type searcher struct {
+	head *cursor // the pattern from its first segment
+	work int64   // ends of parts tried
+	kept int     // the most positions a cursor kept
+	// steps counts the offsets tried and the steps of the walks of parts
+	// with alternatives; past limit, over is set and the search stops.
+	steps, limit, from int64
+	over               bool
+}
+
+// step counts one step, and reports whether the search is over its limit.
+func (sr *searcher) step() bool {
+	sr.steps++
+	if sr.steps > sr.limit {
+		sr.over = true
+	}
+	return sr.over
+}
+
+// WalkStepCost is what a step of the walk of a part with alternatives
+// counts for: it takes about as long as that many offsets tried in a plain
+// part, or steps of a regular expression.
+const WalkStepCost = 16
+
+// walkStep counts a step of a walk.
+func (sr *searcher) walkStep() bool {
+	sr.steps += WalkStepCost - 1
+	return sr.step()
+}
+
+// begin sets the limit for a search that may spend *left steps (nil: no
+// bound); end subtracts the steps spent from *left, or sets it to -1 when
+// the search ran out of them, and reports that.
+func (sr *searcher) begin(left *int64) {
+	sr.limit, sr.from = math.MaxInt64, sr.steps
+	if left != nil {
+		sr.limit = sr.steps + *left
+	}
+}
+
+func (sr *searcher) end(left *int64) bool {
+	if left != nil {
+		*left -= sr.steps - sr.from
+		if sr.over {
+			*left = -1
+		}
+	}
+	return sr.over
+}
+
+func (p *Pattern) searcher(data []byte) *searcher {
+	sr := &searcher{limit: math.MaxInt64}
+	var next *cursor
+	for i := len(p.segs) - 1; i >= 0; i-- {
+		c := &cursor{seg: p.segs[i], next: next, w: newWalker(), data: data, sr: sr}
+		c.w.sr = sr
+		if next != nil {
+			c.jump = p.jumps[i]
+		}
+		next = c
+	}
+	sr.head = next
+	return sr
 }
 
 // FindAll calls fn for every match (one per start offset, in increasing
-// start order) until fn returns false. Time is O(len(data) × work per
-// position) plus a binary search per candidate, where the work per
-// position is bounded by MaxWork for parts with alternatives and by the
-// length for plain parts; a jump never multiplies it. Memory: for a
-// pattern with top-level jumps, the positions where the part after the
-// jump matches (two ints each, two parts at a time); nothing else grows
-// with the data.
+// start order) until fn returns false. Each part of the pattern between
+// top-level jumps is tried at most once at each offset, with work bounded
+// by MaxWork for parts with alternatives and by their length for plain
+// parts, so time is linear in the data; a jump never multiplies it. Memory
+// does not grow with the data: the offsets kept for a part are those that
+// the part before it may still reach without its jump, so at most that
+// part's longest match (and one more).
 func (p *Pattern) FindAll(data []byte, fn func(start, end int) bool) {
-	p.findFrom(data, 0, -1, fn)
+	p.findAll(data, nil, fn)
 }
 
-func (p *Pattern) findFrom(data []byte, from, only int, fn func(start, end int) bool) {
-	// Segments from last to first: each keeps the sorted positions where
-	// the pattern's suffix from it matches. The first segment is streamed
-	// to fn and never stored, so memory is that of two lists at most.
-	var next *okList
-	for si := len(p.segs) - 1; si >= 0; si-- {
-		s := p.segs[si]
-		cur := &okList{}
-		w := newWalker()
-		stop := false
-		emit := func(pos, end int) {
-			if si > 0 {
-				cur.pos, cur.end = append(cur.pos, pos), append(cur.end, end)
-			} else if !stop && !fn(pos, end) {
-				stop = true
-			}
+// FindAllLimit is FindAll spending at most *left steps (an offset tried
+// in a part, or WalkStepCost for a step of the walk of a part with
+// alternatives): it
+// subtracts those it spent, and when it runs out it stops, sets *left to
+// -1 and reports false. Nil left: no bound.
+func (p *Pattern) FindAllLimit(data []byte, left *int64, fn func(start, end int) bool) bool {
+	return !p.findAll(data, left, fn).over
+}
+
+func (p *Pattern) findAll(data []byte, left *int64, fn func(start, end int) bool) *searcher {
+	sr := p.searcher(data)
+	sr.begin(left)
+	c := sr.head
+	for q := c.seg.candidate(data, 0); q >= 0 && !sr.over; q = c.seg.candidate(data, q+1) {
+		if end, ok := c.at(q); ok && !fn(q, end) {
+			break
 		}
-		try := func(pos int) {
-			if stop {
-				return
-			}
-			s.ends(w, data, pos, func(e int) bool {
-				if next == nil {
-					emit(pos, e)
-					return false
-				}
-				j := p.jumps[si]
-				hi := -1
-				if j.max >= 0 {
-					hi = e + j.max
-				}
-				if end, ok := next.first(e+j.min, hi); ok {
-					emit(pos, end)
-					return false
-				}
-				return true
-			})
-		}
-		if si == 0 && only >= 0 {
-			try(only)
-		} else {
-			s.candidates(data, from, try)
-		}
-		if si > 0 && len(cur.pos) == 0 {
-			return // the tail never matches
-		}
-		next = cur
 	}
+	sr.end(left)
+	return sr
+}
+
+// Searcher finds the matches of a pattern in one data at starts that
+// increase from call to call, sharing its work between them: however many
+// starts, the time is linear in the data, as for FindAll.
+type Searcher struct {
+	sr   *searcher
+	last int
+}
+
+// Searcher returns a Searcher of the pattern in data.
+func (p *Pattern) Searcher(data []byte) *Searcher {
+	return &Searcher{sr: p.searcher(data), last: -1}
+}
+
+// MatchAt reports the match starting at start, which must be greater than
+// at the previous call (else there is none). It spends at most *left
+// steps, as FindAllLimit (nil: no bound); when they run out, *left is -1
+// and there is no match.
+func (s *Searcher) MatchAt(start int, left *int64) (end int, ok bool) {
+	c := s.sr.head
+	if start <= s.last || start >= len(c.data) || s.sr.over {
+		return 0, false
+	}
+	s.last = start
+	s.sr.begin(left)
+	end, ok = c.at(start)
+	s.sr.end(left)
+	return end, ok
+}
+
+// FindRange calls fn for every match starting from lo to hi, in
+// increasing order, until fn returns false; it reports false when fn
+// stopped it or it ran out of steps (then *left is -1; see MatchAt). lo
+// must be greater than the starts of the previous calls.
+func (s *Searcher) FindRange(lo, hi int, left *int64, fn func(start, end int) bool) bool {
+	c := s.sr.head
+	if s.sr.over {
+		return false
+	}
+	s.sr.begin(left)
+	defer s.sr.end(left)
+	for q := c.seg.candidate(c.data, max(lo, s.last+1)); q >= 0 && q <= hi; q = c.seg.candidate(c.data, q+1) {
+		s.last = q
+		end, ok := c.at(q)
+		if s.sr.over || ok && !fn(q, end) {
+			return false
+		}
+	}
+	s.last = max(s.last, hi)
+	return true
 }
 
 // MatchAt reports the match starting at start, if any.
 func (p *Pattern) MatchAt(data []byte, start int) (end int, ok bool) {
-	if start < 0 || start > len(data) {
+	if start < 0 || start >= len(data) {
 		return 0, false
 	}
 	if ml := p.MaxLen(); ml >= 0 && start+ml < len(data) {
 		data = data[:start+ml] // no match from start can reach further
 	}
-	p.findFrom(data, start, start, func(s, e int) bool { end, ok = e, true; return false })
-	return
+	return p.searcher(data).head.at(start)
 }

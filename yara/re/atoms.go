@@ -7,11 +7,63 @@ const (
 
 // ainfo describes what a subexpression contributes to atoms: either the
 // exact (small) set of strings it matches, or a set of strings of which
-// each match contains one (nil: none known).
+// each match contains one (nil: none known), at an offset from the start
+// of the subexpression's match in [lo, hi] (hi < 0: unbounded). Exact
+// strings are whole matches: at offset 0.
 type ainfo struct {
 	exact   [][]byte
 	isExact bool
 	atoms   [][]byte
+	lo, hi  int
+}
+
+// lenRange is the range of the lengths of n's matches (hi < 0: unbounded).
+func lenRange(n *node, depth int) (lo, hi int) {
+	if depth > 2000 {
+		return 0, -1
+	}
+	switch n.kind {
+	case nLit:
+		return 1, 1
+	case nCat:
+		for _, s := range n.subs {
+			a, b := lenRange(s, depth+1)
+			lo += a
+			hi = addHi(hi, b)
+		}
+		return lo, hi
+	case nAlt:
+		lo = -1
+		for _, s := range n.subs {
+			a, b := lenRange(s, depth+1)
+			if lo < 0 || a < lo {
+				lo = a
+			}
+			if hi >= 0 && (b < 0 || b > hi) {
+				hi = b
+			}
+		}
+		return max(lo, 0), hi
+	case nRep:
+		a, b := lenRange(n.subs[0], depth+1)
+		lo = min(a*n.min, MaxMatch+1)
+		switch {
+		case n.max < 0 && b != 0 || b < 0:
+			hi = -1
+		default:
+			hi = min(b*n.max, MaxMatch+1)
+		}
+		return lo, hi
+	}
+	return 0, 0
+}
+
+// addHi adds upper bounds, negative meaning unbounded.
+func addHi(a, b int) int {
+	if a < 0 || b < 0 {
+		return -1
+	}
+	return min(a+b, MaxMatch+1)
 }
 
 // setStrings returns the members of a byte set as one-byte strings,
@@ -55,14 +107,14 @@ func score(set [][]byte) int {
 	return min*64 - len(set)
 }
 
-func (a ainfo) best() [][]byte {
+func (a ainfo) best() ([][]byte, int, int) {
 	if a.isExact {
 		if score(a.exact) < 0 {
-			return nil
+			return nil, 0, 0
 		}
-		return a.exact
+		return a.exact, 0, 0
 	}
-	return a.atoms
+	return a.atoms, a.lo, a.hi
 }
 
 func product(a, b [][]byte) ([][]byte, bool) {
@@ -95,47 +147,58 @@ func analyseAtoms(n *node, nocase bool, depth int) ainfo {
 	case nEmpty, nBegin, nEnd, nWordB, nNotWordB:
 		return empty
 	case nCat:
-		var best [][]byte
-		cur := [][]byte{{}}
-		consider := func(c [][]byte) {
-			if score(c) > score(best) {
-				best = c
+		var best ainfo
+		consider := func(c [][]byte, lo, hi int) {
+			if score(c) > score(best.atoms) {
+				best = ainfo{atoms: c, lo: lo, hi: hi}
 			}
 		}
+		// cur: the exact strings of the subexpressions since curLo..curHi
+		// from the start; pLo..pHi: the offset of the current one.
+		cur, fresh := [][]byte{{}}, true
+		curLo, curHi, pLo, pHi := 0, 0, 0, 0
 		allExact := true
 		for _, s := range n.subs {
 			si := analyseAtoms(s, nocase, depth+1)
 			if si.isExact {
 				if p, ok := product(cur, si.exact); ok {
+					if fresh {
+						curLo, curHi, fresh = pLo, pHi, false
+					}
 					cur = p
-					continue
+				} else {
+					consider(cur, curLo, curHi)
+					cur, fresh, curLo, curHi = si.exact, false, pLo, pHi
+					allExact = false
 				}
-				consider(cur)
-				cur = si.exact
+			} else {
 				allExact = false
-				continue
+				consider(cur, curLo, curHi)
+				if si.atoms != nil {
+					consider(si.atoms, pLo+si.lo, addHi(pHi, si.hi))
+				}
+				cur, fresh = [][]byte{{}}, true
 			}
-			allExact = false
-			consider(cur)
-			consider(si.atoms)
-			cur = [][]byte{{}}
+			a, b := lenRange(s, depth+1)
+			pLo, pHi = min(pLo+a, MaxMatch+1), addHi(pHi, b)
 		}
 		if allExact {
 			return ainfo{exact: cur, isExact: true}
 		}
-		consider(cur)
-		return ainfo{atoms: best}
+		consider(cur, curLo, curHi)
+		return best
 	case nAlt:
 		allExact, none := true, false
 		var ex, at [][]byte
-		for _, s := range n.subs {
+		lo, hi := 0, 0
+		for i, s := range n.subs {
 			si := analyseAtoms(s, nocase, depth+1)
 			if si.isExact {
 				ex = append(ex, si.exact...)
 			} else {
 				allExact = false
 			}
-			b := si.best()
+			b, blo, bhi := si.best()
 			if b == nil {
 				none = true
 			}
@@ -143,6 +206,12 @@ func analyseAtoms(n *node, nocase bool, depth int) ainfo {
 				return ainfo{}
 			}
 			at = append(at, b...)
+			if i == 0 || blo < lo {
+				lo = blo
+			}
+			if i == 0 || hi >= 0 && (bhi < 0 || bhi > hi) {
+				hi = bhi
+			}
 		}
 		if allExact && len(ex) <= maxExact {
 			return ainfo{exact: ex, isExact: true}
@@ -154,7 +223,7 @@ func analyseAtoms(n *node, nocase bool, depth int) ainfo {
 			}
 			return ainfo{}
 		}
-		return ainfo{atoms: at}
+		return ainfo{atoms: at, lo: lo, hi: hi}
 	case nRep:
 		si := analyseAtoms(n.subs[0], nocase, depth+1)
 		if n.min == 0 {
@@ -173,15 +242,22 @@ func analyseAtoms(n *node, nocase bool, depth int) ainfo {
 				return ainfo{exact: cur, isExact: true}
 			}
 		}
-		return ainfo{atoms: si.best()}
+		// every match has a first iteration, with its atom
+		b, lo, hi := si.best()
+		return ainfo{atoms: b, lo: lo, hi: hi}
 	}
 	return ainfo{}
 }
 
-func atomsOf(n *node, nocase bool) [][]byte {
-	b := analyseAtoms(n, nocase, 0).best()
+// atomsOf returns the atoms of n, each match of which has one at an
+// offset in [lo, hi] from its start (hi < 0: unbounded); nil when none.
+func atomsOf(n *node, nocase bool) (atoms [][]byte, lo, hi int) {
+	b, lo, hi := analyseAtoms(n, nocase, 0).best()
 	if score(b) < 0 || len(b) > maxExact {
-		return nil
+		return nil, 0, 0
 	}
-	return b
+	if hi > MaxMatch {
+		hi = -1
+	}
+	return b, lo, hi
 }

@@ -11,8 +11,10 @@ import (
 // MaxRepeat is the largest repeat bound accepted (YARA rejects larger).
 const MaxRepeat = 32767
 
-// maxProg bounds the compiled program size.
-const maxProg = 1 << 20
+// maxProg bounds the compiled program size, in instructions (the largest
+// of the shared rules has about 5,000; yara bounds its code to 32 KB, but
+// runs bounded repeats in a loop, where this engine unrolls them).
+const maxProg = 1 << 16
 
 type nodeKind uint8
 

@@ -50,7 +50,8 @@ type Regexp struct {
 	flags   Flags
 	progs   []*prog // ascii and/or wide forms, ascii first
 	atoms   [][]byte
-	maxLen  int // the longest match of any form, at most MaxMatch
+	offs    [][2]int // per atom: the range of its offset from a match's start (hi < 0: unbounded)
+	maxLen  int      // the longest match of any form, at most MaxMatch
 	pool    sync.Pool
 }
 
@@ -89,33 +90,36 @@ func Compile(pattern string, f Flags) (*Regexp, error) {
 		c.p.wide = a != ast
 		c.p.analyse()
 		r.progs = append(r.progs, &c.p)
-		at := atomsOf(a, f.Nocase)
+		at, lo, hi := atomsOf(a, f.Nocase)
 		if at == nil {
 			noAtoms = true
 		}
-		r.atoms = append(r.atoms, at...)
+		for _, x := range at {
+			r.addAtom(x, lo, hi)
+		}
 	}
 	if noAtoms {
-		r.atoms = nil
-	} else {
-		r.atoms = dedup(r.atoms)
+		r.atoms, r.offs = nil, nil
 	}
 	r.pool.New = func() any { return r.newMachine() }
 	return r, nil
 }
 
-func dedup(a [][]byte) [][]byte {
-	var out [][]byte
-outer:
-	for _, x := range a {
-		for _, y := range out {
-			if bytes.Equal(x, y) {
-				continue outer
+// addAtom adds atom a at offsets lo..hi, or widens the range of an equal
+// atom.
+func (r *Regexp) addAtom(a []byte, lo, hi int) {
+	for i, y := range r.atoms {
+		if bytes.Equal(a, y) {
+			o := &r.offs[i]
+			o[0] = min(o[0], lo)
+			if o[1] >= 0 && (hi < 0 || hi > o[1]) {
+				o[1] = hi
 			}
+			return
 		}
-		out = append(out, x)
 	}
-	return out
+	r.atoms = append(r.atoms, a)
+	r.offs = append(r.offs, [2]int{lo, hi})
 }
 
 // MaxLen returns the length of the longest match the expression can have,
@@ -170,6 +174,23 @@ func (r *Regexp) Atoms() [][]byte {
 	out := make([][]byte, len(r.atoms))
 	for i, a := range r.atoms {
 		out[i] = append([]byte(nil), a...)
+	}
+	return out
+}
+
+// Atom is an atom with the range of its offset from the start of a match:
+// every match has an occurrence of one of the atoms at an offset from Lo
+// to Hi from its start (Hi < 0: no bound but MaxMatch).
+type Atom struct {
+	Bytes  []byte
+	Lo, Hi int
+}
+
+// AtomInfo is Atoms with the offsets of the atoms.
+func (r *Regexp) AtomInfo() []Atom {
+	out := make([]Atom, len(r.atoms))
+	for i, a := range r.atoms {
+		out[i] = Atom{append([]byte(nil), a...), r.offs[i][0], r.offs[i][1]}
 	}
 	return out
 }
@@ -319,4 +340,13 @@ func (p *prog) analyse() {
 			stack = append(stack, pc+1)
 		}
 	}
+}
+
+// ProgLen is the number of instructions of the compiled programs.
+func (r *Regexp) ProgLen() int {
+	n := 0
+	for _, p := range r.progs {
+		n += len(p.insts)
+	}
+	return n
 }

@@ -347,6 +347,10 @@ func flagsOfMods(tail string) Flags {
 	return f
 }
 
+// TestPathologicalBounded: the work of a search, in steps of the machine
+// (threads added), is at most one program's worth per offset tried and
+// per offset of the data looked at from it; and a limited search stops
+// within one offset's worth of steps past its limit.
 func TestPathologicalBounded(t *testing.T) {
 	big := bytes.Repeat([]byte("a"), 1<<20)
 	mixed := bytes.Repeat([]byte("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaax"), 1<<20/101)
@@ -354,27 +358,32 @@ func TestPathologicalBounded(t *testing.T) {
 		pat  string
 		data []byte
 	}{
-		{`(a*)*b`, big}, {`(a|aa)*c`, big}, {`.{0,600}x`, big}, {`.{0,600}x`, mixed}, {`(a|aa)*c`, mixed},
+		{`(a*)*b`, big}, {`(a|aa)*c`, big}, {`.{0,600}x`, big}, {`.{0,600}x`, mixed[:64<<10]}, {`(a|aa)*c`, mixed},
+		{`(a{0,100}){0,100}`, mixed[:4<<10]}, {`[a-z]{0,5000}x`, mixed[:4<<10]}, {`((a|b){0,100}c){0,100}`, mixed[:4<<10]},
 	} {
 		r, err := Compile(tc.pat, Flags{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var steps int64
 		n := 0
 		t0 := time.Now()
-		r.findAll(tc.data, func(s, e int) bool { n++; return true }, &steps)
-		// linear bound: each start offset runs at most MaxMatch+1 steps, each
-		// adding every instruction at most once.
-		insts := 0
-		for _, p := range r.progs {
-			insts += len(p.insts)
-		}
-		bound := int64(len(tc.data)) * int64(MaxMatch+1) * int64(insts)
-		if steps > bound {
+		steps, ok := r.findAll(tc.data, nil, func(s, e int) bool { n++; return true })
+		insts := int64(r.ProgLen())
+		bound := int64(len(tc.data)) * int64(MaxMatch+1) * insts
+		if !ok || steps > bound {
 			t.Errorf("%s: %d steps > bound %d", tc.pat, steps, bound)
 		}
-		t.Logf("%s on %d bytes: %d matches, %d steps, %v", tc.pat, len(tc.data), n, steps, time.Since(t0))
+		t.Logf("%s on %d bytes: %d matches, %d steps (%.0f a byte), %v", tc.pat, len(tc.data), n, steps, float64(steps)/float64(len(tc.data)), time.Since(t0))
+		for _, limit := range []int64{0, 1000, steps / 2} {
+			left := limit
+			spent, ok := r.findAll(tc.data, &left, func(s, e int) bool { return true })
+			if limit < steps && (ok || left != -1 || spent > limit+insts) || limit >= steps && (!ok || left != limit-steps) {
+				t.Errorf("%s, limit %d of %d: ok=%v left %d, spent %d", tc.pat, limit, steps, ok, left, spent)
+			}
+		}
+	}
+	if _, err := Compile(`(a{0,1000}){0,1000}`, Flags{}); err == nil {
+		t.Errorf("a program of a million instructions compiles")
 	}
 }
 
@@ -409,16 +418,20 @@ func FuzzCompileMatch(f *testing.F) {
 				t.Fatalf("bad match %d-%d", s, e)
 			}
 			prev = s
-			// atoms: every match contains an atom
-			if at := r.Atoms(); len(at) > 0 {
+			// atoms: every match contains an atom, at an offset in its range
+			if at := r.AtomInfo(); len(at) > 0 {
 				found := false
 				for _, a := range at {
-					if index(data[s:e], a, f.Nocase) >= 0 {
-						found = true
+					hi := a.Hi
+					if hi < 0 {
+						hi = e - s
+					}
+					for o := a.Lo; o <= hi && s+o+len(a.Bytes) <= e && !found; o++ {
+						found = index(data[s+o:s+o+len(a.Bytes)], a.Bytes, f.Nocase) == 0
 					}
 				}
 				if !found {
-					t.Fatalf("match %q has no atom of %q", data[s:e], at)
+					t.Fatalf("match %q has no atom of %v at its offsets", data[s:e], at)
 				}
 			}
 			if e2, ok := r.MatchAt(data, s); !ok || e2 != e {
@@ -456,37 +469,40 @@ func TestRegexBombBounded(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", pat, err)
 		}
-		var steps int64
 		n := 0
-		err = r.findAll(data, func(int, int) bool { n++; return true }, &steps)
-		if err != ErrTooSlow {
+		if err := r.FindAll(data, func(int, int) bool { n++; return true }); err != ErrTooSlow {
 			t.Errorf("%s: err %v, want ErrTooSlow", pat, err)
 		}
-		if steps > StepBudget {
-			t.Errorf("%s: %d steps, budget %d", pat, steps, StepBudget)
+		if n == 0 {
+			t.Errorf("%s: the matches before the budget ran out were not reported", pat)
+		}
+		left := int64(StepBudget)
+		steps, ok := r.findAll(data, &left, func(int, int) bool { return true })
+		if ok || left != -1 || steps > StepBudget+1<<16 {
+			t.Errorf("%s: ok=%v left=%d after %d steps, budget %d", pat, ok, left, steps, StepBudget)
 		}
 		t.Logf("%s: %d matches before the budget ran out", pat, n)
 	}
 	// A budget shared by calls over parts of one input runs out once.
 	r, _ := Compile(`((((a{0,9}){0,9}){0,9}){0,9}){0,2}`, Flags{})
-	b := NewBudget()
+	left := int64(StepBudget)
 	calls := 0
 	for lo := 0; lo < len(data); lo += 4096 {
 		calls++
-		if !r.FindAllRange(data, lo, lo+4095, func(int, int) bool { return true }, b) {
+		if !r.FindAllRangeLimit(data, lo, lo+4095, &left, func(int, int) bool { return true }) {
 			break
 		}
 	}
-	if !b.Spent() || calls == len(data)/4096 {
-		t.Errorf("shared budget: spent=%v after %d calls", b.Spent(), calls)
+	if left != -1 || calls == len(data)/4096 {
+		t.Errorf("shared budget: left=%d after %d calls", left, calls)
 	}
 	// Ordinary expressions on ordinary input stay far below the budget.
 	page := bytes.Repeat([]byte("<p>evaluate (Request.Item[\"z\"]) and mark it unsafe</p>\n"), 1000)
 	for _, pat := range []string{`eval\s*\(\s*Request`, `[a-z]{1,30}\(Request\.Item\[`, `.{0,600}unsafe`} {
 		r, _ := Compile(pat, Flags{Nocase: true})
-		var steps int64
-		if err := r.findAll(page, func(int, int) bool { return true }, &steps); err != nil || steps > StepBudget/10 {
-			t.Errorf("%s: err %v after %d steps", pat, err, steps)
+		left := int64(StepBudget)
+		if steps, ok := r.findAll(page, &left, func(int, int) bool { return true }); !ok || steps > StepBudget/10 {
+			t.Errorf("%s: ok=%v after %d steps", pat, ok, steps)
 		}
 	}
 }

@@ -3,30 +3,21 @@ package re
 import (
 	"bytes"
 	"errors"
+	"math"
 )
 
-// StepBudget bounds the work of one expression over one input: the number
-// of thread transitions of the matching machine, about a second of CPU.
-// Ordinary expressions stay far below it on any input; nested counted
-// repeats over dense input ("((a{0,9}){0,9}){0,9}" on a run of a's) would
-// otherwise take minutes per kilobyte. yara stops such an expression with
-// an error too (too many fibers); so does this package, with ErrTooSlow,
-// keeping the matches found before.
+// StepBudget bounds the work of one FindAll or MatchAt call (the number of
+// threads the matching machine adds), about a second of CPU. Ordinary
+// expressions stay far below it on any input; nested counted repeats over
+// dense input ("((a{0,9}){0,9}){0,9}" on a run of a's) would otherwise
+// take minutes per kilobyte. yara stops such an expression with an error
+// too (too many fibers). Callers that search one input in several calls
+// share a budget of their own through FindAllLimit and FindAllRangeLimit.
 const StepBudget = 1 << 28
 
-// ErrTooSlow reports that an expression used up its StepBudget on an
+// ErrTooSlow reports that an expression used up its budget of steps on an
 // input: matches after that point are missing.
 var ErrTooSlow = errors.New("regular expression too slow on this input: matching stopped after its work budget")
-
-// Budget is the work left to an expression over one input, shared by
-// successive calls that search parts of the same input.
-type Budget struct{ left int64 }
-
-// NewBudget returns a full budget of StepBudget steps.
-func NewBudget() *Budget { return &Budget{left: StepBudget} }
-
-// Spent reports whether the budget ran out.
-func (b *Budget) Spent() bool { return b.left <= 0 }
 
 // queue is a sparse set of program counters that keeps insertion order
 // (thread priority).
@@ -52,13 +43,32 @@ func (q *queue) add(pc int32) {
 type machine struct {
 	qs    [][2]queue // per program
 	stack []int32
-	// steps counts thread transitions; tests use it to check the linear bound.
-	steps int64
-	// limit is the step count at which matching stops (see StepBudget).
-	limit int64
+	// steps counts the threads added (the work); past limit the search
+	// stops and over is set.
+	steps, limit int64
+	over         bool
 }
 
-func (m *machine) over() bool { return m.steps >= m.limit }
+// start readies the machine for a search that may spend *left steps (nil:
+// no bound).
+func (m *machine) start(left *int64) {
+	m.steps, m.limit, m.over = 0, math.MaxInt64, false
+	if left != nil {
+		m.limit = *left
+	}
+}
+
+// stop accounts for the steps spent, and reports whether the search ran
+// out of them (then *left is -1).
+func (m *machine) stop(left *int64) bool {
+	if left != nil {
+		*left -= m.steps
+		if m.over {
+			*left = -1
+		}
+	}
+	return m.over
+}
 
 func (r *Regexp) newMachine() any {
 	m := &machine{}
@@ -93,7 +103,11 @@ func wordChar(b []byte, cs int) bool { return isWordByte(b[0]) && (cs == 1 || b[
 // addThread adds pc and its epsilon closure at position pos, in priority order.
 func (m *machine) addThread(p *prog, q *queue, pc int32, data []byte, pos int) {
 	st := append(m.stack[:0], pc)
-	for len(st) > 0 && m.steps < m.limit {
+	for len(st) > 0 {
+		if m.steps >= m.limit {
+			m.over = true // the closure is incomplete
+			break
+		}
 		pc := st[len(st)-1]
 		st = st[:len(st)-1]
 		if q.has(pc) {
@@ -136,7 +150,8 @@ func (m *machine) run(pi int, p *prog, data []byte, start int) int {
 	m.addThread(p, cl, 0, data, start)
 	end := -1
 	for pos := start; len(cl.dense) > 0; pos++ {
-		if m.over() {
+		if m.over || m.steps >= m.limit {
+			m.over = true
 			return -1
 		}
 		nl.dense = nl.dense[:0]
@@ -177,7 +192,7 @@ func (r *Regexp) fullwordOK(p *prog, data []byte, start, end int) bool {
 func (r *Regexp) matchAt(m *machine, data []byte, start int) (int, bool) {
 	best := -1
 	for i, p := range r.progs {
-		if start < len(data) && !p.empty && !p.first.has(data[start]) {
+		if start < len(data) && !p.empty && !p.first.has(data[start]) || m.over {
 			continue
 		}
 		e := m.run(i, p, data, start)
@@ -190,30 +205,47 @@ func (r *Regexp) matchAt(m *machine, data []byte, start int) (int, bool) {
 
 // MatchAt reports whether the expression matches data starting at offset
 // start and returns the end of the match YARA would report. Anchors and \b
-// see all of data.
+// see all of data. It spends at most StepBudget steps, and reports no
+// match beyond them.
 func (r *Regexp) MatchAt(data []byte, start int) (end int, ok bool) {
 	if start < 0 || start > len(data) {
 		return 0, false
 	}
 	m := r.pool.Get().(*machine)
 	defer r.pool.Put(m)
-	m.steps, m.limit = 0, StepBudget
+	left := int64(StepBudget)
+	m.start(&left)
 	return r.matchAt(m, data, start)
 }
 
 // FindAll calls fn for every offset at which YARA would report a match, in
 // increasing order of start, with the match's end. Matches may overlap (one
-// per start offset). fn returns false to stop. The error is ErrTooSlow
-// when the expression used up its StepBudget; the matches before were
-// reported.
+// per start offset). fn returns false to stop. It spends at most
+// StepBudget steps: beyond them it stops with ErrTooSlow, the matches
+// before having been reported.
 func (r *Regexp) FindAll(data []byte, fn func(start, end int) bool) error {
-	return r.findAll(data, fn, nil)
+	left := int64(StepBudget)
+	if !r.FindAllLimit(data, &left, fn) {
+		return ErrTooSlow
+	}
+	return nil
 }
 
-func (r *Regexp) findAll(data []byte, fn func(start, end int) bool, steps *int64) error {
+// FindAllLimit is FindAll spending at most *left steps of the matching
+// machine (a thread added at an offset is one step): it subtracts those it
+// spent, and when it runs out it stops, sets *left to -1 and reports
+// false. Nil left: no bound.
+func (r *Regexp) FindAllLimit(data []byte, left *int64, fn func(start, end int) bool) bool {
+	_, ok := r.findAll(data, left, fn)
+	return ok
+}
+
+// findAll is FindAllLimit that also returns the steps spent.
+func (r *Regexp) findAll(data []byte, left *int64, fn func(start, end int) bool) (steps int64, ok bool) {
 	m := r.pool.Get().(*machine)
 	defer r.pool.Put(m)
-	m.steps, m.limit = 0, StepBudget
+	m.start(left)
+	defer func() { steps, ok = m.steps, !m.stop(left) }()
 	var first byteSet
 	anyStart := false
 	for _, p := range r.progs {
@@ -266,21 +298,15 @@ func (r *Regexp) findAll(data []byte, fn func(start, end int) bool, steps *int64
 				continue
 			}
 		}
-		e, ok := r.matchAt(m, data, s)
-		if m.over() {
+		e, matched := r.matchAt(m, data, s)
+		if m.over {
+			return
+		}
+		if matched && !fn(s, e) {
 			break
 		}
-		if ok && !fn(s, e) {
-			break
-		}
 	}
-	if steps != nil {
-		*steps = m.steps
-	}
-	if m.over() {
-		return ErrTooSlow
-	}
-	return nil
+	return
 }
 
 func lower(b byte) byte {
@@ -322,20 +348,20 @@ func index(data, a []byte, nocase bool) int {
 
 // FindAllRange is FindAll restricted to match starts in [lo, hi]; the data
 // outside the range still serves as context (anchors, word boundaries,
-// fullword) and as room for the matches. The work is charged to b, shared
-// by the calls over one input; a nil b is a full budget. It reports false
-// when fn stopped it or the budget ran out (then b.Spent()).
-func (r *Regexp) FindAllRange(data []byte, lo, hi int, fn func(start, end int) bool, b *Budget) bool {
-	if b == nil {
-		b = NewBudget()
-	}
-	if b.Spent() {
-		return false
-	}
+// fullword) and as room for the matches. It reports false when fn stopped
+// it.
+func (r *Regexp) FindAllRange(data []byte, lo, hi int, fn func(start, end int) bool) bool {
+	return r.FindAllRangeLimit(data, lo, hi, nil, fn)
+}
+
+// FindAllRangeLimit is FindAllRange spending at most *left steps, as
+// FindAllLimit; it reports false when fn stopped it or it ran out of steps
+// (then *left is -1).
+func (r *Regexp) FindAllRangeLimit(data []byte, lo, hi int, left *int64, fn func(start, end int) bool) bool {
 	m := r.pool.Get().(*machine)
 	defer r.pool.Put(m)
-	m.steps, m.limit = 0, b.left
-	defer func() { b.left -= m.steps }()
+	m.start(left)
+	defer m.stop(left)
 	var first byteSet
 	anyStart := false
 	for _, p := range r.progs {
@@ -349,10 +375,7 @@ func (r *Regexp) FindAllRange(data []byte, lo, hi int, fn func(start, end int) b
 			continue
 		}
 		e, ok := r.matchAt(m, data, s)
-		if m.over() {
-			return false
-		}
-		if ok && !fn(s, e) {
+		if m.over || ok && !fn(s, e) {
 			return false
 		}
 	}

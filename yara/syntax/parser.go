@@ -12,7 +12,8 @@ type Options struct {
 	// included file's name (used in positions and as from for its own
 	// includes) and text. Without it includes are an error.
 	Include func(from, name string) (filename string, src []byte, err error)
-	// MaxIncludeDepth bounds nested includes; 0 means 16.
+	// MaxIncludeDepth bounds nested includes: the files being parsed at
+	// once, the first included; 0 means 16, as in yara.
 	MaxIncludeDepth int
 	// Modules lists the module names import accepts; nil means the modules
 	// of Debian's yara 4.2: pe, elf, math, hash, time, cuckoo, magic,
@@ -80,9 +81,10 @@ type parser struct {
 	imported map[string]bool
 	extRefs  map[string]Pos // first use of each unresolved identifier
 
-	toks []token
-	i    int
-	file string
+	toks  []token
+	i     int
+	file  string
+	files []string // the files being parsed: the including ones, then file
 
 	// per rule
 	rule     *Rule
@@ -150,7 +152,11 @@ func (p *parser) parseFile(filename string, src []byte, depth int) {
 	}
 	saveToks, saveI, saveFile := p.toks, p.i, p.file
 	p.toks, p.i, p.file = toks, 0, filename
-	defer func() { p.toks, p.i, p.file = saveToks, saveI, saveFile }()
+	p.files = append(p.files, filename)
+	defer func() {
+		p.toks, p.i, p.file = saveToks, saveI, saveFile
+		p.files = p.files[:len(p.files)-1]
+	}()
 	for p.tok().kind != tEOF {
 		switch {
 		case p.isKw("import"):
@@ -181,6 +187,11 @@ func (p *parser) parseFile(filename string, src []byte, depth int) {
 			fn, isrc, err := p.opts.Include(filename, name)
 			if err != nil {
 				p.failf(pos, "can't open include file %q: %v", name, err)
+			}
+			// As yara, a file that includes itself, directly or not, is
+			// recognised by its name as Include gave it.
+			if slices.Contains(p.files, fn) {
+				p.failf(pos, "includes circular reference (%q)", fn)
 			}
 			p.parseFile(fn, isrc, depth+1)
 		default:

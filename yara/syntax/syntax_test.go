@@ -454,6 +454,9 @@ func TestIncludes(t *testing.T) {
 		"loop.yar": `include "loop.yar" rule x { condition: true }`,
 		"bad.yar":  "rule ok { condition: true }\nrule bad { condition: }",
 	}
+	for i := 0; i < 20; i++ {
+		files[fmt.Sprintf("deep%d.yar", i)] = fmt.Sprintf("include \"deep%d.yar\"", i+1)
+	}
 	inc := func(from, name string) (string, []byte, error) {
 		s, ok := files[name]
 		if !ok {
@@ -473,7 +476,8 @@ func TestIncludes(t *testing.T) {
 		t.Errorf("rules %v, want %v", names, want)
 	}
 	for src, want := range map[string]string{
-		`include "loop.yar"`:    "too many levels of includes",
+		`include "loop.yar"`:    "loop.yar:1: includes circular reference",
+		`include "deep0.yar"`:   "deep14.yar:1: too many levels of includes",
 		`include "missing.yar"`: `main.yar:1: can't open include file "missing.yar"`,
 		`include "bad.yar"`:     `bad.yar:2: syntax error, unexpected "}"`,
 	} {
