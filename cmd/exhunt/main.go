@@ -41,7 +41,7 @@ Usage:
   exhunt rules [--format text|markdown|json]
   exhunt build [--format text|json] BUILD...
   exhunt mitigate --script [--rollback]
-  exhunt yara RULES_FILE PATH...
+  exhunt yara [-p N] [-s] [-d NAME=VALUE]... [-z SIZE] RULES_FILE PATH...
   exhunt version
   exhunt help [COMMAND]
 
@@ -59,7 +59,8 @@ Commands:
            critical fixes it misses, which update to install next.
   mitigate Print a PowerShell script that applies (or removes) Microsoft's
            temporary mitigations, for an administrator to review and run.
-  yara     Run YARA rules with exhunt's own engine (output as "yara -r").
+  yara     Run YARA rules with exhunt's own engine (output and options as
+           "yara -r"; "exhunt help yara" for them).
   version  Print the version.
 
 Run "exhunt help scan" for the scan options.

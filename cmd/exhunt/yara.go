@@ -37,10 +37,10 @@ recursively, always) and prints one line per match, RULE_NAME FILE_PATH, as
 include paths are taken from the including file's folder, as in yara.
 
 Files are scanned by several workers at once, each holding one file in
-memory (read whole, at most --max-file-size). Lines are printed in the order of the
-walk (each folder's entries sorted by name), all the lines of one file
-together, whatever the number of workers; yara -p prints in the order the
-files finish.
+memory (read whole, at most --max-file-size). Lines are printed in the
+order of the walk (each folder's entries sorted by name), all the lines of
+one file together, whatever the number of workers; yara -p prints in the
+order the files finish.
 
 Options (also accepted after RULES_FILE, as yara takes them):
   -d NAME=VALUE, --define NAME=VALUE
@@ -114,7 +114,15 @@ func runYara(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "exhunt yara: -p %d: give a number of threads from 1 to 1024\n", threads)
 		return result.ExitFailed
 	}
+	if *maxFile < 0 || *maxFile > maxYaraFile {
+		fmt.Fprintf(stderr, "exhunt yara: --max-file-size %d: give a size from 0 to %d bytes\n", *maxFile, maxYaraFile)
+		return result.ExitFailed
+	}
 	rulesPath := pos[0]
+	if st, err := os.Stat(rulesPath); err == nil && !st.Mode().IsRegular() {
+		fmt.Fprintf(stderr, "exhunt yara: %s: not a regular file\n", report.Terminal(rulesPath))
+		return result.ExitFailed
+	}
 	src, err := os.ReadFile(rulesPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "exhunt yara: %v\n", err)
@@ -123,10 +131,6 @@ func runYara(args []string, stdout, stderr io.Writer) int {
 	rules, err := yara.CompileOptions(yara.Options{Include: yara.IncludeFiles, Externals: defs}, yara.Source{Name: rulesPath, Data: src})
 	if err != nil {
 		fmt.Fprintf(stderr, "exhunt yara: %s\n", report.Terminal(err.Error()))
-		return result.ExitFailed
-	}
-	if *maxFile < 0 || *maxFile > maxYaraFile {
-		fmt.Fprintf(stderr, "exhunt yara: --max-file-size %d: give a size from 0 to %d bytes\n", *maxFile, maxYaraFile)
 		return result.ExitFailed
 	}
 	if *cpuProfile != "" {
