@@ -170,6 +170,11 @@ func (ck *checker) check(x syntax.Expr) (cinfo, error) {
 	case *syntax.BoolLit, *syntax.RuleRef:
 		return cinfo{t: tBool}, nil
 	case *syntax.Keyword:
+		if x.Name == "entrypoint" {
+			// Deprecated in yara and not computed here: refused rather
+			// than left undefined.
+			return cinfo{}, errAt(x, "entrypoint is not supported by this engine (use pe.entry_point)")
+		}
 		return cinfo{t: tInt}, nil
 	case *syntax.Ident:
 		if m, ok, err := ck.modType(x); ok || err != nil {

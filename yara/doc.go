@@ -159,10 +159,10 @@
 // signatures and number_of_signatures (the Authenticode signatures).
 //
 // The other modules of yara 4.2 (elf, time, cuckoo, magic, dotnet,
-// console, dex, macho, tests) are not implemented: rules importing them
-// compile, and every value of such a module is undefined, so a condition
-// depending on one is false unless the undefined value is ignored (as in
-// `x or true`). The keyword entrypoint is undefined as well.
+// console, dex, macho, tests) are not implemented: importing one is a
+// compile error naming the file, the line and the module, rather than a
+// rule that silently never matches. So is the deprecated keyword
+// entrypoint (use pe.entry_point).
 //
 // # External variables
 //

@@ -24,6 +24,10 @@ const (
 	MaxMatchData        = 512
 )
 
+// SupportedModules are the modules whose values this engine computes;
+// importing another is a compile error.
+var SupportedModules = map[string]bool{"hash": true, "math": true, "pe": true}
+
 // Source is one rules file.
 type Source struct {
 	Name string
@@ -257,6 +261,13 @@ func CompileOptions(opts Options, files ...Source) (*Rules, error) {
 	f, err := parseSources(files, opts.Include)
 	if err != nil {
 		return nil, err
+	}
+	for _, im := range f.Imports {
+		if !SupportedModules[im.Module] {
+			// A rule whose module values are all undefined would never
+			// match, silently; refusing it says so when the rules load.
+			return nil, fmt.Errorf("%s:%d: module %q is not supported by this engine (supported: hash, math, pe)", im.Pos.File, im.Pos.Line, im.Module)
+		}
 	}
 	fileRules := map[string]int{}
 	canon := map[string]int{}

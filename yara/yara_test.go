@@ -327,3 +327,22 @@ rule r { condition: n == 5 and s contains "ell" and b and f > 1.4 }`)})
 		t.Error("an external of an unknown type compiles")
 	}
 }
+
+// TestUnsupportedRefused: what the engine does not compute is refused when
+// the rules load, with file, line and name, never left to silently fail.
+func TestUnsupportedRefused(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"import \"dotnet\"\nrule a { condition: dotnet.is_dotnet }", `r.yar:1: module "dotnet" is not supported`},
+		{"import \"math\"\n\nimport \"elf\"\nrule a { condition: true }", `r.yar:3: module "elf" is not supported`},
+		{"rule a {\n condition: entrypoint == 0 }", "r.yar:2: entrypoint is not supported"},
+		{"import \"pe\"\nrule a {\n condition: pe.number_of_signatures > 0 }", "r.yar:3:"},
+	} {
+		_, err := Compile(Source{Name: "r.yar", Data: []byte(tc.src)})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.src, err, tc.want)
+		}
+	}
+	if _, err := Compile(Source{Name: "r.yar", Data: []byte("import \"math\"\nimport \"hash\"\nimport \"pe\"\nrule a { condition: true }")}); err != nil {
+		t.Errorf("supported modules: %v", err)
+	}
+}
