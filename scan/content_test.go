@@ -250,3 +250,36 @@ func TestContentSizeCap(t *testing.T) {
 		t.Errorf("content-not-checked errors on %v", errs)
 	}
 }
+
+// TestLogRulesOnIncidentExcerpt: a responder's copy of a few log files
+// (the real incident's excerpts) gets the log rules too, on the lines
+// yara gives when each line is a file of its own.
+func TestLogRulesOnIncidentExcerpt(t *testing.T) {
+	dir := filepath.Join(sharedRoot, "logs", "incident-helsecert")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("no shared data")
+	}
+	set, err := content.LoadRules([]string{filepath.Join(sharedRoot, "yara", "apt_hafnium_log_sigs.yar")}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := runScan(t, dir, Config{FileDetectors: registry.FileDetectorsWith(registry.Options{Rules: set})})
+	var got []string
+	for _, f := range res.Findings {
+		if f.Rule == content.RuleLogLine.ID {
+			got = append(got, fmt.Sprintf("%s:%d", filepath.Base(f.Path), f.Line))
+		}
+	}
+	slices.Sort(got)
+	want := []string{"ecpserver_cve27065_excerpt.log:19", "ecpserver_cve27065_excerpt.log:7"}
+	for l := 10; l <= 13; l++ {
+		want = append(want, fmt.Sprintf("httpproxy_ecp_testproxylogon_cve26855_hits.csv:%d", l))
+	}
+	for l := 3; l <= 9; l++ {
+		want = append(want, fmt.Sprintf("httpproxy_ecp_testproxylogon_cve26855_hits.csv:%d", l))
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v\nwant %v", got, want)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/yara"
 )
@@ -44,8 +45,13 @@ func (l LogLines) Places(ctx *detect.Context) []detect.Place {
 	}
 	srv := ctx.Server
 	var out []detect.Place
-	if srv.LoggingDir != "" {
+	switch {
+	case srv.LoggingDir != "":
 		out = append(out, detect.Place{Dir: srv.LoggingDir})
+	case srv.Kind == facts.KindLogFolder:
+		// A copy of one log folder (a responder's excerpt): the root is
+		// the logs.
+		out = append(out, detect.Place{Dir: "."})
 	}
 	for _, d := range srv.IISLogDirs {
 		out = append(out, detect.Place{Dir: d})
