@@ -3,7 +3,6 @@ package yara
 import (
 	"bytes"
 	"cmp"
-	"encoding/binary"
 	"errors"
 	"math"
 	"slices"
@@ -718,34 +717,16 @@ func (sc *scanner) readInt(name string, off value) value {
 	}
 	b := sc.data[off.i : off.i+int64(size)]
 	var u uint64
-	switch size {
-	case 1:
-		u = uint64(b[0])
-		if signed {
-			return vint(int64(int8(b[0])))
-		}
-	case 2:
-		var v uint16
+	for k := range size {
 		if be {
-			v = binary.BigEndian.Uint16(b)
+			u = u<<8 | uint64(b[k])
 		} else {
-			v = binary.LittleEndian.Uint16(b)
+			u |= uint64(b[k]) << (8 * k)
 		}
-		if signed {
-			return vint(int64(int16(v)))
-		}
-		u = uint64(v)
-	case 4:
-		var v uint32
-		if be {
-			v = binary.BigEndian.Uint32(b)
-		} else {
-			v = binary.LittleEndian.Uint32(b)
-		}
-		if signed {
-			return vint(int64(int32(v)))
-		}
-		u = uint64(v)
+	}
+	if signed {
+		shift := 64 - 8*size // sign-extend from the read width
+		return vint(int64(u<<shift) >> shift)
 	}
 	return vint(int64(u))
 }
