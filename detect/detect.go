@@ -203,21 +203,21 @@ func (f *File) AddProblem(err error) {
 }
 
 // Problems are the problems met with the file: the read error (see
-// ReadError) and those the checks recorded.
+// readError) and those the checks recorded.
 func (f *File) Problems() []error {
 	f.memoMu.Lock()
 	defer f.memoMu.Unlock()
 	var out []error
-	if err := f.ReadError(); err != nil {
+	if err := f.readError(); err != nil {
 		out = append(out, err)
 	}
 	return append(out, f.problems...)
 }
 
-// ReadError is the error met while reading the file, when a detector asked
+// readError is the error met while reading the file, when a detector asked
 // for its hashes or content and the file could not be read, or changed
 // while being read; files too large to read are not an error.
-func (f *File) ReadError() error {
+func (f *File) readError() error {
 	if !f.read {
 		return nil
 	}

@@ -36,8 +36,6 @@ var RuleModified = finding.Rule{
 // SHA256,build,\relative\path (relative to the install folder V15).
 type Baselines struct {
 	byBuild map[string]*buildBaseline
-	// Sources are the files read.
-	Sources []string
 }
 
 type buildBaseline struct {
@@ -95,7 +93,6 @@ func LoadBaselines(paths []string) (*Baselines, error) {
 			if err := b.loadFile(f); err != nil {
 				return nil, err
 			}
-			b.Sources = append(b.Sources, f)
 		}
 	}
 	return b, nil
