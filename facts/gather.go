@@ -13,6 +13,7 @@ import (
 	"github.com/exhunt/exhunt/builds"
 	"github.com/exhunt/exhunt/root"
 	"github.com/exhunt/exhunt/source/exlog"
+	"github.com/exhunt/exhunt/source/literal"
 	"github.com/exhunt/exhunt/source/peversion"
 	"github.com/exhunt/exhunt/sysreg"
 )
@@ -599,7 +600,7 @@ func (s *Server) hostFromLogs() (name, where string) {
 		if err != nil {
 			continue
 		}
-		rd := exlog.NewReader(exlog.Options{Matcher: exlog.NewMatcher(",")})
+		rd := exlog.NewReader(exlog.Options{Matcher: literal.NewMatcher(",")})
 		rd.Read(io.LimitReader(f, hostLogBytes), func(rec *exlog.Record) {
 			if name == "" {
 				name = strings.TrimSpace(rec.Get(fam.field))

@@ -152,6 +152,9 @@ type Finding struct {
 	Evidence Evidence `json:"evidence,omitempty"`
 	// Remediation tells the reader what to do about it.
 	Remediation string `json:"remediation,omitempty"`
+	// Stage is the attack step the evidence shows (the rule's, unless the
+	// detector knew better), "" for findings about the scan or the server.
+	Stage Stage `json:"stage,omitempty"`
 	// SourceIP, UserAgent and URL are the request's client address, user
 	// agent and URL, normalised for machines, where the evidence has them.
 	SourceIP  string `json:"source_ip,omitempty"`

@@ -21,6 +21,18 @@ const (
 	KeyMethod     = "Method"
 	KeyDateTime   = "DateTime"
 
+	// IIS W3C fields, by the names the #Fields directive gives them.
+	KeyW3CClientIP  = "c-ip"
+	KeyW3CUserAgent = "cs(User-Agent)"
+	KeyW3CHost      = "cs-host"
+	KeyW3CStem      = "cs-uri-stem"
+	KeyW3CQuery     = "cs-uri-query"
+	KeyW3CStatus    = "sc-status"
+	KeyW3CMethod    = "cs-method"
+	KeyW3CUserName  = "cs-username"
+	KeyW3CServerIP  = "s-ip"
+	KeyW3CPort      = "s-port"
+
 	KeyOutcome  = "outcome"
 	KeyWhy      = "why"
 	KeySize     = "size"
@@ -40,11 +52,21 @@ func (f *Finding) Normalise() {
 	if f.SourceIP == "" {
 		f.SourceIP = NormaliseIP(f.Evidence.Get(KeyClientIP))
 	}
+	if f.SourceIP == "" {
+		f.SourceIP = NormaliseIP(f.Evidence.Get(KeyW3CClientIP))
+	}
 	if f.UserAgent == "" {
 		f.UserAgent = strings.TrimSpace(f.Evidence.Get(KeyUserAgent))
 	}
+	if f.UserAgent == "" {
+		// IIS writes the spaces of a user agent as '+'.
+		f.UserAgent = strings.TrimSpace(strings.ReplaceAll(f.Evidence.Get(KeyW3CUserAgent), "+", " "))
+	}
 	if f.URL == "" {
 		f.URL = requestURL(f.Evidence.Get(KeyURLHost), f.Evidence.Get(KeyURLStem), f.Evidence.Get(KeyURLQuery))
+	}
+	if f.URL == "" {
+		f.URL = requestURL(f.Evidence.Get(KeyW3CHost), f.Evidence.Get(KeyW3CStem), f.Evidence.Get(KeyW3CQuery))
 	}
 }
 
@@ -69,7 +91,14 @@ func NormaliseIP(s string) string {
 }
 
 func requestURL(host, stem, query string) string {
-	if stem == "" {
+	// IIS writes "-" for an empty field.
+	if host == "-" {
+		host = ""
+	}
+	if query == "-" {
+		query = ""
+	}
+	if stem == "" || stem == "-" {
 		return ""
 	}
 	u := stem

@@ -18,6 +18,7 @@ import (
 	"github.com/exhunt/exhunt/result"
 	"github.com/exhunt/exhunt/root"
 	"github.com/exhunt/exhunt/source/exlog"
+	"github.com/exhunt/exhunt/source/literal"
 )
 
 // familyLayout says where a log family lives under V15\Logging and which
@@ -119,7 +120,7 @@ func planLogs(ctx context.Context, s *facts.Server, col *collector) logPlan {
 // and the OR of their raw-line prechecks.
 type detectorGroup struct {
 	detectors []detect.LogDetector
-	matcher   *exlog.Matcher
+	matcher   *literal.Matcher
 	// prechecks is empty when some detector wants every line that holds a
 	// literal.
 	prechecks []func([]byte) bool
@@ -170,7 +171,7 @@ func groupFor(detectors []detect.LogDetector, family detect.LogFamily, folder st
 	if len(g.detectors) == 0 {
 		return nil
 	}
-	g.matcher = exlog.NewMatcher(lits...)
+	g.matcher = literal.NewMatcher(lits...)
 	if all {
 		g.prechecks = nil
 	}
@@ -193,7 +194,7 @@ func (g *detectorGroup) readerOptions(lay *familyLayout) exlog.Options {
 
 // coverageOnly matches nothing: files no detector reads are still read for
 // their time span.
-var coverageOnly = exlog.NewMatcher("\x00never\x00")
+var coverageOnly = literal.NewMatcher("\x00never\x00")
 
 func (g *detectorGroup) wants(line []byte) bool {
 	if len(g.prechecks) == 0 {

@@ -29,6 +29,7 @@ var RuleModified = finding.Rule{
 		"inside Exchange's own pages; a file an update left half-written differs too. " + preserve,
 	Grading:    "high; critical when its content also matches a web shell rule",
 	References: []string{detect.RefCompareExchangeHashes},
+	Stage:      finding.StageWebshellWritten,
 }
 
 // Baselines are Microsoft's known-good hashes of Exchange's web files, by

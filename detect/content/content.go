@@ -28,6 +28,7 @@ var (
 			"server and look for lateral movement.",
 		Grading:    "critical where IIS serves or compiles it (web folders, Temporary ASP.NET Files); high elsewhere",
 		References: []string{detect.RefMicrosoftHafnium, detect.RefCISAAA21062A},
+		Stage:      finding.StageWebshellWritten,
 	}
 	RuleRansomNote = finding.Rule{
 		ID:          "content-ransomware",
@@ -36,6 +37,7 @@ var (
 		Remediation: preserve + "Isolate the server; do not pay or delete before the responders have a copy.",
 		Grading:     "critical",
 		References:  []string{detect.RefMicrosoftHafnium},
+		Stage:       finding.StagePostExploitation,
 	}
 	RuleHacktool = finding.Rule{
 		ID:          "content-hacktool",
@@ -43,6 +45,7 @@ var (
 		CVEs:        cvesChain,
 		Remediation: preserve + "Find when and by which process it was written (the web shell's requests, event logs).",
 		Grading:     "as the rule says: high or medium",
+		Stage:       finding.StagePostExploitation,
 	}
 	RuleStagingArchive = finding.Rule{
 		ID:          "content-archive-in-web-folder",
@@ -50,6 +53,7 @@ var (
 		CVEs:        cvesChain,
 		Remediation: "Open a copy of the archive and check what it holds; attackers staged mailbox exports and dumps in web folders to download them.",
 		Grading:     "medium",
+		Stage:       finding.StagePostExploitation,
 	}
 	RuleUserRule = finding.Rule{
 		ID:    "content-rule-match",

@@ -7,6 +7,7 @@ import (
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/source/exlog"
+	"github.com/exhunt/exhunt/source/literal"
 )
 
 // Rules of the ECP Server log check.
@@ -20,6 +21,7 @@ var (
 			"folders and aspnet_client), remove it, and reset the virtual directory's URLs to valid values.",
 		Grading:    "high",
 		References: []string{detect.RefTestProxyLogon, detect.RefMicrosoftHafnium},
+		Stage:      finding.StageExploitation,
 	}
 	RuleVDirInvalidURL = finding.Rule{
 		ID:    "proxylogon-vdir-invalid-url",
@@ -28,6 +30,7 @@ var (
 		Remediation: "InternalUrl and ExternalUrl should only hold valid URLs. Check who made the change and whether " +
 			"the value hides script; correct the setting.",
 		Grading: "medium",
+		Stage:   finding.StageExploitation,
 	}
 )
 
@@ -78,7 +81,7 @@ func (ECPVirtualDirectory) Inspect(_ *detect.Context, rec *detect.LogRecord, emi
 // lost), the raw line after its timestamp is decoded instead.
 func ecpCommands(rec *detect.LogRecord) []exlog.Command {
 	cmds := commandsIn(rec.Get("EventData"))
-	if len(cmds) > 0 || exlog.IndexFold(rec.Raw, "s:cmd=") < 0 {
+	if len(cmds) > 0 || literal.IndexFold(rec.Raw, "s:cmd=") < 0 {
 		return cmds
 	}
 	text := string(rec.Raw)

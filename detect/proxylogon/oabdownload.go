@@ -7,7 +7,7 @@ import (
 	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/root"
-	"github.com/exhunt/exhunt/source/exlog"
+	"github.com/exhunt/exhunt/source/literal"
 )
 
 // RuleOABDownloadOutside is the CVE-2021-26858 write: the OAB generator
@@ -21,6 +21,7 @@ var RuleOABDownloadOutside = finding.Rule{
 		"shell), then remove it; patch the server.",
 	Grading:    "high",
 	References: []string{detect.RefTestProxyLogon, detect.RefMicrosoftHafnium},
+	Stage:      finding.StageWebshellWritten,
 }
 
 const oabFailedPhrase = "Download failed and temporary file"
@@ -62,12 +63,12 @@ func (OABDownload) Inspect(ctx *detect.Context, rec *detect.LogRecord, emit dete
 // its length (invalid UTF-8, some letters), and its offsets would then not
 // fit the original.
 func oabTempPath(line string) (string, bool) {
-	i := exlog.IndexFold([]byte(line), strings.ToLower(oabFailedPhrase))
+	i := literal.IndexFold([]byte(line), strings.ToLower(oabFailedPhrase))
 	if i < 0 {
 		return "", false
 	}
 	rest := strings.TrimLeft(line[i+len(oabFailedPhrase):], " ")
-	end := exlog.IndexFold([]byte(rest), " needs to be removed")
+	end := literal.IndexFold([]byte(rest), " needs to be removed")
 	if end < 0 {
 		end = len(rest)
 	}

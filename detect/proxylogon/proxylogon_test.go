@@ -8,6 +8,7 @@ import (
 	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/source/exlog"
+	"github.com/exhunt/exhunt/source/literal"
 )
 
 // inspect runs a detector on one CSV record under the given field list,
@@ -16,7 +17,7 @@ import (
 func inspect(t *testing.T, d detect.LogDetector, ctx *detect.Context, fields []string, line string) []string {
 	t.Helper()
 	text := "#Fields: " + strings.Join(fields, ",") + "\n" + line + "\n"
-	rd := exlog.NewReader(exlog.Options{Matcher: exlog.NewMatcher(d.Literals()...)})
+	rd := exlog.NewReader(exlog.Options{Matcher: literal.NewMatcher(d.Literals()...)})
 	var out []string
 	_, err := rd.Read(strings.NewReader(text), func(r *exlog.Record) {
 		if p, ok := d.(interface{ Precheck([]byte) bool }); ok && !p.Precheck(r.Raw) {
@@ -233,7 +234,7 @@ func TestProbeOutcome(t *testing.T) {
 	for _, tc := range tests {
 		text := "#Fields: " + strings.Join(proxyFields, ",") + "\n" + proxyLine(tc.anchor, tc.status, "") + "\n"
 		var got []finding.Finding
-		rd := exlog.NewReader(exlog.Options{Matcher: exlog.NewMatcher(SSRF{}.Literals()...)})
+		rd := exlog.NewReader(exlog.Options{Matcher: literal.NewMatcher(SSRF{}.Literals()...)})
 		if _, err := rd.Read(strings.NewReader(text), func(r *exlog.Record) {
 			SSRF{}.Inspect(nil, &detect.LogRecord{Record: r, Path: "x.log"}, func(f finding.Finding) { got = append(got, f) })
 		}); err != nil {

@@ -21,6 +21,7 @@ var RuleResetVDir = finding.Rule{
 		"Set-OabVirtualDirectory call just before; preserve it, then remove it and rebuild the OAB virtual directory.",
 	Grading:    "critical; medium if the request was refused",
 	References: []string{detect.RefTestProxyLogon, detect.RefMicrosoftHafnium},
+	Stage:      finding.StageWebshellWritten,
 }
 
 // ResetVDir checks HttpProxy rows whose forged target calls the ECP DDI

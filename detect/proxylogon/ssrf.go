@@ -6,7 +6,7 @@ import (
 
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/finding"
-	"github.com/exhunt/exhunt/source/exlog"
+	"github.com/exhunt/exhunt/source/literal"
 )
 
 // Rules of the CVE-2021-26855 check. One HttpProxy row yields at most one of
@@ -21,6 +21,7 @@ var (
 			"look for web shells in the OWA/ECP auth folders and aspnet_client, and follow the ECP and OAB findings of the same client.",
 		Grading:    "high; medium if the request failed",
 		References: []string{detect.RefTestProxyLogon, detect.RefMicrosoftHafnium},
+		Stage:      finding.StageExploitation,
 	}
 	RuleSSRFAutodiscover = finding.Rule{
 		ID:    "proxylogon-ssrf-autodiscover",
@@ -30,6 +31,7 @@ var (
 			"look for later requests from the same client that went further.",
 		Grading:    "low",
 		References: []string{detect.RefTestProxyLogon},
+		Stage:      finding.StageAttempt,
 	}
 	RuleSSRFLocalhostProbe = finding.Rule{
 		ID:    "proxylogon-ssrf-localhost-probe",
@@ -39,6 +41,7 @@ var (
 			"On its own this is not a compromise; make sure the server is patched.",
 		Grading:    "low",
 		References: []string{detect.RefTestProxyLogon},
+		Stage:      finding.StageAttempt,
 	}
 	RuleSSRFProbe = finding.Rule{
 		ID:    "proxylogon-ssrf-probe",
@@ -49,6 +52,7 @@ var (
 			"On its own this is not a compromise; make sure the server is patched, and if the outcome says it was " +
 			"vulnerable at the time, look for requests from other clients that reached dynamic back-end pages.",
 		Grading: "low, whatever the status (a 500 from the back end says the server was vulnerable then)",
+		Stage:   finding.StageAttempt,
 	}
 )
 
@@ -155,9 +159,9 @@ func mayHoldTarget(line []byte) bool {
 		i = p + 1
 		start := -1
 		switch {
-		case p >= 10 && exlog.EqualFold(line[p-10:p], "serverinfo"):
+		case p >= 10 && literal.EqualFold(line[p-10:p], "serverinfo"):
 			start = p - 10
-		case p >= 6 && exlog.EqualFold(line[p-6:p], "server"):
+		case p >= 6 && literal.EqualFold(line[p-6:p], "server"):
 			start = p - 6
 		default:
 			continue

@@ -19,7 +19,7 @@ import (
 	"strings"
 
 	"github.com/exhunt/exhunt/detect"
-	"github.com/exhunt/exhunt/source/exlog"
+	"github.com/exhunt/exhunt/source/literal"
 )
 
 var cves26855 = []string{"CVE-2021-26855"}
@@ -79,7 +79,7 @@ func parseBackEndCookie(v string) (ssrfTarget, bool) {
 // neither column cannot be judged, and is reported rather than dropped.
 func targetOf(rec *detect.LogRecord) (ssrfTarget, bool) {
 	if !rec.Schema.Has("AnchorMailbox") && !rec.Schema.Has("BackEndCookie") {
-		if rec.Problem != nil && exlog.IndexFold(rec.Raw, "serverinfo~") >= 0 {
+		if rec.Problem != nil && literal.IndexFold(rec.Raw, "serverinfo~") >= 0 {
 			rec.Problem(rec.Line, "line holds a ServerInfo~ anchor but the field list in force has no AnchorMailbox or BackEndCookie column; review it by hand")
 		}
 		return ssrfTarget{}, false

@@ -19,6 +19,7 @@ var (
 		Remediation: "This exact file was published as malware from the 2021 Exchange campaigns. " + remediateShell,
 		Grading:     "critical",
 		References:  []string{detect.RefCISAAA21062A},
+		Stage:       finding.StagePostExploitation,
 	}
 	RuleKnownPath = finding.Rule{
 		ID:          "ioc-known-path",
@@ -27,6 +28,7 @@ var (
 		Remediation: remediateShell,
 		Grading:     "critical",
 		References:  []string{detect.RefTestProxyLogon},
+		Stage:       finding.StageWebshellWritten,
 	}
 	RuleKnownName = finding.Rule{
 		ID:          "webshell-known-name",
@@ -34,6 +36,7 @@ var (
 		CVEs:        cvesChain,
 		Remediation: remediateShell,
 		Grading:     "critical in a hot spot, high elsewhere in a web folder",
+		Stage:       finding.StageWebshellWritten,
 	}
 )
 

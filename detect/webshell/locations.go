@@ -29,6 +29,7 @@ var (
 		Remediation: "Nothing legitimate puts script files in aspnet_client. " + remediateShell,
 		Grading:     "high",
 		References:  []string{detect.RefMicrosoftHafnium, detect.RefCISAAA21062A},
+		Stage:       finding.StageWebshellWritten,
 	}
 	RuleAuthUnknownScript = finding.Rule{
 		ID:          "webshell-auth-folder-script",
@@ -37,6 +38,7 @@ var (
 		Remediation: "Exchange installs a fixed set of files here; this one is not among them (look-alike names such as RedirSuiteServerProxy.aspx or errorFS.aspx were used). " + remediateShell,
 		Grading:     "high",
 		References:  []string{detect.RefMicrosoftHafnium},
+		Stage:       finding.StageWebshellWritten,
 	}
 	RuleAuthUnknownFile = finding.Rule{
 		ID:          "webshell-auth-folder-unknown-file",
@@ -44,6 +46,7 @@ var (
 		CVEs:        cvesChain,
 		Remediation: "Attackers left non-script files here too (e.g. google.log). Check what it is and when it appeared.",
 		Grading:     "medium",
+		Stage:       finding.StageWebshellWritten,
 	}
 )
 

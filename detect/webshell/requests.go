@@ -8,7 +8,7 @@ import (
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/indicators"
-	"github.com/exhunt/exhunt/source/exlog"
+	"github.com/exhunt/exhunt/source/literal"
 )
 
 // Rules of the web shell request check.
@@ -21,6 +21,7 @@ var (
 			"time by this client. " + remediateShell,
 		Grading:    "critical",
 		References: []string{detect.RefMicrosoftHafnium},
+		Stage:      finding.StageWebshellUse,
 	}
 	RuleShellProbe = finding.Rule{
 		ID:    "webshell-request-probe",
@@ -29,6 +30,7 @@ var (
 		Remediation: "Someone looked for a web shell (often another group scanning for shells left by the first " +
 			"attackers); the server did not serve it. Check that no such file exists and that the server is patched.",
 		Grading: "low",
+		Stage:   finding.StageAttempt,
 	}
 )
 
@@ -49,7 +51,7 @@ func (Requests) Literals() []string { return []string{"/owa/auth/", "/ecp/auth/"
 
 func (Requests) Precheck(line []byte) bool {
 	for from := 0; ; {
-		i := exlog.IndexFold(line[from:], "/auth/")
+		i := literal.IndexFold(line[from:], "/auth/")
 		if i < 0 {
 			return false
 		}
@@ -60,9 +62,9 @@ func (Requests) Precheck(line []byte) bool {
 		}
 		var vdir string
 		switch {
-		case exlog.EqualFold(line[start-4:start], "/owa"):
+		case literal.EqualFold(line[start-4:start], "/owa"):
 			vdir = "owa"
-		case exlog.EqualFold(line[start-4:start], "/ecp"):
+		case literal.EqualFold(line[start-4:start], "/ecp"):
 			vdir = "ecp"
 		default:
 			continue

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"reflect"
 	"testing"
+
+	"github.com/exhunt/exhunt/source/literal"
 )
 
 // FuzzRead feeds arbitrary bytes to the reader with and without a prefilter.
@@ -31,7 +33,7 @@ func FuzzRead(f *testing.F) {
 			r.Get("AnchorMailbox")
 			r.Time()
 		})
-		m := NewMatcher(lits...)
+		m := literal.NewMatcher(lits...)
 		rdm := NewReader(Options{BufferSize: size, Matcher: m, DefaultSchema: NewSchema(HttpProxyFields)})
 		stMatch, _ := rdm.Read(bytes.NewReader(data), func(r *Record) {
 			want, ok := full[r.Line]
@@ -48,7 +50,7 @@ func FuzzRead(f *testing.F) {
 			if !reflect.DeepEqual(want.Fields, r.Fields) {
 				t.Fatalf("line %d: prefilter fields %q, full read %q", r.Line, r.Fields, want.Fields)
 			}
-			if !NewMatcher(lits...).Contains(r.Raw) {
+			if !literal.NewMatcher(lits...).Contains(r.Raw) {
 				t.Fatalf("line %d selected without a literal: %q", r.Line, r.Raw)
 			}
 		})

@@ -24,6 +24,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/exhunt/exhunt/source/literal"
 )
 
 // DefaultBufferSize is the read block size and so the longest line the
@@ -41,7 +43,7 @@ const maxRecordLines = 64
 // Options configure a Reader.
 type Options struct {
 	// Matcher selects the records to parse; nil yields every record.
-	Matcher *Matcher
+	Matcher *literal.Matcher
 	// Precheck, when set, is asked about each physical line the Matcher
 	// selected, before it is parsed: a cheap test on raw bytes that spares
 	// the CSV split of lines that hold a literal in the wrong place.
@@ -139,7 +141,7 @@ var ErrUTF16 = errors.New("file is UTF-16 encoded; Exchange writes these logs in
 type Reader struct {
 	opt     Options
 	buf     []byte
-	matcher *Matcher
+	matcher *literal.Matcher
 	fields  []string
 	rec     Record
 
@@ -322,7 +324,7 @@ func (rd *Reader) block(block []byte, fn func(*Record)) {
 	}
 
 	if rd.matcher != nil {
-		rd.matcher.reset()
+		rd.matcher.Reset()
 	}
 	nextDir := -2
 	for cursor < len(block) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/exhunt/exhunt/source/literal"
 )
 
 type got struct {
@@ -100,7 +102,7 @@ func TestReaderContainerForms(t *testing.T) {
 			for _, bufSize := range []int{DefaultBufferSize, 100, 131} {
 				opt := Options{BufferSize: bufSize}
 				if tc.match != nil {
-					opt.Matcher = NewMatcher(tc.match...)
+					opt.Matcher = literal.NewMatcher(tc.match...)
 				}
 				g, _ := readAll(t, tc.text, opt, "RequestId", "AnchorMailbox", "HttpStatus")
 				if !reflect.DeepEqual(g, tc.want) {
@@ -113,7 +115,7 @@ func TestReaderContainerForms(t *testing.T) {
 
 func TestReaderStats(t *testing.T) {
 	text := "#Fields: DateTime,X\n2021-03-01T00:00:01.000Z,a\n2021-03-02T00:00:01.000Z,b\n#Date: x\n2021-03-04T10:00:00.000Z,c\n"
-	_, st := readAll(t, text, Options{Matcher: NewMatcher("nothing-matches")})
+	_, st := readAll(t, text, Options{Matcher: literal.NewMatcher("nothing-matches")})
 	if st.Lines != 5 {
 		t.Errorf("Lines = %d, want 5", st.Lines)
 	}
@@ -133,7 +135,7 @@ func TestReaderLongLines(t *testing.T) {
 		"2021-03-01T00:00:01.000Z," + long + "\n" +
 		"2021-03-01T00:00:02.000Z,ServerInfo~" + long + "\n" +
 		"2021-03-01T00:00:03.000Z,ServerInfo~short/ecp\n"
-	g, st := readAll(t, text, Options{BufferSize: 1024, Matcher: NewMatcher("serverinfo~")}, "AnchorMailbox")
+	g, st := readAll(t, text, Options{BufferSize: 1024, Matcher: literal.NewMatcher("serverinfo~")}, "AnchorMailbox")
 	if len(g) != 1 || g[0].Line != 4 {
 		t.Fatalf("records = %+v, want only line 4", g)
 	}
@@ -248,7 +250,7 @@ func TestPrefilterAgreesWithReference(t *testing.T) {
 		text := strings.ReplaceAll(b.String(), "\"", "") // quotes would join lines
 		want := referenceLines(text, lits)
 		for _, bufSize := range []int{32, 47, 1 << 16} {
-			rd := NewReader(Options{Matcher: NewMatcher(lits...), BufferSize: bufSize})
+			rd := NewReader(Options{Matcher: literal.NewMatcher(lits...), BufferSize: bufSize})
 			var gotLines []int
 			st, err := rd.Read(strings.NewReader(text), func(r *Record) { gotLines = append(gotLines, r.Line) })
 			if err != nil {
@@ -286,22 +288,4 @@ func without(a, drop []int) []int {
 		}
 	}
 	return out
-}
-
-func TestIndexFold(t *testing.T) {
-	for _, tc := range []struct {
-		s, word string
-		want    int
-	}{
-		{"GET /OWA/Auth/x.aspx", "/owa/auth/", 4},
-		{"a/ow/owa/auth/", "/owa/auth/", 4},
-		{"ServerINFO~x", "serverinfo~", 0},
-		{"xxSERVERinfo", "serverinfo~", -1},
-		{"", "a", -1},
-		{"abc", "", 0},
-	} {
-		if got := IndexFold([]byte(tc.s), tc.word); got != tc.want {
-			t.Errorf("IndexFold(%q, %q) = %d, want %d", tc.s, tc.word, got, tc.want)
-		}
-	}
 }

@@ -1,4 +1,8 @@
-package exlog
+// Package literal finds ASCII literals in raw log bytes ignoring case, at
+// memory speed: the prefilter every log source (Exchange logs, IIS W3C
+// logs, event log text) shares, so that only lines holding a literal a
+// detector cares about are ever parsed.
+package literal
 
 import (
 	"bytes"
@@ -70,8 +74,10 @@ func (m *Matcher) Clone() *Matcher {
 // Empty reports whether the matcher has no literal (every line matches).
 func (m *Matcher) Empty() bool { return len(m.lits) == 0 }
 
-// reset forgets cached positions; call it before searching a new buffer.
-func (m *Matcher) reset() {
+// Reset forgets cached positions; call it before searching a new buffer.
+// Reset forgets the positions cached from the previous buffer; call it
+// before searching a new buffer.
+func (m *Matcher) Reset() {
 	for i := range m.anchors {
 		m.anchors[i].next = -2
 	}
@@ -125,7 +131,7 @@ func (a *anchor) search(buf []byte, from int) {
 
 // Contains reports whether any literal occurs in buf.
 func (m *Matcher) Contains(buf []byte) bool {
-	m.reset()
+	m.Reset()
 	return m.Index(buf, 0) >= 0
 }
 
