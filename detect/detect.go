@@ -24,10 +24,10 @@ import (
 
 	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
-	"github.com/exhunt/exhunt/source/exlog"
 )
 
-// LogFamily is a family of Exchange logs under V15\Logging.
+// LogFamily is a family of logs one source reads: the Exchange logs under
+// V15\Logging, the IIS W3C logs.
 type LogFamily string
 
 const (
@@ -40,6 +40,9 @@ const (
 	// OABGenerator is Logging\OABGeneratorLog: offline address book
 	// generation, including its file downloads.
 	OABGenerator LogFamily = "OABGeneratorLog"
+	// IIS is the W3C logs of the server's IIS sites (W3SVC1 the front
+	// end, W3SVC2 Exchange's back end): every request IIS answered.
+	IIS LogFamily = "IIS"
 )
 
 // Emit hands a finding to the scan.
@@ -94,14 +97,36 @@ func (w Window) Contains(t time.Time) bool {
 	return true
 }
 
-// LogRecord is a record of an Exchange log with where it came from.
+// RecordFields are the named fields of one log record, whatever the log's
+// format (Exchange CSV, IIS W3C).
+type RecordFields interface {
+	// Get returns the named field ("" when the field list in force lacks
+	// it or the record is short).
+	Get(name string) string
+	// Has reports whether the field list in force names the field.
+	Has(name string) bool
+	// Field returns the i-th field in log order, NumFields how many the
+	// record has.
+	Field(i int) string
+	NumFields() int
+	// Time is the record's timestamp, when it has one.
+	Time() (time.Time, bool)
+}
+
+// LogRecord is a record of a log with where it came from. It is valid only
+// during the Inspect call it is given to.
 type LogRecord struct {
-	*exlog.Record
+	RecordFields
 	// Path is the file, relative to the root, forward slashes.
 	Path string
 	// Folder is the log's sub-folder within its family (the protocol for
-	// HttpProxy: "Ecp", "Owa", ...), "" when there is none.
+	// HttpProxy: "Ecp", "Owa", ...; the site for IIS: "W3SVC1"), "" when
+	// there is none.
 	Folder string
+	// Line is the 1-based physical line the record starts on.
+	Line int
+	// Raw is the record's text without its line ending.
+	Raw []byte
 	// Problem records that the record could not be judged (the scan lists
 	// it among the errors with the file and line).
 	Problem func(line int, msg string)

@@ -3,9 +3,6 @@ package scan
 import (
 	"context"
 	"fmt"
-	"io"
-	"io/fs"
-	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -16,102 +13,43 @@ import (
 	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/result"
-	"github.com/exhunt/exhunt/root"
-	"github.com/exhunt/exhunt/source/exlog"
+	"github.com/exhunt/exhunt/source"
 	"github.com/exhunt/exhunt/source/literal"
 )
 
-// familyLayout says where a log family lives under V15\Logging and which
-// field list to assume when a file lost its header.
-type familyLayout struct {
-	family  detect.LogFamily
-	dir     string // under Logging
-	schema  *exlog.Schema
-	folders bool // the family has one sub-folder per protocol
-}
-
-var families = []familyLayout{
-	{family: detect.HttpProxy, dir: "HttpProxy", schema: exlog.NewSchema(exlog.HttpProxyFields), folders: true},
-	{family: detect.ECPServer, dir: "ECP/Server", schema: exlog.NewSchema(exlog.ECPServerFields)},
-	{family: detect.OABGenerator, dir: "OABGeneratorLog"},
-}
-
-// logJob is one log file to read.
+// logJob is one log file to read, with the source that reads it.
 type logJob struct {
-	layout *familyLayout
-	path   string
-	// dir is the family's folder and folder the protocol sub-folder.
-	dir    string
-	folder string
-	// fixed is set when the scanned root is the protocol folder itself.
-	fixed bool
-	size  int64
+	src int
+	in  source.Input
 }
 
-// logPlan is the log files of a server and the families' folders.
+// logPlan is the log files of a server, of every source.
 type logPlan struct {
 	jobs []logJob
-	// found lists the families whose folder exists.
-	found map[detect.LogFamily]string
+	// found lists, per family, the folders that exist.
+	found map[detect.LogFamily][]string
+	// missing are the families with no file to read.
+	missing []source.Missing
 }
 
-// planLogs lists the log files of every family.
-func planLogs(ctx context.Context, s *facts.Server, col *collector) logPlan {
-	plan := logPlan{found: map[detect.LogFamily]string{}}
-	for i := range families {
-		lay := &families[i]
-		dir, fixedFolder, ok := s.LogDir(lay.dir)
-		if !ok {
-			continue
-		}
-		plan.found[lay.family] = dir
-		err := root.WalkDir(s.FS(), dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				col.error(p, 0, err.Error())
-				if d != nil && d.IsDir() && p != dir {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if d.Type()&fs.ModeSymlink != 0 {
-				// Following links in evidence could loop or leave the root.
-				col.error(p, 0, "symbolic link not followed")
-				return nil
-			}
-			if d.IsDir() || !strings.EqualFold(path.Ext(p), ".log") {
-				return nil
-			}
-			if !d.Type().IsRegular() {
-				col.error(p, 0, "not a regular file ("+root.TypeName(d.Type())+"); not read")
-				return nil
-			}
-			info, err := d.Info()
-			if err != nil {
-				col.error(p, 0, err.Error())
-				return nil
-			}
-			job := logJob{layout: lay, path: p, dir: dir, size: info.Size(), folder: fixedFolder, fixed: fixedFolder != ""}
-			if lay.folders && fixedFolder == "" {
-				rel := strings.TrimPrefix(p, dir+"/")
-				if dir == "." {
-					rel = p
-				}
-				if i := strings.IndexByte(rel, '/'); i >= 0 {
-					job.folder = rel[:i]
-				}
-			}
-			plan.jobs = append(plan.jobs, job)
-			return nil
-		})
-		if err != nil && ctx.Err() != nil {
+// planLogs asks every source for its files.
+func planLogs(ctx context.Context, s *facts.Server, sources []source.Source, col *collector) logPlan {
+	plan := logPlan{found: map[detect.LogFamily][]string{}}
+	for i, src := range sources {
+		if ctx.Err() != nil {
 			break
 		}
+		p := src.Plan(ctx, s, func(path, msg string) { col.error(path, 0, msg) })
+		for _, in := range p.Inputs {
+			plan.jobs = append(plan.jobs, logJob{src: i, in: in})
+		}
+		for f, dirs := range p.Found {
+			plan.found[f] = append(plan.found[f], dirs...)
+		}
+		plan.missing = append(plan.missing, p.Missing...)
 	}
-	// Largest first keeps both workers busy to the end.
-	sort.SliceStable(plan.jobs, func(i, j int) bool { return plan.jobs[i].size > plan.jobs[j].size })
+	// Largest first keeps every worker busy to the end.
+	sort.SliceStable(plan.jobs, func(i, j int) bool { return plan.jobs[i].in.Size > plan.jobs[j].in.Size })
 	return plan
 }
 
@@ -178,23 +116,18 @@ func groupFor(detectors []detect.LogDetector, family detect.LogFamily, folder st
 	return g
 }
 
-// readerOptions are what a file of the group is read with.
-func (g *detectorGroup) readerOptions(lay *familyLayout) exlog.Options {
-	opt := exlog.Options{DefaultSchema: lay.schema}
+// selector is what a file of the group is read with; a file no detector
+// reads is still read for its time span.
+func (g *detectorGroup) selector() source.Selector {
 	if g == nil {
-		opt.Matcher = coverageOnly
-		return opt
+		return source.Selector{}
 	}
-	opt.Matcher = g.matcher
+	sel := source.Selector{Matcher: g.matcher}
 	if len(g.prechecks) > 0 {
-		opt.Precheck = g.wants
+		sel.Precheck = g.wants
 	}
-	return opt
+	return sel
 }
-
-// coverageOnly matches nothing: files no detector reads are still read for
-// their time span.
-var coverageOnly = literal.NewMatcher("\x00never\x00")
 
 func (g *detectorGroup) wants(line []byte) bool {
 	if len(g.prechecks) == 0 {
@@ -215,6 +148,9 @@ type logOutcome struct {
 	// read counts the files read to the end per family and folder
 	// (lower case), for the checks run.
 	read map[[2]string]int
+	// exchangeRead counts the files read of sources that are Exchange's
+	// own logs.
+	exchangeRead int
 	// unread counts planned files not read (interrupted scan).
 	unread int
 }
@@ -226,42 +162,46 @@ func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPlan
 	groupOf := make([]*detectorGroup, len(jobs))
 	var total int64
 	for i, j := range jobs {
-		total += j.size
-		k := string(j.layout.family) + "/" + strings.ToLower(j.folder)
+		total += j.in.Size
+		k := string(j.in.Family) + "/" + strings.ToLower(j.in.Folder)
 		g, ok := groups[k]
 		if !ok {
-			g = groupFor(cfg.LogDetectors, j.layout.family, j.folder)
+			g = groupFor(cfg.LogDetectors, j.in.Family, j.in.Folder)
 			groups[k] = g
 		}
 		groupOf[i] = g
 	}
-	cfg.Progress.Start("Exchange logs", len(jobs), total)
+	cfg.Progress.Start("logs", len(jobs), total)
 
-	// One reader per worker: it owns the read buffer.
-	readers := make([]*exlog.Reader, cfg.Workers)
+	// One reader per worker and source: it owns its read buffer.
+	readers := make([][]source.Reader, cfg.Workers)
 	for w := range readers {
-		readers[w] = exlog.NewReader(exlog.Options{})
+		readers[w] = make([]source.Reader, len(cfg.Sources))
 	}
 
 	var mu sync.Mutex
 	cov := map[[2]string]*result.Coverage{}
 	handed := pool(ctx, cfg.Workers, len(jobs), func(w, i int) {
 		job, g := jobs[i], groupOf[i]
-		readers[w].Reset(g.readerOptions(job.layout))
-		st, complete := readLog(ctx, dctx, readers[w], g, job, col)
-		cfg.Progress.Add(1, job.size)
+		rd := readers[w][job.src]
+		if rd == nil {
+			rd = cfg.Sources[job.src].NewReader()
+			readers[w][job.src] = rd
+		}
+		st, complete := readLog(ctx, dctx, rd, g, job.in, col)
+		cfg.Progress.Add(1, job.in.Size)
 		mu.Lock()
 		defer mu.Unlock()
 		if complete {
-			out.read[[2]string{string(job.layout.family), strings.ToLower(job.folder)}]++
+			out.read[[2]string{string(job.in.Family), strings.ToLower(job.in.Folder)}]++
+			if cfg.Sources[job.src].ExchangeEvidence() {
+				out.exchangeRead++
+			}
 		}
-		k := [2]string{string(job.layout.family), job.folder}
+		k := [2]string{string(job.in.Family), job.in.Folder}
 		c := cov[k]
 		if c == nil {
-			c = &result.Coverage{Family: string(job.layout.family), Folder: job.folder, Dir: job.dir}
-			if !job.fixed {
-				c.Dir = path.Join(job.dir, job.folder)
-			}
+			c = &result.Coverage{Family: string(job.in.Family), Folder: job.in.Folder, Dir: job.in.Dir}
 			cov[k] = c
 		}
 		c.Files++
@@ -273,7 +213,7 @@ func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPlan
 			c.Newest = st.Newest
 		}
 	}, func(i int, p any) {
-		col.error(jobs[i].path, 0, fmt.Sprintf("internal error while reading this file (please report it): %v", p))
+		col.error(jobs[i].in.Path, 0, fmt.Sprintf("internal error while reading this file (please report it): %v", p))
 	})
 	out.unread = len(jobs) - handed
 	covs := make([]result.Coverage, 0, len(cov))
@@ -292,57 +232,36 @@ func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPlan
 	return out
 }
 
-// ctxReader stops a read when the scan is cancelled, so Ctrl-C does not
-// wait for a large file to end.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // readLog reads one file through its detectors; complete is false when
 // the file could not be read to its end.
-func readLog(ctx context.Context, dctx *detect.Context, rd *exlog.Reader, g *detectorGroup, job logJob, col *collector) (exlog.Stats, bool) {
-	f, err := dctx.Server.FS().Open(job.path)
+func readLog(ctx context.Context, dctx *detect.Context, rd source.Reader, g *detectorGroup, in source.Input, col *collector) (source.Stats, bool) {
+	f, err := dctx.Server.FS().Open(in.Path)
 	if err != nil {
-		col.error(job.path, 0, err.Error())
-		return exlog.Stats{}, false
+		col.error(in.Path, 0, err.Error())
+		return source.Stats{}, false
 	}
 	defer f.Close()
 	lastReported := 0 // two detectors may report the same line
-	rec := detect.LogRecord{Path: job.path, Folder: job.folder, Problem: func(line int, msg string) {
+	problem := func(line int, msg string) {
 		if line != lastReported {
 			lastReported = line
-			col.error(job.path, line, msg)
+			col.error(in.Path, line, msg)
 		}
-	}}
-	st, err := rd.Read(ctxReader{ctx, f}, func(r *exlog.Record) {
-		if g == nil {
-			return
-		}
-		rec.Record = r
+	}
+	st, err := rd.Read(ctx, f, in, g.selector(), func(rec *detect.LogRecord) {
+		rec.Problem = problem
 		for _, d := range g.detectors {
-			d.Inspect(dctx, &rec, col.add)
+			d.Inspect(dctx, rec, col.add)
 		}
 	})
 	if err != nil && ctx.Err() == nil {
-		col.error(job.path, 0, fmt.Sprintf("read failed after %d bytes: %v", st.Bytes, err))
+		col.error(in.Path, 0, fmt.Sprintf("read failed after %d bytes: %v", st.Bytes, err))
 	}
 	for _, p := range st.Problems {
-		// Files of unknown layout are read as text by their detectors.
-		if job.layout.schema == nil && strings.HasPrefix(p.Err, "no field list") {
-			continue
-		}
-		col.error(job.path, p.Line, p.Err)
+		col.error(in.Path, p.Line, p.Err)
 	}
 	if st.MoreProblems > 0 {
-		col.error(job.path, 0, strings.TrimSpace(humanCount(st.MoreProblems)+" more problems in this file not listed"))
+		col.error(in.Path, 0, strings.TrimSpace(humanCount(st.MoreProblems)+" more problems in this file not listed"))
 	}
 	return st, err == nil
 }
@@ -362,29 +281,12 @@ func coverageFindings(s *facts.Server, logs logOutcome, col *collector) {
 		}
 		col.add(scope.RuleLogCoverage.New(finding.Info, c.Dir, 0, c.Oldest, ev))
 	}
-	seen := map[string]bool{}
-	for _, c := range logs.coverage {
-		seen[c.Family] = true
-	}
-	for _, lay := range families {
-		if seen[string(lay.family)] {
-			continue
-		}
-		where := "the Exchange Logging folder was not found"
-		expected := path.Join(facts.DefaultExchangeDir, "Logging", lay.dir)
-		switch dir, ok := logs.plan.found[lay.family]; {
-		case ok:
-			where, expected = "no log files in "+dir, dir
-		case s.LoggingDir != "":
-			where, expected = "no "+lay.dir+" folder under "+s.LoggingDir, path.Join(s.LoggingDir, lay.dir)
-		case s.Kind == facts.KindLogFolder:
-			where = "only " + s.KindDetail + " was copied"
-		}
+	for _, m := range logs.plan.missing {
 		// The path is where the logs were expected, so each family's
 		// finding has its own fingerprint.
-		col.add(scope.RuleLogMissing.New(finding.Info, expected, 0, time.Time{}, finding.Evidence{
-			{Name: "family", Value: string(lay.family)},
-			{Name: finding.KeyWhy, Value: where},
+		col.add(scope.RuleLogMissing.New(finding.Info, m.Expected, 0, time.Time{}, finding.Evidence{
+			{Name: "family", Value: string(m.Family)},
+			{Name: finding.KeyWhy, Value: m.Why},
 		}))
 	}
 	scopeEv := finding.Evidence{{Name: "root", Value: s.KindDetail}}

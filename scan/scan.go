@@ -31,6 +31,7 @@ import (
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/result"
 	"github.com/exhunt/exhunt/root"
+	"github.com/exhunt/exhunt/source"
 )
 
 // Config is a scan request.
@@ -59,6 +60,8 @@ type Config struct {
 	Progress Progress
 	// LogDetectors and FileDetectors replace the registry's lists when
 	// set (tests run one detector with its own data).
+	// Sources replaces the registry's list of log sources when set.
+	Sources         []source.Source
 	LogDetectors    []detect.LogDetector
 	FileDetectors   []detect.FileDetector
 	ServerDetectors []detect.ServerDetector
@@ -148,6 +151,9 @@ func (cfg *Config) defaults() {
 	}
 	if cfg.Window == (detect.Window{}) {
 		cfg.Window = DefaultWindow
+	}
+	if cfg.Sources == nil {
+		cfg.Sources = registry.Sources()
 	}
 	if cfg.LogDetectors == nil {
 		cfg.LogDetectors = registry.LogDetectors()
@@ -345,7 +351,7 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 		}()
 	}
 
-	logs := runLogs(ctx, cfg, dctx, planLogs(ctx, server, col), col, &res.Stats)
+	logs := runLogs(ctx, cfg, dctx, planLogs(ctx, server, cfg.Sources, col), col, &res.Stats)
 	files := runFiles(ctx, cfg, dctx, col)
 	res.Stats.Files = files.inspected
 

@@ -112,8 +112,8 @@ func (in *verdictInput) unreadEvidence() int {
 	s := in.server
 	places := []string{s.ExchangeDir, s.LoggingDir, s.WebRoot}
 	places = append(places, s.HotSpots.List()...)
-	for _, d := range in.logs.plan.found {
-		places = append(places, d)
+	for _, dirs := range in.logs.plan.found {
+		places = append(places, dirs...)
 	}
 	n := 0
 	for _, e := range in.errors {
@@ -140,10 +140,8 @@ func (in *verdictInput) unreadEvidence() int {
 // a log file read, or the front end's auth folders where the campaign's
 // web shells were written. Without either, "nothing found" means nothing.
 func (in *verdictInput) examinedExchange() bool {
-	for _, n := range in.logs.read {
-		if n > 0 {
-			return true
-		}
+	if in.logs.exchangeRead > 0 {
+		return true
 	}
 	h := in.server.HotSpots
 	return h.OwaAuth != "" || h.EcpAuth != ""

@@ -85,8 +85,8 @@ func ecpCommands(rec *detect.LogRecord) []exlog.Command {
 		return cmds
 	}
 	text := string(rec.Raw)
-	if len(rec.Fields) > 1 {
-		if _, ok := exlog.ParseTime(rec.Fields[0]); ok {
+	if rec.NumFields() > 1 {
+		if _, ok := exlog.ParseTime(rec.Field(0)); ok {
 			text = text[strings.IndexByte(text, ',')+1:]
 		}
 	}
@@ -105,8 +105,8 @@ func commandsIn(eventData string) []exlog.Command {
 
 func ecpEvidence(rec *detect.LogRecord, cmd exlog.Command, p *exlog.Param) finding.Evidence {
 	at := rec.Get("TimeStamp")
-	if at == "" && len(rec.Fields) > 0 {
-		at = rec.Fields[0]
+	if at == "" {
+		at = rec.Field(0)
 	}
 	ev := finding.Evidence{
 		{Name: "TimeStamp", Value: at},

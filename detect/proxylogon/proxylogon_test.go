@@ -23,7 +23,7 @@ func inspect(t *testing.T, d detect.LogDetector, ctx *detect.Context, fields []s
 		if p, ok := d.(interface{ Precheck([]byte) bool }); ok && !p.Precheck(r.Raw) {
 			return
 		}
-		rec := &detect.LogRecord{Record: r, Path: "x.log"}
+		rec := &detect.LogRecord{RecordFields: r, Line: r.Line, Raw: r.Raw, Path: "x.log"}
 		d.Inspect(ctx, rec, func(f finding.Finding) {
 			if f.Line != 2 || f.Path != "x.log" {
 				t.Errorf("finding at %s:%d, want x.log:2", f.Path, f.Line)
@@ -236,7 +236,7 @@ func TestProbeOutcome(t *testing.T) {
 		var got []finding.Finding
 		rd := exlog.NewReader(exlog.Options{Matcher: literal.NewMatcher(SSRF{}.Literals()...)})
 		if _, err := rd.Read(strings.NewReader(text), func(r *exlog.Record) {
-			SSRF{}.Inspect(nil, &detect.LogRecord{Record: r, Path: "x.log"}, func(f finding.Finding) { got = append(got, f) })
+			SSRF{}.Inspect(nil, &detect.LogRecord{RecordFields: r, Line: r.Line, Raw: r.Raw, Path: "x.log"}, func(f finding.Finding) { got = append(got, f) })
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -78,7 +78,7 @@ func parseBackEndCookie(v string) (ssrfTarget, bool) {
 // A line that holds a ServerInfo~ anchor in a file whose field list names
 // neither column cannot be judged, and is reported rather than dropped.
 func targetOf(rec *detect.LogRecord) (ssrfTarget, bool) {
-	if !rec.Schema.Has("AnchorMailbox") && !rec.Schema.Has("BackEndCookie") {
+	if !rec.Has("AnchorMailbox") && !rec.Has("BackEndCookie") {
 		if rec.Problem != nil && literal.IndexFold(rec.Raw, "serverinfo~") >= 0 {
 			rec.Problem(rec.Line, "line holds a ServerInfo~ anchor but the field list in force has no AnchorMailbox or BackEndCookie column; review it by hand")
 		}

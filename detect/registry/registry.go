@@ -12,9 +12,19 @@ import (
 	"github.com/exhunt/exhunt/detect/proxylogon"
 	"github.com/exhunt/exhunt/detect/webshell"
 	"github.com/exhunt/exhunt/indicators"
+	"github.com/exhunt/exhunt/source"
+	"github.com/exhunt/exhunt/source/exchange"
 )
 
-// LogDetectors returns every check of Exchange log records.
+// Sources returns every log source the scan reads, in the order their
+// families are reported.
+func Sources() []source.Source {
+	return []source.Source{
+		exchange.Source{},
+	}
+}
+
+// LogDetectors returns every check of log records.
 func LogDetectors() []detect.LogDetector {
 	return []detect.LogDetector{
 		proxylogon.SSRF{},

@@ -82,6 +82,20 @@ func (r *Record) Get(name string) string {
 	return r.Fields[i]
 }
 
+// Has reports whether the field list in force names the field.
+func (r *Record) Has(name string) bool { return r.Schema.Has(name) }
+
+// Field returns the i-th field, "" beyond the last.
+func (r *Record) Field(i int) string {
+	if i < 0 || i >= len(r.Fields) {
+		return ""
+	}
+	return r.Fields[i]
+}
+
+// NumFields is the number of fields the record has.
+func (r *Record) NumFields() int { return len(r.Fields) }
+
 // Time is the record's timestamp: the schema's time field, else the first
 // field when it reads as a timestamp.
 func (r *Record) Time() (time.Time, bool) {
