@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,6 +57,9 @@ type Context struct {
 	// AttackWindow is the period in which activity is suspicious by its
 	// timing alone (the 2021 campaign by default).
 	AttackWindow Window
+	// Served are the planted files the file checks found where IIS serves
+	// them, for the log checks; nil when no file check ran.
+	Served *ServedFiles
 }
 
 // Check is what a detector looks at, in words, for the verdict's list of
@@ -400,4 +404,58 @@ func FileEvidence(f *File, extra ...finding.Field) finding.Evidence {
 		ev = append(ev, finding.Field{Name: finding.KeySHA256, Value: sum})
 	}
 	return append(ev, extra...)
+}
+
+// ServedFiles are the files the scan found to be web shells (or other
+// planted files) where IIS serves them, by the URL path a request for
+// them names, so that the log checks can tell a request that used a shell
+// found on disk. The file checks run before the logs are read.
+type ServedFiles struct {
+	mu    sync.RWMutex
+	files map[string]ServedFile
+}
+
+// ServedFile is a planted file a request can name.
+type ServedFile struct {
+	// Path is the file, relative to the root; Rule the rule that found it.
+	Path, Rule string
+}
+
+// maxServedFiles bounds the table: a hostile copy can hold millions of
+// script files, and the first ones are the story.
+const maxServedFiles = 100000
+
+// Add records a planted file served under urlPath.
+func (s *ServedFiles) Add(urlPath string, f ServedFile) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.files == nil {
+		s.files = map[string]ServedFile{}
+	}
+	k := strings.ToLower(urlPath)
+	if _, ok := s.files[k]; !ok && len(s.files) < maxServedFiles {
+		s.files[k] = f
+	}
+}
+
+// Lookup finds the planted file a request's URL path names, ignoring case
+// as IIS does.
+func (s *ServedFiles) Lookup(urlPath string) (ServedFile, bool) {
+	if s == nil {
+		return ServedFile{}, false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	f, ok := s.files[strings.ToLower(urlPath)]
+	return f, ok
+}
+
+// Len is the number of files recorded.
+func (s *ServedFiles) Len() int {
+	if s == nil {
+		return 0
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.files)
 }

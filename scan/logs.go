@@ -30,6 +30,9 @@ type logPlan struct {
 	found map[detect.LogFamily][]string
 	// missing are the families with no file to read.
 	missing []source.Missing
+	// interrupted is set when the scan was cancelled before every source
+	// listed its files.
+	interrupted bool
 }
 
 // planLogs asks every source for its files.
@@ -37,6 +40,8 @@ func planLogs(ctx context.Context, s *facts.Server, sources []source.Source, col
 	plan := logPlan{found: map[detect.LogFamily][]string{}}
 	for i, src := range sources {
 		if ctx.Err() != nil {
+			plan.interrupted = true
+			plan.missing = nil // not looked for is not missing
 			break
 		}
 		p := src.Plan(ctx, s, func(path, msg string) { col.error(path, 0, msg) })
@@ -151,13 +156,16 @@ type logOutcome struct {
 	// exchangeRead counts the files read of sources that are Exchange's
 	// own logs.
 	exchangeRead int
-	// unread counts planned files not read (interrupted scan).
-	unread int
+	// unread counts planned files not read (interrupted scan);
+	// notPlanned is set when the scan was interrupted before the log
+	// files were even listed.
+	unread     int
+	notPlanned bool
 }
 
 func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPlan, col *collector, st *result.Stats) logOutcome {
 	jobs := plan.jobs
-	out := logOutcome{plan: plan, read: map[[2]string]int{}}
+	out := logOutcome{plan: plan, read: map[[2]string]int{}, notPlanned: plan.interrupted}
 	groups := map[string]*detectorGroup{}
 	groupOf := make([]*detectorGroup, len(jobs))
 	var total int64

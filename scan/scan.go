@@ -351,8 +351,13 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 		}()
 	}
 
-	logs := runLogs(ctx, cfg, dctx, planLogs(ctx, server, cfg.Sources, col), col, &res.Stats)
+	// Files first: the log checks then know which requests named a web
+	// shell found on disk.
+	dctx.Served = &detect.ServedFiles{}
+	col.observe = func(f *finding.Finding) { noteServed(server, dctx.Served, f) }
 	files := runFiles(ctx, cfg, dctx, col)
+	col.observe = nil
+	logs := runLogs(ctx, cfg, dctx, planLogs(ctx, server, cfg.Sources, col), col, &res.Stats)
 	res.Stats.Files = files.inspected
 
 	res.Coverage = logs.coverage
@@ -383,6 +388,17 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 	return res, nil
 }
 
+// noteServed records a file finding of a planted script where IIS serves
+// it, for the log checks.
+func noteServed(s *facts.Server, served *detect.ServedFiles, f *finding.Finding) {
+	if f.Stage != finding.StageWebshellWritten || f.Context || f.Severity < finding.Medium || f.Line != 0 || f.Path == "" {
+		return
+	}
+	if u, ok := s.URLPath(f.Path); ok {
+		served.Add(u, detect.ServedFile{Path: f.Path, Rule: f.Rule})
+	}
+}
+
 func serverInfo(s *facts.Server, volumes []result.Volume) result.ServerInfo {
 	return result.ServerInfo{
 		Name: s.Name(), Identity: s.Identity, RootKind: string(s.Kind), RootKindDetail: s.KindDetail, Volumes: volumes,
@@ -408,6 +424,8 @@ type collector struct {
 	// exposure keeps the findings about the server's state (never
 	// bounded: a handful per server).
 	exposure []finding.Finding
+	// observe, when set, sees every finding raised (before the bounds).
+	observe func(*finding.Finding)
 	// counts and first keep the verdict's numbers over every finding
 	// raised, listed or not.
 	counts map[finding.Severity]int
@@ -441,6 +459,9 @@ func (c *collector) add(f finding.Finding) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.raised++
+	if c.observe != nil {
+		c.observe(&f)
+	}
 	if !f.Context {
 		c.counts[f.Severity]++
 	}

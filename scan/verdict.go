@@ -58,7 +58,7 @@ func checksRun(cfg Config, dctx *detect.Context, logs logOutcome, files fileOutc
 			}
 		}
 		why := "no " + strings.TrimPrefix(d.Check().Needs, "the ") + " were found"
-		if !ran && interrupted && len(logs.plan.jobs) > 0 {
+		if !ran && interrupted && (len(logs.plan.jobs) > 0 || logs.notPlanned) {
 			why = "the scan was interrupted before " + d.Check().Needs + " were read"
 		}
 		add(d.Check(), ran, why)
@@ -317,7 +317,10 @@ func caveats(in *verdictInput, v *result.Verdict, examined bool) []string {
 	if in.interrupted {
 		msg := "The scan was interrupted: it did not reach"
 		var parts []string
-		if in.logs.unread > 0 {
+		switch {
+		case in.logs.notPlanned:
+			parts = append(parts, "the log files")
+		case in.logs.unread > 0:
 			parts = append(parts, fmt.Sprintf("%d of %d log files", in.logs.unread, len(in.logs.plan.jobs)))
 		}
 		if !in.files.complete {
