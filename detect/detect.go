@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -458,4 +459,34 @@ func (s *ServedFiles) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return len(s.files)
+}
+
+// URLPaths lists the URL paths recorded, sorted.
+func (s *ServedFiles) URLPaths() []string {
+	if s == nil {
+		return nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]string, 0, len(s.files))
+	for k := range s.files {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ContextLiterals is a LogDetector whose literals depend on what the scan
+// found before the logs were read (the URL paths of shells found on disk).
+type ContextLiterals interface {
+	LiteralsFor(ctx *Context) []string
+}
+
+// ClientWatcher is a LogDetector that wants every record of some client
+// addresses (indicator addresses, an attacker's), which a literal search
+// cannot select at speed: the reader looks up each record's client field
+// with the function it returns (nil: none wanted). The function is called
+// from many workers at once and must not keep its argument.
+type ClientWatcher interface {
+	WatchClients(ctx *Context) func(addr []byte) bool
 }

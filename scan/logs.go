@@ -67,6 +67,8 @@ type detectorGroup struct {
 	// prechecks is empty when some detector wants every line that holds a
 	// literal.
 	prechecks []func([]byte) bool
+	// clients are the detectors' tests of a record's client address.
+	clients []func([]byte) bool
 }
 
 type prechecker interface{ Precheck(line []byte) bool }
@@ -95,7 +97,7 @@ func appliesTo(d detect.LogDetector, family detect.LogFamily, folder string) boo
 
 // groupFor builds the group of a family's folder; nil when no detector
 // applies (the file is read for coverage only).
-func groupFor(detectors []detect.LogDetector, family detect.LogFamily, folder string) *detectorGroup {
+func groupFor(dctx *detect.Context, detectors []detect.LogDetector, family detect.LogFamily, folder string) *detectorGroup {
 	g := &detectorGroup{}
 	var lits []string
 	all := false
@@ -104,7 +106,16 @@ func groupFor(detectors []detect.LogDetector, family detect.LogFamily, folder st
 			continue
 		}
 		g.detectors = append(g.detectors, d)
-		lits = append(lits, d.Literals()...)
+		if cw, ok := d.(detect.ClientWatcher); ok {
+			if f := cw.WatchClients(dctx); f != nil {
+				g.clients = append(g.clients, f)
+			}
+		}
+		if cl, ok := d.(detect.ContextLiterals); ok {
+			lits = append(lits, cl.LiteralsFor(dctx)...)
+		} else {
+			lits = append(lits, d.Literals()...)
+		}
 		if p, ok := d.(prechecker); ok {
 			g.prechecks = append(g.prechecks, p.Precheck)
 		} else {
@@ -127,9 +138,27 @@ func (g *detectorGroup) selector() source.Selector {
 	if g == nil {
 		return source.Selector{}
 	}
-	sel := source.Selector{Matcher: g.matcher}
+	sel := source.Selector{}
+	if !g.matcher.Empty() {
+		// Detectors that select by client address alone have no literals.
+		sel.Matcher = g.matcher
+	}
 	if len(g.prechecks) > 0 {
 		sel.Precheck = g.wants
+	}
+	switch len(g.clients) {
+	case 0:
+	case 1:
+		sel.Clients = g.clients[0]
+	default:
+		sel.Clients = func(addr []byte) bool {
+			for _, c := range g.clients {
+				if c(addr) {
+					return true
+				}
+			}
+			return false
+		}
 	}
 	return sel
 }
@@ -174,7 +203,7 @@ func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPlan
 		k := string(j.in.Family) + "/" + strings.ToLower(j.in.Folder)
 		g, ok := groups[k]
 		if !ok {
-			g = groupFor(cfg.LogDetectors, j.in.Family, j.in.Folder)
+			g = groupFor(dctx, cfg.LogDetectors, j.in.Family, j.in.Folder)
 			groups[k] = g
 		}
 		groupOf[i] = g

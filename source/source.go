@@ -87,7 +87,14 @@ type Selector struct {
 	// Precheck, when set, is a cheap test of a selected raw line before
 	// it is parsed.
 	Precheck func(line []byte) bool
+	// Clients, when set, also selects every record whose client address
+	// (the raw text of the log's client field) it accepts, whatever the
+	// literals say; sources whose logs have no client field ignore it.
+	Clients func(addr []byte) bool
 }
+
+// Wanted reports whether any record is wanted.
+func (s Selector) Wanted() bool { return s.Matcher != nil || s.Clients != nil }
 
 // Problem is a line (or the whole file, line 0) a reader could not use.
 type Problem struct {

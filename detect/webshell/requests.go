@@ -87,18 +87,8 @@ func (Requests) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Em
 	if u, err := url.PathUnescape(stem); err == nil {
 		stem = u
 	}
-	low := strings.ToLower(stem)
-	var vdir, rel string
-	switch {
-	case strings.HasPrefix(low, "/owa/auth/"):
-		vdir, rel = "owa", stem[len("/owa/auth/"):]
-	case strings.HasPrefix(low, "/ecp/auth/"):
-		vdir, rel = "ecp", stem[len("/ecp/auth/"):]
-	default:
-		return
-	}
-	why, ok := suspiciousAuthRequest(vdir, rel)
-	if !ok {
+	why, ok := SuspiciousRequestPath(stem)
+	if !ok || strings.HasPrefix(strings.ToLower(stem), "/aspnet_client/") {
 		return
 	}
 	at, _ := rec.Time()
@@ -127,6 +117,30 @@ func (Requests) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Em
 	default:
 		emit(RuleShellProbe.New(finding.Low, rec.Path, rec.Line, at, ev))
 	}
+}
+
+// SuspiciousRequestPath judges the decoded URL path of a request to one of
+// the web shell hot spots (/owa/auth/, /ecp/auth/, /aspnet_client/): a
+// script that is not one of Exchange's own files there. ok is false for
+// other paths and for Exchange's own files.
+func SuspiciousRequestPath(stem string) (why string, ok bool) {
+	low := strings.ToLower(stem)
+	switch {
+	case strings.HasPrefix(low, "/owa/auth/"):
+		return suspiciousAuthRequest("owa", stem[len("/owa/auth/"):])
+	case strings.HasPrefix(low, "/ecp/auth/"):
+		return suspiciousAuthRequest("ecp", stem[len("/ecp/auth/"):])
+	case strings.HasPrefix(low, "/aspnet_client/"):
+		rel := stem[len("/aspnet_client/"):]
+		if !IsScript(rel) {
+			return "", false
+		}
+		if isKnownShellName(path.Base(rel)) {
+			return "published web shell name in aspnet_client, which holds no scripts", true
+		}
+		return "script in aspnet_client, which holds no scripts", true
+	}
+	return "", false
 }
 
 // suspiciousAuthRequest judges a path below /owa/auth/ or /ecp/auth/: a

@@ -118,9 +118,12 @@ func (r *reader) Read(ctx context.Context, f io.Reader, in source.Input, sel sou
 	if lay != nil {
 		opt.DefaultSchema = lay.schema
 	}
-	wanted := sel.Matcher != nil
-	if !wanted {
+	wanted := sel.Wanted()
+	if sel.Matcher == nil {
 		opt.Matcher = neverMatcher
+	}
+	if sel.Clients != nil && lay != nil && lay.family == detect.HttpProxy {
+		opt.Tap = &exlog.Tap{Field: "ClientIpAddress", Match: sel.Clients}
 	}
 	r.rd.Reset(opt)
 	r.rec = detect.LogRecord{Path: in.Path, Folder: in.Folder}

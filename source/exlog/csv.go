@@ -1,5 +1,7 @@
 package exlog
 
+import "bytes"
+
 // splitCSV splits one CSV record (RFC 4180: fields with a comma, quote or
 // line break are enclosed in double quotes and quotes inside are doubled)
 // into fields, appending to dst. It is lenient the way log readers must be:
@@ -91,4 +93,53 @@ func quotesBalanced(line []byte) bool {
 	var q quoteScanner
 	q.feed(line)
 	return !q.in
+}
+
+// fieldAt returns the raw bytes of the n-th (0-based) CSV field of line,
+// without its quotes (a doubled quote inside stays doubled: addresses and
+// the other values looked up this way have none), and false when the line
+// has fewer fields. It does not allocate.
+func fieldAt(line []byte, n int) ([]byte, bool) {
+	i := 0
+	for k := 0; ; k++ {
+		start, end := i, i
+		if i < len(line) && line[i] == '"' {
+			i++
+			start = i
+			for {
+				j := bytes.IndexByte(line[i:], '"')
+				if j < 0 {
+					i, end = len(line), len(line)
+					break
+				}
+				i += j
+				if i+1 < len(line) && line[i+1] == '"' {
+					i += 2
+					continue
+				}
+				end = i
+				i++
+				break
+			}
+			if j := bytes.IndexByte(line[i:], ','); j >= 0 {
+				i += j
+			} else {
+				i = len(line)
+			}
+		} else {
+			if j := bytes.IndexByte(line[i:], ','); j >= 0 {
+				i += j
+			} else {
+				i = len(line)
+			}
+			end = i
+		}
+		if k == n {
+			return line[start:end], true
+		}
+		if i >= len(line) {
+			return nil, false
+		}
+		i++ // the comma
+	}
 }

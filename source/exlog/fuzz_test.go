@@ -54,6 +54,26 @@ func FuzzRead(f *testing.F) {
 				t.Fatalf("line %d selected without a literal: %q", r.Line, r.Raw)
 			}
 		})
+		// With a tap on the client address, a line is selected by a
+		// literal or by its address; it is still a record of the full read.
+		tapped := func(v []byte) bool { return len(v) > 0 && v[len(v)-1] == '7' }
+		rdt := NewReader(Options{BufferSize: size, Matcher: literal.NewMatcher(lits...), DefaultSchema: NewSchema(HttpProxyFields),
+			Tap: &Tap{Field: "ClientIpAddress", Match: tapped}})
+		stTap, _ := rdt.Read(bytes.NewReader(data), func(r *Record) {
+			want, ok := full[r.Line]
+			if !ok && continuation[r.Line] {
+				return
+			}
+			if !ok {
+				t.Fatalf("tap yielded line %d, which a full read did not", r.Line)
+			}
+			if !reflect.DeepEqual(want.Fields, r.Fields) {
+				t.Fatalf("line %d: tap fields %q, full read %q", r.Line, r.Fields, want.Fields)
+			}
+		})
+		if stFull.Lines != stTap.Lines {
+			t.Fatalf("line counts differ: full %d, tap %d", stFull.Lines, stTap.Lines)
+		}
 		if stFull.Lines != stMatch.Lines || stFull.Bytes != stMatch.Bytes {
 			t.Fatalf("line/byte counts differ: full %d/%d, prefilter %d/%d", stFull.Lines, stFull.Bytes, stMatch.Lines, stMatch.Bytes)
 		}

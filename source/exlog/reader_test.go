@@ -289,3 +289,46 @@ func without(a, drop []int) []int {
 	}
 	return out
 }
+
+// TestTap: lines are selected by their client address alone, with quoted
+// fields holding commas before it, beside the lines the literals select.
+func TestTap(t *testing.T) {
+	text := "#Fields: DateTime,UserAgent,ClientIpAddress,UrlStem\n" +
+		"2021-03-03T01:00:00Z,\"Mozilla/5.0 (KHTML, like Gecko)\",10.0.0.1,/owa/\n" +
+		"2021-03-03T01:00:01Z,\"x, \"\"quoted\"\", y\",5.254.43.18,/owa/\n" +
+		"2021-03-03T01:00:02Z,plain,10.0.0.2,/ecp/y.js\n" +
+		"2021-03-03T01:00:03Z,plain,\"5.254.43.18\",/ews/\n" +
+		"2021-03-03T01:00:04Z,plain\n"
+	want := map[string]bool{"5.254.43.18": true}
+	for _, size := range []int{0, 64, 97} {
+		rd := NewReader(Options{BufferSize: size, Matcher: literal.NewMatcher("/ecp/y.js"), Precheck: func([]byte) bool { return true },
+			Tap: &Tap{Field: "ClientIpAddress", Match: func(v []byte) bool { return want[string(v)] }}})
+		var got []string
+		if _, err := rd.Read(strings.NewReader(text), func(r *Record) {
+			got = append(got, fmt.Sprintf("%d:%s", r.Line, r.Get("ClientIpAddress")))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, " ") != "3:5.254.43.18 4:10.0.0.2 5:5.254.43.18" {
+			t.Errorf("buffer %d: got %v", size, got)
+		}
+	}
+	for _, tc := range []struct {
+		line string
+		n    int
+		want string
+		ok   bool
+	}{
+		{`a,"b,c",d`, 2, "d", true},
+		{`a,"b,c",d`, 1, "b,c", true},
+		{`a,"b""c",d`, 2, "d", true},
+		{`a,b`, 2, "", false},
+		{`"unclosed,x`, 1, "", false},
+		{``, 0, "", true},
+	} {
+		got, ok := fieldAt([]byte(tc.line), tc.n)
+		if string(got) != tc.want || ok != tc.ok {
+			t.Errorf("fieldAt(%q, %d) = %q, %v", tc.line, tc.n, got, ok)
+		}
+	}
+}
