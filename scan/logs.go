@@ -193,6 +193,11 @@ type logOutcome struct {
 }
 
 func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPlan, col *collector, st *result.Stats) logOutcome {
+	return runLogsAs(ctx, cfg, dctx, plan, col, st, "logs")
+}
+
+// runLogsAs is runLogs under a progress phase's name.
+func runLogsAs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPlan, col *collector, st *result.Stats, phase string) logOutcome {
 	jobs := plan.jobs
 	out := logOutcome{plan: plan, read: map[[2]string]int{}, notPlanned: plan.interrupted}
 	groups := map[string]*detectorGroup{}
@@ -208,7 +213,7 @@ func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPlan
 		}
 		groupOf[i] = g
 	}
-	cfg.Progress.Start("logs", len(jobs), total)
+	cfg.Progress.Start(phase, len(jobs), total)
 
 	// One reader per worker and source: it owns its read buffer.
 	readers := make([][]source.Reader, cfg.Workers)

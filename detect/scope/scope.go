@@ -38,6 +38,13 @@ var (
 			"and --max-findings); the listed ones are the first found. Every one is counted in the verdict.",
 		Grading: "info",
 	}
+	RuleAttackerActivity = finding.Rule{
+		ID:    "attacker-activity",
+		Title: "Request by a client that exploited the server or used a web shell",
+		Remediation: "Background for the attacker's session: every request of this client in the HttpProxy and IIS " +
+			"logs, so the mailboxes it reached and the pages it used are known. Not a finding on its own.",
+		Grading: "info",
+	}
 	// RuleScanError is the rule id under which flat formats (JSON Lines,
 	// CSV) carry scan errors, so that every line has the same shape.
 	RuleScanError = finding.Rule{
@@ -49,7 +56,7 @@ var (
 
 // Rules lists the scan's own rules.
 func Rules() []*finding.Rule {
-	return []*finding.Rule{&RuleLogCoverage, &RuleLogMissing, &RuleScope, &RuleTruncated, &RuleScanError}
+	return []*finding.Rule{&RuleLogCoverage, &RuleLogMissing, &RuleScope, &RuleTruncated, &RuleAttackerActivity, &RuleScanError}
 }
 
 // Planned are checks of the 2021 campaign that this version of exhunt does
