@@ -589,8 +589,9 @@ func (rd *Reader) fieldsSource() string {
 // edited by hand or converted by other tools have them (IIS itself writes
 // '+'): the surplus values are taken to belong to the user agent when the
 // values before and after it then line up with the field list. A surplus
-// value that reads as a date is the start of another record whose line end
-// was lost, and the line is refused.
+// value that holds a date is the start of another record whose line end
+// was lost (glued to the last value of the record before), and the line is
+// refused.
 func (rd *Reader) spacedUserAgent(fields [][]byte, body []byte) ([][]byte, bool) {
 	s := rd.schema
 	ua, n := s.userAgent, len(s.Names)
@@ -599,7 +600,7 @@ func (rd *Reader) spacedUserAgent(fields [][]byte, body []byte) ([][]byte, bool)
 	}
 	extra := len(fields) - n
 	for _, f := range fields[ua+1 : ua+1+extra] {
-		if _, _, _, ok := parseDate(f); ok {
+		if containsDate(f) {
 			return nil, false
 		}
 	}
@@ -611,6 +612,16 @@ func (rd *Reader) spacedUserAgent(fields [][]byte, body []byte) ([][]byte, bool)
 	fields[ua] = body[start:end]
 	copy(fields[ua+1:], fields[ua+1+extra:])
 	return fields[:n], true
+}
+
+// containsDate reports whether b holds a yyyy-mm-dd date.
+func containsDate(b []byte) bool {
+	for i := 0; i+10 <= len(b); i++ {
+		if _, _, _, ok := parseDate(b[i : i+10]); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // widenLast takes the time of the block's last data line into the file's
