@@ -24,6 +24,7 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Add([]byte("\xEF\xBB\xBF"+header15+lineOwa+"-----\r\n"+lineSh), "shell.aspx|-----", uint16(100))
 	f.Add([]byte(header15+strings.Repeat("\x00", 40)+"#Fields: time c-ip\r\n#Date: 2021-03-03 00:00:00\n12:00:00 ::1\n"), "::1|#", uint16(17))
+	f.Add([]byte("\xEF\xBB\xBF"+header15+lineOwa+"\xEF\xBB\xBF\x00"+header15+"\xEF\xBB\xBF\n"+lineSh), "x.js|#Fields", uint16(64))
 	f.Add([]byte("2021-03-03 06:49:42 a (b c) d\n#Fields: date time cs(User-Agent) x\n2021-03-03 06:49:42 a (b c) d\n"), "(b", uint16(9))
 	f.Fuzz(func(t *testing.T, data []byte, lits string, bufSize uint16) {
 		size := int(bufSize)%512 + minBufferSize

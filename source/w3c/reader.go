@@ -129,7 +129,7 @@ func (r *Record) Get(name string) string {
 func (r *Record) Time() (time.Time, bool) {
 	s := r.Schema
 	if s == nil {
-		return prefixTime(bytes.TrimLeft(r.Raw, "\x00"), headerDate(r.Header))
+		return prefixTime(trimLead(r.Raw), headerDate(r.Header))
 	}
 	clock := r.Field(s.time)
 	if clock == nil {
@@ -274,7 +274,7 @@ func (rd *Reader) Read(r io.Reader, fn func(*Record)) (Stats, error) {
 			if isUTF16(data) {
 				return rd.stats, ErrUTF16
 			}
-			data = bytes.TrimPrefix(data, []byte{0xEF, 0xBB, 0xBF})
+			data = bytes.TrimPrefix(data, bom)
 		}
 		if skipping {
 			// data starts with the kept tail of the line's previous
@@ -451,14 +451,32 @@ const (
 	kindNUL // only NUL bytes
 )
 
-// classify tells directives from data. Leading NUL bytes are passed over:
-// when a server stops without closing the file, the file keeps the space
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// trimLead passes over what may come before the text of a line: NUL bytes
+// (when a server stops without closing the file, the file keeps the space
 // IIS had reserved, zero-filled, and IIS writes on after it, so that a
-// header block or a record follows the zeros on the same line.
+// header block or a record follows the zeros on the same line) and byte
+// order marks (files joined into one).
+func trimLead(raw []byte) []byte {
+	for {
+		switch {
+		case len(raw) > 0 && raw[0] == 0:
+			raw = raw[1:]
+		case bytes.HasPrefix(raw, bom):
+			raw = raw[len(bom):]
+		default:
+			return raw
+		}
+	}
+}
+
+// classify tells directives from data, past the NUL bytes and byte order
+// marks trimLead passes over.
 func classify(raw []byte) (body []byte, kind int) {
-	body = bytes.TrimLeft(raw, "\x00")
+	body = trimLead(raw)
 	switch {
-	case len(body) == 0 && len(raw) > 0:
+	case len(body) == 0 && bytes.IndexByte(raw, 0) >= 0:
 		return body, kindNUL
 	case len(bytes.Trim(body, " \t")) == 0:
 		return body, kindBlank
@@ -469,8 +487,8 @@ func classify(raw []byte) (body []byte, kind int) {
 }
 
 func (rd *Reader) nulPrefix(raw, body []byte, ln int) {
-	if len(body) < len(raw) {
-		rd.stats.problem(ln, "%d NUL bytes before the text: the server stopped without closing the file, and the time until IIS wrote again may be missing", len(raw)-len(body))
+	if n := bytes.Count(raw[:len(raw)-len(body)], []byte{0}); n > 0 {
+		rd.stats.problem(ln, "%d NUL bytes before the text: the server stopped without closing the file, and the time until IIS wrote again may be missing", n)
 	}
 }
 
@@ -649,7 +667,7 @@ func (rd *Reader) widenLast(block []byte) {
 }
 
 // nextDirective finds the start of the next line at or after from whose
-// first byte other than NUL is '#'.
+// text, past what trimLead passes over, starts with '#'.
 func nextDirective(block []byte, from int) int {
 	for from < len(block) {
 		i := bytes.IndexByte(block[from:], '#')
@@ -658,8 +676,14 @@ func nextDirective(block []byte, from int) int {
 		}
 		p := from + i
 		q := p
-		for q > 0 && block[q-1] == 0 {
-			q--
+		for q > 0 {
+			if block[q-1] == 0 {
+				q--
+			} else if bytes.HasSuffix(block[:q], bom) {
+				q -= len(bom)
+			} else {
+				break
+			}
 		}
 		if q == 0 || block[q-1] == '\n' {
 			return q

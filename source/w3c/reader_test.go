@@ -173,6 +173,16 @@ func TestReaderForms(t *testing.T) {
 			},
 		},
 		{
+			name:   "files joined with their byte order marks",
+			text:   "\xEF\xBB\xBF" + header15 + lineOwa + "\xEF\xBB\xBF#Fields: date time cs-uri-stem c-ip\r\n" + "2021-03-03 09:00:00 /owa/auth/shell.aspx 192.0.2.99\r\n",
+			match:  []string{"shell.aspx", "x.js"},
+			fields: []string{FieldStem, FieldClientIP},
+			want: []got{
+				{5, map[string]string{FieldStem: "/owa/auth/x.js", FieldClientIP: "192.0.2.7"}},
+				{7, map[string]string{FieldStem: "/owa/auth/shell.aspx", FieldClientIP: "192.0.2.99"}},
+			},
+		},
+		{
 			name:     "a record after zeros left by a crash",
 			text:     header15 + "\x00\x00\x00" + lineSh,
 			fields:   []string{FieldStem},
@@ -405,7 +415,7 @@ func TestReaderRejectsUTF16(t *testing.T) {
 // data line.
 func TestPrefilterAgreesWithReference(t *testing.T) {
 	lits := []string{"shell.aspx", "/ecp/", "python"}
-	alphabet := []string{"Shell.ASPX", "shell", ".aspx", "/ECP/", "/ecp", "Python", "a", " ", " ", "-", "\n", "\r\n", "#", "#Fields: a b\n", "2021-03-03 00:00:00 ", "\x00"}
+	alphabet := []string{"Shell.ASPX", "shell", ".aspx", "/ECP/", "/ecp", "Python", "a", " ", " ", "-", "\n", "\r\n", "#", "#Fields: a b\n", "2021-03-03 00:00:00 ", "\x00", "\uFEFF"}
 	rng := rand.New(rand.NewSource(1))
 	for iter := range 3000 {
 		var b strings.Builder
@@ -418,12 +428,15 @@ func TestPrefilterAgreesWithReference(t *testing.T) {
 		var wantMatch, wantAll []int
 		for i, line := range lines {
 			raw := strings.TrimSuffix(line, "\r")
-			body := strings.TrimLeft(raw, "\x00")
-			zeros := body == "" && raw != "" // a problem, not a blank line
+			body := raw
+			for strings.HasPrefix(body, "\x00") || strings.HasPrefix(body, "\uFEFF") {
+				body = strings.TrimPrefix(strings.TrimPrefix(body, "\x00"), "\uFEFF")
+			}
+			zeros := body == "" && strings.Contains(raw, "\x00") // a problem, not a blank line
 			if strings.HasPrefix(body, "#") {
 				// Every directive is read, and zeros before it are a
 				// problem with or without a matcher.
-				if len(body) < len(raw) {
+				if strings.Contains(raw[:len(raw)-len(body)], "\x00") {
 					wantAll = append(wantAll, i+1)
 					wantMatch = append(wantMatch, i+1)
 				}
