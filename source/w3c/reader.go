@@ -259,6 +259,7 @@ func (rd *Reader) Read(r io.Reader, fn func(*Record)) (Stats, error) {
 	first := true
 	skipping := false // inside a line longer than the buffer
 	skipHit := false
+	skipDirective := false
 	skipLine := 0
 	var readErr error
 	for {
@@ -291,7 +292,7 @@ func (rd *Reader) Read(r io.Reader, fn func(*Record)) (Stats, error) {
 				carry = copy(buf, data[len(data)-keep:])
 				continue
 			}
-			rd.longLine(skipLine, skipHit)
+			rd.longLine(skipLine, skipHit, skipDirective)
 			skipping = false
 			rd.lineBase++
 			if nl < 0 {
@@ -309,6 +310,8 @@ func (rd *Reader) Read(r io.Reader, fn func(*Record)) (Stats, error) {
 			if cut == 0 && len(data) == len(buf) {
 				skipping, skipLine = true, rd.lineBase
 				skipHit = rd.matcher != nil && rd.matcher.Contains(data)
+				_, kind := classify(data)
+				skipDirective = kind == kindDirective
 				carry = copy(buf, data[len(data)-keep:])
 				continue
 			}
@@ -342,7 +345,11 @@ func isUTF16(b []byte) bool {
 	return le || be
 }
 
-func (rd *Reader) longLine(line int, hit bool) {
+func (rd *Reader) longLine(line int, hit, directive bool) {
+	if directive {
+		rd.stats.problem(line, "a directive line longer than %d bytes; skipped, and a field list in it was not taken", len(rd.buf))
+		return
+	}
 	if hit {
 		rd.stats.problem(line, "line is longer than %d bytes and contains a searched literal; it was not parsed, review it by hand", len(rd.buf))
 		return

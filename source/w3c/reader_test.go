@@ -525,3 +525,14 @@ func without(a, drop []int) []int {
 	}
 	return out
 }
+
+func TestReaderLongDirective(t *testing.T) {
+	text := header15 + "#Fields: " + strings.Repeat("x-custom ", 200) + "\n" + lineSh
+	g, st := readAll(t, text, Options{BufferSize: 1024}, FieldStem)
+	if len(g) != 1 || g[0].Fields[FieldStem] != "/owa/auth/shell.aspx" {
+		t.Errorf("records %+v; want line 6 read with the field list before the long one", g)
+	}
+	if len(st.Problems) != 1 || st.Problems[0].Line != 5 || !strings.Contains(st.Problems[0].Err, "field list in it was not taken") {
+		t.Errorf("problems %v", st.Problems)
+	}
+}
