@@ -1,9 +1,9 @@
 // Package w3c reads the request logs IIS writes in the W3C extended format
 // (u_exYYMMDD.log under inetpub\logs\LogFiles\W3SVC<n>). On an Exchange
-// server they are the one record of every request to the front end (site
-// 1, Default Web Site) and the back end (site 2, Exchange Back End) that
-// Exchange itself does not write: the web shell calls that followed
-// ProxyLogon show there with client address, user agent and status.
+// server they record every request to the front end (site 1, Default Web
+// Site) and to the back end (site 2, Exchange Back End): the web shell
+// calls that followed ProxyLogon show there with client address, user
+// agent and status, whatever Exchange's own logs kept.
 //
 // A file is lines of space-separated values under '#' directives; the
 // #Fields directive names the values, and a new directive block (after an
