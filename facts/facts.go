@@ -114,9 +114,13 @@ type Server struct {
 	// web shells included, even after the page itself was deleted.
 	CompiledFolders []string
 	// IISLogDirs are the IIS log folders (the sites' and the default
-	// logFile directory of applicationHost.config, else
-	// inetpub\logs\LogFiles).
+	// logFile directory of applicationHost.config and of the earlier
+	// configurations IIS kept in inetpub\history, and
+	// inetpub\logs\LogFiles), none inside another.
 	IISLogDirs []string
+	// IISSites are the sites whose log folders (W3SVC<id>) are in the
+	// copy, by site ID; see IISSiteOf.
+	IISSites []IISSiteLogs
 	// DropPlaces are where attackers of the campaign left tools, dumps and
 	// archives; UserTemps the users' temporary and desktop folders.
 	DropPlaces []Place

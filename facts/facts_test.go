@@ -2,6 +2,7 @@ package facts
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -827,5 +828,148 @@ func TestFindServersHostileCases(t *testing.T) {
 				t.Errorf("FindServers = %q, skipped %q; want %q, skipped %q", serverDirs(got), skippedDirs, c.want, c.wantSkipped)
 			}
 		})
+	}
+}
+
+// exchangeIISConfig is the sites part of applicationHost.config as Exchange
+// setup leaves it, with logDir as the default log folder.
+func exchangeIISConfig(logDir string) []byte {
+	return []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<configuration>
+    <system.applicationHost>
+        <log>
+            <centralW3CLogFile enabled="true" directory="%SystemDrive%\inetpub\logs\LogFiles" />
+        </log>
+        <sites>
+            <site name="Default Web Site" id="1">
+                <application path="/"><virtualDirectory path="/" physicalPath="%SystemDrive%\inetpub\wwwroot" /></application>
+            </site>
+            <site name="Exchange Back End" id="2" serverAutoStart="true">
+                <application path="/"><virtualDirectory path="/" physicalPath="C:\Program Files\Microsoft\Exchange Server\V15\ClientAccess" /></application>
+            </site>
+            <siteDefaults>
+                <logFile logFormat="W3C" directory="` + logDir + `" />
+            </siteDefaults>
+        </sites>
+    </system.applicationHost>
+</configuration>
+`)
+}
+
+const iisLogs = "inetpub/logs/LogFiles"
+
+func TestIISSites(t *testing.T) {
+	logFile := "u_ex210305.log"
+	t.Run("from the configuration and the folders", func(t *testing.T) {
+		dir := t.TempDir()
+		build(t, dir, []string{
+			"Windows/System32/", IISConfigFile,
+			iisLogs + "/W3SVC1/" + logFile, iisLogs + "/w3svc2/" + logFile, iisLogs + "/W3SVC3/", iisLogs + "/HTTPERR/", iisLogs + "/W3SVC",
+		}, map[string][]byte{IISConfigFile: exchangeIISConfig(`%SystemDrive%\inetpub\logs\LogFiles`)})
+		s := gather(t, dir, nil, Options{})
+		want := []IISSiteLogs{
+			{ID: 1, Name: "Default Web Site", Role: IISFrontEnd, LogDir: iisLogs + "/W3SVC1"},
+			{ID: 2, Name: "Exchange Back End", Role: IISBackEnd, LogDir: iisLogs + "/w3svc2"},
+			{ID: 3, LogDir: iisLogs + "/W3SVC3"},
+		}
+		if !slices.Equal(s.IISSites, want) {
+			t.Errorf("IISSites = %+v\nwant %+v", s.IISSites, want)
+		}
+		if !slices.Equal(s.IISLogDirs, []string{iisLogs}) {
+			t.Errorf("IISLogDirs = %q", s.IISLogDirs)
+		}
+		for file, want := range map[string]IISSiteLogs{
+			iisLogs + "/w3svc2/" + logFile:  want[1],
+			"Evidence/W3SVC1/" + logFile:    {ID: 1, Name: "Default Web Site", Role: IISFrontEnd, LogDir: "Evidence/W3SVC1"},
+			"Evidence/W3SVC7/" + logFile:    {ID: 7, LogDir: "Evidence/W3SVC7"},
+			iisLogs + "/W3SVC10/" + logFile: {ID: 10, LogDir: iisLogs + "/W3SVC10"},
+		} {
+			if got, ok := s.IISSiteOf(file); !ok || got != want {
+				t.Errorf("IISSiteOf(%q) = %+v, %v; want %+v", file, got, ok, want)
+			}
+		}
+		if got, ok := s.IISSiteOf("Evidence/" + logFile); ok {
+			t.Errorf("IISSiteOf outside a site folder = %+v", got)
+		}
+	})
+	t.Run("no configuration", func(t *testing.T) {
+		dir := t.TempDir()
+		build(t, dir, []string{"Windows/System32/", iisLogs + "/W3SVC2/" + logFile, iisLogs + "/W3SVC1/" + logFile}, nil)
+		s := gather(t, dir, nil, Options{})
+		want := []IISSiteLogs{{ID: 1, LogDir: iisLogs + "/W3SVC1"}, {ID: 2, LogDir: iisLogs + "/W3SVC2"}}
+		if !slices.Equal(s.IISSites, want) {
+			t.Errorf("IISSites = %+v\nwant %+v", s.IISSites, want)
+		}
+	})
+	t.Run("logs moved to another volume", func(t *testing.T) {
+		cdir, ddir := t.TempDir(), t.TempDir()
+		build(t, cdir, []string{"Windows/System32/", IISConfigFile, iisLogs + "/W3SVC1/" + logFile},
+			map[string][]byte{IISConfigFile: exchangeIISConfig(`D:\IISLogs`)})
+		build(t, ddir, []string{"IISLogs/W3SVC1/" + logFile, "IISLogs/W3SVC2/" + logFile}, nil)
+		s := gather(t, cdir, map[byte]string{'D': ddir}, Options{})
+		want := []IISSiteLogs{
+			{ID: 1, Name: "Default Web Site", Role: IISFrontEnd, LogDir: "D:/IISLogs/W3SVC1"},
+			// The logs written before the move, named by the site ID.
+			{ID: 1, Name: "Default Web Site", Role: IISFrontEnd, LogDir: iisLogs + "/W3SVC1"},
+			{ID: 2, Name: "Exchange Back End", Role: IISBackEnd, LogDir: "D:/IISLogs/W3SVC2"},
+		}
+		if !slices.Equal(s.IISSites, want) {
+			t.Errorf("IISSites = %+v\nwant %+v", s.IISSites, want)
+		}
+		if !slices.Equal(s.IISLogDirs, []string{"D:/IISLogs", iisLogs}) {
+			t.Errorf("IISLogDirs = %q", s.IISLogDirs)
+		}
+	})
+}
+
+func TestIISConfigHistory(t *testing.T) {
+	dir := t.TempDir()
+	history := func(n int) string {
+		return fmt.Sprintf("inetpub/history/CFGHISTORY_%010d/applicationHost.config", n)
+	}
+	names := []string{"Windows/System32/", IISConfigFile, iisLogs + "/W3SVC1/x.log", "inetpub/history/CFGHISTORY_0000000099/"}
+	contents := map[string][]byte{IISConfigFile: exchangeIISConfig(`%SystemDrive%\inetpub\logs\LogFiles`)}
+	// Forty backups, each with its own log folder; only the newest 32 are
+	// read. Backup 40 names the current folder in another spelling.
+	for n := 1; n <= 40; n++ {
+		logDir := fmt.Sprintf(`C:\OldLogs%d`, n)
+		if n == 40 {
+			logDir = `c:\INETPUB\logs\LogFiles\`
+		}
+		names = append(names, history(n), fmt.Sprintf("OldLogs%d/W3SVC1/x.log", n))
+		contents[history(n)] = exchangeIISConfig(logDir)
+	}
+	names = append(names, "inetpub/history/CFGHISTORY_0000000041/applicationHost.config")
+	contents["inetpub/history/CFGHISTORY_0000000041/applicationHost.config"] = exchangeIISConfig(`E:\Gone`)
+	names = append(names, "inetpub/history/CFGHISTORY_0000000042/applicationHost.config")
+	contents["inetpub/history/CFGHISTORY_0000000042/applicationHost.config"] = []byte("<configuration><system.applicationHost>")
+	build(t, dir, names, contents)
+
+	s := gather(t, dir, nil, Options{})
+	// The newest 32 backup folders are 99 (without a configuration), 42
+	// (unreadable), 41 (a folder not in the copy), 40 (the current
+	// folder) and 39 down to 12.
+	if len(s.IISLogDirs) != 1+28 || s.IISLogDirs[0] != iisLogs {
+		t.Fatalf("IISLogDirs = %q; want the current folder and those of backups 12-39", s.IISLogDirs)
+	}
+	for n := 1; n <= 39; n++ {
+		if got := slices.Contains(s.IISLogDirs, fmt.Sprintf("OldLogs%d", n)); got != (n >= 12) {
+			t.Errorf("OldLogs%d read: %v", n, got)
+		}
+	}
+	site := IISSiteLogs{ID: 1, Name: "Default Web Site", Role: IISFrontEnd, LogDir: "OldLogs25/W3SVC1"}
+	if !slices.Contains(s.IISSites, site) {
+		t.Errorf("IISSites = %+v; want %+v among them", s.IISSites, site)
+	}
+	for _, note := range []string{"CFGHISTORY_0000000039) had request logs written to C:\\OldLogs39", "E:\\Gone, which is not in this copy", "the newest 32 were read"} {
+		if !hasNote(s, note) {
+			t.Errorf("no note saying %q: %q", note, s.Notes)
+		}
+	}
+	if hasNote(s, "INETPUB") {
+		t.Errorf("the current folder in another spelling is no change: %q", s.Notes)
+	}
+	if len(s.Errors) != 1 || !strings.Contains(s.Errors[0].Path, "CFGHISTORY_0000000042") {
+		t.Errorf("Errors = %+v; want the unreadable backup", s.Errors)
 	}
 }

@@ -356,7 +356,7 @@ func (s *Server) places() {
 	if s.Kind != KindSystemDrive {
 		return // the other places are folders of a system drive
 	}
-	s.iisLogDirs()
+	s.iisLogs()
 	for _, fw := range []string{"Framework64", "Framework"} {
 		for _, v := range []string{"v4.0.30319", "v2.0.50727"} {
 			if d, ok := s.Resolver.ResolveDir(path.Join("Windows/Microsoft.NET", fw, v, "Temporary ASP.NET Files")); ok {
@@ -394,41 +394,6 @@ func (s *Server) places() {
 			}
 		}
 	}
-}
-
-// iisLogDirs resolves the IIS log folders the configuration names, or the
-// default one.
-func (s *Server) iisLogDirs() {
-	var named []string
-	if s.IIS != nil {
-		named = append(named, s.IIS.DefaultLogDirectory)
-		for _, site := range s.IIS.Sites {
-			named = append(named, site.LogDirectory)
-		}
-	}
-	named = append(named, `%SystemDrive%\inetpub\logs\LogFiles`)
-	seen := map[string]bool{}
-	for _, n := range named {
-		if n == "" {
-			continue
-		}
-		if d, ok := s.resolveWindowsDir(n); ok && !seen[d] {
-			seen[d] = true
-			s.IISLogDirs = append(s.IISLogDirs, d)
-		}
-	}
-	// A folder inside another is walked with it.
-	var outer []string
-	for _, d := range s.IISLogDirs {
-		inside := false
-		for _, o := range s.IISLogDirs {
-			inside = inside || o != d && strings.HasPrefix(d, o+"/")
-		}
-		if !inside {
-			outer = append(outer, d)
-		}
-	}
-	s.IISLogDirs = outer
 }
 
 // identify reads who the server is: the SYSTEM hive's computer name and

@@ -32,7 +32,13 @@ type IISConfig struct {
 	Sites []IISSite
 	// DefaultLogDirectory is siteDefaults/logFile@directory.
 	DefaultLogDirectory string
-	AppPools            []IISAppPool
+	// CentralLogMode is log@centralLogFileMode: "" or "Site" for a log
+	// folder per site (IIS's default), "CentralW3C" for one W3C log of
+	// every site in CentralW3CLogDirectory\W3SVC, "CentralBinary" for a
+	// binary log.
+	CentralLogMode         string
+	CentralW3CLogDirectory string
+	AppPools               []IISAppPool
 	// RewriteRules are the names of URL Rewrite rules anywhere in the
 	// file (global rules, or a site's rules in a location element).
 	RewriteRules []string
@@ -93,6 +99,10 @@ func ParseIISConfig(r io.Reader) (*IISConfig, error) {
 				LogFile logFile `xml:"logFile"`
 			} `xml:"siteDefaults"`
 		} `xml:"system.applicationHost>sites"`
+		Log struct {
+			Mode       string  `xml:"centralLogFileMode,attr"`
+			CentralW3C logFile `xml:"centralW3CLogFile"`
+		} `xml:"system.applicationHost>log"`
 		Pools     []pool     `xml:"system.applicationHost>applicationPools>add"`
 		Rewrite   rewrite    `xml:"system.webServer>rewrite"`
 		Locations []location `xml:"location"`
@@ -103,7 +113,11 @@ func ParseIISConfig(r io.Reader) (*IISConfig, error) {
 	if err := dec.Decode(&d); err != nil {
 		return nil, fmt.Errorf("applicationHost.config: %w", err)
 	}
-	cfg := &IISConfig{DefaultLogDirectory: d.Sites.SiteDefaults.LogFile.Directory}
+	cfg := &IISConfig{
+		DefaultLogDirectory:    d.Sites.SiteDefaults.LogFile.Directory,
+		CentralLogMode:         d.Log.Mode,
+		CentralW3CLogDirectory: d.Log.CentralW3C.Directory,
+	}
 	for _, p := range d.Pools {
 		cfg.AppPools = append(cfg.AppPools, IISAppPool{Name: p.Name, AutoStart: p.AutoStart, StartMode: p.StartMode})
 	}
@@ -131,6 +145,29 @@ func ParseIISConfig(r io.Reader) (*IISConfig, error) {
 		cfg.Sites = append(cfg.Sites, site)
 	}
 	return cfg, nil
+}
+
+// LogDirectories are the folders the configuration has IIS write request
+// logs under, as written: the sites' own, the default for sites without
+// one, and the central W3C log's when that is in use. IIS adds a W3SVC<id>
+// folder per site below them (W3SVC for the central log).
+func (c *IISConfig) LogDirectories() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(d string) {
+		if d != "" && !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	add(c.DefaultLogDirectory)
+	for _, s := range c.Sites {
+		add(s.LogDirectory)
+	}
+	if strings.EqualFold(c.CentralLogMode, "CentralW3C") {
+		add(c.CentralW3CLogDirectory)
+	}
+	return out
 }
 
 // DefaultWebSite returns the site IIS serves Exchange's front end from:

@@ -3,6 +3,7 @@ package root
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -25,9 +26,35 @@ func TestParseIISConfigReal(t *testing.T) {
 		if len(cfg.Sites) != 2 {
 			t.Errorf("%s: %d sites, want Default Web Site and Exchange Back End", name, len(cfg.Sites))
 		}
+		if dirs := cfg.LogDirectories(); len(dirs) != 1 || dirs[0] != `%SystemDrive%\inetpub\logs\LogFiles` || cfg.CentralLogMode != "" {
+			t.Errorf("%s: log directories %q, central mode %q", name, dirs, cfg.CentralLogMode)
+		}
 		if got := ExpandSystemDrive(site.PhysicalPath); got != `C:\inetpub\wwwroot` {
 			t.Errorf("expanded to %q", got)
 		}
+	}
+}
+
+func TestIISLogDirectories(t *testing.T) {
+	const config = `<configuration><system.applicationHost>
+		<log centralLogFileMode="CentralW3C"><centralW3CLogFile enabled="true" directory="E:\central" /></log>
+		<sites>
+			<site name="Default Web Site" id="1"><logFile directory="D:\IISLogs" /></site>
+			<site name="Exchange Back End" id="2" />
+			<site name="Other" id="3"><logFile directory="D:\IISLogs" /></site>
+			<siteDefaults><logFile logFormat="W3C" directory="%SystemDrive%\inetpub\logs\LogFiles" /></siteDefaults>
+		</sites></system.applicationHost></configuration>`
+	cfg, err := ParseIISConfig(strings.NewReader(config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`%SystemDrive%\inetpub\logs\LogFiles`, `D:\IISLogs`, `E:\central`}
+	if got := cfg.LogDirectories(); !reflect.DeepEqual(got, want) {
+		t.Errorf("LogDirectories() = %q, want %q", got, want)
+	}
+	cfg.CentralLogMode = "Site"
+	if got := cfg.LogDirectories(); len(got) != 2 {
+		t.Errorf("the central folder is named though the central log is off: %q", got)
 	}
 }
 
