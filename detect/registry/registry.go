@@ -6,6 +6,7 @@ package registry
 import (
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/detect/content"
+	"github.com/exhunt/exhunt/detect/iis"
 	"github.com/exhunt/exhunt/detect/mitigation"
 	"github.com/exhunt/exhunt/detect/patch"
 	"github.com/exhunt/exhunt/detect/postexploit"
@@ -14,6 +15,7 @@ import (
 	"github.com/exhunt/exhunt/indicators"
 	"github.com/exhunt/exhunt/source"
 	"github.com/exhunt/exhunt/source/exchange"
+	iissource "github.com/exhunt/exhunt/source/iis"
 )
 
 // Sources returns every log source the scan reads, in the order their
@@ -21,6 +23,7 @@ import (
 func Sources() []source.Source {
 	return []source.Source{
 		exchange.Source{},
+		iissource.Source{},
 	}
 }
 
@@ -32,6 +35,10 @@ func LogDetectors() []detect.LogDetector {
 		proxylogon.ECPVirtualDirectory{},
 		proxylogon.OABDownload{},
 		webshell.Requests{},
+		iis.FrontDoor{},
+		iis.Webshells{},
+		iis.Commands{},
+		iis.BackendResetVDir{},
 	}
 }
 

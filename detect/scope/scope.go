@@ -66,7 +66,5 @@ func Planned() []detect.Check {
 	return []detect.Check{
 		{ID: "cve-2021-26857-eventlog", Title: "CVE-2021-26857 Unified Messaging deserialization (Application event log errors of MSExchange Unified Messaging)",
 			CVEs: []string{"CVE-2021-26857"}, Needs: "the Windows event logs, which this version of exhunt does not read yet"},
-		{ID: "iis-logs", Title: "Web shell use, attacker addresses and user agents in the IIS logs",
-			CVEs: []string{"CVE-2021-26855", "CVE-2021-27065"}, Needs: "the IIS logs, which this version of exhunt does not read yet"},
 	}
 }

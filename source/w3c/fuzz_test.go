@@ -45,10 +45,10 @@ func FuzzRead(f *testing.F) {
 			Raw    string
 			Fields []string
 		}
-		read := func(m *literal.Matcher) (map[int]rec, Stats, error) {
+		read := func(m *literal.Matcher, tap *Tap) (map[int]rec, Stats, error) {
 			out := map[int]rec{}
 			last := 0
-			rd := NewReader(Options{BufferSize: size, Matcher: m, DefaultFields: ExchangeDefaultFields})
+			rd := NewReader(Options{BufferSize: size, Matcher: m, DefaultFields: ExchangeDefaultFields, Tap: tap})
 			st, err := rd.Read(bytes.NewReader(data), func(r *Record) {
 				if r.Line <= last || r.Line > lineCount {
 					t.Fatalf("line %d after line %d, in a file of %d lines", r.Line, last, lineCount)
@@ -69,9 +69,21 @@ func FuzzRead(f *testing.F) {
 			})
 			return out, st, err
 		}
-		full, stFull, errFull := read(nil)
+		full, stFull, errFull := read(nil, nil)
 		m := literal.NewMatcher(literals...)
-		matched, stMatch, errMatch := read(m)
+		matched, stMatch, errMatch := read(m, nil)
+		// With a tap on the client address, a line is selected by a
+		// literal or by its address, and is still a record of the full read.
+		tap := &Tap{Field: FieldClientIP, Match: func(v []byte) bool { return len(v) > 0 && v[len(v)-1]&1 == 1 }}
+		tapped, stTap, _ := read(m, tap)
+		if stTap.Lines != stFull.Lines {
+			t.Fatalf("lines: tap %d, full %d", stTap.Lines, stFull.Lines)
+		}
+		for line, r := range tapped {
+			if want, ok := full[line]; !ok || !reflect.DeepEqual(want, r) {
+				t.Fatalf("tap selected line %d (%q), which a full read gives as %q", line, r, want)
+			}
+		}
 		if errFull != errMatch {
 			t.Fatalf("errors differ: %v, %v", errFull, errMatch)
 		}

@@ -62,6 +62,11 @@ type Options struct {
 	// line, before it is split: a cheap test that spares the split of
 	// lines holding a literal in the wrong place.
 	Precheck func(line []byte) bool
+	// Tap, when set, also selects every data line whose named field Match
+	// accepts, whether or not it holds a literal (a lookup of each line's
+	// client address in a set of thousands, which no literal search does
+	// at speed). The Precheck is not asked about such lines.
+	Tap *Tap
 	// DefaultFields name the values of data lines that come before any
 	// #Fields directive (an excerpt, a file whose head was lost); nil
 	// leaves such values nameless. ExchangeDefaultFields is the usual
@@ -70,6 +75,14 @@ type Options struct {
 	// BufferSize overrides DefaultBufferSize (tests use small ones); at
 	// least 16.
 	BufferSize int
+}
+
+// Tap selects lines by the value of one field.
+type Tap struct {
+	// Field is the field's name in the #Fields list ("c-ip").
+	Field string
+	// Match is given the field's raw value; it must not keep the slice.
+	Match func(value []byte) bool
 }
 
 // Header holds the directive values in force.
@@ -197,6 +210,10 @@ type Reader struct {
 	buf      []byte
 	matcher  *literal.Matcher
 	precheck func([]byte) bool
+	tap      *Tap
+	// tapped is set while the line being delivered was selected by the
+	// tap, which the precheck is not asked about.
+	tapped   bool
 	defaults *Schema
 	fields   [][]byte
 	rec      Record
@@ -237,6 +254,7 @@ func (rd *Reader) Reset(opt Options) {
 		rd.matcher = opt.Matcher.Clone()
 	}
 	rd.precheck = opt.Precheck
+	rd.tap = opt.Tap
 	rd.defaults = nil
 	if len(opt.DefaultFields) > 0 {
 		rd.defaults = NewSchema(append([]string(nil), opt.DefaultFields...))
@@ -378,6 +396,11 @@ func (rd *Reader) block(block []byte, fn func(*Record)) {
 		raw := trimCR(block[cursor:end])
 		body, kind := classify(raw)
 		selected := rd.matcher == nil || rd.matcher.Contains(raw)
+		if !selected && rd.tap != nil && kind == kindData && rd.schema != nil {
+			if i := rd.schema.Index(rd.tap.Field); i >= 0 && rd.tap.Match(tokenAt(body, i)) {
+				selected, rd.tapped = true, true
+			}
+		}
 		switch kind {
 		case kindDirective:
 			rd.directive(raw, body, ln)
@@ -397,6 +420,7 @@ func (rd *Reader) block(block []byte, fn func(*Record)) {
 				rd.data(raw, body, ln, fn, rd.matcher != nil)
 			}
 		}
+		rd.tapped = false
 		cursor = end + 1
 	}
 
@@ -427,6 +451,23 @@ func (rd *Reader) searchBlock(block []byte, cursor int, fn func(*Record)) {
 		if hit >= 0 {
 			hitLine = bytes.LastIndexByte(block[:hit], '\n') + 1
 		}
+		if rd.tap != nil {
+			limit := len(block)
+			if hitLine >= 0 {
+				limit = hitLine
+			}
+			if nextDir >= 0 && nextDir < limit {
+				limit = nextDir
+			}
+			if tapped := rd.tapLines(block, cursor, limit); tapped >= 0 {
+				end := lineEnd(block, tapped)
+				rd.tapped = true
+				rd.line(trimCR(block[tapped:end]), rd.lineAt(block, tapped), fn, false)
+				rd.tapped = false
+				cursor = end + 1
+				continue
+			}
+		}
 		if nextDir >= 0 && (hitLine < 0 || nextDir <= hitLine) {
 			end := lineEnd(block, nextDir)
 			rd.line(trimCR(block[nextDir:end]), rd.lineAt(block, nextDir), fn, true)
@@ -440,6 +481,39 @@ func (rd *Reader) searchBlock(block []byte, cursor int, fn func(*Record)) {
 		rd.line(trimCR(block[hitLine:end]), rd.lineAt(block, hitLine), fn, true)
 		cursor = end + 1
 	}
+}
+
+// tapLines returns the start of the first line in block[from:limit] whose
+// tapped field matches, or -1; the lines there are data lines or blank.
+func (rd *Reader) tapLines(block []byte, from, limit int) int {
+	if rd.schema == nil {
+		return -1
+	}
+	idx := rd.schema.Index(rd.tap.Field)
+	if idx < 0 {
+		return -1
+	}
+	for from < limit {
+		end := lineEnd(block, from)
+		if v := tokenAt(trimCR(block[from:end]), idx); len(v) > 0 && rd.tap.Match(v) {
+			return from
+		}
+		from = end + 1
+	}
+	return -1
+}
+
+// tokenAt is the n-th (0-based) space-separated value of line, nil when it
+// has fewer.
+func tokenAt(line []byte, n int) []byte {
+	if n < 0 {
+		return nil
+	}
+	tok, rest := nextToken(line)
+	for ; n > 0 && tok != nil; n-- {
+		tok, rest = nextToken(rest)
+	}
+	return tok
 }
 
 func (rd *Reader) line(raw []byte, ln int, fn func(*Record), selected bool) {
@@ -562,7 +636,7 @@ func (rd *Reader) setFields(value []byte, ln int) {
 // selected says that the matcher chose the line, which a problem then
 // mentions: the line may be the evidence sought.
 func (rd *Reader) data(raw, body []byte, ln int, fn func(*Record), selected bool) {
-	if rd.precheck != nil && !rd.precheck(raw) {
+	if rd.precheck != nil && !rd.tapped && !rd.precheck(raw) {
 		return
 	}
 	hint := ""
