@@ -193,9 +193,10 @@ type Join struct {
 	By    string `json:"by"`
 	Value string `json:"value"`
 	// Findings are the fingerprints sharing the value, sorted.
-	Findings  []string `json:"findings"`
-	SourceIPs []string `json:"source_ips,omitempty"`
-	Note      string   `json:"note,omitempty"`
+	Findings          []string `json:"findings"`
+	FindingsNotListed int      `json:"findings_not_listed,omitempty"`
+	SourceIPs         []string `json:"source_ips,omitempty"`
+	Note              string   `json:"note,omitempty"`
 }
 
 // Mailbox kinds.
