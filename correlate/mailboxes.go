@@ -31,6 +31,9 @@ var mailboxFields = []string{"msExchLogonMailbox", "X-AnchorMailbox", "Mailbox",
 // accountFields are evidence keys naming the account a request ran as.
 var accountFields = []string{"AuthenticatedUser", finding.KeyW3CUserName}
 
+// queryFields are evidence keys that hold a URL's query alone.
+var queryFields = []string{finding.KeyURLQuery, finding.KeyW3CQuery}
+
 // queryMailboxParams are URL parameters that name a mailbox (Email= of
 // autodiscover, the logon mailbox some tools pass in the query).
 var queryMailboxParams = []string{"email", "msexchlogonmailbox", "mailbox", "anchormailbox", "x-anchormailbox", "emailaddress"}
@@ -70,7 +73,11 @@ func mailboxesIn(f *finding.Finding) []mention {
 			add(mention{addr, kind, e.Name})
 			continue
 		}
-		for _, m := range queryMailboxes(v) {
+		q := v
+		if equalFoldAny(e.Name, queryFields) && !strings.Contains(q, "?") {
+			q = "?" + q
+		}
+		for _, m := range queryMailboxes(q) {
 			add(mention{m[0], m[1], e.Name})
 		}
 		if hasPrefixFold(v, "/o=") {

@@ -142,7 +142,7 @@ func patchBound(t time.Time) time.Time {
 
 func patchText(t time.Time) string {
 	if isDateOnly(t) {
-		return t.UTC().Format("2006-01-02") + " (install date; the time of day is not recorded)"
+		return t.UTC().Format("2006-01-02") + " (date only)"
 	}
 	return stamp(t)
 }
@@ -250,7 +250,7 @@ func (c *correlation) exposureWindow(attempt, last *result.Milestone, tl *result
 			stamp(attempt.Time) + ", so the attempts met a patched server"}
 	case exp.PatchedAt != nil:
 		w.To, w.ToMilestone = timePtr(exp.PatchedAt.UTC()), result.MilestonePatched
-		w.Text = from + " to the fix installed on " + patchText(*exp.PatchedAt) + " (" + span(attempt.Time, *exp.PatchedAt) + ")" + lastText
+		w.Text = from + " to the fix installed on " + patchText(*exp.PatchedAt) + ", " + span(attempt.Time, *exp.PatchedAt) + " later" + lastText
 		if last != nil && last.Time.After(patchBound(*exp.PatchedAt)) {
 			tl.Notes = append(tl.Notes, "Attacker activity went on after the fix was installed: the fix closes the vulnerability, not web shells planted before it.")
 		}
