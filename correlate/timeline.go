@@ -460,7 +460,7 @@ func (c *correlation) gaps(shellCands []candidate) []result.Gap {
 		}
 		out = append(out, result.Gap{Kind: result.GapFilesMissing, Family: cv.Family, Folder: cv.Folder,
 			From: timePtr(cv.Oldest.UTC()), To: timePtr(cv.Newest.UTC()),
-			Text: fmt.Sprintf("%d %s log file(s) for the %d %ss from %s to %s: at least %d %s(s) have no log file (a %s without traffic writes none, "+
+			Text: fmt.Sprintf("%d %s log file(s) for the %d %ss from %s to %s: at least %d %s(s) have no log file (a quiet %s writes none, "+
 				"deleted logs leave the same hole; which ones is not known from the coverage)",
 				cv.Files, name, periods, rot.unit, stamp(cv.Oldest), stamp(cv.Newest), periods-cv.Files, rot.unit, rot.unit)})
 	}
