@@ -271,9 +271,19 @@ func (t *textWriter) campaign(c *result.Campaign) {
 				t.printf("  ... and %d more of this kind (--format json lists all)\n", len(l.list)-maxTextSessions)
 				break
 			}
+			// Two copies of one server bear one name: their folders tell
+			// them apart.
+			names := map[string]int{}
+			for _, s := range ind.Servers {
+				names[strings.ToLower(s.Name)]++
+			}
 			var on []string
 			for _, s := range ind.Servers {
-				x := Terminal(s.Name) + " (" + between(s.First, s.Last)
+				name := s.Name
+				if names[strings.ToLower(s.Name)] > 1 {
+					name += " [" + s.Root + "]"
+				}
+				x := Terminal(name) + " (" + between(s.First, s.Last)
 				if s.Outcome != "" {
 					x += ", " + s.Outcome
 				}
