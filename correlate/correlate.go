@@ -59,7 +59,7 @@ func Server(s *result.Server) {
 	c.buildSessions()
 	c.joinCanaries()
 	c.joinPaths()
-	c.finishSessions()
+	c.rankSessions()
 	c.collectMailboxes()
 	s.Sessions, s.SessionsNotListed = c.listSessions()
 	s.Joins = c.joins

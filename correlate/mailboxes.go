@@ -338,14 +338,12 @@ func (c *correlation) collectMailboxes() {
 					mb.rank = s.rank
 				}
 				if mb.out.Excluded == "" {
+					if s.mailboxes == nil {
+						s.mailboxes = map[string]bool{}
+					}
 					s.mailboxes[m.address] = true
 				}
 			}
-		}
-	}
-	for _, s := range c.sessions {
-		if len(s.mailboxes) > 0 {
-			s.out.Mailboxes = sortedKeys(s.mailboxes)
 		}
 	}
 }
@@ -365,7 +363,7 @@ func (c *correlation) listMailboxes() (list []result.Mailbox, dropped int, syste
 			out.SourceIPs = sortedKeys(mb.ips)
 		}
 		if mb.rank >= 0 {
-			out.Outcome = [...]string{result.OutcomeProbing, result.OutcomeAttempted, result.OutcomeSuccessful}[mb.rank]
+			out.Outcome = outcomes[mb.rank]
 		}
 		srcs := make([]result.MailboxSource, 0, len(mb.sources))
 		for s := range mb.sources {

@@ -4,7 +4,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/result"
@@ -65,7 +64,7 @@ func (c *correlation) buildSessions() {
 		}
 		s := c.sessions[f.SourceIP]
 		if s == nil {
-			s = &session{ip: f.SourceIP, canaries: map[string]bool{}, files: map[[2]string][]string{}, mailboxes: map[string]bool{}}
+			s = &session{ip: f.SourceIP}
 			c.sessions[f.SourceIP] = s
 		}
 		s.own = append(s.own, i)
@@ -93,6 +92,9 @@ const canaryKey = "msexchecpcanary="
 func canariesOf(f *finding.Finding) []string {
 	var out []string
 	add := func(v string) {
+		if !strings.Contains(v, "=") {
+			return // most values: no parameter, no canary
+		}
 		low := strings.ToLower(v)
 		for from := 0; ; {
 			i := strings.Index(low[from:], canaryKey)
@@ -132,6 +134,9 @@ func (c *correlation) joinCanaries() {
 		for _, v := range canariesOf(&c.fs[i]) {
 			by[v] = append(by[v], i)
 			if s := c.sessions[c.fs[i].SourceIP]; s != nil && c.fs[i].SourceIP != "" {
+				if s.canaries == nil {
+					s.canaries = map[string]bool{}
+				}
 				s.canaries[v] = true
 			}
 		}
@@ -382,6 +387,9 @@ func (c *correlation) tieFiles(logs, disk []int, how string) {
 		for _, s := range c.sessionsOf(l) {
 			for p, ids := range byPath {
 				k := [2]string{p, how}
+				if s.files == nil {
+					s.files = map[[2]string][]string{}
+				}
 				s.files[k] = mergeSorted(s.files[k], ids)
 			}
 		}
@@ -458,41 +466,29 @@ func (c *correlation) members(s *session) []int {
 	return out
 }
 
-// finishSessions fills each session's summary from its findings.
-func (c *correlation) finishSessions() {
+// rankSessions finds each session's first and last time and outcome,
+// which the bounds and the mailboxes need for every session.
+func (c *correlation) rankSessions() {
 	for _, s := range c.sessions {
-		all := c.members(s)
 		out := &s.out
 		out.SourceIP = s.ip
-		out.Rules = map[string]int{}
-		uas, shells, stages := map[string]bool{}, map[string]bool{}, map[finding.Stage]bool{}
-		var first, last *time.Time
 		reached := 0
-		for _, i := range all {
-			f := &c.fs[i]
-			out.Rules[f.Rule]++
-			stages[f.Stage] = true
-			if f.Time != nil {
-				if first == nil || f.Time.Before(*first) {
-					first = timePtr(f.Time.UTC())
+		for _, l := range [][]int{s.own, s.joined} {
+			for _, i := range l {
+				f := &c.fs[i]
+				if f.Time != nil {
+					if out.First == nil || f.Time.Before(*out.First) {
+						out.First = timePtr(f.Time.UTC())
+					}
+					if out.Last == nil || f.Time.After(*out.Last) {
+						out.Last = timePtr(f.Time.UTC())
+					}
 				}
-				if last == nil || f.Time.After(*last) {
-					last = timePtr(f.Time.UTC())
+				r := stageRank(f.Stage)
+				if r < stageRank(finding.StageExploitation) {
+					continue
 				}
-			}
-			if f.SourceIP != "" && f.UserAgent != "" {
-				uas[f.UserAgent] = true
-			}
-			if f.Stage == finding.StageWebshellUse && f.SourceIP != "" {
-				if p := requestPath(f); p != "" {
-					shells[p] = true
-				}
-			}
-			r := stageRank(f.Stage)
-			if r >= stageRank(finding.StageExploitation) {
-				if s.rank < 1 {
-					s.rank = 1
-				}
+				s.rank = max(s.rank, 1)
 				if f.Severity >= finding.High {
 					s.rank = 2
 					if r > reached {
@@ -501,46 +497,74 @@ func (c *correlation) finishSessions() {
 				}
 			}
 		}
-		out.First, out.Last = first, last
-		out.Outcome = [...]string{result.OutcomeProbing, result.OutcomeAttempted, result.OutcomeSuccessful}[s.rank]
-		for _, st := range []finding.Stage{finding.StageAttempt, finding.StageExploitation, finding.StageWebshellWritten, finding.StageWebshellUse, finding.StagePostExploitation} {
-			if stages[st] {
-				out.Stages = append(out.Stages, st)
-			}
-		}
-		if len(uas) > 0 {
-			out.UserAgents = sortedKeys(uas)
-		}
-		if len(shells) > 0 {
-			out.Webshells = sortedKeys(shells)
-		}
-		if len(s.canaries) > 0 {
-			out.EcpCanaries = sortedKeys(s.canaries)
-		}
-		for _, i := range all {
-			if len(out.Findings) == maxSessionFindings {
-				out.FindingsNotListed = len(all) - maxSessionFindings
-				break
-			}
-			out.Findings = append(out.Findings, fingerprint(&c.fs[i]))
-		}
-		keys := make([][2]string, 0, len(s.files))
-		for k := range s.files {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(a, b int) bool {
-			if keys[a][0] != keys[b][0] {
-				return keys[a][0] < keys[b][0]
-			}
-			return keys[a][1] < keys[b][1]
-		})
-		for _, k := range keys {
-			out.Files = append(out.Files, result.SessionFile{Path: k[0], How: k[1], Findings: s.files[k]})
-		}
+		out.Outcome = outcomes[s.rank]
 	}
 }
 
-// listSessions returns the sessions by first activity, bounded: when
+// outcomes name the outcome ranks.
+var outcomes = [...]string{result.OutcomeProbing, result.OutcomeAttempted, result.OutcomeSuccessful}
+
+// finishSession fills the rest of a listed session's summary from its
+// findings.
+func (c *correlation) finishSession(s *session) {
+	all := c.members(s)
+	out := &s.out
+	out.Rules = map[string]int{}
+	uas, shells, stages := map[string]bool{}, map[string]bool{}, map[finding.Stage]bool{}
+	for _, i := range all {
+		f := &c.fs[i]
+		out.Rules[f.Rule]++
+		stages[f.Stage] = true
+		if f.SourceIP != "" && f.UserAgent != "" {
+			uas[f.UserAgent] = true
+		}
+		if f.Stage == finding.StageWebshellUse && f.SourceIP != "" {
+			if p := requestPath(f); p != "" {
+				shells[p] = true
+			}
+		}
+	}
+	for _, st := range []finding.Stage{finding.StageAttempt, finding.StageExploitation, finding.StageWebshellWritten, finding.StageWebshellUse, finding.StagePostExploitation} {
+		if stages[st] {
+			out.Stages = append(out.Stages, st)
+		}
+	}
+	if len(uas) > 0 {
+		out.UserAgents = sortedKeys(uas)
+	}
+	if len(shells) > 0 {
+		out.Webshells = sortedKeys(shells)
+	}
+	if len(s.canaries) > 0 {
+		out.EcpCanaries = sortedKeys(s.canaries)
+	}
+	if len(s.mailboxes) > 0 {
+		out.Mailboxes = sortedKeys(s.mailboxes)
+	}
+	for _, i := range all {
+		if len(out.Findings) == maxSessionFindings {
+			out.FindingsNotListed = len(all) - maxSessionFindings
+			break
+		}
+		out.Findings = append(out.Findings, fingerprint(&c.fs[i]))
+	}
+	keys := make([][2]string, 0, len(s.files))
+	for k := range s.files {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(a, b int) bool {
+		if keys[a][0] != keys[b][0] {
+			return keys[a][0] < keys[b][0]
+		}
+		return keys[a][1] < keys[b][1]
+	})
+	for _, k := range keys {
+		out.Files = append(out.Files, result.SessionFile{Path: k[0], How: k[1], Findings: s.files[k]})
+	}
+}
+
+// listSessions returns the sessions by first activity, completed and
+// bounded: when
 // there are more than MaxSessions, the successful ones are kept first,
 // then those that attempted, then the probes.
 func (c *correlation) listSessions() ([]result.Session, int) {
@@ -573,6 +597,7 @@ func (c *correlation) listSessions() ([]result.Session, int) {
 	}
 	out := make([]result.Session, len(all))
 	for i, s := range all {
+		c.finishSession(s)
 		out[i] = s.out
 	}
 	return out, dropped

@@ -262,11 +262,11 @@ func (c *correlation) exposureWindow(attempt, last *result.Milestone, tl *result
 			w.To, w.ToMilestone = timePtr(last.Time), last.Name
 		}
 		w.Text = from + ", still open: the server is still vulnerable" + lastText
+	case last != nil:
+		w.To, w.ToMilestone = timePtr(last.Time), last.Name
+		w.Text = from + " to at least the last attacker activity at " + stamp(last.Time) + "; whether and when the server was patched is not known"
 	default:
-		if last != nil {
-			w.To, w.ToMilestone = timePtr(last.Time), last.Name
-		}
-		w.Text = from + " to at least the last attacker activity; whether and when the server was patched is not known" + lastText
+		w.Text = from + "; whether and when the server was patched is not known, so neither is the end of the window"
 	}
 	return w
 }

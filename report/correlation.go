@@ -185,7 +185,7 @@ func (t *textWriter) mailboxes(res *result.Server) {
 	total := len(res.Mailboxes) + res.MailboxesNotListed
 	if total == 0 && len(res.MailboxesExcluded) == 0 {
 		t.printf("\n%s\n", t.color(ansiBold, "MAILBOXES POSSIBLY ACCESSED: none named"))
-		t.printf("  No attacker request names a mailbox. Forged back-end requests name a server, not a mailbox, and what a web\n")
+		t.printf("  No attacker evidence names a mailbox. Forged back-end requests name a server, not a mailbox, and what a web\n")
 		t.printf("  shell or a stolen session read leaves no name in these logs: absence here is no proof of no access.\n")
 		return
 	}
