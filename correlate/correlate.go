@@ -73,13 +73,13 @@ type correlation struct {
 	fs  []finding.Finding
 	// attack indexes the findings that are evidence of the attack.
 	attack []int
-	// sessions by client address, and the order they were made in.
+	// sessions are the attacker clients by normalised address.
 	sessions map[string]*session
-	// owner maps a finding without a client address to the sessions it
-	// was joined to.
+	// joined maps a finding without a client address to the sessions it
+	// was joined to by an ECP canary.
 	joined map[int][]*session
 	joins  []result.Join
-	// files maps a file finding to the sessions it was tied to, and how.
+	// mailboxes by kind and lower-case address.
 	mailboxes map[string]*mailbox
 }
 
