@@ -112,6 +112,29 @@ func (j *jsonWriter) server(indent string, s *result.Server) {
 	j.field(indent, "root", s.Root, false)
 	j.field(indent, "server", s.Server, false)
 	j.field(indent, "verdict", s.Verdict, false)
+	// The correlation's view comes before the findings it cites, and only
+	// on a server with attack evidence.
+	if s.Timeline != nil {
+		j.field(indent, "timeline", s.Timeline, false)
+	}
+	if len(s.Sessions) > 0 {
+		list(j, indent, "sessions", s.Sessions, false)
+	}
+	if s.SessionsNotListed > 0 {
+		j.field(indent, "sessions_not_listed", s.SessionsNotListed, false)
+	}
+	if len(s.Mailboxes) > 0 {
+		list(j, indent, "mailboxes", s.Mailboxes, false)
+	}
+	if s.MailboxesNotListed > 0 {
+		j.field(indent, "mailboxes_not_listed", s.MailboxesNotListed, false)
+	}
+	if len(s.MailboxesExcluded) > 0 {
+		list(j, indent, "mailboxes_excluded", s.MailboxesExcluded, false)
+	}
+	if len(s.Joins) > 0 {
+		list(j, indent, "joins", s.Joins, false)
+	}
 	list(j, indent, "findings", s.Findings, false)
 	list(j, indent, "errors", s.Errors, false)
 	list(j, indent, "coverage", s.Coverage, false)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exhunt/exhunt/correlate"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/result"
 )
@@ -32,8 +33,12 @@ func sample() *result.Report {
 			RootKind: "system-drive", RootKindDetail: "a system drive",
 			ExchangeDir: "Program Files/Microsoft/Exchange Server/V15", ExchangeSource: "default install folder", WebRoot: "inetpub/wwwroot", WebRootSource: "default IIS web root"},
 		Findings: []finding.Finding{
-			mk("proxylogon-reset-vdir", finding.Critical, "Logging/HttpProxy/Ecp/HttpProxy_2021030306-1.LOG", 22, &later, finding.Evidence{{Name: "AnchorMailbox", Value: "ServerInfo~a]@ex01:444/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory#"}}),
+			mk("proxylogon-reset-vdir", finding.Critical, "Logging/HttpProxy/Ecp/HttpProxy_2021030306-1.LOG", 22, &later, finding.Evidence{
+				{Name: "ClientIpAddress", Value: "203.0.113.45"},
+				{Name: "AnchorMailbox", Value: "ServerInfo~a]@ex01:444/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory#"}}),
 			mk("proxylogon-ssrf-backend", finding.High, "Logging/HttpProxy/Ecp/HttpProxy_2021030306-1.LOG", 18, &at, finding.Evidence{
+				{Name: "ClientIpAddress", Value: "203.0.113.45"},
+				{Name: "AuthenticatedUser", Value: "CONTOSO\\boss\u202etxt.exe"},
 				{Name: "UserAgent", Value: "evil\x1b[2J\x1b]0;pwned\x07agent"},
 				{Name: "UrlStem", Value: "=HYPERLINK(\"http://x\")"},
 				{Name: "Note", Value: "rtl\u202eoverride and bad utf8 \xff"},
@@ -55,6 +60,13 @@ func sample() *result.Report {
 		f.Normalise()
 		f.Volume, f.WindowsPath = "C", `C:\Program Files\Microsoft\Exchange Server\V15\`+strings.ReplaceAll(f.Path, "/", `\`)
 	}
+	// The stages the rules give, so that the correlation has a story.
+	stages := map[string]finding.Stage{"proxylogon-reset-vdir": finding.StageWebshellWritten, "proxylogon-ssrf-backend": finding.StageExploitation,
+		"postexploit-programdata-archive": finding.StagePostExploitation}
+	for i := range srv.Findings {
+		srv.Findings[i].Stage = stages[srv.Findings[i].Rule]
+	}
+	correlate.Server(srv)
 	return &result.Report{
 		Tool:    tool,
 		Scan:    result.Scan{ID: "0123456789abcdef0123456789abcdef", Started: from, Ended: from.Add(1500 * time.Millisecond)},
@@ -245,5 +257,77 @@ func TestCSVNeutralisesControlCharacters(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), `evil\x1b[2J`) {
 		t.Error("the escaped form of the user agent is missing")
+	}
+}
+
+// TestTimelineContract checks the timeline's keys as the contract fixes
+// them, and that a server without attack evidence has none.
+func TestTimelineContract(t *testing.T) {
+	var buf bytes.Buffer
+	if err := JSON(&buf, caseSample(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Servers []map[string]json.RawMessage `json:"servers"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var tl struct {
+		Milestones []struct {
+			Name     string   `json:"name"`
+			Time     string   `json:"time"`
+			Findings []string `json:"findings"`
+		} `json:"milestones"`
+	}
+	if err := json.Unmarshal(doc.Servers[0]["timeline"], &tl); err != nil || len(tl.Milestones) == 0 {
+		t.Fatalf("timeline of the attacked server: %v %s", err, doc.Servers[0]["timeline"])
+	}
+	names := map[string]bool{result.MilestoneFirstAttempt: true, result.MilestoneFirstSuccess: true, result.MilestoneFirstShellWritten: true,
+		result.MilestoneFirstShellUse: true, result.MilestoneLastShellUse: true, result.MilestoneLastActivity: true, result.MilestonePatched: true}
+	for _, m := range tl.Milestones {
+		if !names[m.Name] || m.Time == "" || len(m.Findings) == 0 || strings.Count(m.Findings[0], ":") < 2 {
+			t.Errorf("milestone %+v", m)
+		}
+	}
+	for _, key := range []string{"timeline", "sessions", "mailboxes"} {
+		if _, ok := doc.Servers[1][key]; ok {
+			t.Errorf("the inconclusive server has %q", key)
+		}
+	}
+}
+
+// TestCampaignText: what several servers share is listed under the case
+// table, escaped like the rest.
+func TestCampaignText(t *testing.T) {
+	rep := caseSample()
+	ua := "evil\x1b[2J\x1b]0;pwned\x07agent"
+	first := time.Date(2021, 3, 4, 1, 2, 3, 0, time.UTC)
+	rep.Campaign = &result.Campaign{
+		SourceIPs:  []result.CampaignIndicator{{Value: "203.0.113.45", Servers: []result.CampaignServer{{Name: "EX01", First: &first, Outcome: result.OutcomeSuccessful}, {Name: "EX02\x1b[31m"}}}},
+		UserAgents: []result.CampaignIndicator{{Value: ua, Servers: []result.CampaignServer{{Name: "EX01"}, {Name: "EX02"}}}},
+	}
+	var buf bytes.Buffer
+	if err := Text(&buf, rep, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"CAMPAIGN: seen on more than one server",
+		"address 203.0.113.45: EX01 (2021-03-04 01:02:03, successful); EX02\\x1b[31m (time unknown)", `user agent evil\x1b[2J`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\x1b") {
+		t.Error("an escape sequence reached the text report")
+	}
+	// The JSON summary carries it.
+	buf.Reset()
+	if err := JSON(&buf, rep, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Summary result.Summary }
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil || doc.Summary.Campaign == nil || len(doc.Summary.Campaign.SourceIPs) != 1 {
+		t.Errorf("summary campaign: %v %+v", err, doc.Summary.Campaign)
 	}
 }

@@ -120,6 +120,7 @@ func (t *textWriter) caseTable(rep *result.Report) {
 		t.printf("  %s %s is the host name of more than one folder: two copies of one server? Their evidence is reported apart.\n",
 			t.color(ansiYellow, "Note:"), Terminal(n))
 	}
+	t.campaign(sum.Campaign)
 }
 
 func verdictColor(level string) string {
@@ -177,6 +178,9 @@ func (t *textWriter) server(res *result.Server) {
 	}
 	t.printf("\n")
 	t.verdict(res)
+	t.timeline(res)
+	t.attackers(res)
+	t.mailboxes(res)
 
 	var alarms, background []finding.Finding
 	for _, f := range res.Findings {

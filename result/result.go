@@ -191,6 +191,20 @@ type Server struct {
 	Errors   []finding.ScanError `json:"errors"`
 	Coverage []Coverage          `json:"coverage"`
 	Stats    Stats               `json:"stats"`
+
+	// The correlation stage's view of the findings: the timeline, the
+	// attacker sessions, the mailboxes they name and the joins between
+	// findings. All absent on a server without attack evidence.
+	Timeline           *Timeline `json:"timeline,omitempty"`
+	Sessions           []Session `json:"sessions,omitempty"`
+	SessionsNotListed  int       `json:"sessions_not_listed,omitempty"`
+	Mailboxes          []Mailbox `json:"mailboxes,omitempty"`
+	MailboxesNotListed int       `json:"mailboxes_not_listed,omitempty"`
+	// MailboxesExcluded are system mailboxes (health, arbitration,
+	// discovery) that attacker evidence names: left out of Mailboxes, and
+	// said so.
+	MailboxesExcluded []Mailbox `json:"mailboxes_excluded,omitempty"`
+	Joins             []Join    `json:"joins,omitempty"`
 }
 
 // ExitStatus is the contract's status for this server alone.
@@ -231,6 +245,9 @@ type Report struct {
 	// NotReached are servers the run did not get to because it was
 	// interrupted.
 	NotReached []string `json:"not_reached,omitempty"`
+	// Campaign is what the servers share (set by the correlation stage
+	// when the run covers several servers).
+	Campaign *Campaign `json:"campaign,omitempty"`
 }
 
 // SkippedFolder is a folder of a case that was not scanned, with why.
@@ -271,6 +288,9 @@ type Summary struct {
 	// SameName lists host names borne by more than one scanned folder:
 	// two copies of one server, or a copy given twice.
 	SameName []string `json:"same_host_name,omitempty"`
+	// Campaign lists attacker addresses, user agents and web shell names
+	// seen on more than one server.
+	Campaign *Campaign `json:"campaign,omitempty"`
 }
 
 // SummaryServer is one line of the case table.
@@ -290,7 +310,8 @@ type SummaryServer struct {
 
 // Summary tells, server by server, what the run found.
 func (r *Report) Summary() Summary {
-	sum := Summary{Servers: len(r.Servers), Verdicts: map[string]int{}, ExitStatus: r.ExitStatus(), Skipped: r.Skipped, NotReached: r.NotReached}
+	sum := Summary{Servers: len(r.Servers), Verdicts: map[string]int{}, ExitStatus: r.ExitStatus(), Skipped: r.Skipped, NotReached: r.NotReached,
+		Campaign: r.Campaign}
 	names := map[string]int{}
 	for _, s := range r.Servers {
 		if s.Server.HostName != "" {

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/exhunt/exhunt/correlate"
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/detect/registry"
 	"github.com/exhunt/exhunt/detect/scope"
@@ -130,6 +131,7 @@ func Run(ctx context.Context, cfg Config) (*result.Report, error) {
 		}
 		rep.Servers = append(rep.Servers, srv)
 	}
+	rep.Campaign = correlate.Campaign(rep.Servers)
 	cfg.Progress.Done()
 	rep.Scan.Ended = time.Now().UTC()
 	return rep, ctx.Err()
@@ -383,6 +385,9 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 		window: cfg.Window, interrupted: interrupted, logs: logs, files: files, checks: run,
 		counts: col.counts, first: col.first, exposure: col.exposure,
 	})
+	// The findings are final: the timeline, sessions and mailboxes are
+	// built from them.
+	correlate.Server(res)
 	res.Stats.Ended = time.Now().UTC()
 	res.Stats.Duration = time.Since(started)
 	res.Stats.DurationS = res.Stats.Duration.Seconds()
