@@ -44,10 +44,16 @@ func makesActor(f *finding.Finding) bool {
 }
 
 // isChainProbe names the attempt rules that aim at this chain: the forged
-// back-end requests (rule ids proxylogon-ssrf*) and requests for web
-// shell names that were not served (webshell-*probe).
+// back-end requests (rule ids proxylogon-ssrf*, and their front doors in
+// the IIS logs) and requests for web shell names that were not served
+// (webshell-*probe, iis-webshell-probe).
 func isChainProbe(rule string) bool {
-	return strings.HasPrefix(rule, "proxylogon-ssrf") || strings.HasPrefix(rule, "webshell") && strings.HasSuffix(rule, "probe")
+	return strings.HasPrefix(rule, "proxylogon-ssrf") || strings.HasPrefix(rule, "webshell") && strings.HasSuffix(rule, "probe") ||
+		chainProbesInIIS[rule]
+}
+
+var chainProbesInIIS = map[string]bool{
+	"iis-ssrf-front-door": true, "iis-exploit-post-target": true, "iis-webshell-probe": true, "iis-attacker-user-agent": true,
 }
 
 func (c *correlation) buildSessions() {
