@@ -15,6 +15,7 @@ import (
 	"github.com/exhunt/exhunt/source/exlog"
 	"github.com/exhunt/exhunt/source/literal"
 	"github.com/exhunt/exhunt/source/peversion"
+	"github.com/exhunt/exhunt/source/w3c"
 	"github.com/exhunt/exhunt/sysreg"
 )
 
@@ -156,6 +157,15 @@ func (s *Server) locateExchange(opt Options, rec recognition) {
 		s.ExchangeSource = "the scanned folder is " + rec.detail
 		s.rebase(installPathOr(s.InstallPath)+`Logging\`, "")
 		s.partial = "Only Exchange's Logging folder was copied: the front-end folders (web shells in owa\\auth, ecp\\auth), the web root and drop places were not part of the copy and were not checked."
+		return
+	case KindIISLogs:
+		s.IISLogDirs = []string{"."}
+		base := `C:\inetpub\logs\LogFiles\`
+		if _, ok := w3c.SiteID(rec.logRoot); ok {
+			base += rec.logRoot + `\`
+		}
+		s.rebase(base, "")
+		s.partial = "Only " + rec.detail + " was copied: Exchange's own logs, its front-end folders, the web root and drop places were not part of the copy and were not checked."
 		return
 	case KindLogFolder:
 		s.ExchangeSource = "the scanned folder is " + rec.detail

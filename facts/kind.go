@@ -1,12 +1,15 @@
 package facts
 
 import (
+	"bytes"
+	"io"
 	"io/fs"
 	"path"
 	"sort"
 	"strings"
 
 	"github.com/exhunt/exhunt/root"
+	"github.com/exhunt/exhunt/source/w3c"
 )
 
 // Kind is what a folder given as a server's root holds.
@@ -23,6 +26,9 @@ const (
 	// KindLogFolder is one log folder below Logging (HttpProxy, one of
 	// its protocol folders, ECP, ECP\Server, OABGeneratorLog).
 	KindLogFolder Kind = "exchange-log-folder"
+	// KindIISLogs is a copy of IIS's log folder (LogFiles with its
+	// W3SVC<id> site folders, or one site's folder).
+	KindIISLogs Kind = "iis-log-folder"
 	// KindUnknown is a folder in which nothing of a server was recognised.
 	KindUnknown Kind = "unrecognised"
 )
@@ -118,7 +124,60 @@ func recognise(fsys fs.FS, res *root.Resolver, dir, base string) recognition {
 	if hasLogFile(fsys, dir, "oabgenerator") {
 		return recognition{kind: KindLogFolder, logRoot: "OABGeneratorLog", detail: "Exchange's Logging\\OABGeneratorLog folder"}
 	}
+	if hasW3CLog(fsys, dir) {
+		return recognition{kind: KindIISLogs, logRoot: base, detail: "an IIS site's log folder (" + orName(base, "W3SVC<id>") + ")"}
+	}
+	for _, e := range listDir(fsys, dir) {
+		if _, ok := w3c.SiteID(e.Name()); ok && e.IsDir() && hasW3CLog(fsys, at(e.Name())) {
+			return recognition{kind: KindIISLogs, detail: "IIS's log folder (inetpub\\logs\\LogFiles)"}
+		}
+	}
 	return recognition{kind: KindUnknown, detail: "no part of a Windows system drive or of Exchange was recognised"}
+}
+
+// hasW3CLog reports whether dir holds an IIS W3C log file: one named as
+// IIS names them (u_ex*.log), or a .log file that starts with IIS's header
+// (a log renamed when it was copied).
+func hasW3CLog(fsys fs.FS, dir string) bool {
+	opened := 0
+	for _, e := range listDir(fsys, dir) {
+		if e.IsDir() || !e.Type().IsRegular() {
+			continue
+		}
+		if w3c.NameFormat(e.Name()) == w3c.FormatW3C {
+			return true
+		}
+		if opened < maxHeaderPeeks && strings.HasSuffix(strings.ToLower(e.Name()), ".log") {
+			opened++
+			if IsIISLogHeader(fsys, path.Join(dir, e.Name())) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// maxHeaderPeeks bounds the files opened to recognise a folder.
+const maxHeaderPeeks = 8
+
+// IsIISLogHeader reports whether the file starts as IIS starts its W3C
+// logs ("#Software: Microsoft Internet Information Services").
+func IsIISLogHeader(fsys fs.FS, name string) bool {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var head [64]byte
+	n, _ := io.ReadFull(f, head[:])
+	return bytes.HasPrefix(bytes.TrimPrefix(head[:n], []byte{0xEF, 0xBB, 0xBF}), []byte("#Software: Microsoft Internet Information Services"))
+}
+
+func orName(name, alt string) string {
+	if name == "" || name == "." {
+		return alt
+	}
+	return name
 }
 
 // isLoggingFolder reports whether dir holds Exchange's own log families.
@@ -373,9 +432,10 @@ func FindServers(fsys fs.FS) (servers []ServerDir, skipped []Skipped) {
 			continue
 		}
 		found, kind, deep := serversIn(sub, name)
-		if rec.kind == KindLogFolder && kind == KindLogFolder {
-			// The protocol folders of a copied HttpProxy folder are that
-			// folder's own, not servers.
+		if rec.kind == KindLogFolder && kind == KindLogFolder || rec.kind == KindIISLogs && kind == KindIISLogs {
+			// The protocol folders of a copied HttpProxy folder, and the
+			// site folders of IIS's LogFiles, are that folder's own, not
+			// servers.
 			continue
 		}
 		deepOnly = deepOnly && deep
@@ -397,7 +457,7 @@ func FindServers(fsys fs.FS) (servers []ServerDir, skipped []Skipped) {
 		return []ServerDir{{Dir: "."}}, nil
 	}
 	if len(servers) > 0 {
-		if rec.kind == KindLogFolder {
+		if rec.kind == KindLogFolder || rec.kind == KindIISLogs {
 			skipped = append(skipped, Skipped{Dir: ".", Why: "log files lie loose in the case folder beside the servers' folders; they were not scanned (give the folder that holds them as its own --root)"})
 		}
 		return servers, skipped

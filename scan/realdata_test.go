@@ -1,11 +1,14 @@
 package scan
 
 import (
-	"github.com/exhunt/exhunt/result"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/exhunt/exhunt/result"
 
 	"github.com/exhunt/exhunt/finding"
 )
@@ -203,3 +206,66 @@ func TestRealIncidentShellRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestRealIISLogs scans the real IIS W3C samples where IIS writes them:
+// the web shell use of the real 2021 incident (helsecert: the shell
+// /owa/auth/RedirSuiteServerProxy.aspx, a look-alike of Exchange's own
+// RedirSuiteServiceProxy.aspx, answered 200 five times, then 302 three
+// times once it was gone), a Tunna tunnel through a web shell, a
+// hand-written web shell line, and ordinary traffic that must stay quiet.
+func TestRealIISLogs(t *testing.T) {
+	needSharedData(t)
+	root := t.TempDir()
+	const logs = "inetpub/logs/LogFiles/"
+	place(t, filepath.Join(sharedData, "incident-helsecert/iis_w3svc1_webshell_access_excerpt.log"), root, logs+"W3SVC1/u_ex210305.log")
+	place(t, filepath.Join(sharedData, "iis/Tunna_rdp_tunnel_IIS.log"), root, logs+"W3SVC3/u_ex190903.log")
+	place(t, filepath.Join(sharedData, "exchange-2016-cu22-samples/iis_u_ex_webshell_example.log"), root, logs+"W3SVC1/u_ex231225.log")
+	place(t, filepath.Join(sharedData, "exchange-2013-samples/W3SVC_u_ex_sample.log"), root, logs+"W3SVC1/u_ex170531.log")
+	os.MkdirAll(filepath.Join(root, "Windows/System32"), 0o755)
+
+	res := runScan(t, root, Config{})
+	var got []string
+	activity := 0
+	for _, f := range res.Findings {
+		switch {
+		case f.Rule == "attacker-activity":
+			activity++
+		case f.Severity > finding.Info:
+			got = append(got, f.Rule+" "+f.Severity.String()+" "+filepath.Base(f.Path)+":"+itoa(f.Line)+" "+f.SourceIP)
+		}
+	}
+	want := []string{
+		"iis-webshell-use critical u_ex210305.log:1 139.162.202.236",
+		"iis-webshell-use critical u_ex210305.log:2 139.162.202.236",
+		"iis-webshell-use critical u_ex210305.log:4 67.205.176.9",
+		"iis-webshell-use critical u_ex210305.log:5 67.205.176.9",
+		"iis-webshell-use critical u_ex210305.log:6 67.205.176.9",
+		"iis-webshell-command high u_ex231225.log:3 1.2.3.4",
+		"iis-webshell-use critical u_ex231225.log:3 1.2.3.4",
+		// Tunna opened its tunnel three times, twice after IIS restarted.
+		"iis-webshell-tunnel critical u_ex190903.log:7 10.0.2.17",
+		"iis-webshell-tunnel critical u_ex190903.log:2606 10.0.2.17",
+		"iis-webshell-tunnel critical u_ex190903.log:2629 10.0.2.17",
+		"iis-webshell-probe low u_ex210305.log:8 67.205.176.9",
+		"iis-webshell-probe low u_ex210305.log:9 67.205.176.9",
+		"iis-webshell-probe low u_ex210305.log:10 67.205.176.9",
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if res.Verdict.Level != result.VerdictCompromised {
+		t.Errorf("verdict %s", res.Verdict.Level)
+	}
+	// The tunnel's client is followed: its 4,297 other requests are its
+	// session's background (listed up to the per-file bound).
+	if activity < 900 {
+		t.Errorf("%d attacker-activity findings; the Tunna client's requests should be followed", activity)
+	}
+	if res.Timeline == nil || len(res.Sessions) == 0 {
+		t.Fatalf("no timeline or sessions")
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

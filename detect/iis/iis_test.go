@@ -56,7 +56,7 @@ func run(t *testing.T, ctx *detect.Context, text string) []string {
 	t.Helper()
 	rec := &detect.LogRecord{RecordFields: fakeRecord{strings.Fields(text)}, Path: "u_ex210303.log", Folder: "W3SVC1", Line: 7, Raw: []byte(text)}
 	var got []string
-	for _, d := range []detect.LogDetector{FrontDoor{}, Webshells{}, Commands{}, BackendResetVDir{}} {
+	for _, d := range []detect.LogDetector{FrontDoor{}, Webshells{}, Commands{}, BackendResetVDir{}, Tunnels{}} {
 		lits := d.Literals()
 		if cl, ok := d.(detect.ContextLiterals); ok {
 			lits = cl.LiteralsFor(ctx)
@@ -106,7 +106,12 @@ func TestIISDetectors(t *testing.T) {
 		{"backend reset", line("POST", "/ecp/DDI/DDIService.svc/SetObject", "schema=ResetOABVirtualDirectory&msExchEcpCanary=x", `CONTOSO\EX01$`, "10.0.0.5", "python-requests/2.25.1", "200"), []string{"iis-backend-reset-vdir critical"}},
 		{"backend reset refused", line("POST", "/ecp/DDI/DDIService.svc/SetObject", "msExchEcpCanary=x&schema=ResetOABVirtualDirectory", "EX01$", "10.0.0.5", "-", "500"), []string{"iis-backend-reset-vdir medium"}},
 
+		{"tunna", line("GET", "/erp/conn.aspx", "proxy&port=3389&ip=127.0.0.1", "-", "10.0.2.17", "-", "200"), []string{"iis-webshell-tunnel critical"}},
+		{"regeorg refused", line("POST", "/aspnet_client/tunnel.aspx", "cmd=connect&target=10.0.0.9&port=445", "-", "1.2.3.4", "-", "404"), []string{"iis-webshell-probe low", "iis-webshell-tunnel high"}},
+
 		// Legitimate requests that must stay quiet.
+		{"proxy word", line("GET", "/owa/service.svc", "action=proxy&port=1", `CONTOSO\john`, "10.1.1.1", browser, "200"), nil},
+		{"connect word", line("GET", "/owa/service.svc", "cmd=connect&x=1", `CONTOSO\john`, "10.1.1.1", browser, "200"), nil},
 		{"own redir page", line("GET", "/owa/auth/RedirSuiteServiceProxy.aspx", fe, "-", "10.1.1.1", browser, "200"), nil},
 		{"logon page", line("GET", "/owa/auth/logon.aspx", "url=https%3a%2f%2fmail%2fowa%2f&reason=0", "-", "10.1.1.1", browser, "200"), nil},
 		{"timeout logout", line("GET", "/ecp/auth/TimeoutLogout.aspx", fe, "-", "10.1.1.1", browser, "200"), nil},

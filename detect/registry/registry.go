@@ -39,6 +39,7 @@ func LogDetectors() []detect.LogDetector {
 		iis.Webshells{},
 		iis.Commands{},
 		iis.BackendResetVDir{},
+		iis.Tunnels{},
 	}
 }
 

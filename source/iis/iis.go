@@ -47,8 +47,11 @@ func (Source) Plan(ctx context.Context, s *facts.Server, problem func(path, msg 
 	seen := map[string]bool{}
 	for _, dir := range s.IISLogDirs {
 		plan.Found[detect.IIS] = append(plan.Found[detect.IIS], dir)
-		err := source.WalkFiles(ctx, s.FS(), dir, isW3CLog, problem, func(p string, size int64) error {
+		err := source.WalkFiles(ctx, s.FS(), dir, mayBeLog, problem, func(p string, size int64) error {
 			if seen[p] {
+				return nil
+			}
+			if !isW3CLog(path.Base(p)) && !facts.IsIISLogHeader(s.FS(), p) {
 				return nil
 			}
 			seen[p] = true
@@ -78,6 +81,12 @@ func (Source) Plan(ctx context.Context, s *facts.Server, problem func(path, msg 
 // isW3CLog accepts the names IIS gives W3C logs; the other formats
 // (IIS, NCSA) hold no field list to read by.
 func isW3CLog(name string) bool { return w3c.NameFormat(name) == w3c.FormatW3C }
+
+// mayBeLog accepts W3C log names and other .log files, which are read when
+// they start with IIS's header (logs renamed when they were copied).
+func mayBeLog(name string) bool {
+	return isW3CLog(name) || w3c.NameFormat(name) == w3c.FormatUnknown && source.HasExt(name, ".log")
+}
 
 // NewReader makes a reader that owns its read buffer.
 func (Source) NewReader() source.Reader { return &reader{rd: w3c.NewReader(w3c.Options{})} }
