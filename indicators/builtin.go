@@ -140,10 +140,18 @@ func parseBuiltin() (builtinTables, error) {
 		if len(c) != 3 || !ok || c[2] == "" {
 			return fmt.Errorf("want hash<TAB>what<TAB>source, the hash an MD5, SHA-1 or SHA-256 in hex")
 		}
-		// The source names its date: "added 2021-03-25, first seen ...",
-		// "(2021-03-10)", "blog 2021-03-02".
+		// The source column names the date: "..., added 2021-03-25, first
+		// seen 2021-03-16" for Microsoft's feed, "(2021-03-10)" or "blog
+		// 2021-03-02" for the others.
+		source, label := c[2], c[1]
+		if feed, when, ok := strings.Cut(source, ", added "); ok {
+			source = feed
+			if _, seen, ok := strings.Cut(when, "first seen "); ok && seen != "" {
+				label += ", first seen " + seen
+			}
+		}
 		t.indicators = append(t.indicators, Indicator{Kind: kind, Value: c[0], Date: dateInText.FindString(c[2]),
-			Label: c[1], Source: c[2], Ref: ref("known-bad-hashes.tsv", n)})
+			Label: label, Source: source, Ref: ref("known-bad-hashes.tsv", n)})
 		return nil
 	})
 	if err != nil {
@@ -155,7 +163,7 @@ func parseBuiltin() (builtinTables, error) {
 	}
 	for _, p := range paths {
 		t.indicators = append(t.indicators, Indicator{Kind: KindFilePath, Value: iocPathBases[p.Base] + p.Rel, Date: p.Added,
-			Label: "file planted in the attacks", Source: "Microsoft MSTIC Exchange IOC feed (Azure-Sentinel), added " + p.Added,
+			Label: "file planted in the attacks", Source: "Microsoft MSTIC Exchange IOC feed (Azure-Sentinel)",
 			Ref: ref("ioc-paths.tsv", p.Line)})
 	}
 	return t, nil
