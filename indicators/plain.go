@@ -134,7 +134,23 @@ func classifyLine(text, heading string) ([]Indicator, error) {
 			return inds, nil
 		}
 	}
+	if first, _, _ := strings.Cut(text, ";"); isLongHex(strings.TrimSpace(first)) {
+		return nil, fmt.Errorf("%d hex digits: not an MD5 (32), SHA-1 (40) or SHA-256 (64); cut short?", len(strings.TrimSpace(first)))
+	}
 	return nil, errors.New("not an IP address, network, hash, URL, path, file name, user agent or domain; a prefix such as ua: or regex: names the kind")
+}
+
+// isLongHex tells a hash of the wrong length from a word.
+func isLongHex(s string) bool {
+	if len(s) < 24 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if _, ok := unhex(s[i]); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // explicitLine reads the value of a line that names its kind.

@@ -84,6 +84,9 @@ const (
 	maxRegex = 4 << 10
 )
 
+// indicatorLimit is MaxIndicators; tests lower it.
+var indicatorLimit = MaxIndicators
+
 // ErrTooMany is returned by Add when the Set holds MaxIndicators.
 var ErrTooMany = fmt.Errorf("more than %d indicators", MaxIndicators)
 
@@ -257,6 +260,9 @@ func (s *Set) add(ind Indicator, re, except *regexp.Regexp, bounded bool) error 
 		if strings.ContainsAny(v, `/\`) {
 			return errors.New("a file name has no folder (a path is a file-path)")
 		}
+		if strings.ContainsAny(v, ":\x00") {
+			return errors.New("a Windows file name has no ':' (an alternate data stream) and no NUL")
+		}
 		return put(&s.names, strings.ToLower(v), n)
 	case KindFilePath:
 		k, err := pathKey(v)
@@ -308,7 +314,7 @@ const slabSize = 1024
 
 func (p *pending) alloc() (*entry, error) {
 	s := p.set
-	if p.bounded && len(s.all) >= MaxIndicators {
+	if p.bounded && len(s.all) >= indicatorLimit {
 		return nil, ErrTooMany
 	}
 	if len(s.slab) == cap(s.slab) {

@@ -3,6 +3,7 @@ package indicators
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -126,7 +127,12 @@ func (l *loader) jsonValue(line int, raw []byte, depth int) {
 	case '{':
 		var o jsonObject
 		if err := json.Unmarshal(raw, &o); err != nil {
-			l.problem(line, "", "not an object exhunt can read: %v", err)
+			var syntax *json.SyntaxError
+			if errors.As(err, &syntax) {
+				l.problem(line, "", "not valid JSON: %v", err)
+			} else {
+				l.problem(line, "", "not an object exhunt can read: %v", err)
+			}
 			return
 		}
 		l.jsonObject(line, &o, depth)
@@ -152,8 +158,11 @@ func (l *loader) jsonArray(dec *json.Decoder, lines *lineCounter, depth int) boo
 	if l.fatal != nil {
 		return false
 	}
-	_, err := dec.Token() // ']'
-	return err == nil
+	if _, err := dec.Token(); err != nil { // ']'
+		l.problem(lines.at(int(dec.InputOffset())), "", "not valid JSON: %v; the rest was not read", err)
+		return false
+	}
+	return true
 }
 
 // jsonTopObject streams an object whose '{' was read at the top level: a
