@@ -216,11 +216,11 @@ func TestRealFeeds(t *testing.T) {
 			}
 		case "filename-iocs-exchange-excerpt.txt":
 			for path, want := range map[string]bool{
-				"/mnt/ex01/inetpub/wwwroot/aspnet_client/system_web/AbCd1234.aspx":                                  true,
-				`C:\inetpub\wwwroot\aspnet_client\discover.aspx`:                                                    true,
+				"/mnt/ex01/inetpub/wwwroot/aspnet_client/system_web/AbCd1234.aspx":                                     true,
+				`C:\inetpub\wwwroot\aspnet_client\discover.aspx`:                                                       true,
 				"/mnt/ex01/Program Files/Microsoft/Exchange Server/V15/FrontEnd/HttpProxy/ecp/auth/TimeoutLogout.aspx": false, // [^T]
 				"/mnt/ex01/Program Files/Microsoft/Exchange Server/V15/FrontEnd/HttpProxy/ecp/auth/errorFS.aspx":       true,
-				"/mnt/ex01/inetpub/wwwroot/aspnet_client/system_web/4_0_30319/readme.txt":                           false,
+				"/mnt/ex01/inetpub/wwwroot/aspnet_client/system_web/4_0_30319/readme.txt":                              false,
 			} {
 				if got := s.FileName(path) != nil; got != want {
 					t.Errorf("filename IOCs: %s: %v, want %v", path, got, want)
