@@ -292,6 +292,29 @@ func TestLoadTextForms(t *testing.T) {
 	if err != nil || s.Len() != 1 || len(ps) != 1 || ps[0].Line != 3 || label(s.IPText([]byte("203.160.69.66"))) != "Volexity" {
 		t.Errorf("tsv: %v %v", err, ps)
 	}
+	// Rows of hashes with other columns: a path column does not make the
+	// row a path.
+	rows := "sha256,path\n" +
+		"8e90ed33c7ee82c0b64078ea36ec95f7420ba435c693b3b3dd728b494abf7dfc,C:\\inetpub\\wwwroot\\aspnet_client\\shell.aspx\n" +
+		"shell.aspx,C:\\x\\shell.aspx,2F0BC81C2EA269643CAE307239124D1B6479847867B1ADFE9AE712A1D5EF135E\n" +
+		"a291305f181e24fe7194154b4cd355ccb039d5765709c80999e392efec69c90a  C:\\ProgramData\\it.zip\n" +
+		"203.160.69.66 seen 2021-03-03\n"
+	s, ps, err = LoadReader("rows.txt", strings.NewReader(rows))
+	if err != nil || len(ps) > 0 || s.Len() != 4 || s.Count()[KindSHA256] != 3 {
+		t.Errorf("rows: %v %v %v", err, ps, s.Count())
+	}
+	for h, want := range map[string]string{
+		"8e90ed33c7ee82c0b64078ea36ec95f7420ba435c693b3b3dd728b494abf7dfc": `C:\inetpub\wwwroot\aspnet_client\shell.aspx`,
+		"2f0bc81c2ea269643cae307239124d1b6479847867b1adfe9ae712a1d5ef135e": `shell.aspx C:\x\shell.aspx`,
+		"a291305f181e24fe7194154b4cd355ccb039d5765709c80999e392efec69c90a": `C:\ProgramData\it.zip`,
+	} {
+		if got := label(s.Hash(h)); got != want {
+			t.Errorf("%s: label %q, want %q", h, got, want)
+		}
+	}
+	if label(s.IPText([]byte("203.160.69.66"))) != "seen 2021-03-03" {
+		t.Error("address with a note")
+	}
 	// Rows with two candidate columns are not guessed at.
 	_, ps, _ = LoadReader("two.txt", strings.NewReader("203.160.69.66\nerrorEE.aspx\tkrebsonsecurity.top\n"))
 	if len(ps) != 1 || !strings.Contains(ps[0].Err, "several columns") {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -22,10 +23,12 @@ import (
 //   - Loki's columns: "HASH;COMMENT", and "REGEX;SCORE[;FALSE-POSITIVE
 //     REGEX]" for filename IOCs (the regex is tried on the full path).
 //   - A row with tab-separated columns takes the column that is an
-//     indicator, the others being its label; so do rows separated by
-//     commas, semicolons or spaces whose columns are hashes or addresses
-//     (CSV exports such as sha256,md5,sha1,date). A first row of column
-//     names is skipped.
+//     indicator, the others being its label. A row of comma-separated
+//     columns of which one is a hash or an address takes every such column
+//     (CSV exports: sha256,md5,sha1,date or name,path,sha256); so does a
+//     row that starts with one and goes on after a space (sha256sum's
+//     "HASH  FILE", "1.2.3.4 scanner"). A first row of column names is
+//     skipped.
 //   - Otherwise the line is classified: IP address or network; 32, 40 or
 //     64 hex digits as a hash; a URL with a scheme; a Windows path
 //     (C:\..., \\server\..., %ProgramFiles%\..., or any '\') or a path
@@ -125,14 +128,18 @@ func classifyLine(text, heading string) ([]Indicator, error) {
 			return []Indicator{{Kind: kind, Value: v, Label: comment}}, nil
 		}
 	}
+	// Rows of hashes or addresses with other columns: CSV exports
+	// (sha256,md5,sha1,date or name,path,sha256) and sha256sum's
+	// "HASH  FILE". Read before the whole line, which a path column would
+	// make look like one path.
+	if strings.Contains(text, ",") && slices.ContainsFunc(strings.Split(text, ","), isHashOrAddress) {
+		return columns(strings.Split(text, ","), false, heading)
+	}
+	if f := strings.Fields(text); len(f) > 1 && isHashOrAddress(f[0]) {
+		return columns(f, false, heading)
+	}
 	if kind, v, ok := classify(text); ok {
 		return []Indicator{{Kind: kind, Value: v, Label: heading}}, nil
-	}
-	if strings.ContainsAny(text, ",; ") {
-		fields := strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ';' || r == ' ' })
-		if inds, err := columns(fields, false, heading); err == nil {
-			return inds, nil
-		}
 	}
 	if first, _, _ := strings.Cut(text, ";"); isLongHex(strings.TrimSpace(first)) {
 		return nil, fmt.Errorf("%d hex digits: not an MD5 (32), SHA-1 (40) or SHA-256 (64); cut short?", len(strings.TrimSpace(first)))
@@ -256,6 +263,12 @@ func columns(fields []string, anyKind bool, heading string) ([]Indicator, error)
 		out[i].Label = label
 	}
 	return out, nil
+}
+
+// isHashOrAddress tells the columns a row of several is read for.
+func isHashOrAddress(f string) bool {
+	kind, _, ok := classify(strings.Trim(strings.TrimSpace(f), `"'`))
+	return ok && (kind == KindIP || kind == KindCIDR || kind == KindMD5 || kind == KindSHA1 || kind == KindSHA256)
 }
 
 // isColumnNames tells a header row (sha256,md5,sha1,DateAdded) from data.
