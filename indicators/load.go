@@ -49,7 +49,7 @@ func Load(path string) (*Set, []Problem, error) {
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > MaxFeedSize {
-		return nil, nil, fmt.Errorf("%s: %d MB, more than the %d MB a feed may have; split it", path, st.Size()>>20, MaxFeedSize>>20)
+		return nil, nil, fmt.Errorf("%s: %d MB, more than the %d MB a feed may have; split it", path, (st.Size()+1<<20-1)>>20, MaxFeedSize>>20)
 	}
 	return LoadReader(path, f)
 }

@@ -264,7 +264,7 @@ func TestLoadErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	if _, _, err := Load(big); err == nil || !strings.Contains(err.Error(), "big.txt: 256 MB, more than the 256 MB a feed may have") {
+	if _, _, err := Load(big); err == nil || !strings.Contains(err.Error(), "big.txt: 257 MB, more than the 256 MB a feed may have") {
 		t.Errorf("big: %v", err)
 	}
 	if _, _, err := Load(filepath.Join(t.TempDir(), "missing.txt")); err == nil {

@@ -173,7 +173,7 @@ func describeSet(name string, s *indicators.Set, list bool) indicatorGroup {
 func writeIndicatorGroup(w io.Writer, g indicatorGroup) {
 	name := report.Terminal(g.Name)
 	if g.Name == "built-in" {
-		name = "Built-in indicators"
+		name = "Built-in"
 	}
 	fmt.Fprintf(w, "%s: %d indicators", name, g.Indicators)
 	if len(g.Problems) > 0 {

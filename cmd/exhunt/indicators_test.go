@@ -64,7 +64,7 @@ func TestEndToEndIOCFeeds(t *testing.T) {
 
 func TestEndToEndIndicators(t *testing.T) {
 	out, stderr, code := exhunt(t, "indicators")
-	if code != 0 || !strings.Contains(out, "Built-in indicators: 290 indicators") || stderr != "" {
+	if code != 0 || !strings.Contains(out, "Built-in: 290 indicators") || stderr != "" {
 		t.Errorf("built-in: exit %d\n%s%s", code, out, stderr)
 	}
 	feed := filepath.Join("..", "..", "indicators", "testdata", "feeds", "cisa-style-bundle.stix21.json")
