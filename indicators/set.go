@@ -82,13 +82,17 @@ const (
 	// maxRegex bounds a regular expression, whose compiled form grows
 	// with its length.
 	maxRegex = 4 << 10
+	// maxPatterns bounds the file-name regexes: each is tried on every
+	// path looked up.
+	maxPatterns = 100_000
 )
 
 // indicatorLimit is MaxIndicators; tests lower it.
 var indicatorLimit = MaxIndicators
 
-// ErrTooMany is returned by Add when the Set holds MaxIndicators.
-var ErrTooMany = fmt.Errorf("more than %d indicators", MaxIndicators)
+// ErrTooMany is wrapped by Add's error when the Set holds MaxIndicators,
+// or the most file-name regexes it takes.
+var ErrTooMany = errors.New("too many indicators")
 
 // entry is an indicator with what its lookups need.
 type entry struct {
@@ -122,12 +126,13 @@ type Set struct {
 	sha1   map[[20]byte]*entry
 	sha256 map[[32]byte]*entry
 
-	domains  map[string]*entry // lower case, no trailing dot
-	urls     map[string]*entry // urlKey: host + path [+ "?" + query]
-	agents   map[string]*entry // normalised with normUserAgent
-	names    map[string]*entry // lower-case base names
-	paths    map[string]*entry // pathKey: lower case, '/', no drive
-	patterns []*entry
+	domains     map[string]*entry // lower case, no trailing dot
+	urls        map[string]*entry // urlKey: host + path [+ "?" + query]
+	agents      map[string]*entry // normalised with normUserAgent
+	names       map[string]*entry // lower-case base names
+	paths       map[string]*entry // pathKey: lower case, '/', no drive
+	patterns    []*entry
+	patternKeys map[string]bool // expression and exception, for duplicates
 }
 
 // Len returns the number of distinct indicators.
@@ -285,10 +290,12 @@ func (s *Set) add(ind Indicator, re, except *regexp.Regexp, bounded bool) error 
 				return fmt.Errorf("exception regular expression: %v", err)
 			}
 		}
-		for _, e := range s.patterns {
-			if e.Value == v && e.Except == ind.Except {
-				return nil
-			}
+		key := v + "\x00" + ind.Except
+		if _, dup := s.patternKeys[key]; dup {
+			return nil
+		}
+		if bounded && len(s.patterns) >= maxPatterns {
+			return fmt.Errorf("%w (more than %d file-name regexes, each tried on every path)", ErrTooMany, maxPatterns)
 		}
 		e, err := n.alloc()
 		if err != nil {
@@ -296,6 +303,10 @@ func (s *Set) add(ind Indicator, re, except *regexp.Regexp, bounded bool) error 
 		}
 		e.re, e.except = re, except
 		s.patterns = append(s.patterns, e)
+		if s.patternKeys == nil {
+			s.patternKeys = map[string]bool{}
+		}
+		s.patternKeys[key] = true
 		return nil
 	}
 	return fmt.Errorf("unknown kind %q", ind.Kind)
@@ -315,7 +326,7 @@ const slabSize = 1024
 func (p *pending) alloc() (*entry, error) {
 	s := p.set
 	if p.bounded && len(s.all) >= indicatorLimit {
-		return nil, ErrTooMany
+		return nil, fmt.Errorf("%w (more than %d)", ErrTooMany, indicatorLimit)
 	}
 	if len(s.slab) == cap(s.slab) {
 		s.slab = make([]entry, 0, slabSize)
