@@ -26,6 +26,10 @@ func IsHash(s string) bool {
 // maxHashListLine bounds a line of a hash list; longer lines are an error.
 const maxHashListLine = 64 << 10
 
+// ReadHashList reads only the hashes of a list, strictly: a line without
+// one is an error. Load reads the same lists (and every other kind and
+// format) into a Set, naming the lines it could not use instead.
+//
 // ReadHashList reads a list of hash indicators in the forms responders
 // keep them: one hash per line; Loki's "hash;description"; CSV or TSV rows
 // with one or more hash columns (Microsoft's feed has sha256,md5,sha1);

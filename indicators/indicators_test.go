@@ -6,33 +6,7 @@ import (
 )
 
 func TestBuiltinData(t *testing.T) {
-	s, err := Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Counts from the sources named in the data files.
-	bySize := map[int]int{}
-	for h := range s.KnownBad {
-		if !IsHash(h) || strings.ToLower(h) != h {
-			t.Errorf("bad hash %q", h)
-		}
-		bySize[len(h)]++
-	}
-	// SHA-256: the 8 blog + 45 MSTIC + ESET ones, deduplicated; MD5 and
-	// SHA-1: the feed's, for its 40 files not published elsewhere first.
-	if bySize[64] < 65 || bySize[32] != 40 || bySize[40] != 40 {
-		t.Errorf("known-bad hashes by length: %v", bySize)
-	}
-	// An MD5 and a SHA-1 of one file of Microsoft's feed.
-	for _, h := range []string{"4ef04cba6bec2c3a164b9b755efbeb1c", "49644cbbb9d234bd4f7a47ed596c8bbfefd39065"} {
-		if _, ok := s.KnownBad[h]; !ok {
-			t.Errorf("feed hash %s missing", h)
-		}
-	}
-	// The first web shell hash Microsoft published.
-	if _, ok := s.KnownBad["b75f163ca9b9240bf4b37ad92bc7556b40a17e27c2b8ed5c8991385fe07d17d0"]; !ok {
-		t.Error("blog hash missing")
-	}
+	s := BuiltinData()
 	if !s.WebshellNames["redirsuiteserverproxy.aspx"] || s.WebshellNames["redirsuiteserviceproxy.aspx"] {
 		t.Error("look-alike and real file confused in the web shell names")
 	}
@@ -46,9 +20,16 @@ func TestBuiltinData(t *testing.T) {
 		if strings.Contains(p.Rel, ":") {
 			t.Errorf("path not re-based: %q", p.Rel)
 		}
+		if p.Added < "2021-03-09" || p.Added > "2021-04-01" {
+			t.Errorf("%s: added %q, outside the feed's dates", p.Rel, p.Added)
+		}
 	}
-	if len(s.Paths) < 90 {
+	// The feed's 99 distinct paths but the legitimate TimeoutLogout.aspx.
+	if len(s.Paths) != 98 {
 		t.Errorf("%d path indicators", len(s.Paths))
+	}
+	if MustBuiltin() != s {
+		t.Error("MustBuiltin parsed the data again")
 	}
 }
 

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,7 +14,7 @@ import (
 	"github.com/exhunt/exhunt/report"
 )
 
-// detectorOptions loads the user's rules, hash lists and baselines before
+// detectorOptions loads the user's rules, indicator feeds and baselines before
 // the scan, so a file that does not load stops the run with its name and
 // line instead of leaving a check silently out.
 func detectorOptions(rules []string, noBuiltin bool, iocs, baselines []string, maxSize string) (registry.Options, error) {
@@ -35,22 +37,12 @@ func detectorOptions(rules []string, noBuiltin bool, iocs, baselines []string, m
 			fmt.Fprintf(os.Stderr, "exhunt scan: note: %s\n", report.Terminal(n))
 		}
 	}
-	for _, name := range iocs {
-		f, err := os.Open(name)
+	if len(iocs) > 0 {
+		set, err := loadIOCs(iocs, os.Stderr)
 		if err != nil {
-			return o, fmt.Errorf("--ioc: %v", err)
+			return o, err
 		}
-		list, err := indicators.ReadHashList(name, f)
-		f.Close()
-		if err != nil {
-			return o, fmt.Errorf("--ioc: %s", report.Terminal(err.Error()))
-		}
-		if o.Hashes == nil {
-			o.Hashes = map[string]indicators.HashInfo{}
-		}
-		for h, info := range list {
-			o.Hashes[h] = info
-		}
+		o.Indicators = set
 	}
 	if len(baselines) > 0 {
 		b, err := content.LoadBaselines(baselines)
@@ -60,6 +52,50 @@ func detectorOptions(rules []string, noBuiltin bool, iocs, baselines []string, m
 		o.Baselines = b
 	}
 	return o, nil
+}
+
+// maxIOCWarnings bounds the warnings printed for one feed; "exhunt
+// indicators" lists them all.
+const maxIOCWarnings = 20
+
+// scanKinds are the kinds of indicator the scan's checks look up; the
+// others are loaded and listed, and a note says the scan does not use
+// them yet.
+var scanKinds = []indicators.Kind{indicators.KindMD5, indicators.KindSHA1, indicators.KindSHA256}
+
+// loadIOCs loads the --ioc feeds, in any format the indicators package
+// reads, into the built-in indicators. What a feed could not load is a
+// warning naming its file and line; a feed that cannot be read or loads
+// nothing stops the scan.
+func loadIOCs(files []string, warn io.Writer) (*indicators.Set, error) {
+	all := indicators.Builtin()
+	for _, name := range files {
+		set, problems, err := indicators.Load(name)
+		for i, p := range problems {
+			if i == maxIOCWarnings {
+				fmt.Fprintf(warn, "exhunt scan: warning: %s: %d more lines not loaded; \"exhunt indicators --ioc FILE\" lists them all\n",
+					report.Terminal(name), len(problems)-i)
+				break
+			}
+			fmt.Fprintf(warn, "exhunt scan: warning: not loaded: %s\n", report.Terminal(p.String()))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--ioc: %s", report.Terminal(err.Error()))
+		}
+		var unused []string
+		count := set.Count()
+		for _, k := range indicators.Kinds() {
+			if count[k] > 0 && !slices.Contains(scanKinds, k) {
+				unused = append(unused, fmt.Sprintf("%d %s", count[k], k))
+			}
+		}
+		if len(unused) > 0 {
+			fmt.Fprintf(warn, "exhunt scan: note: %s: %s loaded, but this version's checks look up only the hashes of files\n",
+				report.Terminal(name), strings.Join(unused, ", "))
+		}
+		all.Merge(set)
+	}
+	return all, nil
 }
 
 // parseSize reads a size such as 32MB, 512KB, 1GB or a number of bytes.

@@ -40,6 +40,7 @@ Usage:
   exhunt demo [--format FORMAT] [--keep]
   exhunt rules [--format text|markdown|json]
   exhunt build [--format text|json] BUILD...
+  exhunt indicators [--ioc FILE]... [--format text|json] [--list]
   exhunt mitigate --script [--rollback]
   exhunt yara [-p N] [-s] [-d NAME=VALUE]... [-z SIZE] RULES_FILE PATH...
   exhunt version
@@ -57,6 +58,10 @@ Commands:
   rules    List every rule and check, with the CVEs each covers.
   build    Tell what an Exchange build number is: patched or vulnerable, which
            critical fixes it misses, which update to install next.
+  indicators
+           Check indicator feeds (STIX 2.1, Microsoft's feed, Loki or plain
+           lists) before a scan: what each holds per kind and source, and
+           every line that was not loaded and why.
   mitigate Print a PowerShell script that applies (or removes) Microsoft's
            temporary mitigations, for an administrator to review and run.
   yara     Run YARA rules with exhunt's own engine (output and options as
@@ -89,6 +94,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runRules(args[1:], stdout, stderr)
 	case "build":
 		return runBuild(args[1:], stdout, stderr)
+	case "indicators":
+		return runIndicators(args[1:], stdout, stderr)
 	case "mitigate":
 		return runMitigate(args[1:], stdout, stderr)
 	case "yara":
@@ -99,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "help", "--help", "-help", "-h":
 		if len(args) > 1 {
 			switch args[1] {
-			case "scan", "demo", "rules", "build", "mitigate", "yara":
+			case "scan", "demo", "rules", "build", "indicators", "mitigate", "yara":
 				return run([]string{args[1], "--help"}, stdout, stderr)
 			case "version", "help":
 				fmt.Fprint(stdout, usage)
@@ -212,7 +219,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	var ruleFiles, iocFiles, baselineFiles multiFlag
 	fs.Var(&ruleFiles, "rules", "YARA rules `FILE` or folder (*.yar, *.yara) applied to the files besides the built-in pack; files named for logs (*_log*) or whose rules are all tagged LOG are applied to each log line; repeatable")
 	noBuiltin := fs.Bool("no-builtin-rules", false, "apply only the --rules files, not the built-in rule pack")
-	fs.Var(&iocFiles, "ioc", "`FILE` of MD5, SHA-1 or SHA-256 hashes of known-bad files (one per line, Loki's hash;description, or CSV columns); repeatable")
+	fs.Var(&iocFiles, "ioc", "indicator feed `FILE`: STIX 2.1 JSON, Microsoft's feed (CSV, JSON), Loki's IOC files or a plain list (hashes, IPs, domains, URLs, paths, user agents; CSV columns of hashes); the hashes are checked against files; exhunt indicators --ioc shows what a feed holds; repeatable")
 	fs.Var(&baselineFiles, "baseline", "Microsoft's known-good hash baseline `FILE` (SHA256,build,\\path CSV or baseline_<build>.zip) or a folder of them, to find modified Exchange files; repeatable")
 	noContent := fs.Bool("no-content", false, "skip the content checks (rules, baselines, log rules) for a quick first look; names, paths and hashes are still checked, and the verdict lists what was skipped")
 	maxFileSize := fs.String("max-file-size", "32MB", "largest `SIZE` of a file whose content the rules read (KB, MB, GB); larger files are still hashed")

@@ -212,7 +212,9 @@ func TestEndToEndOperatorErrors(t *testing.T) {
 	externRules := filepath.Join(other, "extern.yar")
 	os.WriteFile(externRules, []byte("rule e { condition: company == \"x\" }\n"), 0o644)
 	badIOC := filepath.Join(other, "iocs.txt")
-	os.WriteFile(badIOC, []byte("b75f163ca9b9240bf4b37ad92bc7556b40a17e27c2b8ed5c8991385fe07d17d0\nnot a hash\n"), 0o644)
+	// A feed that loads nothing is an error; one that loads some lines
+	// warns of the others (TestEndToEndIOCFeeds).
+	os.WriteFile(badIOC, []byte("# my list\nnot a hash\nnor this\n"), 0o644)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -238,7 +240,7 @@ func TestEndToEndOperatorErrors(t *testing.T) {
 		{[]string{"scan", "--root", clean, "--rules", filepath.Join(other, "missing.yar")}, "--rules"},
 		{[]string{"scan", "--root", clean, "--rules", t.TempDir()}, "no .yar or .yara file"},
 		{[]string{"scan", "--root", clean, "--no-builtin-rules"}, "no rule at all"},
-		{[]string{"scan", "--root", clean, "--ioc", badIOC}, "iocs.txt:2"},
+		{[]string{"scan", "--root", clean, "--ioc", badIOC}, "iocs.txt: no indicator loaded (2 lines or parts not understood; the first: " + badIOC + ":2: not a hash"},
 		{[]string{"scan", "--root", clean, "--baseline", file}, "x.txt:1: want SHA256"},
 		{[]string{"scan", "--root", clean, "--max-file-size", "12XB"}, "--max-file-size"},
 		{[]string{"scan", "--root", clean, "--max-file-size", "0"}, "--max-file-size"},

@@ -63,8 +63,10 @@ type Options struct {
 	Rules *content.RuleSet
 	// MaxFileSize bounds the files read for content; 0 = the default.
 	MaxFileSize int64
-	// Hashes are the user's hash indicators (--ioc).
-	Hashes map[string]indicators.HashInfo
+	// Indicators are the built-in indicators with the user's (--ioc)
+	// merged in; nil = the built-in ones. The file checks look up their
+	// hashes.
+	Indicators *indicators.Set
 	// Baselines are known-good hashes of Exchange's files (--baseline).
 	Baselines *content.Baselines
 	// NoContent turns the content checks off (--no-content); they are
@@ -76,7 +78,7 @@ type Options struct {
 func FileDetectorsWith(o Options) []detect.FileDetector {
 	return []detect.FileDetector{
 		webshell.Locations{},
-		webshell.Known{Hashes: o.Hashes},
+		webshell.Known{Indicators: o.Indicators},
 		content.Scanner{RuleSet: o.Rules, MaxSize: o.MaxFileSize, Off: o.NoContent},
 		content.Modified{Baselines: o.Baselines, RuleSet: o.Rules, MaxSize: o.MaxFileSize, Off: o.NoContent},
 		content.LogLines{RuleSet: o.Rules, Off: o.NoContent},

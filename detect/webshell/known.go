@@ -3,6 +3,7 @@ package webshell
 import (
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/facts"
@@ -45,14 +46,17 @@ var (
 const maxDropPlaceHash = 64 << 20
 
 // Known checks web folders and the usual drop places against the built-in
-// hashes, web shell names and planted paths.
+// web shell names and planted paths, and against the hashes of the
+// indicator set.
 type Known struct {
-	// Indicators replaces the built-in data (tests); nil = built-in.
+	// Indicators are whose MD5, SHA-1 and SHA-256 hashes are checked: the
+	// built-in indicators with the user's (--ioc) merged in; nil = the
+	// built-in ones.
 	Indicators *indicators.Set
-	// Hashes are the user's hash indicators (--ioc), MD5, SHA-1 or
-	// SHA-256, checked besides the built-in ones.
-	Hashes map[string]indicators.HashInfo
 }
+
+// builtinIndicators is the built-in set, built once for every file.
+var builtinIndicators = sync.OnceValue(indicators.Builtin)
 
 func (Known) Name() string { return "ioc-known" }
 
@@ -74,9 +78,10 @@ func (Known) Places(ctx *detect.Context) []detect.Place {
 }
 
 func (k Known) InspectFile(ctx *detect.Context, f *detect.File, emit detect.Emit) {
-	ind := k.Indicators
-	if ind == nil {
-		ind = indicators.MustBuiltin()
+	data := indicators.BuiltinData()
+	set := k.Indicators
+	if set == nil {
+		set = builtinIndicators()
 	}
 	inWeb := false
 	for _, d := range ctx.Server.WebFolders {
@@ -88,14 +93,14 @@ func (k Known) InspectFile(ctx *detect.Context, f *detect.File, emit detect.Emit
 	name := path.Base(f.Path)
 	at := f.Info.ModTime()
 
-	if inWeb && IsScript(name) && ind.WebshellNames[strings.ToLower(name)] {
+	if inWeb && IsScript(name) && data.WebshellNames[strings.ToLower(name)] {
 		sev := finding.High
 		if inHotSpot(ctx, f.Path) {
 			sev = finding.Critical
 		}
 		emit(RuleKnownName.New(sev, f.Path, 0, at, detect.FileEvidence(f)))
 	}
-	if p, ok := matchIOCPath(ctx, f.Path, ind); ok {
+	if p, ok := matchIOCPath(ctx, f.Path, data); ok {
 		emit(RuleKnownPath.New(finding.Critical, f.Path, 0, at, detect.FileEvidence(f, finding.Field{Name: "published_path", Value: p})))
 	}
 	// In drop places hash what is small enough to be a dropped tool (the
@@ -108,17 +113,26 @@ func (k Known) InspectFile(ctx *detect.Context, f *detect.File, emit detect.Emit
 		return
 	}
 	for _, h := range []struct{ name, sum string }{{"sha256", sums.SHA256}, {"sha1", sums.SHA1}, {"md5", sums.MD5}} {
-		info, ok := ind.KnownBad[h.sum]
-		if !ok {
-			info, ok = k.Hashes[h.sum]
-		}
-		if !ok {
+		hit := set.Hash(h.sum)
+		if hit == nil {
 			continue
 		}
-		emit(RuleKnownBadHash.New(finding.Critical, f.Path, 0, at, detect.FileEvidence(f,
-			finding.Field{Name: "matched_hash", Value: h.name + ":" + h.sum},
-			finding.Field{Name: "known_as", Value: info.What},
-			finding.Field{Name: "source", Value: info.Source})))
+		knownAs := hit.Label
+		if knownAs == "" {
+			knownAs = "hash listed"
+		}
+		fields := []finding.Field{
+			{Name: "matched_hash", Value: h.name + ":" + h.sum},
+			{Name: "known_as", Value: knownAs},
+			{Name: "source", Value: hit.Source},
+		}
+		if hit.Date != "" {
+			fields = append(fields, finding.Field{Name: "published", Value: hit.Date})
+		}
+		if hit.Ref != "" {
+			fields = append(fields, finding.Field{Name: "indicator_ref", Value: hit.Ref})
+		}
+		emit(RuleKnownBadHash.New(finding.Critical, f.Path, 0, at, detect.FileEvidence(f, fields...)))
 		return // one finding per file, for its strongest hash
 	}
 }
@@ -134,7 +148,7 @@ func inHotSpot(ctx *detect.Context, p string) bool {
 
 // matchIOCPath re-bases the published absolute paths on where Exchange and
 // the web root are in this root, and compares ignoring case.
-func matchIOCPath(ctx *detect.Context, p string, ind *indicators.Set) (string, bool) {
+func matchIOCPath(ctx *detect.Context, p string, ind *indicators.Data) (string, bool) {
 	s := ctx.Server
 	for _, ioc := range ind.Paths {
 		base := ""

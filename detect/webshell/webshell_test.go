@@ -83,15 +83,16 @@ func TestWebshellLocations(t *testing.T) {
 func TestKnownBadHash(t *testing.T) {
 	shell := `<%@ Page Language="Jscript"%><%eval(Request.Item["x"],"unsafe");%>`
 	sum := sha256.Sum256([]byte(shell))
-	set := &indicators.Set{KnownBad: map[string]indicators.HashInfo{hex.EncodeToString(sum[:]): {What: "test shell", Source: "this test"}}}
+	set := &indicators.Set{}
+	mustAdd(t, set, indicators.Indicator{Kind: indicators.KindSHA256, Value: hex.EncodeToString(sum[:]), Label: "test shell", Source: "this test"})
 	// The user's list names two other files by MD5 and SHA-1.
 	byMD5, bySHA1 := "dropped tool one", "dropped tool two"
 	m := md5.Sum([]byte(byMD5))
 	s1 := sha1.Sum([]byte(bySHA1))
-	user := map[string]indicators.HashInfo{
-		hex.EncodeToString(m[:]):  {What: "tool one", Source: "my.txt"},
-		hex.EncodeToString(s1[:]): {What: "tool two", Source: "my.txt"},
-	}
+	user := &indicators.Set{}
+	user.Merge(set)
+	mustAdd(t, user, indicators.Indicator{Kind: indicators.KindMD5, Value: hex.EncodeToString(m[:]), Label: "tool one", Source: "my.txt"})
+	mustAdd(t, user, indicators.Indicator{Kind: indicators.KindSHA1, Value: strings.ToUpper(hex.EncodeToString(s1[:])), Label: "tool two", Source: "my.txt"})
 	files := []detecttest.File{
 		{Path: "inetpub/wwwroot/aspnet_client/a.aspx", Content: shell},
 		{Path: "inetpub/wwwroot/js/a.js", Content: shell},            // web folder, renamed to look static
@@ -102,7 +103,7 @@ func TestKnownBadHash(t *testing.T) {
 		{Path: "Windows/System32/drivers/deep.sys", Content: shell}, // not a place that is checked
 		{Path: "Program Files/Microsoft/Exchange Server/V15/Logging/x.LOG", Content: ""},
 	}
-	got := detecttest.ScanWith(t, scan.Config{FileDetectors: []detect.FileDetector{webshell.Known{Indicators: set, Hashes: user}}}, files, "ioc-known-bad-hash")
+	got := detecttest.ScanWith(t, scan.Config{FileDetectors: []detect.FileDetector{webshell.Known{Indicators: user}}}, files, "ioc-known-bad-hash")
 	want := []string{
 		"ioc-known-bad-hash critical ProgramData/tools/one.exe",
 		"ioc-known-bad-hash critical ProgramData/tools/t.exe",
@@ -117,6 +118,13 @@ func TestKnownBadHash(t *testing.T) {
 	got = detecttest.ScanWith(t, scan.Config{FileDetectors: []detect.FileDetector{webshell.Known{Indicators: set}}}, files, "ioc-known-bad-hash")
 	if len(got) != 3 {
 		t.Errorf("built-in only: %q", got)
+	}
+}
+
+func mustAdd(t *testing.T, s *indicators.Set, ind indicators.Indicator) {
+	t.Helper()
+	if err := s.Add(ind); err != nil {
+		t.Fatal(err)
 	}
 }
 
