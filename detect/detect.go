@@ -26,6 +26,7 @@ import (
 
 	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
+	"github.com/exhunt/exhunt/indicators"
 )
 
 // LogFamily is a family of logs one source reads: the Exchange logs under
@@ -61,6 +62,9 @@ type Context struct {
 	// Served are the planted files the file checks found where IIS serves
 	// them, for the log checks; nil when no file check ran.
 	Served *ServedFiles
+	// Indicators are the built-in indicators with the user's (--ioc)
+	// merged in; nil when none are loaded.
+	Indicators *indicators.Set
 }
 
 // Check is what a detector looks at, in words, for the verdict's list of

@@ -30,6 +30,7 @@ import (
 	"github.com/exhunt/exhunt/detect/scope"
 	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
+	"github.com/exhunt/exhunt/indicators"
 	"github.com/exhunt/exhunt/result"
 	"github.com/exhunt/exhunt/root"
 	"github.com/exhunt/exhunt/source"
@@ -61,6 +62,10 @@ type Config struct {
 	Progress Progress
 	// LogDetectors and FileDetectors replace the registry's lists when
 	// set (tests run one detector with its own data).
+	// Indicators are looked up by the log checks (client addresses, user
+	// agents, URLs): the built-in ones with the user's merged in; nil =
+	// the built-in ones.
+	Indicators *indicators.Set
 	// Sources replaces the registry's list of log sources when set.
 	Sources         []source.Source
 	LogDetectors    []detect.LogDetector
@@ -153,6 +158,9 @@ func (cfg *Config) defaults() {
 	}
 	if cfg.Window == (detect.Window{}) {
 		cfg.Window = DefaultWindow
+	}
+	if cfg.Indicators == nil {
+		cfg.Indicators = indicators.Builtin()
 	}
 	if cfg.Sources == nil {
 		cfg.Sources = registry.Sources()
@@ -341,7 +349,7 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 	for _, e := range server.Errors {
 		col.error(e.Path, 0, e.Err.Error())
 	}
-	dctx := &detect.Context{Server: server, AttackWindow: cfg.Window}
+	dctx := &detect.Context{Server: server, AttackWindow: cfg.Window, Indicators: cfg.Indicators}
 	for _, d := range cfg.ServerDetectors {
 		func() {
 			defer func() {

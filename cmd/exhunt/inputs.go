@@ -61,7 +61,9 @@ const maxIOCWarnings = 20
 // scanKinds are the kinds of indicator the scan's checks look up; the
 // others are loaded and listed, and a note says the scan does not use
 // them yet.
-var scanKinds = []indicators.Kind{indicators.KindMD5, indicators.KindSHA1, indicators.KindSHA256}
+var scanKinds = []indicators.Kind{indicators.KindMD5, indicators.KindSHA1, indicators.KindSHA256,
+	indicators.KindIP, indicators.KindCIDR, indicators.KindUserAgent, indicators.KindURL,
+	indicators.KindFileName, indicators.KindFileNameRegex, indicators.KindFilePath}
 
 // loadIOCs loads the --ioc feeds, in any format the indicators package
 // reads, into the built-in indicators. What a feed could not load is a
@@ -90,7 +92,7 @@ func loadIOCs(files []string, warn io.Writer) (*indicators.Set, error) {
 			}
 		}
 		if len(unused) > 0 {
-			fmt.Fprintf(warn, "exhunt scan: note: %s: %s loaded, but this version's checks look up only the hashes of files\n",
+			fmt.Fprintf(warn, "exhunt scan: note: %s: %s loaded, but this version's checks do not look them up (domains are not in the logs it reads)\n",
 				report.Terminal(name), strings.Join(unused, ", "))
 		}
 		all.Merge(set)

@@ -296,7 +296,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	}
 	defer abort(rf)
 	cfg := scan.Config{Roots: roots, Volumes: vols, ExchangeDir: *exDir, Window: win, Workers: *workers,
-		MaxFindingsPerFile: *maxPerFile, MaxFindings: *maxFindings, FileDetectors: registry.FileDetectorsWith(opts)}
+		MaxFindingsPerFile: *maxPerFile, MaxFindings: *maxFindings, FileDetectors: registry.FileDetectorsWith(opts), Indicators: opts.Indicators}
 	rep, code := doScan(cfg, &o, stderr)
 	if rep == nil {
 		abort(rf)

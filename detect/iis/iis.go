@@ -60,11 +60,25 @@ var evidenceFields = []string{"date", "time", finding.KeyW3CClientIP, finding.Ke
 	finding.KeyW3CStem, finding.KeyW3CQuery, finding.KeyW3CPort, finding.KeyW3CUserName, finding.KeyW3CStatus,
 	finding.KeyW3CUserAgent}
 
+// backEndPort is the port of Exchange's back-end site: its client is the
+// front end that proxied the request, never the attacker.
+const backEndPort = "444"
+
+// KeyFrontEndIP names the client address of a back-end request: the
+// front end (often this server) that proxied it.
+const KeyFrontEndIP = "front_end_ip"
+
 // evidence is the request as the log gives it, plus why it is a finding.
 func evidence(rec *detect.LogRecord, why string) finding.Evidence {
 	ev := make(finding.Evidence, 0, len(evidenceFields)+1)
+	backEnd := value(rec, finding.KeyW3CPort) == backEndPort
 	for _, name := range evidenceFields {
 		if v := value(rec, name); v != "" {
+			if name == finding.KeyW3CClientIP && backEnd {
+				// Not the attacker's address: the session is the front
+				// end's request at this time.
+				name = KeyFrontEndIP
+			}
 			ev = append(ev, finding.Field{Name: name, Value: v})
 		}
 	}

@@ -56,7 +56,7 @@ func run(t *testing.T, ctx *detect.Context, text string) []string {
 	t.Helper()
 	rec := &detect.LogRecord{RecordFields: fakeRecord{strings.Fields(text)}, Path: "u_ex210303.log", Folder: "W3SVC1", Line: 7, Raw: []byte(text)}
 	var got []string
-	for _, d := range []detect.LogDetector{FrontDoor{}, Webshells{}, Commands{}, BackendResetVDir{}, Tunnels{}} {
+	for _, d := range []detect.LogDetector{FrontDoor{}, Webshells{}, Commands{}, BackendResetVDir{}, Tunnels{}, UserAgents{}} {
 		lits := d.Literals()
 		if cl, ok := d.(detect.ContextLiterals); ok {
 			lits = cl.LiteralsFor(ctx)
@@ -83,6 +83,9 @@ const browser = "Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)+AppleWebKit/537.36+(K
 func TestIISDetectors(t *testing.T) {
 	served := &detect.ServedFiles{}
 	served.Add("/owa/auth/Current/themes/resources/logon.aspx", detect.ServedFile{Path: "x/logon.aspx", Rule: "content-webshell"})
+	// Exchange's own log-on page with a shell appended: users load it
+	// every day, only POSTs to it drive the shell.
+	served.Add("/owa/auth/logon.aspx", detect.ServedFile{Path: "y/logon.aspx", Rule: "content-webshell"})
 	ctx := &detect.Context{Served: served}
 	const fe = "&CorrelationID=<empty>;&cafeReqId=cde28fc4-299e-4179-b3e9-de56f5c1d9ee;"
 	tests := []struct {
@@ -90,11 +93,15 @@ func TestIISDetectors(t *testing.T) {
 		want       []string
 	}{
 		// True positives.
-		{"ssrf front door", line("POST", "/ecp/y.js", fe, "-", "130.255.189.21", "python-requests/2.25.1", "200"), []string{"iis-ssrf-front-door medium"}},
+		{"ssrf front door", line("POST", "/ecp/y.js", fe, "-", "130.255.189.21", "python-requests/2.25.1", "200"), []string{"iis-attacker-user-agent medium", "iis-ssrf-front-door medium"}},
 		{"random 3-char js", line("POST", "/ecp/Q7x.js", fe, "-", "1.2.3.4", "-", "500"), []string{"iis-ssrf-front-door medium"}},
 		{"default.flt", line("POST", "/ecp/default.flt", fe, "-", "1.2.3.4", "-", "200"), []string{"iis-ssrf-front-door medium"}},
 		{"nse scan", line("GET", "/owa/auth/x.js", fe, "-", "1.2.3.4", "-", "500"), []string{"iis-ssrf-front-door low"}},
-		{"post static resource", line("POST", "/owa/auth/Current/themes/resources/logon.css", fe, "-", "1.2.3.4", "DuckDuckBot/1.0;+(+http://duckduckgo.com/duckduckbot.html)", "200"), []string{"iis-exploit-post-target medium"}},
+		{"post static resource", line("POST", "/owa/auth/Current/themes/resources/logon.css", fe, "-", "1.2.3.4", "DuckDuckBot/1.0;+(+http://duckduckgo.com/duckduckbot.html)", "200"), []string{"iis-attacker-user-agent medium", "iis-exploit-post-target medium"}},
+		{"ecp post ua", line("POST", "/ecp/y.js", fe, "-", "1.2.3.4", "ExchangeServicesClient/0.0.0.0", "200"), []string{"iis-attacker-user-agent medium", "iis-ssrf-front-door medium"}},
+		{"antsword", line("POST", "/aspnet_client/a.aspx", "-", "-", "1.2.3.4", "antSword/v2.1", "200"), []string{"iis-attacker-user-agent medium", "iis-webshell-use critical"}},
+		{"crawler get is quiet", line("GET", "/owa/auth/Current/themes/resources/logon.css", fe, "-", "66.249.66.1", "DuckDuckBot/1.0;+(+http://duckduckgo.com/duckduckbot.html)", "200"), nil},
+		{"ua out of context", line("POST", "/EWS/Exchange.asmx", "-", "-", "1.2.3.4", "python-requests/2.25.1", "200"), nil},
 		{"helsecert shell use", line("GET", "/owa/auth/RedirSuiteServerProxy.aspx", fe, "-", "139.162.202.236", browser, "200"), []string{"iis-webshell-use critical"}},
 		{"shell server error", line("POST", "/aspnet_client/discover.aspx", "-", "-", "1.2.3.4", "-", "500"), []string{"iis-webshell-use high"}},
 		{"shell found on disk", line("POST", "/owa/auth/Current/themes/resources/logon.aspx", "-", "-", "1.2.3.4", "-", "200"), []string{"iis-exploit-post-target medium", "iis-webshell-use critical"}},
@@ -103,13 +110,17 @@ func TestIISDetectors(t *testing.T) {
 		{"command on shell", line("GET", "/aspnet_client/system_web/log.aspx", "cmd=whoami", "-", "1.2.3.4", "-", "200"), []string{"iis-webshell-command high", "iis-webshell-use critical"}},
 		{"encoded command", line("POST", "/owa/auth/one.aspx", "c=cmd%20/c%20net%20user", "-", "1.2.3.4", "-", "200"), []string{"iis-webshell-command high", "iis-webshell-use critical"}},
 		{"plus command", line("GET", "/x.aspx", "z=net+user+admin", "-", "1.2.3.4", "-", "404"), []string{"iis-webshell-command high"}},
-		{"backend reset", line("POST", "/ecp/DDI/DDIService.svc/SetObject", "schema=ResetOABVirtualDirectory&msExchEcpCanary=x", `CONTOSO\EX01$`, "10.0.0.5", "python-requests/2.25.1", "200"), []string{"iis-backend-reset-vdir critical"}},
+		{"backend reset", line("POST", "/ecp/DDI/DDIService.svc/SetObject", "schema=ResetOABVirtualDirectory&msExchEcpCanary=x", `CONTOSO\EX01$`, "10.0.0.5", "python-requests/2.25.1", "200"), []string{"iis-attacker-user-agent medium", "iis-backend-reset-vdir critical"}},
 		{"backend reset refused", line("POST", "/ecp/DDI/DDIService.svc/SetObject", "msExchEcpCanary=x&schema=ResetOABVirtualDirectory", "EX01$", "10.0.0.5", "-", "500"), []string{"iis-backend-reset-vdir medium"}},
 
 		{"tunna", line("GET", "/erp/conn.aspx", "proxy&port=3389&ip=127.0.0.1", "-", "10.0.2.17", "-", "200"), []string{"iis-webshell-tunnel critical"}},
 		{"regeorg refused", line("POST", "/aspnet_client/tunnel.aspx", "cmd=connect&target=10.0.0.9&port=445", "-", "1.2.3.4", "-", "404"), []string{"iis-webshell-probe low", "iis-webshell-tunnel high"}},
 
+		{"post to modified own page", line("POST", "/owa/auth/logon.aspx", "-", "-", "1.2.3.4", "-", "200"), []string{"iis-webshell-use critical"}},
+
 		// Legitimate requests that must stay quiet.
+		{"users load the modified own page", line("GET", "/owa/auth/logon.aspx", "url=https%3a%2f%2fmail%2fowa%2f&reason=0", "-", "10.1.1.1", browser, "200"), nil},
+		{"activesync ping", line("POST", "/Microsoft-Server-ActiveSync/default.eas", "Cmd=Ping&User=john&DeviceId=ABC&DeviceType=iPhone", `CONTOSO\john`, "10.1.1.1", "Apple-iPhone", "200"), nil},
 		{"proxy word", line("GET", "/owa/service.svc", "action=proxy&port=1", `CONTOSO\john`, "10.1.1.1", browser, "200"), nil},
 		{"connect word", line("GET", "/owa/service.svc", "cmd=connect&x=1", `CONTOSO\john`, "10.1.1.1", browser, "200"), nil},
 		{"own redir page", line("GET", "/owa/auth/RedirSuiteServiceProxy.aspx", fe, "-", "10.1.1.1", browser, "200"), nil},

@@ -80,6 +80,15 @@ func (Webshells) Inspect(ctx *detect.Context, rec *detect.LogRecord, emit detect
 	if ctx != nil {
 		if f, ok := ctx.Served.Lookup(stem); ok {
 			why = "the scan found this file to be a web shell: " + f.Path + " (" + f.Rule + ")"
+			if webshell.ExchangeOwnRequest(stem) {
+				// Exchange's own page with a shell added: every user
+				// loads it, so only the POSTs that drive the shell (China
+				// Chopper and its kin are driven by POST) tell use.
+				if !isPost(rec) || statusClass(rec) != 2 {
+					return
+				}
+				why = "POST to Exchange's own page, which the scan found modified with a web shell: " + f.Path + " (" + f.Rule + ")"
+			}
 		}
 	}
 	if why == "" {
@@ -113,11 +122,11 @@ var RuleWebshellCommand = finding.Rule{
 
 // commandWords start the command lines web shell operators sent; a query
 // value starting with one of them (followed by a space, '+' or the end) is
-// a command. Words that are also ordinary parameter values ("type",
-// "echo") are left out.
+// a command. Words that are also ordinary parameter values are left out:
+// "type", "echo", and "ping", which is an ActiveSync command (Cmd=Ping).
 var commandWords = []string{"whoami", "net", "net1", "cmd", "cmd.exe", "powershell", "powershell.exe", "ipconfig",
 	"systeminfo", "tasklist", "taskkill", "nltest", "quser", "query", "netstat", "certutil", "wmic", "reg", "schtasks",
-	"rundll32", "procdump", "procdump64", "nslookup", "hostname", "ping", "dir", "arp", "route", "bitsadmin", "vssadmin",
+	"rundll32", "procdump", "procdump64", "nslookup", "hostname", "dir", "arp", "route", "bitsadmin", "vssadmin",
 	"mshta", "regsvr32", "csvde", "dsquery", "adfind", "makecab", "7z", "rar", "tar"}
 
 var isCommandWord = func() map[string]bool {
@@ -152,7 +161,9 @@ func (Commands) Literals() []string {
 
 func (Commands) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) {
 	q := value(rec, finding.KeyW3CQuery)
-	if q == "" {
+	if q == "" || hasPrefixFold(stemOf(rec), "/microsoft-server-activesync") {
+		// ActiveSync names its commands in Cmd=, and they are never
+		// command lines.
 		return
 	}
 	if cmd, ok := commandIn(q); ok {

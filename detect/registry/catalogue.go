@@ -32,9 +32,14 @@ func Catalogue() []Entry {
 	for _, d := range ServerDetectors() {
 		ds = append(ds, d)
 	}
+	listed := map[*finding.Rule]bool{}
 	for _, d := range ds {
 		for _, r := range d.Rules() {
-			out = append(out, Entry{Rule: r, Check: d.Check()})
+			// One detector may run on several log families.
+			if !listed[r] {
+				listed[r] = true
+				out = append(out, Entry{Rule: r, Check: d.Check()})
+			}
 		}
 	}
 	for _, r := range scope.Rules() {

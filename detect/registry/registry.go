@@ -7,6 +7,7 @@ import (
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/detect/content"
 	"github.com/exhunt/exhunt/detect/iis"
+	"github.com/exhunt/exhunt/detect/ioc"
 	"github.com/exhunt/exhunt/detect/mitigation"
 	"github.com/exhunt/exhunt/detect/patch"
 	"github.com/exhunt/exhunt/detect/postexploit"
@@ -40,6 +41,11 @@ func LogDetectors() []detect.LogDetector {
 		iis.Commands{},
 		iis.BackendResetVDir{},
 		iis.Tunnels{},
+		iis.UserAgents{},
+		ioc.ClientIPs{On: detect.HttpProxy},
+		ioc.ClientIPs{On: detect.IIS},
+		ioc.Requests{On: detect.HttpProxy},
+		ioc.Requests{On: detect.IIS},
 	}
 }
 

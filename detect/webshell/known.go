@@ -31,6 +31,14 @@ var (
 		References:  []string{detect.RefTestProxyLogon},
 		Stage:       finding.StageWebshellWritten,
 	}
+	RuleIndicatorFile = finding.Rule{
+		ID:    "ioc-file-name",
+		Title: "File whose name or path is in the --ioc indicator feeds",
+		Remediation: "A feed you loaded lists this file name or path as malicious. Preserve the file, check its " +
+			"content and times, and treat the server as compromised if it is what the feed says.",
+		Grading: "high",
+		Stage:   finding.StagePostExploitation,
+	}
 	RuleKnownName = finding.Rule{
 		ID:          "webshell-known-name",
 		Title:       "Script file with the name of a published Exchange web shell",
@@ -66,7 +74,7 @@ func (Known) Check() detect.Check {
 }
 
 func (Known) Rules() []*finding.Rule {
-	return []*finding.Rule{&RuleKnownBadHash, &RuleKnownPath, &RuleKnownName}
+	return []*finding.Rule{&RuleKnownBadHash, &RuleKnownPath, &RuleKnownName, &RuleIndicatorFile}
 }
 
 func (Known) Places(ctx *detect.Context) []detect.Place {
@@ -103,6 +111,11 @@ func (k Known) InspectFile(ctx *detect.Context, f *detect.File, emit detect.Emit
 	if p, ok := matchIOCPath(ctx, f.Path, data); ok {
 		emit(RuleKnownPath.New(finding.Critical, f.Path, 0, at, detect.FileEvidence(f, finding.Field{Name: "published_path", Value: p})))
 	}
+	// Names and paths of the user's feeds; the built-in paths are the
+	// published-path check's, re-based to where Exchange really is.
+	if hit := set.FileName(f.Path); hit != nil && builtinIndicators().FileName(f.Path) == nil {
+		emit(RuleIndicatorFile.New(finding.High, f.Path, 0, at, detect.FileEvidence(f, indicatorFields(hit)...)))
+	}
 	// In drop places hash what is small enough to be a dropped tool (the
 	// content checks read web folders' files whole anyway).
 	if !inWeb && f.Info.Size() > maxDropPlaceHash {
@@ -135,6 +148,22 @@ func (k Known) InspectFile(ctx *detect.Context, f *detect.File, emit detect.Emit
 		emit(RuleKnownBadHash.New(finding.Critical, f.Path, 0, at, detect.FileEvidence(f, fields...)))
 		return // one finding per file, for its strongest hash
 	}
+}
+
+// indicatorFields are the evidence of an indicator hit: what it is, its
+// source and where in the feed it is.
+func indicatorFields(hit *indicators.Indicator) []finding.Field {
+	fields := []finding.Field{{Name: "indicator", Value: string(hit.Kind) + ":" + hit.Value}, {Name: "source", Value: hit.Source}}
+	if hit.Label != "" {
+		fields = append(fields, finding.Field{Name: "known_as", Value: hit.Label})
+	}
+	if hit.Date != "" {
+		fields = append(fields, finding.Field{Name: "published", Value: hit.Date})
+	}
+	if hit.Ref != "" {
+		fields = append(fields, finding.Field{Name: "indicator_ref", Value: hit.Ref})
+	}
+	return fields
 }
 
 func inHotSpot(ctx *detect.Context, p string) bool {

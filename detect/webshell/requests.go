@@ -143,6 +143,21 @@ func SuspiciousRequestPath(stem string) (why string, ok bool) {
 	return "", false
 }
 
+// ExchangeOwnRequest reports whether a request's decoded URL path names
+// one of the files Exchange installs in its front end's virtual
+// directories (/owa/auth/logon.aspx), which users load every day.
+func ExchangeOwnRequest(stem string) bool {
+	rel := strings.TrimPrefix(stem, "/")
+	vdir, rest, ok := strings.Cut(rel, "/")
+	if !ok || rest == "" {
+		return false
+	}
+	if strings.EqualFold(vdir, "Microsoft-Server-ActiveSync") {
+		vdir = "sync"
+	}
+	return isExchangeFile(`frontend\httpproxy\` + strings.ToLower(vdir) + `\` + strings.ReplaceAll(rest, "/", `\`))
+}
+
 // suspiciousAuthRequest judges a path below /owa/auth/ or /ecp/auth/: a
 // script that is not one of Exchange's own files there. Encoded paths are
 // always looked at (the caller decodes them).
