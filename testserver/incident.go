@@ -191,6 +191,10 @@ func (g *generator) plan() *incident {
 				status: status, taken: 40 + int(t.UnixMilli()%90), expect: front}}
 		if target != "" {
 			tstem, tquery, _ := strings.Cut(target, "?")
+			if strings.HasPrefix(tstem, "/ecp/") {
+				// The back end logs the client's user agent too.
+				back = append(back, exp("iis-attacker-user-agent", finding.Medium, "published user agent "+ua+" on the back end's POST to /ecp/"))
+			}
 			r.back = &iisLine{at: t, method: "POST", stem: tstem, query: tquery, user: machine, ua: ua, status: status,
 				taken: 25 + int(t.UnixMilli()%60), expect: back}
 		}

@@ -239,6 +239,9 @@ func Generate(dir string, opt Options) (*Manifest, error) {
 		}
 		g.inst = strings.ToUpper(opt.ExchangeVolume) + ":/" + g.inst
 	}
+	if _, err := g.iisLogDirs(); err != nil {
+		return g.man, err // before anything is written
+	}
 	if opt.Attacks {
 		g.incident = g.plan()
 	}
