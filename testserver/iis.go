@@ -201,7 +201,7 @@ type iisSiteLog struct {
 	buf       []byte
 }
 
-// restartDays: on every second day of the span IIS restarts at this time
+// restartOffset: on every second day of the span IIS restarts at this time
 // and writes its header block again.
 const restartOffset = 12*time.Hour + 31*time.Minute + 7*time.Second
 

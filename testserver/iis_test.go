@@ -22,16 +22,12 @@ import (
 
 // w3cLine is one data line of an IIS log, by field name.
 type w3cLine struct {
-	site                                  int // 1 front end, 2 back end
-	at                                    time.Time
-	method, stem, query, user, ip, ua     string
-	status                                string
-	port                                  string
-	raw                                   string
-	fields                                []string
-	fileRel                               string
-	lineNo                                int
-	date, clock, sip, referer, sub, win32 string
+	site                              int // 1 front end, 2 back end
+	at                                time.Time
+	method, stem, query, user, ip, ua string
+	status                            string
+	fileRel                           string
+	lineNo                            int
 }
 
 // readIIS reads every IIS log below dir (relative paths as the manifest
@@ -100,12 +96,11 @@ func readIIS(t *testing.T, base, prefix string) (lines []w3cLine, files int, siz
 				t.Errorf("%s:%d: time goes back from %s to %s", rel, n, last, at)
 			}
 			last = at
-			wantPort := map[int]bool{1: f[6] == "443" || f[6] == "80", 2: f[6] == "444"}[site]
-			if !wantPort {
+			if portOK := (site == 1 && (f[6] == "443" || f[6] == "80")) || (site == 2 && f[6] == "444"); !portOK {
 				t.Errorf("%s:%d: port %s on W3SVC%d", rel, n, f[6], site)
 			}
-			lines = append(lines, w3cLine{site: site, at: at, date: f[0], clock: f[1], sip: f[2], method: f[3], stem: f[4], query: f[5], port: f[6],
-				user: f[7], ip: f[8], ua: f[9], referer: f[10], status: f[11], sub: f[12], win32: f[13], raw: l, fields: f, fileRel: rel, lineNo: n})
+			lines = append(lines, w3cLine{site: site, at: at, method: f[3], stem: f[4], query: f[5], user: f[7], ip: f[8], ua: f[9], status: f[11],
+				fileRel: rel, lineNo: n})
 		}
 		if headers == 0 {
 			t.Errorf("%s: no header", rel)
@@ -141,6 +136,15 @@ var (
 	resetVDir  = regexp.MustCompile(`(?i)(^|&)schema=Reset[a-z]*VirtualDirectory(&|$)`)
 	commandArg = regexp.MustCompile(`(?i)=(whoami|net1?\+|cmd(\.exe)?\+/c|powershell|ipconfig|systeminfo|tasklist|nltest|quser)`)
 )
+
+func byPlaceOf(lines []w3cLine, rel string, n int) w3cLine {
+	for _, l := range lines {
+		if l.fileRel == rel && l.lineNo == n {
+			return l
+		}
+	}
+	return w3cLine{}
+}
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
@@ -276,6 +280,14 @@ func TestIISGroundTruth(t *testing.T) {
 		"iis-webshell-use critical", "iis-webshell-probe low", "iis-webshell-command high", "iis-backend-reset-vdir critical", "iis-backend-reset-vdir medium", "ioc-client-ip medium"} {
 		if count[r] == 0 {
 			t.Errorf("no %s planted", r)
+		}
+	}
+	for _, e := range man.ExpectedIIS {
+		if e.Rule == "iis-webshell-probe" {
+			l := byPlaceOf(lines, e.Path, e.Line)
+			if !indicators.MustBuiltin().WebshellNames[strings.ToLower(path.Base(l.stem))] {
+				t.Errorf("%s:%d: %s is not a published shell name", e.Path, e.Line, l.stem)
+			}
 		}
 	}
 	if count["iis-webshell-probe low"] < 12 || count["ioc-client-ip medium"] < 3 || count["iis-webshell-command high"] < 4 {

@@ -152,8 +152,8 @@ const (
 // user of the benign traffic too.
 const targetMailboxUser = "user042"
 
-// plan lays out the incident (see the package comment of each actor below)
-// in time order.
+// plan lays out the incident's requests in time order; each actor's part
+// is described where it is planted.
 func (g *generator) plan() *incident {
 	in := &incident{}
 	a := &actorPlan{ip: actorAIP, outcome: OutcomeSuccessful,

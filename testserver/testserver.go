@@ -1,9 +1,12 @@
 // Package testserver builds a synthetic Exchange server on disk: a system
-// drive with Exchange's HttpProxy, ECP and OAB generator logs, the front-end
-// and IIS web folders, ProgramData and Windows\Temp, and an offline SOFTWARE
-// registry hive. Benign traffic is modelled on real Exchange 2016 log rows;
-// attacks are modelled on a real 2021 incident, with benign look-alikes next
-// to them. The manifest lists every finding a correct scan must report.
+// drive with Exchange's HttpProxy, ECP and OAB generator logs, the IIS W3C
+// logs of the front-end and back-end sites, the front-end and IIS web
+// folders, ProgramData and Windows\Temp, and offline SOFTWARE and SYSTEM
+// registry hives. Benign traffic is modelled on real Exchange 2016 log
+// rows; attacks are modelled on a real 2021 incident with several actors
+// (one who got in, a prober, a failed writer, an indicator address), with
+// benign look-alikes next to them. The manifest lists every finding a
+// correct scan must report, and the incident's actors and milestones.
 //
 // The tests, `exhunt demo` and the benchmark all use it, so the demo shows
 // exactly what the tests check and the benchmark measures realistic data.
