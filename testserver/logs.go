@@ -26,7 +26,7 @@ type logFile struct {
 	w     *bufio.Writer
 	lines int
 	bytes int64
-	// iis counts the file among the IIS logs rather than Exchange's.
+	// iis counts the file among the IIS logs too.
 	iis bool
 }
 
@@ -61,12 +61,11 @@ func (l *logFile) lineBytes(b []byte) int {
 }
 
 func (l *logFile) close() error {
+	l.g.man.LogFiles++
+	l.g.man.LogBytes += l.bytes
 	if l.iis {
 		l.g.man.IISLogFiles++
 		l.g.man.IISLogBytes += l.bytes
-	} else {
-		l.g.man.LogFiles++
-		l.g.man.LogBytes += l.bytes
 	}
 	if err := l.w.Flush(); err != nil {
 		l.f.Close()

@@ -37,7 +37,8 @@ type Options struct {
 	// RowsPerHour is the benign HttpProxy rows per protocol and hour.
 	RowsPerHour int
 	// TargetLogBytes, when set, replaces RowsPerHour with the rate that
-	// makes the logs about this large in total.
+	// makes Exchange's own logs about this large in total (the IIS logs
+	// come on top: see IISTargetBytes).
 	TargetLogBytes int64
 	// MaxFileBytes rolls HttpProxy files over like Exchange (10 MB).
 	MaxFileBytes int64
@@ -203,8 +204,8 @@ type Manifest struct {
 	// QuietIIS are benign IIS lines that look like the attack's (Rule and
 	// Severity empty): a correct scan reports nothing on them.
 	QuietIIS []Expect
-	// LogFiles and LogBytes count Exchange's own logs; IISLogFiles and
-	// IISLogBytes the IIS logs.
+	// LogFiles and LogBytes count every log written, as a scan reads
+	// them; IISLogFiles and IISLogBytes are the IIS logs' share.
 	LogFiles    int
 	LogBytes    int64
 	IISLogFiles int

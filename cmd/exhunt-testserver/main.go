@@ -18,7 +18,7 @@ import (
 
 func main() {
 	out := flag.String("out", "", "folder to write the server into (created; must be empty or new)")
-	size := flag.String("size", "", "approximate total size of the Exchange logs, e.g. 512M, 2G (default: the demo's few MB)")
+	size := flag.String("size", "", "approximate total size of the Exchange logs (HttpProxy, ECP, OAB), e.g. 512M, 2G (default: the demo's few MB)")
 	iisSize := flag.String("iis-bytes", "", "approximate total size of the IIS logs of both sites, e.g. 2G; 0 for none (default: one line per site for each benign HttpProxy row)")
 	clean := flag.Bool("clean", false, "no attack, only benign traffic and files")
 	manifest := flag.String("manifest", "", "write the expected findings as JSON to this file")
@@ -58,8 +58,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "exhunt-testserver:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("wrote %d log files, %d bytes of logs, %d expected findings, and %d IIS log files, %d bytes, %d expected IIS findings to %s\n",
-		man.LogFiles, man.LogBytes, len(man.Expected), man.IISLogFiles, man.IISLogBytes, len(man.ExpectedIIS), *out)
+	fmt.Printf("wrote %d log files, %d bytes of logs (of which IIS: %d files, %d bytes), %d expected findings and %d expected IIS findings to %s\n",
+		man.LogFiles, man.LogBytes, man.IISLogFiles, man.IISLogBytes, len(man.Expected), len(man.ExpectedIIS), *out)
 	if *manifest != "" {
 		data, _ := json.MarshalIndent(man, "", "  ")
 		if err := os.WriteFile(*manifest, data, 0o644); err != nil {
