@@ -107,7 +107,10 @@ func (g *generator) contentOnly() error {
 		g.exchange("FrontEnd/HttpProxy/owa/" + g.cuBuild() + "/scripts/premium/json.js"):                                                      []byte("function parse(t){return eval('(' + t + ')');}\r\n"),
 		"Windows/Microsoft.NET/Framework64/v4.0.30319/Temporary ASP.NET Files/owa/9c8b7a6d/5e4f3a2b/App_Web_logon.aspx.cdcab7d2.a1b2c3d4.dll": []byte("MZ\x90\x00 Microsoft.Exchange.HttpProxy.Logon App_Web_logon"),
 	}
-	for rel, content := range benign {
+	// In name order: the baseline lists them as written, and a seed must
+	// give the same manifest.
+	for _, rel := range sortedNames(benign) {
+		content := benign[rel]
 		if err := g.writeFile(rel, content, installTime); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package testserver
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/exhunt/exhunt/builds"
 	"github.com/exhunt/exhunt/source/peversion/peversiontest"
@@ -65,7 +66,10 @@ func (g *generator) webFolders() error {
 		// An update writes the resources of its own build beside the CU's.
 		own[owaAuth+"/"+v+"/themes/resources/logon.css"] = []byte("body{}")
 	}
-	for rel, content := range own {
+	// In name order: the baseline lists them as written, and a seed must
+	// give the same manifest.
+	for _, rel := range sortedNames(own) {
+		content := own[rel]
 		if strings.HasSuffix(rel, "/.keep") {
 			if err := os.MkdirAll(filepath.Join(g.dir, filepath.FromSlash(strings.TrimSuffix(rel, "/.keep"))), 0o755); err != nil {
 				return err
@@ -246,4 +250,14 @@ func exSetup(build string) []byte {
 		Translations: [][2]uint16{{0x0409, 0x04B0}},
 	}
 	return peversiontest.Build(peversiontest.Spec{Resources: []peversiontest.Resource{{Type: peversiontest.RTVersion, ID: 1, Lang: 0x0409, Data: info.Bytes()}}}).Data
+}
+
+// sortedNames are a map's keys in order.
+func sortedNames(m map[string][]byte) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }

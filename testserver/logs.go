@@ -26,6 +26,8 @@ type logFile struct {
 	w     *bufio.Writer
 	lines int
 	bytes int64
+	// iis counts the file among the IIS logs too.
+	iis bool
 }
 
 func (g *generator) create(rel string) (*logFile, error) {
@@ -49,9 +51,22 @@ func (l *logFile) line(s string) int {
 	return l.lines
 }
 
+// lineBytes is line for a line built in a buffer.
+func (l *logFile) lineBytes(b []byte) int {
+	l.w.Write(b)
+	l.w.WriteString("\r\n")
+	l.lines++
+	l.bytes += int64(len(b) + 2)
+	return l.lines
+}
+
 func (l *logFile) close() error {
 	l.g.man.LogFiles++
 	l.g.man.LogBytes += l.bytes
+	if l.iis {
+		l.g.man.IISLogFiles++
+		l.g.man.IISLogBytes += l.bytes
+	}
 	if err := l.w.Flush(); err != nil {
 		l.f.Close()
 		return err
@@ -197,9 +212,11 @@ func (g *generator) guid() string {
 
 func (g *generator) httpProxy() error {
 	planted := map[string][]plantedRow{} // protocol -> rows
-	if g.opt.Attacks {
-		for _, p := range g.plantedHttpProxy() {
-			planted[p.protocol] = append(planted[p.protocol], p.row)
+	if g.incident != nil {
+		for _, r := range g.incident.requests {
+			if r.proxy != nil {
+				planted[r.proxy.protocol] = append(planted[r.proxy.protocol], r.proxy.row)
+			}
 		}
 		end := g.opt.Start.Add(time.Duration(g.opt.Hours) * time.Hour)
 		for proto, rows := range planted {
@@ -293,86 +310,6 @@ func (g *generator) httpProxyHour(proto string, hour time.Time, planted []plante
 type protoRow struct {
 	protocol string
 	row      plantedRow
-}
-
-// plantedHttpProxy is the attack as the front end logged it, modelled on a
-// real March 2021 incident: the SSRF chain through /ecp/y.js from one
-// client, a failed attempt from another, the BackEndCookie variant, a
-// scanner's localhost probe and a Burp Collaborator probe.
-func (g *generator) plantedHttpProxy() []protoRow {
-	const attacker, other, scanner = "203.0.113.45", "198.51.100.23", "192.0.2.77"
-	anchorBase := "ServerInfo~a]@" + serverFQDN + ":444"
-	row := func(at time.Time, ip, ua, anchor, cookie, status, stem string) map[string]string {
-		return map[string]string{
-			"DateTime": stampMS(at), "RequestId": g.guid(), "MajorVersion": "15", "MinorVersion": "1", "BuildVersion": "2176",
-			"RevisionVersion": "2", "Protocol": "Ecp", "UrlHost": "mail.contoso.com", "UrlStem": stem, "IsAuthenticated": "false",
-			"AnchorMailbox": anchor, "UserAgent": ua, "ClientIpAddress": ip, "ServerHostName": g.opt.HostName, "HttpStatus": status,
-			"BackEndStatus": status, "Method": "POST", "ProxyAction": "Proxy", "TargetServer": serverFQDN,
-			"RoutingHint": "X-BEResource-Cookie", "BackEndCookie": cookie, "RoutingStatus": "CafeV1",
-		}
-	}
-	day := attackDay
-	at := func(h, m, s, ms int) time.Time {
-		return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second + time.Duration(ms)*time.Millisecond)
-	}
-	const pyUA, ewsUA = "python-requests/2.25.1", "ExchangeServicesClient/0.0.0.0"
-	exp := func(rule string, sev finding.Severity, why string) Expect {
-		return Expect{Rule: rule, Severity: sev, Why: why}
-	}
-	var rows []protoRow
-	add := func(proto string, at time.Time, fields map[string]string, e ...Expect) {
-		if proto != "Ecp" {
-			fields["Protocol"] = proto
-		}
-		rows = append(rows, protoRow{proto, plantedRow{at: at, fields: fields, expect: e}})
-	}
-	add("Ecp", at(6, 49, 42, 162), row(at(6, 49, 42, 162), attacker, ewsUA, anchorBase+"/autodiscover/autodiscover.xml?#", "", "200", "/ecp/y.js"),
-		exp("proxylogon-ssrf-autodiscover", finding.Low, "SSRF to autodiscover only"))
-	add("Ecp", at(6, 49, 43, 699), row(at(6, 49, 43, 699), attacker, pyUA, anchorBase+"/mapi/emsmdb/?#", "", "200", "/ecp/y.js"),
-		exp("proxylogon-ssrf-backend", finding.High, "SSRF to /mapi/emsmdb (SID)"))
-	add("Ecp", at(6, 49, 46, 210), row(at(6, 49, 46, 210), attacker, pyUA, anchorBase+"/ecp/proxyLogon.ecp?#", "", "241", "/ecp/y.js"),
-		exp("proxylogon-ssrf-backend", finding.High, "SSRF to proxyLogon.ecp, status 241"))
-	add("Ecp", at(6, 49, 51, 543), row(at(6, 49, 51, 543), attacker, pyUA, anchorBase+"/ecp/DDI/DDIService.svc/GetObject?msExchEcpCanary=M1xSxxxDuw.&schema=OABVirtualDirectory#", "", "200", "/ecp/y.js"),
-		exp("proxylogon-ssrf-backend", finding.High, "SSRF GetObject OABVirtualDirectory"))
-	add("Ecp", at(6, 49, 53, 800), row(at(6, 49, 53, 800), attacker, pyUA, anchorBase+"/ecp/DDI/DDIService.svc/SetObject?msExchEcpCanary=M1xSxxxDuw.&schema=OABVirtualDirectory#", "", "200", "/ecp/y.js"),
-		exp("proxylogon-ssrf-backend", finding.High, "SSRF SetObject OABVirtualDirectory"))
-	add("Ecp", at(6, 49, 57, 120), row(at(6, 49, 57, 120), attacker, pyUA, anchorBase+"/ecp/DDI/DDIService.svc/SetObject?msExchEcpCanary=M1xSxxxDuw.&schema=ResetOABVirtualDirectory#", "", "200", "/ecp/y.js"),
-		exp("proxylogon-ssrf-backend", finding.High, "SSRF SetObject ResetOABVirtualDirectory"),
-		exp("proxylogon-reset-vdir", finding.Critical, "ResetOABVirtualDirectory with status 200"))
-	add("Ecp", at(7, 2, 10, 5), row(at(7, 2, 10, 5), attacker, pyUA, "", "Server~a]@"+serverFQDN+":444/ecp/proxyLogon.ecp?~1942062522", "241", "/ecp/y.js"),
-		exp("proxylogon-ssrf-backend", finding.High, "BackEndCookie form of the SSRF (Microsoft's updated query)"))
-	add("Ecp", at(9, 15, 2, 300), row(at(9, 15, 2, 300), other, pyUA, anchorBase+"/ecp/DDI/DDIService.svc/SetObject?msExchEcpCanary=QQ.&schema=ResetOABVirtualDirectory#", "", "500", "/ecp/x.js"),
-		exp("proxylogon-ssrf-backend", finding.Medium, "SSRF that failed (500)"),
-		exp("proxylogon-reset-vdir", finding.Medium, "ResetOABVirtualDirectory that failed (500)"))
-	probe := row(at(3, 12, 4, 546), scanner, "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_13_6) AppleWebKit/537.36 (KHTML  like Gecko) Chrome/69.0.3497.81 Safari/537.36",
-		"ServerInfo~localhost/ecp/default.flt?", "", "500", "/owa/auth/x.js")
-	probe["Method"], probe["TargetServer"], probe["RoutingHint"], probe["RoutingType"], probe["AuthenticationType"] = "GET", "localhost", "X-AnonResource-Backend-Cookie", "CrossRegion", "FBA"
-	add("Owa", at(3, 12, 4, 546), probe, exp("proxylogon-ssrf-localhost-probe", finding.Low, "nmap-style localhost probe"))
-	burp := row(at(3, 40, 17, 95), scanner, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML  like Gecko) Chrome/89.0.4389.90 Safari/537.36",
-		"ServerInfo~q8r2c7vz1k.burpcollaborator.net/ecp/default.flt?", "", "500", "/ecp/x.js")
-	burp["Method"], burp["RoutingHint"] = "GET", "X-AnonResource-Backend-Cookie"
-	add("Ecp", at(3, 40, 17, 95), burp, exp("proxylogon-ssrf-probe", finding.Low, "Burp Collaborator out-of-band probe: a scan, not a compromise"))
-
-	// The web shells written by the chain above, used, and later probed
-	// for by another group (302: not there for them).
-	shellRow := func(at time.Time, ip, method, stem, status string) map[string]string {
-		return map[string]string{
-			"DateTime": stampMS(at), "RequestId": g.guid(), "MajorVersion": "15", "MinorVersion": "1", "BuildVersion": "2176",
-			"RevisionVersion": "2", "Protocol": "Owa", "UrlHost": "mail.contoso.com", "UrlStem": stem, "IsAuthenticated": "false",
-			"UserAgent":       "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML  like Gecko) Chrome/65.0.2345 Safari/537.36",
-			"ClientIpAddress": ip, "ServerHostName": g.opt.HostName, "HttpStatus": status, "Method": method, "RoutingStatus": "CafeV1",
-		}
-	}
-	const shellUser, prober = "139.162.202.236", "67.205.176.9"
-	add("Owa", at(7, 20, 11, 0), shellRow(at(7, 20, 11, 0), shellUser, "GET", "/owa/auth/RedirSuiteServerProxy.aspx", "200"),
-		exp("webshell-request-success", finding.Critical, "web shell answered 200"))
-	add("Owa", at(7, 20, 40, 0), shellRow(at(7, 20, 40, 0), shellUser, "POST", "/owa/auth/Current/themes/resources/logon.aspx", "200"),
-		exp("webshell-request-success", finding.Critical, "POST to a shell below Current"))
-	add("Owa", at(10, 5, 0, 0), shellRow(at(10, 5, 0, 0), prober, "GET", "/owa/auth/errorFS.aspx", "302"),
-		exp("webshell-request-probe", finding.Low, "probe for a published shell name"))
-	add("Owa", at(10, 5, 1, 0), shellRow(at(10, 5, 1, 0), prober, "GET", "/owa/auth/OutlookEN.aspx", "302"),
-		exp("webshell-request-probe", finding.Low, "probe for a published shell name"))
-	return rows
 }
 
 // ecpLine renders an ECP Server log line.

@@ -1,9 +1,12 @@
 // Package testserver builds a synthetic Exchange server on disk: a system
-// drive with Exchange's HttpProxy, ECP and OAB generator logs, the front-end
-// and IIS web folders, ProgramData and Windows\Temp, and an offline SOFTWARE
-// registry hive. Benign traffic is modelled on real Exchange 2016 log rows;
-// attacks are modelled on a real 2021 incident, with benign look-alikes next
-// to them. The manifest lists every finding a correct scan must report.
+// drive with Exchange's HttpProxy, ECP and OAB generator logs, the IIS W3C
+// logs of the front-end and back-end sites, the front-end and IIS web
+// folders, ProgramData and Windows\Temp, and offline SOFTWARE and SYSTEM
+// registry hives. Benign traffic is modelled on real Exchange 2016 log
+// rows; attacks are modelled on a real 2021 incident with several actors
+// (one who got in, a prober, a failed writer, an indicator address), with
+// benign look-alikes next to them. The manifest lists every finding a
+// correct scan must report, and the incident's actors and milestones.
 //
 // The tests, `exhunt demo` and the benchmark all use it, so the demo shows
 // exactly what the tests check and the benchmark measures realistic data.
@@ -34,7 +37,8 @@ type Options struct {
 	// RowsPerHour is the benign HttpProxy rows per protocol and hour.
 	RowsPerHour int
 	// TargetLogBytes, when set, replaces RowsPerHour with the rate that
-	// makes the logs about this large in total.
+	// makes Exchange's own logs about this large in total (the IIS logs
+	// come on top: see IISTargetBytes).
 	TargetLogBytes int64
 	// MaxFileBytes rolls HttpProxy files over like Exchange (10 MB).
 	MaxFileBytes int64
@@ -69,6 +73,26 @@ type Options struct {
 	HalfPatched bool
 	// Seed makes the benign traffic reproducible.
 	Seed int64
+
+	// IISLogDir is the folder applicationHost.config names for the IIS
+	// logs, as a slash path with an optional drive letter ("D:/IISLogs"
+	// on ExchangeVolume, "C:/Logs/IIS" or "Logs/IIS" on the system drive);
+	// empty is IIS's default, inetpub/logs/LogFiles. Each site logs to
+	// W3SVC<id> below it.
+	IISLogDir string
+	// IISPreviousLogDir is the folder IIS logged to before (same forms,
+	// empty for the default). When it differs from IISLogDir, the logs
+	// moved half-way through the span: the earlier lines are in this
+	// folder, and inetpub/history/CFGHISTORY_0000000001 keeps the
+	// configuration that names it.
+	IISPreviousLogDir string
+	// IISTargetBytes, when set, sizes the IIS logs of both sites
+	// independently of the Exchange logs; otherwise each site logs one
+	// line per benign HttpProxy row (RowsPerHour for each protocol).
+	IISTargetBytes int64
+	// NoIISLogs leaves the IIS logs out (the configuration still names
+	// the sites).
+	NoIISLogs bool
 }
 
 // DefaultInstallDir is Exchange's default install folder.
@@ -173,8 +197,25 @@ type Expect struct {
 type Manifest struct {
 	Root     string
 	Expected []Expect
-	LogFiles int
-	LogBytes int64
+	// ExpectedIIS are the findings a correct scan reports from the IIS
+	// logs, kept apart from Expected while the IIS checks are being
+	// written.
+	ExpectedIIS []Expect
+	// QuietIIS are benign IIS lines that look like the attack's (Rule and
+	// Severity empty): a correct scan reports nothing on them.
+	QuietIIS []Expect
+	// LogFiles and LogBytes count every log written, as a scan reads
+	// them; IISLogFiles and IISLogBytes are the IIS logs' share.
+	LogFiles    int
+	LogBytes    int64
+	IISLogFiles int
+	IISLogBytes int64
+	// Actors are the clients of the planted incident, Mailboxes the SMTP
+	// addresses the successful actor read, Milestones its times (all
+	// empty for a clean server).
+	Actors     []Actor
+	Mailboxes  []string
+	Milestones Milestones
 	// Baseline is a known-good hash baseline of the Exchange files the
 	// generator wrote, in Microsoft's format (SHA256,build,\relative\path,
 	// upper-case hex), with the content Exchange installed: files modified
@@ -188,6 +229,8 @@ type generator struct {
 	rng  *rand.Rand
 	man  *Manifest
 	inst string // install dir, forward slashes
+	// incident is the planted attack, nil on a clean server.
+	incident *incident
 }
 
 // Generate writes a server into dir, which must exist.
@@ -200,7 +243,13 @@ func Generate(dir string, opt Options) (*Manifest, error) {
 		}
 		g.inst = strings.ToUpper(opt.ExchangeVolume) + ":/" + g.inst
 	}
-	steps := []func() error{g.httpProxy, g.ecpServer, g.oabGenerator, g.webFolders, g.contentOnly, g.dropPlaces, g.iisConfig}
+	if _, err := g.iisLogDirs(); err != nil {
+		return g.man, err // before anything is written
+	}
+	if opt.Attacks {
+		g.incident = g.plan()
+	}
+	steps := []func() error{g.httpProxy, g.ecpServer, g.oabGenerator, g.webFolders, g.contentOnly, g.dropPlaces, g.iisConfig, g.iisLogs}
 	if opt.Hive {
 		steps = append(steps, g.hive)
 	}
@@ -209,6 +258,7 @@ func Generate(dir string, opt Options) (*Manifest, error) {
 			return g.man, err
 		}
 	}
+	g.recordIncident()
 	return g.man, nil
 }
 
@@ -339,38 +389,38 @@ func (g *generator) expectBuild() {
 	}
 }
 
+// iisConfig writes applicationHost.config with the two sites and their
+// log folder, and when the logs moved, the earlier configuration IIS kept
+// in its history folder.
 func (g *generator) iisConfig() error {
-	cfg := `<?xml version="1.0" encoding="UTF-8"?>
+	dirs, err := g.iisLogDirs()
+	if err != nil {
+		return err
+	}
+	if err := g.writeFile("Windows/System32/inetsrv/config/applicationHost.config", []byte(g.applicationHostConfig(dirs.current)), time.Time{}); err != nil {
+		return err
+	}
+	if dirs.moveAt == 0 {
+		return nil
+	}
+	return g.writeFile(iisHistoryDir+"/applicationHost.config", []byte(g.applicationHostConfig(dirs.previous)), time.UnixMilli(dirs.moveAt))
+}
+
+// applicationHostConfig is the configuration with the IIS logs in logDir.
+func (g *generator) applicationHostConfig(logDir string) string {
+	return `<?xml version="1.0" encoding="UTF-8"?>
 <configuration>
     <system.applicationHost>
-        <sites>
-            <site name="Default Web Site" id="1">
-                <application path="/" applicationPool="DefaultAppPool">
-                    <virtualDirectory path="/" physicalPath="%SystemDrive%\inetpub\wwwroot" />
-                </application>
-                <application path="/owa" applicationPool="MSExchangeOWAAppPool">
-                    <virtualDirectory path="/" physicalPath="` + strings.TrimSuffix(g.windowsInstallPath(), `\`) + `\FrontEnd\HttpProxy\owa" />
-                </application>
-            </site>
-            <site name="Exchange Back End" id="2">
-                <application path="/" applicationPool="MSExchangeServicesAppPool">
-                    <virtualDirectory path="/" physicalPath="` + strings.TrimSuffix(g.windowsInstallPath(), `\`) + `\ClientAccess" />
-                </application>
-            </site>
-            <siteDefaults>
-                <logFile logFormat="W3C" directory="%SystemDrive%\inetpub\logs\LogFiles" />
-            </siteDefaults>
-        </sites>
-        <applicationPools>
+` + g.iisSitesConfig(logDir) + `        <applicationPools>
             <add name="DefaultAppPool" managedRuntimeVersion="v4.0" />
             <add name="MSExchangeOWAAppPool" managedRuntimeVersion="v4.0" managedPipelineMode="Integrated" />
             <add name="MSExchangeECPAppPool" managedRuntimeVersion="v4.0" managedPipelineMode="Integrated"` + g.poolOff() + ` />
             <add name="MSExchangeOABAppPool" managedRuntimeVersion="v4.0" managedPipelineMode="Integrated"` + g.poolOff() + ` />
+            <add name="MSExchangeServicesAppPool" managedRuntimeVersion="v4.0" managedPipelineMode="Integrated" />
         </applicationPools>
     </system.applicationHost>
 </configuration>
 `
-	return g.writeFile("Windows/System32/inetsrv/config/applicationHost.config", []byte(cfg), time.Time{})
 }
 
 // poolOff is what Microsoft's mitigation script sets on a pool.
