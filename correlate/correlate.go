@@ -71,8 +71,10 @@ func Server(s *result.Server) {
 type correlation struct {
 	srv *result.Server
 	fs  []finding.Finding
-	// attack indexes the findings that are evidence of the attack.
-	attack []int
+	// attack indexes the findings that are evidence of the attack;
+	// activity the other requests of the clients the scan followed.
+	attack   []int
+	activity []int
 	// sessions are the attacker clients by normalised address.
 	sessions map[string]*session
 	// joined maps a finding without a client address to the sessions it
@@ -86,12 +88,21 @@ type correlation struct {
 func newCorrelation(s *result.Server) *correlation {
 	c := &correlation{srv: s, fs: s.Findings, sessions: map[string]*session{}, joined: map[int][]*session{}, mailboxes: map[string]*mailbox{}}
 	for i := range c.fs {
-		if isAttack(&c.fs[i]) {
+		switch f := &c.fs[i]; {
+		case isAttack(f):
 			c.attack = append(c.attack, i)
+		case f.Rule == ruleAttackerActivity && f.SourceIP != "":
+			c.activity = append(c.activity, i)
 		}
 	}
 	return c
 }
+
+// ruleAttackerActivity is the scan's rule for the other requests of a
+// client that exploited the server (it follows such clients through the
+// logs): background for the client's session, its mailboxes and its last
+// activity, never evidence on its own.
+const ruleAttackerActivity = "attacker-activity"
 
 // stageRank orders the stages as an attack goes through them; 0 is no
 // stage (findings about the scan or the server's state).

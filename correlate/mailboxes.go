@@ -306,6 +306,11 @@ func (c *correlation) attackerEvidence() []int {
 			out = append(out, i)
 		}
 	}
+	for _, i := range c.activity {
+		if len(c.sessionsOf(i)) > 0 {
+			out = append(out, i)
+		}
+	}
 	return out
 }
 

@@ -43,6 +43,19 @@ func makesActor(f *finding.Finding) bool {
 	return false
 }
 
+// isAttemptAnchor tells whether a finding may date the first
+// exploitation attempt: an attempt at this chain, or a later step. Other
+// attempt-stage findings (traffic from an indicator address) are not an
+// exploitation attempt.
+func isAttemptAnchor(f *finding.Finding) bool {
+	if f.Stage == finding.StageAttempt {
+		return isChainProbe(f.Rule)
+	}
+	// Post-exploitation files (archives, dumps) are weak anchors for when
+	// the attack began: they are often older than it.
+	return stageRank(f.Stage) < stageRank(finding.StagePostExploitation)
+}
+
 // isChainProbe names the attempt rules that aim at this chain: the forged
 // back-end requests (rule ids proxylogon-ssrf*, and their front doors in
 // the IIS logs) and requests for web shell names that were not served
@@ -74,6 +87,11 @@ func (c *correlation) buildSessions() {
 			c.sessions[f.SourceIP] = s
 		}
 		s.own = append(s.own, i)
+	}
+	for _, i := range c.activity {
+		if s := c.sessions[c.fs[i].SourceIP]; s != nil {
+			s.own = append(s.own, i)
+		}
 	}
 }
 

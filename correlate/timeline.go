@@ -157,11 +157,7 @@ func (c *correlation) timeline() *result.Timeline {
 		}
 		return m
 	}
-	attempt := add(c.milestone(result.MilestoneFirstAttempt, c.candidates(func(f *finding.Finding) bool {
-		// Post-exploitation files (archives, dumps) are weak anchors
-		// for when the attack began: they are often older than it.
-		return stageRank(f.Stage) < stageRank(finding.StagePostExploitation)
-	}, false), false))
+	attempt := add(c.milestone(result.MilestoneFirstAttempt, c.candidates(isAttemptAnchor, false), false))
 	add(c.milestone(result.MilestoneFirstSuccess, c.candidates(func(f *finding.Finding) bool {
 		return stageRank(f.Stage) >= stageRank(finding.StageExploitation) && f.Severity >= finding.High
 	}, false), false))

@@ -198,8 +198,7 @@ type Manifest struct {
 	Root     string
 	Expected []Expect
 	// ExpectedIIS are the findings a correct scan reports from the IIS
-	// logs, kept apart from Expected while the IIS checks are being
-	// written.
+	// logs; Expected holds them too.
 	ExpectedIIS []Expect
 	// QuietIIS are benign IIS lines that look like the attack's (Rule and
 	// Severity empty): a correct scan reports nothing on them.
@@ -259,6 +258,7 @@ func Generate(dir string, opt Options) (*Manifest, error) {
 		}
 	}
 	g.recordIncident()
+	g.man.Expected = append(g.man.Expected, g.man.ExpectedIIS...)
 	return g.man, nil
 }
 

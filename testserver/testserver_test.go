@@ -51,8 +51,8 @@ func TestManifestPointsAtPlantedLines(t *testing.T) {
 			t.Errorf("%s: %v", e.Path, err)
 			continue
 		}
-		if e.Line == 0 {
-			continue
+		if e.Line == 0 || strings.HasPrefix(e.Rule, "iis-") || strings.HasPrefix(e.Rule, "ioc-client-ip") {
+			continue // the IIS lines have their own test (iis_test.go)
 		}
 		lines := strings.Split(string(data), "\r\n")
 		if e.Line > len(lines) {

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/detect/webshell"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/indicators"
 )
@@ -25,8 +26,8 @@ var RuleAttackerUserAgent = finding.Rule{
 
 // UserAgents finds the published user agents on the requests they were
 // published with. Alone they prove nothing (most are crawlers' names, and
-// crawlers visit OWA's log-on page for good): only a POST to those paths
-// is a finding.
+// crawlers visit OWA's log-on page for good): only a POST to those paths,
+// or a request for a shell, is a finding.
 type UserAgents struct{}
 
 func (UserAgents) Name() string             { return "iis-attacker-user-agents" }
@@ -61,27 +62,30 @@ func (UserAgents) Literals() []string {
 }
 
 func (UserAgents) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) {
-	if !isPost(rec) {
-		return
-	}
 	ua := strings.TrimSpace(strings.ReplaceAll(value(rec, finding.KeyW3CUserAgent), "+", " "))
 	contexts := publishedByAgent()[ua]
 	if len(contexts) == 0 {
 		return
 	}
 	stem := stemOf(rec)
+	post := isPost(rec)
 	for _, c := range contexts {
 		var seen bool
 		switch c {
 		case indicators.ContextOWAAuthCurrentPost:
-			seen = hasPrefixFold(stem, "/owa/auth/current/")
+			seen = post && hasPrefixFold(stem, "/owa/auth/current/")
 		case indicators.ContextECPPost:
-			seen = hasPrefixFold(stem, "/ecp/")
+			seen = post && hasPrefixFold(stem, "/ecp/")
 		case indicators.ContextWebshellAccess:
-			seen = hasPrefixFold(stem, "/aspnet_client/") || hasPrefixFold(stem, "/owa/")
+			// Shell access: a POST there, or any request for a script
+			// that is not Exchange's own in a hot spot.
+			if hasPrefixFold(stem, "/aspnet_client/") || hasPrefixFold(stem, "/owa/") {
+				_, shell := webshell.SuspiciousRequestPath(stem)
+				seen = post || shell
+			}
 		}
 		if seen {
-			emit(newFinding(&RuleAttackerUserAgent, finding.Medium, rec, "published user agent on a POST to "+stem+" ("+c+")"))
+			emit(newFinding(&RuleAttackerUserAgent, finding.Medium, rec, "published user agent on a "+value(rec, finding.KeyW3CMethod)+" to "+stem+" ("+c+")"))
 			return
 		}
 	}

@@ -1,0 +1,78 @@
+package scan
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exhunt/exhunt/result"
+	"github.com/exhunt/exhunt/testserver"
+)
+
+// TestIncidentTimeline scans the generated multi-actor incident (a
+// successful attacker, a prober, a failed writer, an indicator address
+// with plain traffic) and checks the story the report tells against what
+// the generator wrote: the milestones to the second, the attackers'
+// outcomes, and the mailbox the successful one read.
+func TestIncidentTimeline(t *testing.T) {
+	dir := t.TempDir()
+	man, err := testserver.Generate(dir, testserver.DemoOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := runScan(t, dir, Config{})
+	if res.Timeline == nil {
+		t.Fatal("no timeline")
+	}
+	got := map[string]time.Time{}
+	for _, m := range res.Timeline.Milestones {
+		got[m.Name] = m.Time
+		if len(m.Findings) == 0 {
+			t.Errorf("milestone %s cites no finding", m.Name)
+		}
+	}
+	ms := man.Milestones
+	for _, w := range []struct {
+		name string
+		want time.Time
+	}{
+		{result.MilestoneFirstAttempt, ms.FirstAttempt},
+		{result.MilestoneFirstSuccess, ms.FirstExploitation},
+		{result.MilestoneFirstShellWritten, ms.FirstWebshellWritten},
+		{result.MilestoneFirstShellUse, ms.FirstWebshellUse},
+		{result.MilestoneLastShellUse, ms.LastWebshellUse},
+		{result.MilestoneLastActivity, ms.LastActivity},
+	} {
+		g, ok := got[w.name]
+		if !ok || !g.Truncate(time.Second).Equal(w.want.Truncate(time.Second)) {
+			t.Errorf("%s = %v, want %v", w.name, g, w.want)
+		}
+	}
+	// The registry keeps the update's install date, not its time.
+	if p, ok := got[result.MilestonePatched]; !ok || p.Format("2006-01-02") != ms.Patched.Format("2006-01-02") {
+		t.Errorf("patched = %v, want the day of %v", p, ms.Patched)
+	}
+
+	outcome := map[string]string{}
+	for _, s := range res.Sessions {
+		outcome[s.SourceIP] = s.Outcome
+	}
+	for _, a := range man.Actors {
+		got := outcome[a.IP]
+		switch {
+		case a.Outcome == testserver.OutcomeSuccessful && got != "successful":
+			t.Errorf("actor %s (%s): session outcome %q, want successful", a.IP, a.Note, got)
+		case a.Outcome != testserver.OutcomeSuccessful && got == "successful":
+			t.Errorf("actor %s (%s) only probed, but its session says successful", a.IP, a.Note)
+		}
+	}
+	var boxes []string
+	for _, m := range res.Mailboxes {
+		boxes = append(boxes, strings.ToLower(m.Address))
+	}
+	for _, want := range man.Mailboxes {
+		if !strings.Contains(strings.Join(boxes, " "), strings.ToLower(want)) {
+			t.Errorf("mailbox %s not listed (have %v)", want, boxes)
+		}
+	}
+}
