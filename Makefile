@@ -35,6 +35,9 @@ fuzz:
 	go test -run XXX -fuzz '^FuzzPE$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./yara/
 	go test -run XXX -fuzz '^FuzzScanLines$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/
 	go test -run XXX -fuzz '^FuzzReadHashList$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./indicators/
+	go test -run XXX -fuzz '^FuzzSTIX$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./indicators/
+	go test -run XXX -fuzz '^FuzzPlainList$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./indicators/
+	go test -run XXX -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/w3c/
 	go test -run XXX -fuzz '^FuzzSearch$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/atoms/
 	go test -run XXX -fuzz '^FuzzExpand$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/atoms/
 	go test -run XXX -fuzz '^FuzzCompileScan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Benchmark: exhunt scan against ripgrep searching the same literals over the
-# same synthetic Exchange logs, in the same run, at several sizes.
+# same synthetic Exchange and IIS logs, in the same run, at several sizes.
 #
-#   scripts/bench.sh                 # 1G 2G 4G of logs under ./bench-data
+#   scripts/bench.sh                 # 1G 2G 4G of Exchange logs under ./bench-data
 #   BENCH_SIZES="2G" scripts/bench.sh
+#   BENCH_IIS=2G                     # IIS logs beside them (default 2G)
+#
+# Both tools get the same indicators: a feed of 10,000 IP addresses and
+# 10,000 SHA-256 hashes, which exhunt loads with --ioc and ripgrep searches
+# as literals together with the checks' own literals (the Exchange checks',
+# the IIS checks' and the published user agents).
 #
 # Prints, per size: both times (mean of warm runs, page cache filled before
 # each run so that neither tool pays for disk reads the other did not), the
@@ -16,6 +22,7 @@ cd "$(dirname "$0")/.."
 sizes=${BENCH_SIZES:-"1G 2G 4G"}
 data=${BENCH_DIR:-bench-data}
 runs=${BENCH_RUNS:-5}
+iis=${BENCH_IIS:-2G}
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need rg || ! need hyperfine || ! need jq || [ ! -x /usr/bin/time ]; then
@@ -27,23 +34,41 @@ mkdir -p "$data/bin"
 CGO_ENABLED=0 go build -o "$data/bin/exhunt" ./cmd/exhunt
 CGO_ENABLED=0 go build -o "$data/bin/exhunt-testserver" ./cmd/exhunt-testserver
 exhunt="$data/bin/exhunt"
-literals=(-e 'ServerInfo~' -e 'Server~' -e 'VirtualDirectory' -e 'Download failed and temporary file')
+# The indicator feed: 10,000 addresses and 10,000 hashes, fixed by a seed.
+feed="$data/ioc-10k.txt"
+if [ ! -f "$feed" ]; then
+  awk 'BEGIN { srand(42)
+    for (i = 0; i < 10000; i++) printf "%d.%d.%d.%d\n", 11 + int(rand()*200), int(rand()*256), int(rand()*256), 1 + int(rand()*254)
+    for (i = 0; i < 10000; i++) { h = ""; for (j = 0; j < 64; j++) h = h substr("0123456789abcdef", 1 + int(rand()*16), 1); print h }
+  }' > "$feed"
+fi
+# ripgrep's patterns: the checks' literals and the feed's addresses.
+patterns="$data/patterns.txt"
+{
+  printf '%s\n' 'ServerInfo~' 'Server~' 'VirtualDirectory' 'Download failed and temporary file' \
+    '/ecp/' '/owa/auth/' '/aspnet_client/' '/ecp/auth/' 'ddiservice.svc/setobject' 'proxy&port=' 'cmd=connect&target=' \
+    '=whoami' '=net' '=cmd' '=powershell' '=ipconfig' '=systeminfo' '=tasklist' '=nltest' '=certutil' \
+    'python-requests/2.25.1' 'python-requests/2.19.1' 'ExchangeServicesClient/0.0.0.0' 'antSword/v2.1' 'Googlebot/2.1' \
+    'DuckDuckBot/1.0' 'facebookexternalhit/1.1' 'Baiduspider/2.0' 'Bingbot/2.0' 'Exabot-Thumbnails' 'Yahoo!+Slurp' 'YandexBot/3.0' 'Chrome/51.0.2704.103'
+  head -n 10000 "$feed"
+} > "$patterns"
 
-printf '\n%-6s %10s %12s %12s %8s %10s %10s %8s %10s\n' size "log MB" "rg s" "exhunt s" ratio "exhunt MB/s" "RSS MB" found "content s"
+printf '\n%-6s %8s %8s %10s %10s %7s %11s %8s %9s %9s\n' size "log MB" "IIS MB" "rg s" "exhunt s" ratio "exhunt MB/s" "RSS MB" found "content s"
 status=0
 for size in $sizes; do
   root="$data/server-$size"
   if [ ! -f "$root.manifest.json" ]; then
     rm -rf "$root"
-    "$data/bin/exhunt-testserver" --out "$root" --size "$size" --manifest "$root.manifest.json" >/dev/null
+    "$data/bin/exhunt-testserver" --out "$root" --size "$size" --iis-bytes "$iis" --manifest "$root.manifest.json" >/dev/null
   fi
   logs="$root/Program Files/Microsoft/Exchange Server/V15/Logging"
+  iislogs="$root/inetpub/logs/LogFiles"
   bytes=$(jq .LogBytes "$root.manifest.json")
-  warm="sh -c 'find \"$logs\" -type f -exec cat {} + > /dev/null'"
+  warm="sh -c 'find \"$logs\" \"$iislogs\" -type f -exec cat {} + > /dev/null'"
   hyperfine -N -i -w 1 -r "$runs" --prepare "$warm" --export-json "$data/hyperfine-$size.json" \
-    -n rg "rg -i -F -c ${literals[*]@Q} '$logs'" \
-    -n exhunt "$exhunt scan --root '$root' --format json --out '$data/report-$size.json' --quiet" \
-    -n exhunt-no-content "$exhunt scan --root '$root' --no-content --format json --out '$data/report-nc-$size.json' --quiet" >/dev/null
+    -n rg "rg -i -F -c -f '$patterns' '$logs' '$iislogs'" \
+    -n exhunt "$exhunt scan --root '$root' --ioc '$feed' --format json --out '$data/report-$size.json' --quiet" \
+    -n exhunt-no-content "$exhunt scan --root '$root' --ioc '$feed' --no-content --format json --out '$data/report-nc-$size.json' --quiet" >/dev/null
   rg_s=$(jq '.results[] | select(.command=="rg") | .mean' "$data/hyperfine-$size.json")
   ex_s=$(jq '.results[] | select(.command=="exhunt") | .mean' "$data/hyperfine-$size.json")
   # What the content checks (rules over the web folders and drop places)
@@ -52,13 +77,14 @@ for size in $sizes; do
   content_s=$(awk -v a="$ex_s" -v b="$nc_s" 'BEGIN{printf "%.3f", a-b}')
   eval "$warm"
   # exhunt exits 1 when it finds something, which it should here.
-  rss_kb=$( { /usr/bin/time -f '%M' "$exhunt" scan --root "$root" --format json --out "$data/report-$size.json" --quiet || true; } 2>&1 >/dev/null | tail -1)
+  rss_kb=$( { /usr/bin/time -f '%M' "$exhunt" scan --root "$root" --ioc "$feed" --format json --out "$data/report-$size.json" --quiet || true; } 2>&1 >/dev/null | tail -1)
   expected=$(jq '.Expected | length' "$root.manifest.json")
   found=$(jq -r --slurpfile m "$root.manifest.json" '
       [ $m[0].Expected[] as $e | select(any(.findings[]; .rule==$e.Rule and .path==$e.Path and (.line // 0)==$e.Line)) ] | length' "$data/report-$size.json")
   ratio=$(awk -v a="$ex_s" -v b="$rg_s" 'BEGIN{printf "%.2f", a/b}')
   mbps=$(awk -v b="$bytes" -v s="$ex_s" 'BEGIN{printf "%.0f", b/1e6/s}')
-  printf '%-6s %10.0f %12.3f %12.3f %8s %10s %10.1f %8s %10s\n' "$size" "$(awk -v b="$bytes" 'BEGIN{print b/1e6}')" "$rg_s" "$ex_s" "$ratio" "$mbps" "$(awk -v k="$rss_kb" 'BEGIN{print k/1024}')" "$found/$expected" "$content_s"
+  iis_bytes=$(jq .IISLogBytes "$root.manifest.json")
+  printf '%-6s %8.0f %8.0f %10.3f %10.3f %7s %11s %8.1f %9s %9s\n' "$size" "$(awk -v b="$bytes" 'BEGIN{print b/1e6}')" "$(awk -v b="$iis_bytes" 'BEGIN{print b/1e6}')" "$rg_s" "$ex_s" "$ratio" "$mbps" "$(awk -v k="$rss_kb" 'BEGIN{print k/1024}')" "$found/$expected" "$content_s"
   awk -v r="$ratio" -v m="$mbps" -v k="$rss_kb" 'BEGIN{exit !(r<=2 && m>=1000 && k<200*1024)}' || status=1
   [ "$found" = "$expected" ] || status=1
 done
