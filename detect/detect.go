@@ -11,6 +11,7 @@
 package detect
 
 import (
+	"bytes"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -22,6 +23,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/exhunt/exhunt/facts"
@@ -493,4 +495,38 @@ type ContextLiterals interface {
 // from many workers at once and must not keep its argument.
 type ClientWatcher interface {
 	WatchClients(ctx *Context) func(addr []byte) bool
+}
+
+// RepeatedAddresses wraps an address test for a log's client field so
+// that an address needing a parse (IPv6, zone ids, ports) is parsed once
+// while it repeats: a back end's log names the same front-end address on
+// every line. Plain IPv4 text is tested directly, which costs less than
+// the cache. The result is safe for concurrent use.
+func RepeatedAddresses(test func(addr []byte) bool) func(addr []byte) bool {
+	type answer struct {
+		addr string
+		ok   bool
+	}
+	var last atomic.Pointer[answer]
+	return func(addr []byte) bool {
+		if bytes.IndexByte(addr, ':') < 0 && bytes.IndexByte(addr, '%') < 0 {
+			return test(addr)
+		}
+		if a := last.Load(); a != nil && a.addr == string(addr) {
+			return a.ok
+		}
+		ok := test(addr)
+		if len(addr) <= 64 {
+			last.Store(&answer{string(addr), ok})
+		}
+		return ok
+	}
+}
+
+// ContextPrecheck is a LogDetector whose raw-line test depends on what the
+// scan knows (the indicators loaded, the shells found on disk). A nil
+// test means the detector wants no line for its literals (it selects
+// records by client address alone).
+type ContextPrecheck interface {
+	PrecheckFor(ctx *Context) func(line []byte) bool
 }

@@ -61,12 +61,12 @@ func (f follower) Check() detect.Check {
 func (f follower) Rules() []*finding.Rule { return []*finding.Rule{&scope.RuleAttackerActivity} }
 
 func (f follower) WatchClients(*detect.Context) func([]byte) bool {
-	return func(addr []byte) bool {
+	return detect.RepeatedAddresses(func(addr []byte) bool {
 		if f.ips[string(addr)] {
 			return true
 		}
 		return strings.ContainsAny(string(addr), ":[%") && f.ips[finding.NormaliseIP(string(addr))]
-	}
+	})
 }
 
 // activityFields are the fields of a followed request worth keeping, by

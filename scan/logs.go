@@ -116,9 +116,14 @@ func groupFor(dctx *detect.Context, detectors []detect.LogDetector, family detec
 		} else {
 			lits = append(lits, d.Literals()...)
 		}
-		if p, ok := d.(prechecker); ok {
+		switch p := d.(type) {
+		case detect.ContextPrecheck:
+			if f := p.PrecheckFor(dctx); f != nil {
+				g.prechecks = append(g.prechecks, f)
+			}
+		case prechecker:
 			g.prechecks = append(g.prechecks, p.Precheck)
-		} else {
+		default:
 			all = true
 		}
 	}

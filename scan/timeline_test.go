@@ -1,6 +1,10 @@
 package scan
 
 import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +77,61 @@ func TestIncidentTimeline(t *testing.T) {
 	for _, want := range man.Mailboxes {
 		if !strings.Contains(strings.Join(boxes, " "), strings.ToLower(want)) {
 			t.Errorf("mailbox %s not listed (have %v)", want, boxes)
+		}
+	}
+}
+
+// TestCampaignAcrossServers scans a case of three servers, two attacked by
+// the same actor and one clean, and checks that the run's summary shows
+// one campaign: the attacker's address, user agent and shell names on the
+// two attacked servers, and nothing of the clean one.
+func TestCampaignAcrossServers(t *testing.T) {
+	dir := t.TempDir()
+	for i, name := range []string{"EX01", "EX02", "EX03"} {
+		opt := testserver.DemoOptions()
+		opt.HostName, opt.Seed = name, int64(i+1)
+		opt.Attacks = name != "EX03"
+		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := testserver.Generate(filepath.Join(dir, name), opt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := Run(context.Background(), Config{Roots: []string{dir}})
+	if err != nil || len(rep.Servers) != 3 {
+		t.Fatalf("Run: %v, %d servers", err, len(rep.Servers))
+	}
+	c := rep.Summary().Campaign
+	if c == nil {
+		t.Fatal("no campaign in the summary")
+	}
+	servers := func(list []result.CampaignIndicator, value string) []string {
+		for _, ci := range list {
+			if ci.Value == value {
+				var out []string
+				for _, s := range ci.Servers {
+					out = append(out, s.Name)
+				}
+				sort.Strings(out)
+				return out
+			}
+		}
+		return nil
+	}
+	if got := servers(c.SourceIPs, "203.0.113.45"); strings.Join(got, ",") != "EX01,EX02" {
+		t.Errorf("attacker address on %v, want EX01,EX02", got)
+	}
+	if got := servers(c.WebshellNames, "discover.aspx"); strings.Join(got, ",") != "EX01,EX02" {
+		t.Errorf("shell name on %v, want EX01,EX02", got)
+	}
+	for _, lists := range [][]result.CampaignIndicator{c.SourceIPs, c.UserAgents, c.WebshellNames} {
+		for _, ci := range lists {
+			for _, s := range ci.Servers {
+				if s.Name == "EX03" {
+					t.Errorf("the clean server is in the campaign: %s", ci.Value)
+				}
+			}
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -221,6 +222,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	noBuiltin := fs.Bool("no-builtin-rules", false, "apply only the --rules files, not the built-in rule pack")
 	fs.Var(&iocFiles, "ioc", "indicator feed `FILE`: STIX 2.1 JSON, Microsoft's feed (CSV, JSON), Loki's IOC files or a plain list (hashes, IPs, domains, URLs, paths, user agents; CSV columns of hashes); the hashes are checked against files; exhunt indicators --ioc shows what a feed holds; repeatable")
 	fs.Var(&baselineFiles, "baseline", "Microsoft's known-good hash baseline `FILE` (SHA256,build,\\path CSV or baseline_<build>.zip) or a folder of them, to find modified Exchange files; repeatable")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the scan to FILE (go tool pprof), for performance reports")
 	noContent := fs.Bool("no-content", false, "skip the content checks (rules, baselines, log rules) for a quick first look; names, paths and hashes are still checked, and the verdict lists what was skipped")
 	maxFileSize := fs.String("max-file-size", "32MB", "largest `SIZE` of a file whose content the rules read (KB, MB, GB); larger files are still hashed")
 	fs.Usage = func() {
@@ -242,6 +244,16 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	}
 	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return code
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "exhunt scan: %v\n", err)
+			return result.ExitFailed
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "exhunt scan: "+format+"\n", a...)

@@ -67,6 +67,11 @@ func run(t *testing.T, ctx *detect.Context, text string) []string {
 		if p, ok := d.(interface{ Precheck([]byte) bool }); ok && !p.Precheck(rec.Raw) {
 			continue
 		}
+		if p, ok := d.(detect.ContextPrecheck); ok {
+			if f := p.PrecheckFor(ctx); f == nil || !f(rec.Raw) {
+				continue
+			}
+		}
 		d.Inspect(ctx, rec, func(f finding.Finding) {
 			if f.Path != rec.Path || f.Line != rec.Line || f.Time == nil {
 				t.Errorf("%s: finding at %s:%d time %v", f.Rule, f.Path, f.Line, f.Time)

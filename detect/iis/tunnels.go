@@ -5,6 +5,7 @@ import (
 
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/finding"
+	"github.com/exhunt/exhunt/source/literal"
 )
 
 // RuleWebTunnel is a web shell used as a network tunnel.
@@ -37,7 +38,15 @@ func (Tunnels) Rules() []*finding.Rule { return []*finding.Rule{&RuleWebTunnel} 
 
 func (Tunnels) Literals() []string { return []string{"proxy&port=", "cmd=connect&target="} }
 
+func (Tunnels) Precheck(line []byte) bool {
+	return literal.IndexFold(line, "proxy&port=") >= 0 || literal.IndexFold(line, "cmd=connect&target=") >= 0
+}
+
 func (Tunnels) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) {
+	// The record reached here for another check's literal, most likely.
+	if literal.IndexFold(rec.Raw, "proxy&port=") < 0 && literal.IndexFold(rec.Raw, "cmd=connect&target=") < 0 {
+		return
+	}
 	q := strings.ToLower(value(rec, finding.KeyW3CQuery))
 	var tool, target string
 	params := queryParams(q)

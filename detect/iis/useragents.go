@@ -8,6 +8,7 @@ import (
 	"github.com/exhunt/exhunt/detect/webshell"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/indicators"
+	"github.com/exhunt/exhunt/source/literal"
 )
 
 // RuleAttackerUserAgent is a published attacker user agent on the request
@@ -59,6 +60,19 @@ func (UserAgents) Literals() []string {
 		out = append(out, ua, strings.ReplaceAll(ua, " ", "+"))
 	}
 	return out
+}
+
+// agentMarks are lower-case parts of the published agents, one of which
+// each holds: a cheap raw test before the line is split.
+var agentMarks = []string{"bot", "facebookexternalhit", "spider", "slurp", "python-requests", "exchangeservicesclient", "antsword", "chrome/51.0.2704.103"}
+
+func (UserAgents) Precheck(line []byte) bool {
+	for _, m := range agentMarks {
+		if literal.IndexFold(line, m) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (UserAgents) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) {

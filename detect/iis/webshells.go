@@ -1,11 +1,13 @@
 package iis
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/detect/webshell"
 	"github.com/exhunt/exhunt/finding"
+	"github.com/exhunt/exhunt/source/literal"
 )
 
 // Rules of the web shell request check.
@@ -69,6 +71,57 @@ func (w Webshells) LiteralsFor(ctx *detect.Context) []string {
 		lits = append(lits, paths...)
 	}
 	return lits
+}
+
+// maxServedScans bounds the shells found on disk whose URL paths the raw
+// test looks for one by one; beyond it every line holding a literal is
+// read.
+const maxServedScans = 32
+
+// PrecheckFor passes lines that name a script (or an encoded path) in a
+// hot spot, and lines naming a shell found on disk.
+func (Webshells) PrecheckFor(ctx *detect.Context) func([]byte) bool {
+	var served []string
+	if ctx != nil {
+		served = ctx.Served.URLPaths()
+	}
+	if len(served) > maxServedScans {
+		return func([]byte) bool { return true }
+	}
+	return func(line []byte) bool {
+		for _, spot := range []string{"/owa/auth/", "/ecp/auth/", "/aspnet_client/"} {
+			if hotSpotScript(line, spot) {
+				return true
+			}
+		}
+		for _, p := range served {
+			if literal.IndexFold(line, p) >= 0 {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// hotSpotScript reports whether a request path below spot in the raw line
+// names a script or is percent-encoded.
+func hotSpotScript(line []byte, spot string) bool {
+	for from := 0; ; {
+		i := literal.IndexFold(line[from:], spot)
+		if i < 0 {
+			return false
+		}
+		start := from + i
+		end := start
+		for end < len(line) && line[end] != ' ' && line[end] != '?' && line[end] != ',' && line[end] != '"' {
+			end++
+		}
+		stem := line[start:end]
+		if bytes.IndexByte(stem, '%') >= 0 || webshell.IsScript(string(stem[bytes.LastIndexByte(stem, '/')+1:])) {
+			return true
+		}
+		from = start + 1
+	}
 }
 
 func (Webshells) Inspect(ctx *detect.Context, rec *detect.LogRecord, emit detect.Emit) {
@@ -159,6 +212,24 @@ func (Commands) Literals() []string {
 	return out
 }
 
+// Precheck passes lines with a value that starts with a command word.
+func (Commands) Precheck(line []byte) bool {
+	for from := 0; ; {
+		i := bytes.IndexByte(line[from:], '=')
+		if i < 0 {
+			return false
+		}
+		from += i + 1
+		end := from
+		for end < len(line) && end-from < 32 && line[end] != '&' && line[end] != ' ' && line[end] != ';' {
+			end++
+		}
+		if v := string(line[from:end]); startsWithCommandWord(v) || bytes.IndexByte(line[from:end], '%') >= 0 && startsWithCommandWord(decodeQueryValue(v)) {
+			return true
+		}
+	}
+}
+
 func (Commands) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) {
 	q := value(rec, finding.KeyW3CQuery)
 	if q == "" || hasPrefixFold(stemOf(rec), "/microsoft-server-activesync") {
@@ -174,11 +245,24 @@ func (Commands) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Em
 // maxCommandShown bounds the command quoted in the evidence's reason.
 const maxCommandShown = 200
 
-// commandIn finds a query value that is a command line, decoded.
+// commandIn finds a query value that is a command line, decoded. Values
+// are looked at where they start (after '='), and only a value whose first
+// word is a command word is decoded, so ordinary queries cost no
+// allocation.
 func commandIn(query string) (string, bool) {
-	for _, pair := range strings.FieldsFunc(query, func(r rune) bool { return r == '&' || r == ';' }) {
-		_, v, ok := strings.Cut(pair, "=")
-		if !ok || v == "" {
+	for from := 0; ; {
+		eq := strings.IndexByte(query[from:], '=')
+		if eq < 0 {
+			return "", false
+		}
+		start := from + eq + 1
+		from = start
+		end := start
+		for end < len(query) && query[end] != '&' && query[end] != ';' {
+			end++
+		}
+		v := query[start:end]
+		if v == "" || !startsWithCommandWord(v) && !(strings.IndexByte(v, '%') >= 0 && startsWithCommandWord(decodeQueryValue(v))) {
 			continue
 		}
 		dec := decodeQueryValue(v)
@@ -200,7 +284,29 @@ func commandIn(query string) (string, bool) {
 		}
 		return dec, true
 	}
-	return "", false
+}
+
+// startsWithCommandWord is a cheap test of a raw query value: its first
+// word (up to a space, '+', '%' or quote) is a command word.
+func startsWithCommandWord(v string) bool {
+	v = strings.TrimPrefix(v, `"`)
+	var buf [16]byte
+	n := 0
+	for n < len(v) && n < len(buf) {
+		c := v[n]
+		if c == '+' || c == '%' || c == ' ' || c == '"' || c == '/' || c == '\'' {
+			break
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[n] = c
+		n++
+	}
+	if n == len(buf) {
+		return false
+	}
+	return isCommandWord[string(buf[:n])]
 }
 
 // decodeQueryValue decodes '+' and %XX as a query string is written,
@@ -266,6 +372,10 @@ func (BackendResetVDir) Check() detect.Check {
 func (BackendResetVDir) Rules() []*finding.Rule { return []*finding.Rule{&RuleBackendResetVDir} }
 
 func (BackendResetVDir) Literals() []string { return []string{"ddiservice.svc/setobject"} }
+
+func (BackendResetVDir) Precheck(line []byte) bool {
+	return literal.IndexFold(line, "schema=reset") >= 0
+}
 
 func (BackendResetVDir) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) {
 	if !isPost(rec) || !strings.EqualFold(stemOf(rec), "/ecp/DDI/DDIService.svc/SetObject") {

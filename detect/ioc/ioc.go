@@ -11,6 +11,7 @@ import (
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/indicators"
+	"github.com/exhunt/exhunt/source/literal"
 )
 
 // Rules of the indicator checks.
@@ -117,8 +118,12 @@ func (ClientIPs) WatchClients(ctx *detect.Context) func([]byte) bool {
 		return nil
 	}
 	set := ctx.Indicators
-	return func(addr []byte) bool { return set.IPText(addr) != nil }
+	return detect.RepeatedAddresses(func(addr []byte) bool { return set.IPText(addr) != nil })
 }
+
+// PrecheckFor: no line is wanted for a literal; the records come by
+// their client address.
+func (ClientIPs) PrecheckFor(*detect.Context) func([]byte) bool { return nil }
 
 func (c ClientIPs) Inspect(ctx *detect.Context, rec *detect.LogRecord, emit detect.Emit) {
 	if ctx == nil || ctx.Indicators == nil {
@@ -174,6 +179,32 @@ func (Requests) LiteralsFor(ctx *detect.Context) []string {
 		}
 	}
 	return lits
+}
+
+// maxPrecheckLiterals bounds the literals the raw test looks for one by
+// one; beyond it every line holding one of the literals is read.
+const maxPrecheckLiterals = 16
+
+func (r Requests) PrecheckFor(ctx *detect.Context) func([]byte) bool {
+	lits := r.LiteralsFor(ctx)
+	switch {
+	case len(lits) == 0:
+		return nil
+	case len(lits) > maxPrecheckLiterals:
+		return func([]byte) bool { return true }
+	}
+	lower := make([]string, len(lits))
+	for i, l := range lits {
+		lower[i] = strings.ToLower(l)
+	}
+	return func(line []byte) bool {
+		for _, l := range lower {
+			if literal.IndexFold(line, l) >= 0 {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 func (r Requests) Inspect(ctx *detect.Context, rec *detect.LogRecord, emit detect.Emit) {

@@ -50,7 +50,7 @@ func inspect(t *testing.T, ctx *detect.Context, family detect.LogFamily, rec rec
 	if tap := (ClientIPs{On: family}).WatchClients(ctx); tap != nil && tap([]byte(rec[cf])) {
 		ClientIPs{On: family}.Inspect(ctx, lr, emit)
 	}
-	if lits := (Requests{On: family}).LiteralsFor(ctx); len(lits) > 0 && literal.NewMatcher(lits...).Contains(raw) {
+	if lits := (Requests{On: family}).LiteralsFor(ctx); len(lits) > 0 && literal.NewMatcher(lits...).Contains(raw) && (Requests{On: family}).PrecheckFor(ctx)(raw) {
 		Requests{On: family}.Inspect(ctx, lr, emit)
 	}
 	return got

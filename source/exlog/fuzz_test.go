@@ -3,6 +3,7 @@ package exlog
 import (
 	"bytes"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/exhunt/exhunt/source/literal"
@@ -23,10 +24,12 @@ func FuzzRead(f *testing.F) {
 			Fields []string
 		}
 		full := map[int]rec{}
+		client := map[int]int{} // the client field's position in each record's field list
 		continuation := map[int]bool{} // lines inside a multi-line quoted record
 		rd := NewReader(Options{BufferSize: size, DefaultSchema: NewSchema(HttpProxyFields)})
 		stFull, _ := rd.Read(bytes.NewReader(data), func(r *Record) {
 			full[r.Line] = rec{r.Line, append([]string(nil), r.Fields...)}
+			client[r.Line] = r.Schema.Index("ClientIpAddress")
 			for i := 1; i <= bytes.Count(r.Raw, []byte{'\n'}); i++ {
 				continuation[r.Line+i] = true
 			}
@@ -57,9 +60,14 @@ func FuzzRead(f *testing.F) {
 		// With a tap on the client address, a line is selected by a
 		// literal or by its address; it is still a record of the full read.
 		tapped := func(v []byte) bool { return len(v) > 0 && v[len(v)-1] == '7' }
+		// The precheck refuses every literal line, so the records are the
+		// tapped ones alone: every record of the full read whose client
+		// the tap accepts, and no other.
 		rdt := NewReader(Options{BufferSize: size, Matcher: literal.NewMatcher(lits...), DefaultSchema: NewSchema(HttpProxyFields),
-			Tap: &Tap{Field: "ClientIpAddress", Match: tapped}})
+			Precheck: func([]byte) bool { return false }, Tap: &Tap{Field: "ClientIpAddress", Match: tapped}})
+		gotTap := map[int]bool{}
 		stTap, _ := rdt.Read(bytes.NewReader(data), func(r *Record) {
+			gotTap[r.Line] = true
 			want, ok := full[r.Line]
 			if !ok && continuation[r.Line] {
 				return
@@ -73,6 +81,20 @@ func FuzzRead(f *testing.F) {
 		})
 		if stFull.Lines != stTap.Lines {
 			t.Fatalf("line counts differ: full %d, tap %d", stFull.Lines, stTap.Lines)
+		}
+		for line, r := range full {
+			ci := client[line]
+			if continuation[line] || ci < 0 || len(r.Fields) <= ci || !tapped([]byte(r.Fields[ci])) {
+				continue
+			}
+			// A record with quoted line breaks or doubled quotes is not
+			// looked up the same way; Exchange writes none.
+			if strings.ContainsAny(strings.Join(r.Fields, ""), "\"\n") {
+				continue
+			}
+			if !gotTap[line] {
+				t.Fatalf("line %d: client %q is tapped, but the record was not delivered", line, r.Fields[ci])
+			}
 		}
 		if stFull.Lines != stMatch.Lines || stFull.Bytes != stMatch.Bytes {
 			t.Fatalf("line/byte counts differ: full %d/%d, prefilter %d/%d", stFull.Lines, stFull.Bytes, stMatch.Lines, stMatch.Bytes)

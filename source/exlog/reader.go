@@ -404,6 +404,20 @@ func (rd *Reader) block(block []byte, fn func(*Record)) {
 	rd.rememberLastData(block)
 }
 
+// tapMatches reports whether a line's tapped field matches (a line the
+// literals chose but the precheck did not is still wanted for its client).
+func (rd *Reader) tapMatches(line []byte) bool {
+	if rd.opt.Tap == nil {
+		return false
+	}
+	idx := rd.schema.Index(rd.opt.Tap.Field)
+	if idx < 0 {
+		return false
+	}
+	v, ok := fieldAt(line, idx)
+	return ok && len(v) > 0 && rd.opt.Tap.Match(v)
+}
+
 // tapLines returns the start of the first line in block[from:limit] whose
 // tapped field matches, or -1. The lines there are data lines (directives
 // and literal hits are handled by the caller).
@@ -433,7 +447,7 @@ func (rd *Reader) emit(block []byte, start, line int, fn func(*Record)) int {
 func (rd *Reader) emitChecked(block []byte, start, line int, fn func(*Record), precheck bool) int {
 	end := lineEnd(block, start)
 	raw := trimCR(block[start:end])
-	if precheck && rd.opt.Precheck != nil && !rd.opt.Precheck(raw) {
+	if precheck && rd.opt.Precheck != nil && !rd.opt.Precheck(raw) && !rd.tapMatches(raw) {
 		return end
 	}
 	var q quoteScanner

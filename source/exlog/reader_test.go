@@ -313,6 +313,16 @@ func TestTap(t *testing.T) {
 			t.Errorf("buffer %d: got %v", size, got)
 		}
 	}
+	// A line the literals choose but the precheck refuses is still
+	// delivered for its client.
+	both := "#Fields: DateTime,ClientIpAddress,UrlStem\n2021-03-03T01:00:00Z,5.254.43.18,/ecp/y.js\n"
+	rd := NewReader(Options{Matcher: literal.NewMatcher("/ecp/y.js"), Precheck: func([]byte) bool { return false },
+		Tap: &Tap{Field: "ClientIpAddress", Match: func(v []byte) bool { return want[string(v)] }}})
+	n := 0
+	rd.Read(strings.NewReader(both), func(*Record) { n++ })
+	if n != 1 {
+		t.Errorf("a literal line refused by the precheck but tapped: %d records", n)
+	}
 	for _, tc := range []struct {
 		line string
 		n    int

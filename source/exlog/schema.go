@@ -10,6 +10,9 @@ import (
 type Schema struct {
 	Names []string
 	index map[string]int
+	// exact holds the names as the header spells them, which is how the
+	// checks ask for them: looked up first, without lowering the case.
+	exact map[string]int
 	// timeField is the index of the record timestamp, -1 when the schema
 	// names none (then the first field is tried).
 	timeField int
@@ -18,12 +21,17 @@ type Schema struct {
 // NewSchema builds a schema; names are matched case-insensitively because
 // readers of these logs (PowerShell's Import-Csv among them) do.
 func NewSchema(names []string) *Schema {
-	s := &Schema{Names: names, index: make(map[string]int, len(names)), timeField: -1}
+	s := &Schema{Names: names, index: make(map[string]int, len(names)), exact: make(map[string]int, len(names)), timeField: -1}
 	for i, n := range names {
 		n = strings.ToLower(strings.TrimSpace(n))
 		if _, dup := s.index[n]; !dup {
 			s.index[n] = i
 		}
+	}
+	for _, n := range names {
+		// A name spelled in two cases is the first of them, as the
+		// case-insensitive lookup says.
+		s.exact[strings.TrimSpace(n)] = s.index[strings.ToLower(strings.TrimSpace(n))]
 	}
 	for _, n := range []string{"datetime", "timestamp", "date-time", "time"} {
 		if i, ok := s.index[n]; ok {
@@ -38,6 +46,9 @@ func NewSchema(names []string) *Schema {
 func (s *Schema) Index(name string) int {
 	if s == nil {
 		return -1
+	}
+	if i, ok := s.exact[name]; ok {
+		return i
 	}
 	if i, ok := s.index[strings.ToLower(name)]; ok {
 		return i

@@ -29,9 +29,19 @@ type literal struct {
 type anchor struct {
 	b    byte
 	lits []int // literals anchored on this byte
-	next int   // cached position of the next occurrence, -1 = none left
-	from int   // position the cache was computed from
+	// after, when set, holds the anchor's literals by the lower-case byte
+	// that follows the anchor in them (tail: those that end with it), so
+	// that a frequent anchor byte ('=', '/') shared by many literals
+	// verifies only the few whose next byte is right.
+	after *[256][]int
+	tail  []int
+	next  int // cached position of the next occurrence, -1 = none left
+	from  int // position the cache was computed from
 }
+
+// minIndexed is the number of literals on one anchor from which they are
+// looked up by their next byte.
+const minIndexed = 4
 
 // NewMatcher compiles literals; empty literals are ignored. A Matcher is
 // not safe for concurrent use: give each goroutine its own (Clone).
@@ -61,6 +71,25 @@ func NewMatcher(literals ...string) *Matcher {
 			m.anchors[ai].lits = append(m.anchors[ai].lits, idx)
 		}
 	}
+	for i := range m.anchors {
+		a := &m.anchors[i]
+		if len(a.lits) < minIndexed {
+			continue
+		}
+		a.after = new([256][]int)
+		for _, li := range a.lits {
+			l := &m.lits[li]
+			if l.offset+1 < len(l.lower) {
+				nb := l.lower[l.offset+1]
+				a.after[nb] = append(a.after[nb], li)
+				if nb >= 'a' && nb <= 'z' {
+					a.after[nb-'a'+'A'] = append(a.after[nb-'a'+'A'], li)
+				}
+			} else {
+				a.tail = append(a.tail, li)
+			}
+		}
+	}
 	return m
 }
 
@@ -83,8 +112,11 @@ func (m *Matcher) Reset() {
 	}
 }
 
-// Index returns the start of the first literal occurrence in buf at or after
-// from, or -1. Successive calls on the same buffer with increasing from reuse
+// Index returns the start of a literal occurrence in buf at or after from,
+// or -1: the occurrence whose anchor byte comes first, so that it lies on
+// the first line holding any literal (literals hold no line break), which
+// is what the log readers need; a literal that starts earlier on the same
+// line may be passed over. Successive calls on the same buffer with increasing from reuse
 // the cached anchor positions, so a whole buffer is searched in one pass.
 func (m *Matcher) Index(buf []byte, from int) int {
 	for i := range m.anchors {
@@ -107,15 +139,35 @@ func (m *Matcher) Index(buf []byte, from int) int {
 		}
 		a := &m.anchors[best]
 		p := a.next
-		for _, li := range a.lits {
-			l := &m.lits[li]
-			start := p - l.offset
-			if start >= from && start+len(l.lower) <= len(buf) && EqualFold(buf[start:start+len(l.lower)], l.lower) {
+		if a.after == nil {
+			if start := m.verify(a.lits, buf, p, from); start >= 0 {
+				return start
+			}
+		} else {
+			if p+1 < len(buf) {
+				if start := m.verify(a.after[buf[p+1]], buf, p, from); start >= 0 {
+					return start
+				}
+			}
+			if start := m.verify(a.tail, buf, p, from); start >= 0 {
 				return start
 			}
 		}
 		a.search(buf, p+1)
 	}
+}
+
+// verify returns the start of the first of lits that occurs with its
+// anchor byte at p, or -1.
+func (m *Matcher) verify(lits []int, buf []byte, p, from int) int {
+	for _, li := range lits {
+		l := &m.lits[li]
+		start := p - l.offset
+		if start >= from && start+len(l.lower) <= len(buf) && EqualFold(buf[start:start+len(l.lower)], l.lower) {
+			return start
+		}
+	}
+	return -1
 }
 
 func (a *anchor) search(buf []byte, from int) {

@@ -503,6 +503,17 @@ func (rd *Reader) tapLines(block []byte, from, limit int) int {
 	return -1
 }
 
+// tapMatches reports whether a data line's tapped field matches (a line
+// the literals chose but the precheck did not is still wanted for its
+// client).
+func (rd *Reader) tapMatches(body []byte) bool {
+	if rd.tap == nil || rd.schema == nil {
+		return false
+	}
+	i := rd.schema.Index(rd.tap.Field)
+	return i >= 0 && rd.tap.Match(tokenAt(body, i))
+}
+
 // tokenAt is the n-th (0-based) space-separated value of line, nil when it
 // has fewer.
 func tokenAt(line []byte, n int) []byte {
@@ -636,7 +647,7 @@ func (rd *Reader) setFields(value []byte, ln int) {
 // selected says that the matcher chose the line, which a problem then
 // mentions: the line may be the evidence sought.
 func (rd *Reader) data(raw, body []byte, ln int, fn func(*Record), selected bool) {
-	if rd.precheck != nil && !rd.tapped && !rd.precheck(raw) {
+	if rd.precheck != nil && !rd.tapped && !rd.precheck(raw) && !rd.tapMatches(body) {
 		return
 	}
 	hint := ""

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -534,5 +535,37 @@ func TestReaderLongDirective(t *testing.T) {
 	}
 	if len(st.Problems) != 1 || st.Problems[0].Line != 5 || !strings.Contains(st.Problems[0].Err, "field list in it was not taken") {
 		t.Errorf("problems %v", st.Problems)
+	}
+}
+
+// TestTap: lines are selected by their client address alone, beside the
+// lines the literals select, and a literal line the precheck refuses is
+// still delivered for its client.
+func TestTap(t *testing.T) {
+	text := "#Fields: date time cs-method cs-uri-stem c-ip\n" +
+		"2021-03-03 01:00:00 GET /owa/ 10.0.0.1\n" +
+		"2021-03-03 01:00:01 GET /owa/ 5.254.43.18\n" +
+		"2021-03-03 01:00:02 POST /ecp/y.js 10.0.0.2\n" +
+		"2021-03-03 01:00:03 POST /ecp/y.js 5.254.43.18\n" +
+		"#Fields: date time c-ip cs-uri-stem\n" +
+		"2021-03-03 01:00:04 5.254.43.18 /ews/\n"
+	tap := &Tap{Field: FieldClientIP, Match: func(v []byte) bool { return string(v) == "5.254.43.18" }}
+	for _, tc := range []struct {
+		precheck func([]byte) bool
+		want     string
+	}{
+		{nil, "3 4 5 7"},
+		{func([]byte) bool { return false }, "3 5 7"},
+	} {
+		for _, size := range []int{0, 64, 100} {
+			rd := NewReader(Options{BufferSize: size, Matcher: literal.NewMatcher("/ecp/y.js"), Precheck: tc.precheck, Tap: tap})
+			var got []string
+			if _, err := rd.Read(strings.NewReader(text), func(r *Record) { got = append(got, strconv.Itoa(r.Line)) }); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(got, " ") != tc.want {
+				t.Errorf("buffer %d, precheck %v: lines %v, want %s", size, tc.precheck != nil, got, tc.want)
+			}
+		}
 	}
 }
