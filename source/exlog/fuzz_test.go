@@ -24,7 +24,7 @@ func FuzzRead(f *testing.F) {
 			Fields []string
 		}
 		full := map[int]rec{}
-		client := map[int]int{} // the client field's position in each record's field list
+		client := map[int]int{}        // the client field's position in each record's field list
 		continuation := map[int]bool{} // lines inside a multi-line quoted record
 		rd := NewReader(Options{BufferSize: size, DefaultSchema: NewSchema(HttpProxyFields)})
 		stFull, _ := rd.Read(bytes.NewReader(data), func(r *Record) {
