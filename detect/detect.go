@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"sort"
 	"strings"
 	"sync"
@@ -529,4 +530,33 @@ func RepeatedAddresses(test func(addr []byte) bool) func(addr []byte) bool {
 // records by client address alone).
 type ContextPrecheck interface {
 	PrecheckFor(ctx *Context) func(line []byte) bool
+}
+
+// ClientHinter is a ClientWatcher that can name byte strings of which
+// every client it wants holds one (a few IPv4 addresses' text): the
+// readers then pass over stretches of log without any. Nil: no hints.
+type ClientHinter interface {
+	ClientHints(ctx *Context) [][]byte
+}
+
+// maxClientHints bounds the hints: beyond a few, searching for each
+// costs more than looking at every line's client.
+const maxClientHints = 4
+
+// IPv4Hints are the texts of addresses as hints, or nil when one is not
+// a plain IPv4 address (IPv6 text varies: case, zeros, zones) or there
+// are too many.
+func IPv4Hints(addrs []string) [][]byte {
+	if len(addrs) == 0 || len(addrs) > maxClientHints {
+		return nil
+	}
+	out := make([][]byte, 0, len(addrs))
+	for _, a := range addrs {
+		ip, err := netip.ParseAddr(a)
+		if err != nil || !ip.Is4() || ip.String() != a {
+			return nil
+		}
+		out = append(out, []byte(a))
+	}
+	return out
 }

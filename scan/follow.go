@@ -78,6 +78,14 @@ var activityFields = []string{
 	finding.KeyW3CUserName, finding.KeyW3CStatus, finding.KeyW3CUserAgent,
 }
 
+func (f follower) ClientHints(*detect.Context) [][]byte {
+	addrs := make([]string, 0, len(f.ips))
+	for ip := range f.ips {
+		addrs = append(addrs, ip)
+	}
+	return detect.IPv4Hints(addrs)
+}
+
 func (f follower) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) {
 	var ev finding.Evidence
 	for _, name := range activityFields {

@@ -67,8 +67,12 @@ type detectorGroup struct {
 	// prechecks is empty when some detector wants every line that holds a
 	// literal.
 	prechecks []func([]byte) bool
-	// clients are the detectors' tests of a record's client address.
-	clients []func([]byte) bool
+	// clients are the detectors' tests of a record's client address;
+	// hints, when every such detector gave some, the texts one of which
+	// each wanted line holds.
+	clients   []func([]byte) bool
+	hints     [][]byte
+	hintsOpen bool // some watcher gave no hints
 }
 
 type prechecker interface{ Precheck(line []byte) bool }
@@ -109,6 +113,14 @@ func groupFor(dctx *detect.Context, detectors []detect.LogDetector, family detec
 		if cw, ok := d.(detect.ClientWatcher); ok {
 			if f := cw.WatchClients(dctx); f != nil {
 				g.clients = append(g.clients, f)
+				var h [][]byte
+				if ch, ok := d.(detect.ClientHinter); ok {
+					h = ch.ClientHints(dctx)
+				}
+				if h == nil {
+					g.hintsOpen = true
+				}
+				g.hints = append(g.hints, h...)
 			}
 		}
 		if cl, ok := d.(detect.ContextLiterals); ok {
@@ -150,6 +162,9 @@ func (g *detectorGroup) selector() source.Selector {
 	}
 	if len(g.prechecks) > 0 {
 		sel.Precheck = g.wants
+	}
+	if !g.hintsOpen && len(g.hints) > 0 {
+		sel.ClientHints = g.hints
 	}
 	switch len(g.clients) {
 	case 0:

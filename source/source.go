@@ -91,6 +91,10 @@ type Selector struct {
 	// (the raw text of the log's client field) it accepts, whatever the
 	// literals say; sources whose logs have no client field ignore it.
 	Clients func(addr []byte) bool
+	// ClientHints, when set, are byte strings of which every line that
+	// Clients accepts holds one: a stretch of log without any is passed
+	// over without looking at its lines' clients.
+	ClientHints [][]byte
 }
 
 // Wanted reports whether any record is wanted.

@@ -121,6 +121,22 @@ func (ClientIPs) WatchClients(ctx *detect.Context) func([]byte) bool {
 	return detect.RepeatedAddresses(func(addr []byte) bool { return set.IPText(addr) != nil })
 }
 
+// ClientHints are the addresses' texts when the set holds a few IPv4
+// addresses and no network (the built-in list alone), so stretches of log
+// without any are passed over.
+func (ClientIPs) ClientHints(ctx *detect.Context) [][]byte {
+	if ctx == nil || ctx.Indicators == nil || ctx.Indicators.Count()[indicators.KindCIDR] > 0 {
+		return nil
+	}
+	var addrs []string
+	for ind := range ctx.Indicators.All() {
+		if ind.Kind == indicators.KindIP {
+			addrs = append(addrs, ind.Value)
+		}
+	}
+	return detect.IPv4Hints(addrs)
+}
+
 // PrecheckFor: no line is wanted for a literal; the records come by
 // their client address.
 func (ClientIPs) PrecheckFor(*detect.Context) func([]byte) bool { return nil }

@@ -123,7 +123,7 @@ func (r *reader) Read(ctx context.Context, f io.Reader, in source.Input, sel sou
 		opt.Matcher = neverMatcher
 	}
 	if sel.Clients != nil && lay != nil && lay.family == detect.HttpProxy {
-		opt.Tap = &exlog.Tap{Field: "ClientIpAddress", Match: sel.Clients}
+		opt.Tap = &exlog.Tap{Field: "ClientIpAddress", Match: sel.Clients, Hints: sel.ClientHints}
 	}
 	r.rd.Reset(opt)
 	r.rec = detect.LogRecord{Path: in.Path, Folder: in.Folder}

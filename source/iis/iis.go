@@ -107,7 +107,7 @@ func (r *reader) Read(ctx context.Context, f io.Reader, in source.Input, sel sou
 		opt.Matcher = neverMatcher
 	}
 	if sel.Clients != nil {
-		opt.Tap = &w3c.Tap{Field: w3c.FieldClientIP, Match: sel.Clients}
+		opt.Tap = &w3c.Tap{Field: w3c.FieldClientIP, Match: sel.Clients, Hints: sel.ClientHints}
 	}
 	wanted := sel.Wanted()
 	r.rd.Reset(opt)
