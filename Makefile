@@ -38,6 +38,7 @@ fuzz:
 	go test -run XXX -fuzz '^FuzzSTIX$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./indicators/
 	go test -run XXX -fuzz '^FuzzPlainList$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./indicators/
 	go test -run XXX -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/w3c/
+	go test -run XXX -fuzz '^FuzzIndex$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/literal/
 	go test -run XXX -fuzz '^FuzzSearch$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/atoms/
 	go test -run XXX -fuzz '^FuzzExpand$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/atoms/
 	go test -run XXX -fuzz '^FuzzCompileScan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/
