@@ -134,7 +134,7 @@ func runIndicators(args []string, stdout, stderr io.Writer) int {
 	for _, k := range scanKinds {
 		uses = append(uses, string(k))
 	}
-	fmt.Fprintf(stdout, "\nThe scan looks up: %s (of files in the web folders and drop places); the\nother kinds are loaded and listed, not yet checked.\n", strings.Join(uses, ", "))
+	fmt.Fprintf(stdout, "\nThe scan looks up: %s.\nHashes, file names and paths: of the files in the web folders and drop places;\naddresses, user agents and URLs: of the requests in the HttpProxy and IIS logs.\nThe other kinds (domains) are loaded and listed, not looked up: they are not in those logs.\n", strings.Join(uses, ", "))
 	return code
 }
 
