@@ -106,7 +106,7 @@ func (f follower) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.
 // request of the clients that exploited the server, so the attacker
 // sessions show all they did (the mailboxes read through EWS or OWA, the
 // pages loaded) and not only the requests that were findings.
-func followAttackers(ctx context.Context, cfg Config, dctx *detect.Context, plan logPlan, col *collector) int {
+func followAttackers(ctx context.Context, cfg Config, dctx *detect.Context, plan logPlan, clients map[string]*clientFilter, col *collector) int {
 	col.mu.Lock()
 	ips := attackers(col.findings)
 	seen := map[[2]any]bool{}
@@ -119,10 +119,19 @@ func followAttackers(ctx context.Context, cfg Config, dctx *detect.Context, plan
 	if len(ips) == 0 || ctx.Err() != nil {
 		return 0
 	}
+	// Only the files in which a followed client may appear are read
+	// again (a file whose clients were not all seen is read anyway).
 	var jobs []logJob
 	for _, j := range plan.jobs {
-		if j.in.Family == detect.HttpProxy || j.in.Family == detect.IIS {
-			jobs = append(jobs, j)
+		if j.in.Family != detect.HttpProxy && j.in.Family != detect.IIS {
+			continue
+		}
+		f, known := clients[j.in.Path]
+		for ip := range ips {
+			if !known || f.mayHold(ip) {
+				jobs = append(jobs, j)
+				break
+			}
 		}
 	}
 	if len(jobs) == 0 {
@@ -134,7 +143,7 @@ func followAttackers(ctx context.Context, cfg Config, dctx *detect.Context, plan
 	// The lines that are findings already are not listed twice.
 	emit := newCollector(cfg.MaxFindingsPerFile, cfg.MaxFindings)
 	var stats result.Stats
-	runLogsAs(ctx, second, dctx, logPlan{jobs: jobs}, emit, &stats, "following the attackers")
+	runLogsAs(ctx, second, dctx, logPlan{jobs: jobs}, emit, &stats, "following the attackers", false)
 	// The first pass listed every problem of these files; the bounds of
 	// this pass's own collector keep a client with millions of requests
 	// to the first thousand per file.

@@ -210,16 +210,23 @@ type logOutcome struct {
 	// files were even listed.
 	unread     int
 	notPlanned bool
+	// clients are the client filters of the files that have a client
+	// field, by path, for the pass that follows the attackers; nil when
+	// not kept.
+	clients map[string]*clientFilter
 }
 
 func runLogs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPlan, col *collector, st *result.Stats) logOutcome {
-	return runLogsAs(ctx, cfg, dctx, plan, col, st, "logs")
+	return runLogsAs(ctx, cfg, dctx, plan, col, st, "logs", true)
 }
 
 // runLogsAs is runLogs under a progress phase's name.
-func runLogsAs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPlan, col *collector, st *result.Stats, phase string) logOutcome {
+func runLogsAs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPlan, col *collector, st *result.Stats, phase string, keepClients bool) logOutcome {
 	jobs := plan.jobs
 	out := logOutcome{plan: plan, read: map[[2]string]int{}, notPlanned: plan.interrupted}
+	if keepClients {
+		out.clients = map[string]*clientFilter{}
+	}
 	groups := map[string]*detectorGroup{}
 	groupOf := make([]*detectorGroup, len(jobs))
 	var total int64
@@ -250,10 +257,17 @@ func runLogsAs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPl
 			rd = cfg.Sources[job.src].NewReader()
 			readers[w][job.src] = rd
 		}
-		st, complete := readLog(ctx, dctx, rd, g, job.in, col)
+		var clients *clientFilter
+		if out.clients != nil && clientFields[job.in.Family] != "" {
+			clients = &clientFilter{}
+		}
+		st, complete := readLog(ctx, dctx, rd, g, job.in, col, clients)
 		cfg.Progress.Add(1, job.in.Size)
 		mu.Lock()
 		defer mu.Unlock()
+		if clients != nil {
+			out.clients[job.in.Path] = clients
+		}
 		if complete {
 			out.read[[2]string{string(job.in.Family), strings.ToLower(job.in.Folder)}]++
 			if cfg.Sources[job.src].ExchangeEvidence() {
@@ -295,8 +309,11 @@ func runLogsAs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPl
 }
 
 // readLog reads one file through its detectors; complete is false when
-// the file could not be read to its end.
-func readLog(ctx context.Context, dctx *detect.Context, rd source.Reader, g *detectorGroup, in source.Input, col *collector) (source.Stats, bool) {
+// the file could not be read to its end. With a filter, the clients of
+// the file's records are recorded in it: those the tap looked at, and
+// those of the records handed to the detectors; when the tap did not run
+// (no check wanted addresses), the filter is marked full (unknown).
+func readLog(ctx context.Context, dctx *detect.Context, rd source.Reader, g *detectorGroup, in source.Input, col *collector, clients *clientFilter) (source.Stats, bool) {
 	f, err := dctx.Server.FS().Open(in.Path)
 	if err != nil {
 		col.error(in.Path, 0, err.Error())
@@ -310,8 +327,26 @@ func readLog(ctx context.Context, dctx *detect.Context, rd source.Reader, g *det
 			col.error(in.Path, line, msg)
 		}
 	}
-	st, err := rd.Read(ctx, f, in, g.selector(), func(rec *detect.LogRecord) {
+	sel := g.selector()
+	clientField := clientFields[in.Family]
+	if clients != nil {
+		if tap := sel.Clients; tap != nil {
+			// The hints skip stretches without looking at their clients,
+			// which the filter needs to see.
+			sel.ClientHints = nil
+			sel.Clients = func(a []byte) bool {
+				clients.add(a)
+				return tap(a)
+			}
+		} else {
+			clients.full = true
+		}
+	}
+	st, err := rd.Read(ctx, f, in, sel, func(rec *detect.LogRecord) {
 		rec.Problem = problem
+		if clients != nil && !clients.full {
+			clients.add([]byte(rec.Get(clientField)))
+		}
 		for _, d := range g.detectors {
 			d.Inspect(dctx, rec, col.add)
 		}

@@ -368,7 +368,7 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 	files := runFiles(ctx, cfg, dctx, col)
 	col.observe = nil
 	logs := runLogs(ctx, cfg, dctx, planLogs(ctx, server, cfg.Sources, col), col, &res.Stats)
-	followAttackers(ctx, cfg, dctx, logs.plan, col)
+	followAttackers(ctx, cfg, dctx, logs.plan, logs.clients, col)
 	res.Stats.Files = files.inspected
 
 	res.Coverage = logs.coverage
