@@ -26,7 +26,7 @@ type clientFilter struct {
 
 const (
 	clientFilterBits   = 1 << 15 // 4 KB a file
-	maxFilteredClients = 6000    // about 2% let through at this fill
+	maxFilteredClients = 4000    // about 3% let through at this fill
 )
 
 var clientSeed = maphash.MakeSeed()

@@ -35,7 +35,7 @@ func TestClientFilter(t *testing.T) {
 		t.Errorf("%d of 10,000 addresses never added are held", others)
 	}
 	var full clientFilter
-	for i := 0; i <= maxFilteredClients+100; i++ {
+	for i := 0; i <= 2*maxFilteredClients; i++ {
 		full.add([]byte(fmt.Sprintf("172.16.%d.%d", i/256, i%256)))
 	}
 	if !full.full || !full.mayHold("203.0.113.45") {
