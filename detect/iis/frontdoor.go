@@ -50,8 +50,11 @@ func (FrontDoor) Rules() []*finding.Rule {
 	return []*finding.Rule{&RuleSSRFFrontDoor, &RuleExploitPostTarget}
 }
 
+// Literals: the front doors' names, and ".js " for the short script names
+// under /ecp/ (IIS writes a space after the path; "/ecp/" itself is on
+// every ECP request).
 func (FrontDoor) Literals() []string {
-	return []string{"/ecp/", "/owa/auth/x.js", "/owa/auth/current/"}
+	return []string{".js ", "/ecp/default.flt", "/ecp/main.css", "/owa/auth/x.js", "/owa/auth/current/"}
 }
 
 // Precheck spares the split of the many ECP lines that are not a short
