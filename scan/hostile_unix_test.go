@@ -44,7 +44,7 @@ func scanWithin(t *testing.T, dir string, release func()) *result.Server {
 
 // TestHostileRootFIFOs: named pipes where discovery and the checks open
 // files (the SOFTWARE hive, applicationHost.config, a log file, a file in
-// aspnet_client) neither hang the scan nor go unreported.
+// aspnet_client, IIS logs) neither hang the scan nor go unreported.
 func TestHostileRootFIFOs(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
@@ -55,6 +55,10 @@ func TestHostileRootFIFOs(t *testing.T) {
 		"Windows/System32/inetsrv/config/applicationHost.config",
 		testserver.DefaultInstallDir + "/Logging/HttpProxy/Owa/HttpProxy_2021030399-1.LOG",
 		"inetpub/wwwroot/aspnet_client/pipe.aspx",
+		// IIS logs: one by IIS's name, one that would be read by its
+		// header (a log renamed on copy).
+		"inetpub/logs/LogFiles/W3SVC1/u_ex210399.log",
+		"inetpub/logs/LogFiles/W3SVC1/copied.log",
 	}
 	var hosts []string
 	for _, p := range pipes {
