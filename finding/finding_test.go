@@ -89,3 +89,17 @@ func TestNormaliseMachineFields(t *testing.T) {
 		t.Error("the raw evidence changed")
 	}
 }
+
+func TestDecodeW3CAgent(t *testing.T) {
+	for in, want := range map[string]string{
+		"Mozilla/5.0+(compatible;+Googlebot/2.1;++http://www.google.com/bot.html)": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+		"Googlebot/2.1+(+http://www.googlebot.com/bot.html)":                       "Googlebot/2.1 (+http://www.googlebot.com/bot.html)",
+		"python-requests/2.25.1": "python-requests/2.25.1",
+		"-":                      "",
+		"a+++b":                  "a + b",
+	} {
+		if got := DecodeW3CAgent(in); got != want {
+			t.Errorf("DecodeW3CAgent(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

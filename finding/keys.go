@@ -59,8 +59,7 @@ func (f *Finding) Normalise() {
 		f.UserAgent = strings.TrimSpace(f.Evidence.Get(KeyUserAgent))
 	}
 	if f.UserAgent == "" {
-		// IIS writes the spaces of a user agent as '+'.
-		f.UserAgent = strings.TrimSpace(strings.ReplaceAll(f.Evidence.Get(KeyW3CUserAgent), "+", " "))
+		f.UserAgent = strings.TrimSpace(DecodeW3CAgent(f.Evidence.Get(KeyW3CUserAgent)))
 	}
 	if f.URL == "" {
 		f.URL = requestURL(f.Evidence.Get(KeyURLHost), f.Evidence.Get(KeyURLStem), f.Evidence.Get(KeyURLQuery))
@@ -128,4 +127,28 @@ func EscapeInvalidUTF8(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// DecodeW3CAgent undoes IIS's writing of a user agent's spaces as '+'. A
+// real '+' is written the same way, so the text is ambiguous; crawlers
+// write "(+http://...)" and "; +http://...", so a '+' after '(' or after a
+// '+' taken for a space is kept as a '+'.
+func DecodeW3CAgent(s string) string {
+	if s == "-" {
+		return ""
+	}
+	if strings.IndexByte(s, '+') < 0 {
+		return s
+	}
+	b := []byte(s)
+	for i := range b {
+		if b[i] != '+' {
+			continue
+		}
+		if i > 0 && (s[i-1] == '(' || s[i-1] == '+' && b[i-1] == ' ') {
+			continue
+		}
+		b[i] = ' '
+	}
+	return string(b)
 }
