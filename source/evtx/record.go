@@ -1,0 +1,302 @@
+package evtx
+
+import (
+	"encoding/binary"
+	"encoding/xml"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Record is one decoded event.
+type Record struct {
+	RecordID uint64
+	Time     time.Time // System/TimeCreated@SystemTime, else the record header time
+	Written  time.Time // the record header's written time
+	EventID  uint32
+	Provider string // System/Provider@Name
+	Channel  string
+	Computer string
+	Level    uint8
+	Data     []DataItem // EventData (or UserData) values in document order
+
+	root []*xnode // the resolved XML, for XML()
+}
+
+// DataItem is one EventData/UserData value. EventData <Data Name="x"> gives
+// Name "x" (empty for unnamed Data), other elements give their element name.
+// An array value has its elements in Values, and Value holds them joined by
+// newlines.
+type DataItem struct {
+	Name   string
+	Value  string
+	Values []string
+}
+
+// Get returns the value of the first data item with that name.
+func (r *Record) Get(name string) (string, bool) {
+	for _, d := range r.Data {
+		if d.Name == name {
+			return d.Value, true
+		}
+	}
+	return "", false
+}
+
+// xnode is resolved XML: templates applied, substitution values in place.
+type xnode struct {
+	name   string // empty for text
+	attrs  []xattr
+	kids   []*xnode
+	text   string
+	val    *value // the typed value the text came from, if any
+	pi     bool
+	target string
+}
+
+type xattr struct {
+	name, value string
+	val         *value
+}
+
+type resolver struct {
+	count    int
+	overflow bool
+}
+
+func (rs *resolver) add() bool {
+	rs.count++
+	if rs.count > maxNodes {
+		rs.overflow = true
+	}
+	return !rs.overflow
+}
+
+var entities = map[string]string{"amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'"}
+
+// resolve applies substitution values to decoded nodes.
+func (rs *resolver) resolve(nodes []*node, values []value) []*xnode {
+	var out []*xnode
+	for _, n := range nodes {
+		if !rs.add() {
+			return out
+		}
+		switch n.kind {
+		case kindElement:
+			x := &xnode{name: n.name}
+			for _, a := range n.attrs {
+				var sb strings.Builder
+				var val *value
+				present := false
+				for _, v := range a.value {
+					if n := rs.resolve([]*node{v}, values); len(n) > 0 {
+						for _, t := range n {
+							sb.WriteString(t.text)
+							val = t.val
+						}
+						present = true
+					} else if !v.optional {
+						present = true
+					}
+				}
+				if present {
+					x.attrs = append(x.attrs, xattr{a.name, sb.String(), val})
+				}
+			}
+			x.kids = rs.resolve(n.children, values)
+			out = append(out, x)
+		case kindText, kindCDATA:
+			out = append(out, &xnode{text: n.text})
+		case kindCharRef:
+			out = append(out, &xnode{text: string(rune(n.char))})
+		case kindEntityRef:
+			s, ok := entities[n.name]
+			if !ok {
+				s = "&" + n.name + ";"
+			}
+			out = append(out, &xnode{text: s})
+		case kindPI:
+			out = append(out, &xnode{pi: true, target: n.name, text: n.text})
+		case kindSubstitution:
+			if int(n.substID) >= len(values) {
+				continue
+			}
+			v := &values[n.substID]
+			switch {
+			case v.typ == typeNull || (len(v.data) == 0 && v.typ != typeString):
+			case v.typ == typeBinXML:
+				out = append(out, rs.resolve(v.nested, nil)...)
+			default:
+				out = append(out, &xnode{text: strings.Join(v.strings(), "\n"), val: v})
+			}
+		case kindTemplate:
+			out = append(out, rs.resolve(n.tmpl.nodes, n.values)...)
+		}
+	}
+	return out
+}
+
+func (x *xnode) child(name string) *xnode {
+	for _, k := range x.kids {
+		if k.name == name {
+			return k
+		}
+	}
+	return nil
+}
+
+func (x *xnode) attr(name string) (xattr, bool) {
+	for _, a := range x.attrs {
+		if a.name == name {
+			return a, true
+		}
+	}
+	return xattr{}, false
+}
+
+// textContent is the concatenated text directly inside the element.
+func (x *xnode) textContent() (string, *value) {
+	var sb strings.Builder
+	var val *value
+	for _, k := range x.kids {
+		if k.name == "" && !k.pi {
+			sb.WriteString(k.text)
+			val = k.val
+		}
+	}
+	return sb.String(), val
+}
+
+// fill sets the structured fields from the resolved XML.
+func (r *Record) fill() {
+	r.Time = r.Written
+	var event *xnode
+	for _, x := range r.root {
+		if x.name == "Event" {
+			event = x
+			break
+		}
+	}
+	if event == nil {
+		return
+	}
+	if sys := event.child("System"); sys != nil {
+		if p := sys.child("Provider"); p != nil {
+			a, _ := p.attr("Name")
+			r.Provider = a.value
+		}
+		if e := sys.child("EventID"); e != nil {
+			s, _ := e.textContent()
+			n, _ := strconv.ParseUint(strings.TrimSpace(s), 10, 32)
+			r.EventID = uint32(n)
+		}
+		if e := sys.child("Level"); e != nil {
+			s, _ := e.textContent()
+			n, _ := strconv.ParseUint(strings.TrimSpace(s), 10, 8)
+			r.Level = uint8(n)
+		}
+		if e := sys.child("Channel"); e != nil {
+			r.Channel, _ = e.textContent()
+		}
+		if e := sys.child("Computer"); e != nil {
+			r.Computer, _ = e.textContent()
+		}
+		if e := sys.child("TimeCreated"); e != nil {
+			if a, ok := e.attr("SystemTime"); ok {
+				if a.val != nil && a.val.typ == typeFileTime && len(a.val.data) == 8 {
+					r.Time = fileTime(binary.LittleEndian.Uint64(a.val.data))
+				} else if t, err := time.Parse(time.RFC3339Nano, a.value); err == nil {
+					r.Time = t.UTC()
+				}
+			}
+		}
+	}
+	if ed := event.child("EventData"); ed != nil {
+		r.Data = dataItems(ed.kids, true)
+	} else if ud := event.child("UserData"); ud != nil {
+		for _, k := range ud.kids {
+			if k.name != "" {
+				r.Data = dataItems(k.kids, false)
+				break
+			}
+		}
+	}
+}
+
+func dataItems(kids []*xnode, eventData bool) []DataItem {
+	var items []DataItem
+	for _, k := range kids {
+		if k.name == "" {
+			continue
+		}
+		name := k.name
+		if eventData && k.name == "Data" {
+			a, _ := k.attr("Name")
+			name = a.value
+		}
+		s, val := k.textContent()
+		item := DataItem{Name: name, Value: s}
+		if val != nil && val.typ&typeArrayFlag != 0 {
+			item.Values = val.strings()
+		}
+		items = append(items, item)
+	}
+	return items
+}
+
+// XML renders the record as XML text, as the event was logged (without the
+// schema's default namespaces beyond what the record holds).
+func (r *Record) XML() string {
+	var sb strings.Builder
+	for _, x := range r.root {
+		writeXML(&sb, x, 0)
+	}
+	return sb.String()
+}
+
+func writeXML(sb *strings.Builder, x *xnode, indent int) {
+	pad := strings.Repeat("  ", indent)
+	switch {
+	case x.pi:
+		sb.WriteString(pad + "<?" + x.target + " " + x.text + "?>\n")
+		return
+	case x.name == "":
+		xml.EscapeText(sb, []byte(x.text))
+		return
+	}
+	sb.WriteString(pad + "<" + x.name)
+	for _, a := range x.attrs {
+		sb.WriteString(" " + a.name + "=\"")
+		xml.EscapeText(sb, []byte(a.value))
+		sb.WriteString("\"")
+	}
+	if len(x.kids) == 0 {
+		sb.WriteString("/>\n")
+		return
+	}
+	sb.WriteString(">")
+	onlyText := true
+	for _, k := range x.kids {
+		if k.name != "" || k.pi {
+			onlyText = false
+		}
+	}
+	if onlyText {
+		for _, k := range x.kids {
+			xml.EscapeText(sb, []byte(k.text))
+		}
+		sb.WriteString("</" + x.name + ">\n")
+		return
+	}
+	sb.WriteString("\n")
+	for _, k := range x.kids {
+		if k.name == "" && !k.pi {
+			sb.WriteString(pad + "  ")
+			xml.EscapeText(sb, []byte(k.text))
+			sb.WriteString("\n")
+			continue
+		}
+		writeXML(sb, k, indent+1)
+	}
+	sb.WriteString(pad + "</" + x.name + ">\n")
+}
