@@ -2,7 +2,6 @@ package evtx
 
 import (
 	"encoding/binary"
-	"encoding/xml"
 	"strconv"
 	"strings"
 	"time"
@@ -104,6 +103,9 @@ func (rs *resolver) resolve(nodes []*node, values []value) []*xnode {
 				}
 			}
 			x.kids = rs.resolve(n.children, values)
+			if len(x.kids) == 0 && len(x.attrs) == 0 && onlyOptional(n.children) {
+				continue // Windows leaves out an element whose optional value is absent
+			}
 			out = append(out, x)
 		case kindText, kindCDATA:
 			out = append(out, &xnode{text: n.text})
@@ -254,6 +256,26 @@ func (r *Record) XML() string {
 	return sb.String()
 }
 
+// escapeXML escapes the characters XML text may not hold raw; quotes too
+// inside attribute values. Newlines stay as they are, as evtxexport and
+// Event Viewer show them.
+func escapeXML(sb *strings.Builder, s string, attribute bool) {
+	for _, r := range s {
+		switch {
+		case r == '&':
+			sb.WriteString("&amp;")
+		case r == '<':
+			sb.WriteString("&lt;")
+		case r == '>':
+			sb.WriteString("&gt;")
+		case r == '"' && attribute:
+			sb.WriteString("&quot;")
+		default:
+			sb.WriteRune(r)
+		}
+	}
+}
+
 func writeXML(sb *strings.Builder, x *xnode, indent int) {
 	pad := strings.Repeat("  ", indent)
 	switch {
@@ -261,16 +283,29 @@ func writeXML(sb *strings.Builder, x *xnode, indent int) {
 		sb.WriteString(pad + "<?" + x.target + " " + x.text + "?>\n")
 		return
 	case x.name == "":
-		xml.EscapeText(sb, []byte(x.text))
+		escapeXML(sb, x.text, false)
+		return
+	}
+	// An array substitution as the only content repeats the element once
+	// per array element, as Windows renders it.
+	if len(x.kids) == 1 && x.kids[0].name == "" && x.kids[0].val != nil && x.kids[0].val.typ&typeArrayFlag != 0 {
+		for _, s := range x.kids[0].val.strings() {
+			one := *x
+			one.kids = nil
+			if s != "" {
+				one.kids = []*xnode{{text: s}}
+			}
+			writeXML(sb, &one, indent)
+		}
 		return
 	}
 	sb.WriteString(pad + "<" + x.name)
 	for _, a := range x.attrs {
 		sb.WriteString(" " + a.name + "=\"")
-		xml.EscapeText(sb, []byte(a.value))
+		escapeXML(sb, a.value, true)
 		sb.WriteString("\"")
 	}
-	if len(x.kids) == 0 {
+	if allEmptyText(x.kids) {
 		sb.WriteString("/>\n")
 		return
 	}
@@ -283,7 +318,7 @@ func writeXML(sb *strings.Builder, x *xnode, indent int) {
 	}
 	if onlyText {
 		for _, k := range x.kids {
-			xml.EscapeText(sb, []byte(k.text))
+			escapeXML(sb, k.text, false)
 		}
 		sb.WriteString("</" + x.name + ">\n")
 		return
@@ -292,11 +327,29 @@ func writeXML(sb *strings.Builder, x *xnode, indent int) {
 	for _, k := range x.kids {
 		if k.name == "" && !k.pi {
 			sb.WriteString(pad + "  ")
-			xml.EscapeText(sb, []byte(k.text))
+			escapeXML(sb, k.text, false)
 			sb.WriteString("\n")
 			continue
 		}
 		writeXML(sb, k, indent+1)
 	}
 	sb.WriteString(pad + "</" + x.name + ">\n")
+}
+
+func onlyOptional(nodes []*node) bool {
+	for _, n := range nodes {
+		if n.kind != kindSubstitution || !n.optional {
+			return false
+		}
+	}
+	return len(nodes) > 0
+}
+
+func allEmptyText(kids []*xnode) bool {
+	for _, k := range kids {
+		if k.name != "" || k.pi || k.text != "" {
+			return false
+		}
+	}
+	return true
 }

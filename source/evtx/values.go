@@ -136,7 +136,8 @@ func fileTime(ft uint64) time.Time {
 	return time.Unix(int64(d/10000000), int64(d%10000000)*100).UTC()
 }
 
-const timeLayout = "2006-01-02T15:04:05.0000000Z"
+// timeLayout is how evtxexport writes times: nine fractional digits.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
 func formatScalar(typ uint8, b []byte) string {
 	le := binary.LittleEndian
