@@ -9,7 +9,8 @@ import (
 
 // Record is one decoded event.
 type Record struct {
-	RecordID uint64
+	RecordID uint64    // System/EventRecordID, else the record header's id
+	HeaderID uint64    // the record header's id (an exported log renumbers it from 1; chunk headers count these)
 	Time     time.Time // System/TimeCreated@SystemTime, else the record header time
 	Written  time.Time // the record header's written time
 	EventID  uint32
@@ -196,6 +197,12 @@ func (r *Record) fill() {
 			s, _ := e.textContent()
 			n, _ := strconv.ParseUint(strings.TrimSpace(s), 10, 8)
 			r.Level = uint8(n)
+		}
+		if e := sys.child("EventRecordID"); e != nil {
+			s, _ := e.textContent()
+			if n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64); err == nil {
+				r.RecordID = n
+			}
 		}
 		if e := sys.child("Channel"); e != nil {
 			r.Channel, _ = e.textContent()

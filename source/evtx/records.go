@@ -103,7 +103,7 @@ func nextRecord(data []byte, from, end int) int {
 // record decodes one event record (raw spans the whole record, at chunk offset pos).
 func (d *chunkDecoder) record(raw []byte, pos int) (*Record, error) {
 	le := binary.LittleEndian
-	r := &Record{RecordID: le.Uint64(raw[8:]), Written: fileTime(le.Uint64(raw[16:]))}
+	r := &Record{HeaderID: le.Uint64(raw[8:]), RecordID: le.Uint64(raw[8:]), Written: fileTime(le.Uint64(raw[16:]))}
 	c := &cursor{d: d, pos: pos + recordHeaderSize, end: pos + len(raw) - 4}
 	nodes, err := c.fragment()
 	if err != nil {

@@ -20,10 +20,13 @@ func TestRecordsOfSamples(t *testing.T) {
 			var last uint64
 			problems := c.Records(func(r *Record) error {
 				decoded++
-				if r.RecordID <= last {
-					t.Errorf("%s chunk %d: record id %d after %d", path, c.Index, r.RecordID, last)
+				if r.HeaderID <= last {
+					t.Errorf("%s chunk %d: record id %d after %d", path, c.Index, r.HeaderID, last)
 				}
-				last = r.RecordID
+				if r.HeaderID < h.FirstRecordID || r.HeaderID > h.LastRecordID {
+					t.Errorf("%s chunk %d: record id %d outside the chunk's %d-%d", path, c.Index, r.HeaderID, h.FirstRecordID, h.LastRecordID)
+				}
+				last = r.HeaderID
 				if r.Time.Before(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)) || r.Time.After(time.Now().Add(24*time.Hour)) {
 					t.Errorf("%s record %d: time %v", path, r.RecordID, r.Time)
 				}
