@@ -30,9 +30,10 @@ const (
 
 // Limits that keep hostile input from exhausting the stack or memory.
 const (
-	maxDepth       = 64    // nested elements + templates + nested binary XML
-	maxNodes       = 20000 // nodes produced when one record is resolved
-	maxValues      = 4096  // substitution values of one template instance
+	maxDepth       = 64      // nested elements + templates + nested binary XML
+	maxNodes       = 20000   // nodes produced when one record is resolved
+	maxTextBytes   = 4 << 20 // text produced when one record is resolved
+	maxValues      = 4096    // substitution values of one template instance
 	maxNameChars   = 4096
 	maxAttributes  = 1024
 	maxTemplateTry = 4 // nested template definitions being decoded at once
@@ -85,11 +86,12 @@ type chunkDecoder struct {
 	base      int64  // file offset of the chunk, for problems
 	names     map[uint32]string
 	templates map[uint32]*template
-	decoding  map[uint32]bool // templates being decoded (cycle guard)
+	failed    map[uint32]error // templates that did not decode: decoding again on every use could take exponential time
+	decoding  map[uint32]bool  // templates being decoded (cycle guard)
 }
 
 func newChunkDecoder(data []byte, base int64) *chunkDecoder {
-	return &chunkDecoder{data: data, base: base, names: map[uint32]string{}, templates: map[uint32]*template{}, decoding: map[uint32]bool{}}
+	return &chunkDecoder{data: data, base: base, names: map[uint32]string{}, templates: map[uint32]*template{}, failed: map[uint32]error{}, decoding: map[uint32]bool{}}
 }
 
 // decodeError is a binary XML defect at a chunk offset.
@@ -177,7 +179,7 @@ func (d *chunkDecoder) nameAt(off uint32) (string, int, error) {
 	if s, ok := d.names[off]; ok {
 		return s, 0, nil
 	}
-	if off < chunkHeaderSize || int(off)+8 > len(d.data) {
+	if off < chunkHeaderSize || off >= uint32(len(d.data)) || int(off)+8 > len(d.data) {
 		return "", 0, &decodeError{int(off), fmt.Sprintf("name offset %d out of the chunk", off)}
 	}
 	n := int(binary.LittleEndian.Uint16(d.data[off+6:]))
@@ -513,10 +515,13 @@ func (d *chunkDecoder) template(off uint32, depth int) (*template, error) {
 	if t, ok := d.templates[off]; ok {
 		return t, nil
 	}
+	if err, ok := d.failed[off]; ok {
+		return nil, err
+	}
 	if d.decoding[off] || len(d.decoding) >= maxTemplateTry {
 		return nil, &decodeError{int(off), "template definition refers to itself or nests too deep"}
 	}
-	if off < chunkHeaderSize || int(off)+24 > len(d.data) {
+	if off < chunkHeaderSize || off >= uint32(len(d.data)) || int(off)+24 > len(d.data) {
 		return nil, &decodeError{int(off), fmt.Sprintf("template definition offset %d out of the chunk", off)}
 	}
 	size := int(binary.LittleEndian.Uint32(d.data[off+20:]))
@@ -529,6 +534,7 @@ func (d *chunkDecoder) template(off uint32, depth int) (*template, error) {
 	c := &cursor{d: d, pos: start, end: start + size, depth: depth}
 	nodes, err := c.fragment()
 	if err != nil {
+		d.failed[off] = err
 		return nil, err
 	}
 	t := &template{offset: off, nodes: nodes}

@@ -61,7 +61,16 @@ type xattr struct {
 
 type resolver struct {
 	count    int
+	text     int // bytes of text produced: one long value used by many substitutions must not exhaust memory
 	overflow bool
+}
+
+func (rs *resolver) addText(s string) bool {
+	rs.text += len(s)
+	if rs.text > maxTextBytes {
+		rs.overflow = true
+	}
+	return !rs.overflow
 }
 
 func (rs *resolver) add() bool {
@@ -130,7 +139,15 @@ func (rs *resolver) resolve(nodes []*node, values []value) []*xnode {
 			case v.typ == typeBinXML:
 				out = append(out, rs.resolve(v.nested, nil)...)
 			default:
-				out = append(out, &xnode{text: strings.Join(v.strings(), "\n"), val: v})
+				if rs.text+len(v.data)*3 > maxTextBytes { // UTF-16 to UTF-8 at most triples the size
+					rs.overflow = true
+					return out
+				}
+				text := strings.Join(v.strings(), "\n")
+				if !rs.addText(text) {
+					return out
+				}
+				out = append(out, &xnode{text: text, val: v})
 			}
 		case kindTemplate:
 			out = append(out, rs.resolve(n.tmpl.nodes, n.values)...)
