@@ -2,6 +2,7 @@ package evtx
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -134,5 +135,52 @@ func checkFields(t *testing.T, got *Record, want Record) {
 		got.Computer != want.Computer || got.Level != want.Level || !got.Time.Equal(want.Time) {
 		t.Errorf("got  %d %d %q %q %q %d %v\nwant %d %d %q %q %q %d %v", got.RecordID, got.EventID, got.Provider, got.Channel, got.Computer, got.Level, got.Time,
 			want.RecordID, want.EventID, want.Provider, want.Channel, want.Computer, want.Level, want.Time)
+	}
+}
+
+// TestAllRecordsAgainstEvtxexport compares every record with `evtxexport -f xml`
+// when that tool (Debian libevtx-utils) is installed.
+func TestAllRecordsAgainstEvtxexport(t *testing.T) {
+	tool, err := exec.LookPath("evtxexport")
+	if err != nil {
+		t.Skip("evtxexport not installed")
+	}
+	eventRE := regexp.MustCompile(`(?s)<Event xmlns.*?</Event>\n`)
+	for _, path := range samples(t) {
+		out, _ := exec.Command(tool, "-f", "xml", path).Output()
+		want := eventRE.FindAllString(string(out), -1)
+		if len(want) == 0 {
+			t.Logf("%s: evtxexport reads no record", filepath.Base(path))
+			continue
+		}
+		var got []string
+		openSample(t, path).Records(func(r *Record) error { got = append(got, r.XML()); return nil })
+		if len(got) != len(want) {
+			t.Errorf("%s: %d records, evtxexport %d", path, len(got), len(want))
+			continue
+		}
+		differ := 0
+		for i := range got {
+			if normalizeXML(got[i]) != normalizeXML(want[i]) {
+				if differ == 0 {
+					t.Errorf("%s record %d differs:\n--- got\n%s\n--- evtxexport\n%s", path, i, got[i], want[i])
+				}
+				differ++
+			}
+		}
+		t.Logf("%s: %d records, %d differ from evtxexport", filepath.Base(path), len(got), differ)
+	}
+}
+
+func BenchmarkRecords(b *testing.B) {
+	path := filepath.Join(sampleDir, "security_smb_password_guessing_3MB.evtx")
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Skip(path + " not present")
+	}
+	f := openSample(b, path)
+	b.SetBytes(st.Size())
+	for b.Loop() {
+		f.Records(func(*Record) error { return nil })
 	}
 }
