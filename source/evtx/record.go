@@ -85,7 +85,7 @@ var entities = map[string]string{"amp": "&", "lt": "<", "gt": ">", "quot": "\"",
 
 // resolve applies substitution values to decoded nodes.
 func (rs *resolver) resolve(nodes []*node, values []value) []*xnode {
-	var out []*xnode
+	out := make([]*xnode, 0, len(nodes))
 	for _, n := range nodes {
 		if !rs.add() {
 			return out
@@ -97,8 +97,8 @@ func (rs *resolver) resolve(nodes []*node, values []value) []*xnode {
 				var sb strings.Builder
 				var val *value
 				present := false
-				for _, v := range a.value {
-					if n := rs.resolve([]*node{v}, values); len(n) > 0 {
+				for i, v := range a.value {
+					if n := rs.resolve(a.value[i:i+1], values); len(n) > 0 {
 						for _, t := range n {
 							sb.WriteString(t.text)
 							val = t.val
@@ -143,7 +143,12 @@ func (rs *resolver) resolve(nodes []*node, values []value) []*xnode {
 					rs.overflow = true
 					return out
 				}
-				text := strings.Join(v.strings(), "\n")
+				var text string
+				if v.typ&typeArrayFlag == 0 {
+					text = formatScalar(v.typ, v.data)
+				} else {
+					text = strings.Join(v.strings(), "\n")
+				}
 				if !rs.addText(text) {
 					return out
 				}

@@ -181,9 +181,9 @@ func formatScalar(typ uint8, b []byte) string {
 	case typeSizeT, typeHexInt32, typeHexInt64, typeEvtHandle:
 		switch len(b) {
 		case 4:
-			return fmt.Sprintf("0x%08x", le.Uint32(b))
+			return paddedHex(uint64(le.Uint32(b)), 8)
 		case 8:
-			return fmt.Sprintf("0x%016x", le.Uint64(b))
+			return paddedHex(le.Uint64(b), 16)
 		}
 		return "0x" + hex.EncodeToString(b)
 	case typeFileTime:
@@ -214,4 +214,15 @@ func formatSID(b []byte) string {
 		fmt.Fprintf(&sb, "-%d", binary.LittleEndian.Uint32(b[8+4*i:]))
 	}
 	return sb.String()
+}
+
+// paddedHex writes n as "0x" and digits lower-case hex digits (fmt is slow here: every record has Keywords).
+func paddedHex(n uint64, digits int) string {
+	var buf [18]byte
+	buf[0], buf[1] = '0', 'x'
+	for i := digits + 1; i >= 2; i-- {
+		buf[i] = "0123456789abcdef"[n&0xf]
+		n >>= 4
+	}
+	return string(buf[:digits+2])
 }
