@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// Record is one decoded event.
+// Record is one decoded event. It holds on to its chunk's 64 KiB buffer
+// (for XML), so a caller keeping many records should copy the fields it needs.
 type Record struct {
 	RecordID uint64    // System/EventRecordID, else the record header's id
 	HeaderID uint64    // the record header's id (an exported log renumbers it from 1; chunk headers count these)
