@@ -39,6 +39,8 @@ fuzz:
 	go test -run XXX -fuzz '^FuzzPlainList$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./indicators/
 	go test -run XXX -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/w3c/
 	go test -run XXX -fuzz '^FuzzIndex$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/literal/
+	# Inputs are whole 64 KiB chunks: minimising them would take the run.
+	go test -run XXX -fuzz '^FuzzFile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./source/evtx/
 	go test -run XXX -fuzz '^FuzzSearch$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/atoms/
 	go test -run XXX -fuzz '^FuzzExpand$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/atoms/
 	go test -run XXX -fuzz '^FuzzCompileScan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/
