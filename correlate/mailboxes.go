@@ -16,11 +16,10 @@ type mention struct {
 
 // mailbox is the working state of one listed mailbox.
 type mailbox struct {
-	out      result.Mailbox
-	ips      map[string]bool
-	sources  map[result.MailboxSource]bool
-	sessions []*session
-	rank     int // best outcome rank of its sessions, -1 for none
+	out     result.Mailbox
+	ips     map[string]bool
+	sources map[result.MailboxSource]bool
+	rank    int // best outcome rank of its sessions, -1 for none
 }
 
 // mailboxFields are evidence keys whose whole value names a mailbox:

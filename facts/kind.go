@@ -42,14 +42,6 @@ var httpProxyFolders = map[string]bool{
 	"e4e": true, "xrop": true, "snackyservice": true, "outlookservice": true,
 }
 
-// logFamilies are the log folders below Logging that exhunt reads, with the
-// file name prefix of their logs.
-var logFamilies = []struct{ sub, prefix string }{
-	{"HttpProxy", "httpproxy_"},
-	{"ECP/Server", "ecpserver"},
-	{"OABGeneratorLog", "oabgenerator"},
-}
-
 // recognition is what Recognise found.
 type recognition struct {
 	kind    Kind

@@ -97,6 +97,11 @@ type Selector struct {
 	ClientHints [][]byte
 }
 
+// NothingMatcher matches nothing: a source hands it to its reader for a
+// file no check reads, which is still read for its time span. Readers
+// clone a matcher before they search, so sharing it is safe.
+var NothingMatcher = literal.NewMatcher("\x00never\x00")
+
 // Wanted reports whether any record is wanted.
 func (s Selector) Wanted() bool { return s.Matcher != nil || s.Clients != nil }
 

@@ -223,8 +223,29 @@ func (r Requests) PrecheckFor(ctx *detect.Context) func([]byte) bool {
 	}
 }
 
+// hasRequestIndicators remembers, per indicator set, whether it holds user
+// agents (other than the published ones, checked with their requests) or
+// URLs to look up: without them Inspect, which sees every record
+// another check of the family selected, returns at once.
+var hasRequestIndicators sync.Map // *indicators.Set -> bool
+
+func wantsRequests(set *indicators.Set) bool {
+	if v, ok := hasRequestIndicators.Load(set); ok {
+		return v.(bool)
+	}
+	has := false
+	for ind := range set.All() {
+		if ind.Kind == indicators.KindURL || ind.Kind == indicators.KindUserAgent && !publishedAgents()[normalAgent(ind.Value)] {
+			has = true
+			break
+		}
+	}
+	hasRequestIndicators.Store(set, has)
+	return has
+}
+
 func (r Requests) Inspect(ctx *detect.Context, rec *detect.LogRecord, emit detect.Emit) {
-	if ctx == nil || ctx.Indicators == nil {
+	if ctx == nil || ctx.Indicators == nil || !wantsRequests(ctx.Indicators) {
 		return
 	}
 	f := familyFields[r.On]

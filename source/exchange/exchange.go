@@ -13,7 +13,6 @@ import (
 	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/source"
 	"github.com/exhunt/exhunt/source/exlog"
-	"github.com/exhunt/exhunt/source/literal"
 )
 
 // layout says where a log family lives under V15\Logging and which field
@@ -108,10 +107,6 @@ type reader struct {
 	rec detect.LogRecord
 }
 
-// neverMatcher matches nothing: files no detector reads are still read for
-// their time span. The exlog reader clones it for each file.
-var neverMatcher = literal.NewMatcher("\x00never\x00")
-
 func (r *reader) Read(ctx context.Context, f io.Reader, in source.Input, sel source.Selector, fn func(*detect.LogRecord)) (source.Stats, error) {
 	lay, _ := in.Layout.(*layout)
 	opt := exlog.Options{Matcher: sel.Matcher, Precheck: sel.Precheck}
@@ -120,7 +115,7 @@ func (r *reader) Read(ctx context.Context, f io.Reader, in source.Input, sel sou
 	}
 	wanted := sel.Wanted()
 	if sel.Matcher == nil {
-		opt.Matcher = neverMatcher
+		opt.Matcher = source.NothingMatcher
 	}
 	if sel.Clients != nil && lay != nil && lay.family == detect.HttpProxy {
 		opt.Tap = &exlog.Tap{Field: "ClientIpAddress", Match: sel.Clients, Hints: sel.ClientHints}

@@ -87,14 +87,6 @@ func (q *quoteScanner) feed(b []byte) {
 	}
 }
 
-// quotesBalanced reports whether line ends outside a quoted field, i.e.
-// whether the record is complete on this physical line.
-func quotesBalanced(line []byte) bool {
-	var q quoteScanner
-	q.feed(line)
-	return !q.in
-}
-
 // fieldAt returns the raw bytes of the n-th (0-based) CSV field of line,
 // without its quotes (a doubled quote inside stays doubled: addresses and
 // the other values looked up this way have none), and false when the line

@@ -16,7 +16,6 @@ import (
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/source"
-	"github.com/exhunt/exhunt/source/literal"
 	"github.com/exhunt/exhunt/source/w3c"
 )
 
@@ -97,14 +96,10 @@ type reader struct {
 	rec    detect.LogRecord
 }
 
-// neverMatcher matches nothing: files no detector reads are still read for
-// their time span. The w3c reader clones it for each file.
-var neverMatcher = literal.NewMatcher("\x00never\x00")
-
 func (r *reader) Read(ctx context.Context, f io.Reader, in source.Input, sel source.Selector, fn func(*detect.LogRecord)) (source.Stats, error) {
 	opt := w3c.Options{Matcher: sel.Matcher, Precheck: sel.Precheck, DefaultFields: w3c.ExchangeDefaultFields}
 	if sel.Matcher == nil {
-		opt.Matcher = neverMatcher
+		opt.Matcher = source.NothingMatcher
 	}
 	if sel.Clients != nil {
 		opt.Tap = &w3c.Tap{Field: w3c.FieldClientIP, Match: sel.Clients, Hints: sel.ClientHints}

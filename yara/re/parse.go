@@ -49,15 +49,6 @@ func (s *byteSet) union(o *byteSet) {
 		s[i] |= o[i]
 	}
 }
-func (s *byteSet) count() int {
-	n := 0
-	for c := 0; c < 256; c++ {
-		if s.has(byte(c)) {
-			n++
-		}
-	}
-	return n
-}
 
 type node struct {
 	kind     nodeKind
