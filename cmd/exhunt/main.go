@@ -44,6 +44,7 @@ Usage:
   exhunt indicators [--ioc FILE]... [--format text|json] [--list]
   exhunt mitigate --script [--rollback]
   exhunt yara [-p N] [-s] [-d NAME=VALUE]... [-z SIZE] RULES_FILE PATH...
+  exhunt evtx [--format jsonl|xml] FILE_OR_FOLDER...
   exhunt version
   exhunt help [COMMAND]
 
@@ -67,6 +68,8 @@ Commands:
            temporary mitigations, for an administrator to review and run.
   yara     Run YARA rules with exhunt's own engine (output and options as
            "yara -r"; "exhunt help yara" for them).
+  evtx     Decode Windows event logs (.evtx) with exhunt's own decoder: one
+           JSON object per record, or XML.
   version  Print the version.
 
 Run "exhunt help scan" for the scan options.
@@ -101,13 +104,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runMitigate(args[1:], stdout, stderr)
 	case "yara":
 		return runYara(args[1:], stdout, stderr)
+	case "evtx":
+		return runEvtx(args[1:], stdout, stderr)
 	case "version", "--version", "-version", "-v":
 		fmt.Fprintf(stdout, "exhunt %s (%s %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return result.ExitClean
 	case "help", "--help", "-help", "-h":
 		if len(args) > 1 {
 			switch args[1] {
-			case "scan", "demo", "rules", "build", "indicators", "mitigate", "yara":
+			case "scan", "demo", "rules", "build", "indicators", "mitigate", "yara", "evtx":
 				return run([]string{args[1], "--help"}, stdout, stderr)
 			case "version", "help":
 				fmt.Fprint(stdout, usage)
