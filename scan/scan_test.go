@@ -228,7 +228,7 @@ func TestNotAServer(t *testing.T) {
 		}
 	}
 	sort.Strings(missing)
-	if strings.Join(missing, ",") != "ECP Server,HttpProxy,IIS,OABGeneratorLog" {
+	if strings.Join(missing, ",") != "ECP Server,EventLog,HttpProxy,IIS,OABGeneratorLog" {
 		t.Errorf("missing-family findings = %v", missing)
 	}
 	if _, err := Run(context.Background(), Config{Roots: []string{filepath.Join(dir, "readme.txt")}}); err == nil {

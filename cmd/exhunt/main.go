@@ -217,6 +217,8 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	var roots, volumes multiFlag
 	fs.Var(&roots, "root", "`PATH` of a server's system drive (a mounted image or a copy), of part of it (V15, Logging, a log folder), or of a folder of several servers' copies; repeatable (default on Windows: the running system)")
 	fs.Var(&volumes, "volume", "`D=PATH`: another drive of the server (Exchange or its logs on D:) and the folder holding its copy; repeatable")
+	var evtxPaths multiFlag
+	fs.Var(&evtxPaths, "evtx", "Windows event log `FILE` (.evtx) or folder of them, of the server, kept apart from its copy; repeatable (the copy's own Windows\\System32\\winevt\\Logs is read anyway)")
 	exDir := fs.String("exchange-dir", "", "Exchange install folder (V15) of the server, when it is not found by itself (a path in the copy, or D:/... on a --volume)")
 	window := fs.String("window", "2020-12-01..2021-12-31", "attack window `FROM..TO` (dates, UTC) for grading files by time")
 	workers := fs.Int("workers", 0, "files read in parallel (default: one per CPU, at most 64)")
@@ -295,6 +297,11 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	for _, d := range vols {
 		guarded = append(guarded, d)
 	}
+	for _, p := range evtxPaths {
+		if _, err := os.Stat(p); err != nil {
+			return fail("--evtx %s: %v", p, err)
+		}
+	}
 	for _, r := range roots {
 		if st, err := os.Stat(r); err != nil {
 			return fail("--root %s: %v", r, err)
@@ -307,12 +314,12 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	}
 	// The report file is checked and created before the scan, so an
 	// operator error costs no time and a scan is never lost for it.
-	rf, err := openReport(o.out, guarded)
+	rf, err := openReport(o.out, append(guarded, evtxPaths...))
 	if err != nil {
 		return fail("%v", err)
 	}
 	defer abort(rf)
-	cfg := scan.Config{Roots: roots, Volumes: vols, ExchangeDir: *exDir, Window: win, Workers: *workers,
+	cfg := scan.Config{Roots: roots, Volumes: vols, ExchangeDir: *exDir, EventLogs: evtxPaths, Window: win, Workers: *workers,
 		MaxFindingsPerFile: *maxPerFile, MaxFindings: *maxFindings, FileDetectors: registry.FileDetectorsWith(opts), Indicators: opts.Indicators}
 	rep, code := doScan(cfg, &o, stderr)
 	if rep == nil {
