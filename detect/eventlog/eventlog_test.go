@@ -27,17 +27,19 @@ func (t *testEvent) Get(name string) string {
 	}
 	return ""
 }
-func (t *testEvent) Has(name string) bool    { return t.Get(name) != "" }
-func (t *testEvent) Field(i int) string      { return t.values[i] }
-func (t *testEvent) NumFields() int          { return len(t.values) }
-func (t *testEvent) Time() (time.Time, bool) { return time.Date(2021, 3, 3, 4, 5, 6, 0, time.UTC), true }
-func (t *testEvent) RecordID() uint64        { return 42 }
-func (t *testEvent) EventID() uint32         { return t.id }
-func (t *testEvent) Provider() string        { return t.provider }
-func (t *testEvent) Channel() string         { return t.channel }
-func (t *testEvent) Computer() string        { return "EX01.contoso.local" }
-func (t *testEvent) Level() uint8            { return t.level }
-func (t *testEvent) Values() []string        { return t.values }
+func (t *testEvent) Has(name string) bool { return t.Get(name) != "" }
+func (t *testEvent) Field(i int) string   { return t.values[i] }
+func (t *testEvent) NumFields() int       { return len(t.values) }
+func (t *testEvent) Time() (time.Time, bool) {
+	return time.Date(2021, 3, 3, 4, 5, 6, 0, time.UTC), true
+}
+func (t *testEvent) RecordID() uint64 { return 42 }
+func (t *testEvent) EventID() uint32  { return t.id }
+func (t *testEvent) Provider() string { return t.provider }
+func (t *testEvent) Channel() string  { return t.channel }
+func (t *testEvent) Computer() string { return "EX01.contoso.local" }
+func (t *testEvent) Level() uint8     { return t.level }
+func (t *testEvent) Values() []string { return t.values }
 
 // ev builds an event from name/value pairs ("" names for unnamed data).
 func ev(provider, channel string, id uint32, level uint8, pairs ...string) *testEvent {

@@ -160,7 +160,9 @@ func (NewServices) Check() detect.Check {
 
 func (NewServices) Rules() []*finding.Rule { return []*finding.Rule{&RuleNewService} }
 
-func (NewServices) Literals() []string { return []string{"Provider=Service Control Manager\tEventID=7045\t"} }
+func (NewServices) Literals() []string {
+	return []string{"Provider=Service Control Manager\tEventID=7045\t"}
+}
 
 func (NewServices) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) {
 	e := event(rec)
