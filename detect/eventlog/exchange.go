@@ -257,7 +257,7 @@ func (Cmdlets) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emi
 		if failed && sev > finding.Medium {
 			sev--
 		}
-		emit(newFinding(c.rule, sev, rec, e, c.why+" ("+outcome+")", ev...))
+		emit(c.finding(sev, rec, e, c.why+" ("+outcome+")", ev...))
 	}
 }
 
@@ -273,6 +273,17 @@ type commandFinding struct {
 	rule *finding.Rule
 	sev  finding.Severity
 	why  string
+	// stage overrides the rule's: an export into a web folder plants a
+	// web shell.
+	stage finding.Stage
+}
+
+func (c commandFinding) finding(sev finding.Severity, rec *detect.LogRecord, e detect.Event, why string, ev ...finding.Field) finding.Finding {
+	f := newFinding(c.rule, sev, rec, e, why, ev...)
+	if c.stage != "" {
+		f.Stage = c.stage
+	}
+	return f
 }
 
 var (
@@ -290,34 +301,34 @@ var (
 func classifyCommand(cmd string) []commandFinding {
 	var out []commandFinding
 	if m := setVDir.FindString(cmd); m != "" && containsFold(cmd, "url") && scriptMarkup.MatchString(cmd) {
-		out = append(out, commandFinding{&RuleCmdletVDirScript, finding.Critical, m + " set a URL holding script"})
+		out = append(out, commandFinding{&RuleCmdletVDirScript, finding.Critical, m + " set a URL holding script", ""})
 	}
 	if containsFold(cmd, "new-mailboxexportrequest") {
 		if webDrop.MatchString(cmd) {
-			out = append(out, commandFinding{&RuleCmdletMailboxExport, finding.Critical, "a mailbox was exported into a web folder or a script file"})
+			out = append(out, commandFinding{&RuleCmdletMailboxExport, finding.Critical, "a mailbox was exported into a web folder or a script file", finding.StageWebshellWritten})
 		} else {
-			out = append(out, commandFinding{&RuleCmdletMailboxExport, finding.High, "a mailbox was exported"})
+			out = append(out, commandFinding{&RuleCmdletMailboxExport, finding.High, "a mailbox was exported", ""})
 		}
 	}
 	if containsFold(cmd, "remove-mailboxexportrequest") {
 		if confirmedFalse.MatchString(cmd) {
-			out = append(out, commandFinding{&RuleCmdletRemoveExport, finding.High, "an export request was removed without confirmation"})
+			out = append(out, commandFinding{&RuleCmdletRemoveExport, finding.High, "an export request was removed without confirmation", ""})
 		} else {
-			out = append(out, commandFinding{&RuleCmdletRemoveExport, finding.Medium, "an export request was removed"})
+			out = append(out, commandFinding{&RuleCmdletRemoveExport, finding.Medium, "an export request was removed", ""})
 		}
 	}
 	if containsFold(cmd, "new-managementroleassignment") && containsFold(cmd, "mailbox import export") {
-		out = append(out, commandFinding{&RuleCmdletImportExportRole, finding.High, "the Mailbox Import Export role was assigned"})
+		out = append(out, commandFinding{&RuleCmdletImportExportRole, finding.High, "the Mailbox Import Export role was assigned", ""})
 	}
 	if containsFold(cmd, "install-transportagent") || containsFold(cmd, "enable-transportagent") {
 		if unusualFolder.MatchString(cmd) {
-			out = append(out, commandFinding{&RuleCmdletTransportAgent, finding.High, "a transport agent was installed from an unusual folder"})
+			out = append(out, commandFinding{&RuleCmdletTransportAgent, finding.High, "a transport agent was installed from an unusual folder", ""})
 		} else {
-			out = append(out, commandFinding{&RuleCmdletTransportAgent, finding.Medium, "a transport agent was installed or enabled"})
+			out = append(out, commandFinding{&RuleCmdletTransportAgent, finding.Medium, "a transport agent was installed or enabled", ""})
 		}
 	}
 	if containsFold(cmd, "new-exchangecertificate") && containsFold(cmd, "requestfile") && webDrop.MatchString(cmd) {
-		out = append(out, commandFinding{&RuleCmdletCertificateDrop, finding.Critical, "a certificate request was written into a web folder or a script file"})
+		out = append(out, commandFinding{&RuleCmdletCertificateDrop, finding.Critical, "a certificate request was written into a web folder or a script file", ""})
 	}
 	return out
 }

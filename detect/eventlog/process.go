@@ -230,7 +230,7 @@ func (ProcessCreation) Inspect(_ *detect.Context, rec *detect.LogRecord, emit de
 		}
 	}
 	for _, c := range classifyCommand(cmd) {
-		emit(newFinding(c.rule, c.sev, rec, e, c.why+" (from a command line)", ev...))
+		emit(c.finding(c.sev, rec, e, c.why+" (from a command line)", ev...))
 	}
 }
 
