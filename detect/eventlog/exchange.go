@@ -159,7 +159,7 @@ var (
 			"ExternalUrl,InternalUrl), and treat the server as compromised.",
 		Grading:    "critical when the cmdlet succeeded; high when it failed",
 		References: []string{refSigmaManagement},
-		Stage:      finding.StageWebshellWritten,
+		Stage:      finding.StageExploitation, // as its twin in the ECP Server log: the file is written by the reset that follows
 	}
 	RuleCmdletMailboxExport = finding.Rule{
 		ID:    "evtx-mailbox-export",
