@@ -338,6 +338,7 @@ type chunk struct {
 	// what the record being added defined, to undo when it does not fit
 	newNames []string
 	newTmpls [][16]byte
+	scratch  []byte // where records are built, reused
 }
 
 func newChunk() *chunk {
@@ -349,8 +350,9 @@ func newChunk() *chunk {
 func (c *chunk) add(r *record) bool {
 	strHeads, tmplHeads := c.strHeads, c.tmplHeads
 	c.newNames, c.newTmpls = c.newNames[:0], c.newTmpls[:0]
-	w := &builder{c: c, base: c.used}
+	w := &builder{c: c, b: c.scratch[:0], base: c.used}
 	w.record(r)
+	c.scratch = w.b
 	if w.tooBig || c.used+len(w.b) > chunkSize {
 		c.strHeads, c.tmplHeads = strHeads, tmplHeads
 		for _, s := range c.newNames {
