@@ -63,7 +63,7 @@ func checkRecords(t testing.TB, recs []*evtx.Record, events []Event) {
 	for i, id := range ids(events) {
 		if err := compareRecord(recs[i], &events[i], id); err != nil {
 			if bad++; bad <= 5 {
-				t.Errorf("record %d (id %d): %v\n%s", i, id, err, recs[i].XML())
+				t.Errorf("record %d (id %d): %v\n%.3000s", i, id, err, recs[i].XML())
 			}
 		}
 	}
