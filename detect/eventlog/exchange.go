@@ -44,7 +44,7 @@ func (UMErrors) Folders() []string        { return []string{chApplication} }
 
 func (UMErrors) Check() detect.Check {
 	return detect.Check{ID: "cve-2021-26857-eventlog", Title: "CVE-2021-26857 Unified Messaging deserialization (Application event log errors of MSExchange Unified Messaging)",
-		CVEs: []string{"CVE-2021-26857"}, Needs: "the Application event log (Windows\\System32\\winevt\\Logs\\Application.evtx)"}
+		CVEs: []string{"CVE-2021-26857"}, Needs: "the Application event logs (Windows\\System32\\winevt\\Logs\\Application.evtx)"}
 }
 
 func (UMErrors) Rules() []*finding.Rule {
@@ -124,7 +124,7 @@ func (ECPErrors) Folders() []string        { return []string{chApplication} }
 
 func (ECPErrors) Check() detect.Check {
 	return detect.Check{ID: "evtx-ecp-errors", Title: "CVE-2021-26855 requests in ECP's error events (Application event log)",
-		CVEs: []string{"CVE-2021-26855"}, Needs: "the Application event log"}
+		CVEs: []string{"CVE-2021-26855"}, Needs: "the Application event logs (Application.evtx)"}
 }
 
 func (ECPErrors) Rules() []*finding.Rule { return []*finding.Rule{&RuleECPError} }
@@ -218,7 +218,7 @@ func (Cmdlets) Folders() []string        { return []string{chManagement} }
 
 func (Cmdlets) Check() detect.Check {
 	return detect.Check{ID: "evtx-cmdlets", Title: "Exchange cmdlets of the attacks: virtual directory URLs set to script, mailbox exports, transport agents (MSExchange Management event log)",
-		CVEs: []string{"CVE-2021-27065"}, Needs: "the MSExchange Management event log"}
+		CVEs: []string{"CVE-2021-27065"}, Needs: "the MSExchange Management event logs (the cmdlet audit)"}
 }
 
 func (Cmdlets) Rules() []*finding.Rule {

@@ -133,7 +133,7 @@ func (ProcessCreation) Folders() []string        { return []string{chSecurity, c
 
 func (ProcessCreation) Check() detect.Check {
 	return detect.Check{ID: "evtx-process-creation", Title: "Processes started by web shells and the attackers (Security 4688, Sysmon 1): w3wp.exe children, China Chopper, LSASS dumps, reverse shells",
-		CVEs: cvesChain, Needs: "the Security or Sysmon event log"}
+		CVEs: cvesChain, Needs: "the Security or Sysmon event logs (Security.evtx, Microsoft-Windows-Sysmon%4Operational.evtx)"}
 }
 
 func (ProcessCreation) Rules() []*finding.Rule {
@@ -337,7 +337,7 @@ func (FileWrites) Folders() []string        { return []string{chSecurity, chSysm
 
 func (FileWrites) Check() detect.Check {
 	return detect.Check{ID: "evtx-file-writes", Title: "Script files written by w3wp.exe and Unified Messaging (Sysmon 11, Security 4663)",
-		CVEs: []string{"CVE-2021-26858", "CVE-2021-27065"}, Needs: "the Security or Sysmon event log"}
+		CVEs: []string{"CVE-2021-26858", "CVE-2021-27065"}, Needs: "the Security or Sysmon event logs (Security.evtx, Microsoft-Windows-Sysmon%4Operational.evtx)"}
 }
 
 func (FileWrites) Rules() []*finding.Rule {

@@ -54,7 +54,7 @@ func (Defender) Folders() []string        { return []string{chDefender} }
 
 func (Defender) Check() detect.Check {
 	return detect.Check{ID: "evtx-defender", Title: "Microsoft Defender detections of the campaign's shells and tools (Defender event log 1116, 1117)",
-		CVEs: cvesChain, Needs: "the Windows Defender event log"}
+		CVEs: cvesChain, Needs: "the Windows Defender event logs (Microsoft-Windows-Windows Defender%4Operational.evtx)"}
 }
 
 func (Defender) Rules() []*finding.Rule { return []*finding.Rule{&RuleDefender} }
@@ -104,7 +104,7 @@ func (LogClears) Family() detect.LogFamily { return detect.EventLog }
 func (LogClears) Folders() []string        { return []string{chSecurity, chSystem} }
 
 func (LogClears) Check() detect.Check {
-	return detect.Check{ID: "evtx-log-cleared", Title: "Event logs cleared (Security 1102, System 104)", Needs: "the Security or System event log"}
+	return detect.Check{ID: "evtx-log-cleared", Title: "Event logs cleared (Security 1102, System 104)", Needs: "the Security or System event logs"}
 }
 
 func (LogClears) Rules() []*finding.Rule { return []*finding.Rule{&RuleLogCleared} }
@@ -155,7 +155,7 @@ func (NewServices) Family() detect.LogFamily { return detect.EventLog }
 func (NewServices) Folders() []string        { return []string{chSystem} }
 
 func (NewServices) Check() detect.Check {
-	return detect.Check{ID: "evtx-new-services", Title: "Services installed (System 7045)", Needs: "the System event log"}
+	return detect.Check{ID: "evtx-new-services", Title: "Services installed (System 7045)", Needs: "the System event logs"}
 }
 
 func (NewServices) Rules() []*finding.Rule { return []*finding.Rule{&RuleNewService} }
@@ -197,7 +197,7 @@ func (IISEvents) Family() detect.LogFamily { return detect.EventLog }
 func (IISEvents) Folders() []string        { return []string{chSystem, chApplication} }
 
 func (IISEvents) Check() detect.Check {
-	return detect.Check{ID: "evtx-iis-events", Title: "IIS worker and configuration errors (System and Application event logs)", Needs: "the System or Application event log"}
+	return detect.Check{ID: "evtx-iis-events", Title: "IIS worker and configuration errors (System and Application event logs)", Needs: "the System or Application event logs"}
 }
 
 func (IISEvents) Rules() []*finding.Rule { return []*finding.Rule{&RuleIISWorkerEvent} }
@@ -240,7 +240,7 @@ func (DirectoryChanges) Folders() []string        { return []string{chSecurity} 
 
 func (DirectoryChanges) Check() detect.Check {
 	return detect.Check{ID: "evtx-directory-changes", Title: "Directory changes of Exchange attacks on a domain controller (Security 5136)",
-		CVEs: []string{"CVE-2021-27065"}, Needs: "a domain controller's Security event log"}
+		CVEs: []string{"CVE-2021-27065"}, Needs: "the Security event logs (of a domain controller)"}
 }
 
 func (DirectoryChanges) Rules() []*finding.Rule { return []*finding.Rule{&RuleDirectoryChange} }
