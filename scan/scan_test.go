@@ -74,8 +74,8 @@ func TestScanFindsPlantedAttack(t *testing.T) {
 	if res.Server.ExchangeSource == "" || !strings.Contains(res.Server.ExchangeSource, "hive") {
 		t.Errorf("Exchange should be found through the registry hive, got %q", res.Server.ExchangeSource)
 	}
-	if len(res.Coverage) != len(testserver.AllProtocols)+4+4 {
-		t.Errorf("coverage rows = %d, want one per HttpProxy folder plus ECP, OAB, the two IIS sites and four event logs", len(res.Coverage))
+	if len(res.Coverage) != len(testserver.AllProtocols)+4+5 {
+		t.Errorf("coverage rows = %d, want one per HttpProxy folder plus ECP, OAB, the two IIS sites and five event logs", len(res.Coverage))
 	}
 }
 

@@ -49,6 +49,7 @@ func (g *generator) eventLogs() error {
 	sec := &eventLog{name: "Security.evtx"}
 	sys := &eventLog{name: "System.evtx"}
 	mgmt := &eventLog{name: "MSExchange Management.evtx"}
+	defender := &eventLog{name: "Microsoft-Windows-Windows Defender%4Operational.evtx"}
 
 	type timed struct {
 		at    time.Time
@@ -78,6 +79,7 @@ func (g *generator) eventLogs() error {
 		hm := evtxwrite.CmdletLog(hour.Add(18*time.Minute), host, "Set-OwaVirtualDirectory", "-Identity '"+g.opt.HostName+"\\owa (Default Web Site)' -InternalUrl 'https://"+strings.ToLower(host)+"/owa'", "NT AUTHORITY/SYSTEM", "S-1-5-18")
 		hm.Data[0].Value.([]string)[6] = "6216 MSExchangeHMWorker"
 		at(hour.Add(18*time.Minute), mgmt, hm)
+		at(hour.Add(31*time.Minute), defender, defenderStatus(hour.Add(31*time.Minute), host))
 	}
 
 	// Look-alikes, once: ASP.NET compiling a page and the console host
@@ -104,6 +106,12 @@ func (g *generator) eventLogs() error {
 			at(use.at, sec, evtxwrite.ProcessCreation(use.at, host, w3wp, `C:\Windows\System32\cmd.exe`, cmd),
 				Expect{Rule: "evtx-webserver-shell", Severity: finding.Critical, Why: "w3wp.exe started cmd.exe for the web shell's first command"},
 				Expect{Rule: "evtx-chopper-command", Severity: finding.Critical, Why: "China Chopper's command wrapping"})
+			shell := use.shell
+			if vol, rel := g.volumeOf(shell); vol != "" {
+				shell = vol + `:\` + strings.ReplaceAll(rel, "/", `\`)
+			}
+			at(use.at, defender, evtxwrite.DefenderDetection(use.at, host, 1116, "Backdoor:ASP/Chopper.F!dha", shell),
+				Expect{Rule: "evtx-defender-detection", Severity: finding.Critical, Why: "Defender named the planted shell China Chopper"})
 			at(use.at, app, evtxwrite.UMInvalidCast(use.at, host),
 				Expect{Rule: "evtx-um-deserialization", Severity: finding.High, Why: "the Unified Messaging deserialization error of CVE-2021-26857"})
 		}
@@ -121,7 +129,7 @@ func (g *generator) eventLogs() error {
 	for _, t := range all {
 		t.log.add(t.e, t.finds)
 	}
-	for _, l := range []*eventLog{app, sec, sys, mgmt} {
+	for _, l := range []*eventLog{app, sec, sys, mgmt, defender} {
 		for i := range l.events {
 			l.events[i].RecordID = uint64(firstRecordID + i)
 		}
@@ -179,4 +187,13 @@ func umError(t time.Time, host, text, exception string) evtxwrite.Event {
 	return evtxwrite.Event{Time: t, Provider: "MSExchange Unified Messaging", EventID: 1040, Qualifiers: 49156, Level: 2, Task: 1,
 		Keywords: 0x80000000000000, Channel: "Application", Computer: host, Classic: true,
 		Data: []evtxwrite.Data{{Value: values}}}
+}
+
+// defenderStatus is Defender's hourly health report (1150: the platform is
+// running), which no check reads.
+func defenderStatus(t time.Time, host string) evtxwrite.Event {
+	return evtxwrite.Event{Time: t, Provider: "Microsoft-Windows-Windows Defender", ProviderGUID: "{11cd958a-c507-4ef3-b3f2-5fd9dfbd2c78}",
+		EventID: 1150, Level: 4, Keywords: 0x8000000000000000, ProcessID: 3332, ThreadID: 4432,
+		Channel: "Microsoft-Windows-Windows Defender/Operational", Computer: host, UserSID: "S-1-5-18",
+		Data: []evtxwrite.Data{{Name: "Product Name", Value: "%%827"}, {Name: "Platform version", Value: "4.18.2102.4"}, {Name: "Engine version", Value: "1.1.17900.7"}}}
 }

@@ -22,6 +22,7 @@ func TestEventLogRecords(t *testing.T) {
 		"evtx-chopper-command":    "Microsoft-Windows-Security-Auditing",
 		"evtx-um-deserialization": "MSExchange Unified Messaging",
 		"evtx-cmdlet-vdir-script": "MSExchange CmdletLogs",
+		"evtx-defender-detection": "Microsoft-Windows-Windows Defender",
 	}
 	seen := map[string]bool{}
 	for _, e := range man.Expected {
