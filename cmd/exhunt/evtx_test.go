@@ -185,3 +185,29 @@ func TestEvtxOutputIsTerminalSafe(t *testing.T) {
 		t.Errorf("XML escaping: %q", x)
 	}
 }
+
+// TestScanEvtxOption: --evtx adds event logs of one server; it is refused
+// for a case of several servers and for a path that does not exist.
+func TestScanEvtxOption(t *testing.T) {
+	path := evtxSample(t, "sysmon_iis_webshell_w3wp_cmd.evtx")
+	drive := t.TempDir()
+	os.MkdirAll(filepath.Join(drive, "Windows", "System32"), 0o755)
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"scan", "--root", drive, "--evtx", path, "--format", "jsonl"}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stdout.String(), `"rule":"evtx-webserver-shell"`) {
+		t.Errorf("--evtx: exit %d, stderr %s", code, stderr.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"scan", "--root", drive, "--evtx", filepath.Join(drive, "missing.evtx")}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "missing.evtx") {
+		t.Errorf("missing --evtx: exit %d, %s", code, stderr.String())
+	}
+	caseDir := t.TempDir()
+	for _, s := range []string{"EX01", "EX02"} {
+		os.MkdirAll(filepath.Join(caseDir, s, "Windows", "System32"), 0o755)
+	}
+	stderr.Reset()
+	if code := run([]string{"scan", "--root", caseDir, "--evtx", path}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--evtx") {
+		t.Errorf("--evtx with two servers: exit %d, %s", code, stderr.String())
+	}
+}
