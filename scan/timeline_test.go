@@ -1,10 +1,10 @@
 package scan
 
 import (
-	"slices"
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
