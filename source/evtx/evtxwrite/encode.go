@@ -9,8 +9,11 @@ import (
 )
 
 const (
-	fileHeaderSize  = 4096
-	chunkSize       = 65536
+	fileHeaderSize = 4096
+	chunkSize      = 65536
+	// recordsEnd is where the records of a chunk must end by: libevtx
+	// 20181227 does not see a last record that ends at the chunk's end.
+	recordsEnd      = chunkSize - 8
 	chunkHeaderSize = 512
 )
 
@@ -164,13 +167,14 @@ type instance struct {
 
 // record is an event ready to be placed in a chunk.
 type record struct {
-	id      uint64
+	number  uint64 // the record header's id
 	written uint64
 	body    instance
 }
 
-// prepare checks the event and turns it into its template instance.
-func prepare(e *Event, id uint64) (*record, error) {
+// prepare checks the event and turns it into its template instance, with
+// EventRecordID id and record number number.
+func prepare(e *Event, id, number uint64) (*record, error) {
 	created, err := FileTime(e.Time)
 	if err != nil {
 		return nil, fmt.Errorf("Time: %w", err)
@@ -233,7 +237,9 @@ func prepare(e *Event, id uint64) (*record, error) {
 			return nil, err
 		}
 		vals[vPayload] = value{typ: typeBinXML, nested: p}
-	case len(e.Data) > 0:
+	default:
+		// Without data too: every record of the samples has this value, and
+		// libevtx cannot read a record whose value is null.
 		p, err := eventData(e.Data)
 		if err != nil {
 			return nil, err
@@ -244,7 +250,7 @@ func prepare(e *Event, id uint64) (*record, error) {
 	if e.Classic {
 		t = classicSystem
 	}
-	return &record{id: id, written: written, body: instance{t: t, values: vals}}, nil
+	return &record{number: number, written: written, body: instance{t: t, values: vals}}, nil
 }
 
 // payloadValues encodes the data values; a null value's substitution is
@@ -353,7 +359,7 @@ func (c *chunk) add(r *record) bool {
 	w := &builder{c: c, b: c.scratch[:0], base: c.used}
 	w.record(r)
 	c.scratch = w.b
-	if w.tooBig || c.used+len(w.b) > chunkSize {
+	if w.tooBig || c.used+len(w.b) > recordsEnd {
 		c.strHeads, c.tmplHeads = strHeads, tmplHeads
 		for _, s := range c.newNames {
 			delete(c.names, s)
@@ -364,9 +370,9 @@ func (c *chunk) add(r *record) bool {
 		return false
 	}
 	if c.used == chunkHeaderSize {
-		c.first = r.id
+		c.first = r.number
 	}
-	c.last = r.id
+	c.last = r.number
 	c.lastOff = c.used
 	copy(c.buf[c.used:], w.b)
 	c.used += len(w.b)
@@ -378,7 +384,7 @@ func (c *chunk) finish() []byte {
 	le := binary.LittleEndian
 	b := c.buf
 	copy(b, "ElfChnk\x00")
-	le.PutUint64(b[8:], c.first) // record numbers: the same as the ids in a live log
+	le.PutUint64(b[8:], c.first) // record numbers and ids: the same in the logs of the samples
 	le.PutUint64(b[16:], c.last)
 	le.PutUint64(b[24:], c.first)
 	le.PutUint64(b[32:], c.last)
@@ -440,7 +446,7 @@ func (w *builder) patch32(at, v int) { binary.LittleEndian.PutUint32(w.b[at:], u
 func (w *builder) record(r *record) {
 	w.b = append(w.b, 0x2a, 0x2a, 0, 0)
 	w.u32(0)
-	w.u64(r.id)
+	w.u64(r.number)
 	w.u64(r.written)
 	w.fragment(&r.body)
 	for (len(w.b)+4)%8 != 0 {

@@ -37,7 +37,7 @@ import (
 // Event is one event record. Zero-valued optional fields are left out of the
 // XML, as Windows leaves out absent values.
 type Event struct {
-	RecordID uint64    // EventRecordID (also the record header's id); 0: the previous record's plus one
+	RecordID uint64    // EventRecordID; 0: the previous record's plus one
 	Time     time.Time // TimeCreated SystemTime (FILETIME: truncated to 100 ns); required
 	Written  time.Time // the record header's written time; zero: Time
 
@@ -70,7 +70,8 @@ type Event struct {
 	// holding a []string: Windows shows one <Data> per string.
 	Data []Data
 	// UserData is used instead of Data by events whose manifest defines a
-	// UserData section (Security 1102 LogFileCleared, for one).
+	// UserData section (Security 1102 LogFileCleared, for one). An event
+	// with neither has an empty <EventData/>.
 	UserData *UserData
 }
 
@@ -81,7 +82,10 @@ type Event struct {
 // uint64), float32, float64, bool, []byte (binary), GUID, SID, Hex32, Hex64,
 // time.Time (FILETIME), SystemTime, and the arrays []string, []uint16,
 // []uint32, []uint64, []int32, []int64, []Hex64 and []GUID. A value is at
-// most 65535 bytes (UTF-16: 32767 characters).
+// most 65535 bytes (UTF-16: 32767 characters), and an event at most a chunk.
+//
+// A null value (nil, or an empty array other than []string) leaves its
+// element out, as Windows does for an absent optional value.
 type Data struct {
 	Name  string
 	Value any
@@ -97,12 +101,20 @@ type UserData struct {
 
 // Options changes how a file is written. The zero value writes a clean
 // version 3.1 file, as Windows does.
+//
+// The record headers (and the chunk and file headers after them) number the
+// records one by one from the first event's RecordID: in a log whose record
+// ids follow each other, as in a live log, they are the EventRecordIDs.
+// Readers rely on that numbering having no gaps, whatever the ids.
 type Options struct {
 	// MinorVersion is the format's minor version: 1 (the default; Windows
 	// Vista and later) or 2 (Windows 10 2004 and later).
 	MinorVersion uint16
 	// Dirty sets the header's dirty flag, as in a log copied while open.
 	Dirty bool
+	// Exported numbers the record headers from 1, as in a log saved by
+	// wevtutil epl or Event Viewer; the EventRecordIDs keep their values.
+	Exported bool
 	// UncountedChunks leaves the last n chunks out of the header's chunk
 	// count, last chunk number and next record id, as when Windows has not
 	// updated the header yet; readers are expected to find them anyway.
@@ -146,14 +158,22 @@ func (o Options) Encode(events []Event) ([]byte, error) {
 	}
 	var chunks []*chunk
 	var c *chunk
-	var lastID uint64
+	var lastID, number uint64
 	for i := range events {
 		e := &events[i]
 		id := e.RecordID
 		if id == 0 {
 			id = lastID + 1
 		}
-		rec, err := prepare(e, id)
+		switch {
+		case i > 0:
+			number++
+		case o.Exported:
+			number = 1
+		default:
+			number = id
+		}
+		rec, err := prepare(e, id, number)
 		if err != nil {
 			return nil, fmt.Errorf("evtxwrite: event %d (record id %d): %w", i, id, err)
 		}

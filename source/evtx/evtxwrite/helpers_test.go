@@ -53,15 +53,27 @@ func ids(events []Event) []uint64 {
 	return out
 }
 
-// checkRecords compares every decoded record with the event written.
+// checkRecords compares every decoded record with the event written with
+// the default Options.
 func checkRecords(t testing.TB, recs []*evtx.Record, events []Event) {
+	t.Helper()
+	checkRecordsWith(t, recs, events, Options{})
+}
+
+// checkRecordsWith compares every decoded record with the event written;
+// the record headers number the records from the first id, or from 1.
+func checkRecordsWith(t testing.TB, recs []*evtx.Record, events []Event, o Options) {
 	t.Helper()
 	if len(recs) != len(events) {
 		t.Fatalf("%d records decoded, %d written", len(recs), len(events))
 	}
 	bad := 0
 	for i, id := range ids(events) {
-		if err := compareRecord(recs[i], &events[i], id); err != nil {
+		number := ids(events[:1])[0] + uint64(i)
+		if o.Exported {
+			number = uint64(i) + 1
+		}
+		if err := compareRecord(recs[i], &events[i], id, number); err != nil {
 			if bad++; bad <= 5 {
 				t.Errorf("record %d (id %d): %v\n%.3000s", i, id, err, recs[i].XML())
 			}
@@ -72,14 +84,14 @@ func checkRecords(t testing.TB, recs []*evtx.Record, events []Event) {
 	}
 }
 
-func compareRecord(r *evtx.Record, e *Event, id uint64) error {
+func compareRecord(r *evtx.Record, e *Event, id, number uint64) error {
 	created := e.Time.UTC().Truncate(100)
 	written := created
 	if !e.Written.IsZero() {
 		written = e.Written.UTC().Truncate(100)
 	}
-	if r.RecordID != id || r.HeaderID != id {
-		return fmt.Errorf("ids %d/%d, want %d", r.RecordID, r.HeaderID, id)
+	if r.RecordID != id || r.HeaderID != number {
+		return fmt.Errorf("ids %d/%d, want %d/%d", r.RecordID, r.HeaderID, id, number)
 	}
 	if !r.Time.Equal(created) || !r.Written.Equal(written) {
 		return fmt.Errorf("times %v/%v, want %v/%v", r.Time, r.Written, created, written)
@@ -200,7 +212,7 @@ func wantData(e *Event) []evtx.DataItem {
 	}
 	var out []evtx.DataItem
 	for _, d := range items {
-		if d.Value == nil {
+		if isNull(d.Value) {
 			continue
 		}
 		value, values := exhuntText(d.Value)
@@ -274,4 +286,28 @@ func scalarText(v any) string {
 		return fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond()/1e6)
 	}
 	return fmt.Sprint(v) // integers and bool
+}
+
+// isNull tells the values written as null.
+func isNull(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch v := v.(type) {
+	case []uint16:
+		return len(v) == 0
+	case []uint32:
+		return len(v) == 0
+	case []uint64:
+		return len(v) == 0
+	case []int32:
+		return len(v) == 0
+	case []int64:
+		return len(v) == 0
+	case []Hex64:
+		return len(v) == 0
+	case []GUID:
+		return len(v) == 0
+	}
+	return false
 }

@@ -216,12 +216,16 @@ func TestChunkTables(t *testing.T) {
 	}
 }
 
+// The record headers number the records without gaps, whatever their
+// EventRecordIDs: libevtx skips records when they do not.
 func TestRecordIDs(t *testing.T) {
-	events := []Event{{Time: t0}, {Time: t0}, {Time: t0, RecordID: 100}, {Time: t0}, {Time: t0, RecordID: 50}, {Time: t0}}
-	f, recs := decodeAll(t, encode(t, Options{}, events))
-	checkRecords(t, recs, events)
-	if f.Header.NextRecordID != 52 {
-		t.Errorf("next record id %d", f.Header.NextRecordID)
+	events := []Event{{Time: t0, RecordID: 7184}, {Time: t0}, {Time: t0, RecordID: 9000}, {Time: t0}, {Time: t0, RecordID: 50}, {Time: t0}}
+	for _, o := range []Options{{}, {Exported: true}} {
+		f, recs := decodeAll(t, encode(t, o, events))
+		checkRecordsWith(t, recs, events, o)
+		if next := recs[len(recs)-1].HeaderID + 1; f.Header.NextRecordID != next {
+			t.Errorf("%+v: next record id %d, want %d", o, f.Header.NextRecordID, next)
+		}
 	}
 }
 
@@ -251,8 +255,8 @@ func TestNoEvents(t *testing.T) {
 // enclosing an optional substitution whose value is null is not rendered.
 func TestNullValue(t *testing.T) {
 	unnamed := []Event{
-		{Time: t0, Data: []Data{{"", "a"}, {"", nil}, {"", "b"}}},
-		{Time: t0, UserData: &UserData{Name: "U", Fields: []Data{{"A", "a"}, {"V", nil}}}},
+		{Time: t0, Data: []Data{{"", "a"}, {"", nil}, {"", "b"}, {"", []uint32{}}, {"", []GUID{}}, {"", []string{}}}},
+		{Time: t0, UserData: &UserData{Name: "U", Fields: []Data{{"A", "a"}, {"V", nil}, {"W", []Hex64{}}}}},
 	}
 	_, recs := decodeAll(t, encode(t, Options{}, unnamed))
 	checkRecords(t, recs, unnamed)

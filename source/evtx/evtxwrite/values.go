@@ -77,7 +77,17 @@ func FileTime(t time.Time) (uint64, error) {
 }
 
 // encodeValue returns the binary XML type and bytes of a substitution value.
+// An empty array other than []string is null: libevtx cannot read an empty
+// array of fixed-size elements.
 func encodeValue(v any) (byte, []byte, error) {
+	typ, data, err := encodeValue1(v)
+	if typ&typeArray != 0 && typ != typeArray|typeString && len(data) == 0 {
+		return typeNull, nil, err
+	}
+	return typ, data, err
+}
+
+func encodeValue1(v any) (byte, []byte, error) {
 	le := binary.LittleEndian
 	switch v := v.(type) {
 	case nil:
