@@ -443,6 +443,7 @@ func TestSourceTreeNoHighMatches(t *testing.T) {
 		// LSASS dump command line.
 		"detect/eventlog/eventlog_test.go":             {"hacktool_lsass_dump_command", "webshell_chopper_eval"},
 		"source/evtx/evtxwrite/examples_table_test.go": {"webshell_chopper_eval"},
+		"source/evtx/evtxwrite/examples_test.go":       {"webshell_chopper_eval"},
 		// The yara benchmark generates China Chopper pages.
 		"scripts/bench-yara.sh": {"webshell_chopper_eval"},
 	}
