@@ -659,3 +659,31 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// TestSameTimeJoin: a web shell's process in the Security log joins the
+// session whose shell request came within two minutes; one hours away joins
+// nothing; two rules on one process make one join.
+func TestSameTimeJoin(t *testing.T) {
+	const sec = "Windows/System32/winevt/Logs/Security.evtx"
+	fs := append(attackFindings(),
+		mk("evtx-webserver-shell", finding.StageWebshellUse, finding.Critical, sec, 41380, at(7, 20, 40), ev("image", `C:\Windows\System32\cmd.exe`)),
+		mk("evtx-chopper-command", finding.StageWebshellUse, finding.Critical, sec, 41380, at(7, 20, 40), ev("image", `C:\Windows\System32\cmd.exe`)),
+		mk("evtx-webserver-shell", finding.StageWebshellUse, finding.Critical, sec, 41999, at(11, 0, 0), ev("image", `C:\Windows\System32\whoami.exe`)),
+	)
+	s := server(fs, coverage(), patched)
+	Server(s)
+	var joins []result.Join
+	for _, j := range s.Joins {
+		if j.By == result.JoinSameTime {
+			joins = append(joins, j)
+		}
+	}
+	if len(joins) != 1 || !slices.Equal(joins[0].SourceIPs, []string{actorA}) || !strings.Contains(strings.Join(joins[0].Findings, " "), "evtx-chopper-command:"+sec+":41380") ||
+		!strings.Contains(strings.Join(joins[0].Findings, " "), "evtx-webserver-shell:"+sec+":41380") {
+		t.Fatalf("same-time joins = %+v", joins)
+	}
+	a := sessionOf(s, actorA)
+	if a == nil || !slices.Contains(a.Findings, "evtx-webserver-shell:"+sec+":41380") || slices.Contains(a.Findings, "evtx-webserver-shell:"+sec+":41999") {
+		t.Errorf("session of A: %+v", a)
+	}
+}

@@ -669,6 +669,13 @@ func (c *correlation) joinSameTime() {
 		return
 	}
 	sort.Slice(uses, func(a, b int) bool { return uses[a].at.Before(uses[b].at) })
+	// Findings of one moment (two rules on one process) make one join.
+	type group struct {
+		members []int
+		ips     map[string]bool
+	}
+	groups := map[string]*group{}
+	var order []string
 	for _, i := range c.attack {
 		f := &c.fs[i]
 		if f.SourceIP != "" || f.Line == 0 || f.Time == nil || !strings.HasPrefix(f.Rule, "evtx-") || len(c.joined[i]) > 0 {
@@ -679,23 +686,35 @@ func (c *correlation) joinSameTime() {
 		}
 		at := f.Time.UTC()
 		first := sort.Search(len(uses), func(k int) bool { return !uses[k].at.Before(at.Add(-sameTimeWindow)) })
-		ips := map[string]bool{}
-		members := []int{i}
+		var near []use
 		for k := first; k < len(uses) && !uses[k].at.After(at.Add(sameTimeWindow)); k++ {
-			u := uses[k]
+			near = append(near, uses[k])
+		}
+		if len(near) == 0 {
+			continue
+		}
+		key := at.Format(time.RFC3339)
+		g := groups[key]
+		if g == nil {
+			g = &group{ips: map[string]bool{}}
+			groups[key] = g
+			order = append(order, key)
+		}
+		g.members = append(g.members, i)
+		for _, u := range near {
 			if !containsSession(c.joined[i], u.s) {
 				c.joined[i] = append(c.joined[i], u.s)
 				u.s.joined = append(u.s.joined, i)
 			}
-			ips[u.s.ip] = true
-			members = append(members, u.i)
+			g.ips[u.s.ip] = true
+			g.members = append(g.members, u.i)
 		}
-		if len(ips) == 0 {
-			continue
-		}
-		j := result.Join{By: result.JoinSameTime, Value: at.Format(time.RFC3339), SourceIPs: sortedKeys(ips),
+	}
+	for _, key := range order {
+		g := groups[key]
+		j := result.Join{By: result.JoinSameTime, Value: key, SourceIPs: sortedKeys(g.ips),
 			Note: "joined by time alone: web shell requests of these clients came within 2 minutes of the event"}
-		c.cite(&j, members)
+		c.cite(&j, g.members)
 		c.joins = append(c.joins, j)
 	}
 }
