@@ -365,13 +365,10 @@ func (c *cursor) skipDependencyID(start int) {
 			return false
 		}
 		off := int(binary.LittleEndian.Uint32(c.d.data[at+4:]))
-		if off == at+8 {
-			return true
-		}
-		if _, ok := c.d.names[uint32(off)]; ok {
-			return true
-		}
-		return off >= chunkHeaderSize && off < start
+		// Only the bytes decide, never what was decoded before: a record
+		// decoded again for XML must take the same layout it took the first
+		// time, whatever else of the chunk was decoded meanwhile.
+		return off == at+8 || (off >= chunkHeaderSize && off < start)
 	}
 	with, without := start+3, start+1
 	switch {
