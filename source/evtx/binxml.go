@@ -3,7 +3,6 @@ package evtx
 import (
 	"encoding/binary"
 	"fmt"
-	"unicode/utf16"
 )
 
 // Binary XML tokens (MS-EVEN6 2.2.12). The 0x40 bit means "has attributes"
@@ -170,7 +169,7 @@ func (c *cursor) utf16String() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return string(utf16.Decode(utf16le(b))), nil
+	return string(appendUTF16(nil, b)), nil
 }
 
 // nameAt reads the name structure at a chunk offset: next-name offset (u32),
@@ -187,7 +186,7 @@ func (d *chunkDecoder) nameAt(off uint32) (string, int, error) {
 	if n > maxNameChars || int(off)+size > len(d.data) {
 		return "", 0, &decodeError{int(off), fmt.Sprintf("name of %d characters at %d runs past the chunk", n, off)}
 	}
-	s := string(utf16.Decode(utf16le(d.data[int(off)+8 : int(off)+8+2*n])))
+	s := string(appendUTF16(nil, d.data[int(off)+8:int(off)+8+2*n]))
 	d.names[off] = s
 	return s, size, nil
 }
