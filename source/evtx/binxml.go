@@ -76,6 +76,7 @@ type attribute struct {
 type template struct {
 	offset uint32
 	nodes  []*node
+	plan   *plan // for the fast path, compiled on first use
 }
 
 // chunkDecoder decodes the binary XML of one chunk; names and templates are
@@ -87,6 +88,9 @@ type chunkDecoder struct {
 	templates map[uint32]*template
 	failed    map[uint32]error // templates that did not decode: decoding again on every use could take exponential time
 	decoding  map[uint32]bool  // templates being decoded (cycle guard)
+
+	ws      *workspace // the fast path's buffers, while the chunk is decoded
+	generic bool       // no fast path (tests compare the two)
 }
 
 func newChunkDecoder(data []byte, base int64) *chunkDecoder {

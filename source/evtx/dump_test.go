@@ -48,7 +48,7 @@ func TestDumpExtra(t *testing.T) {
 				walk(k)
 			}
 		}
-		for _, x := range r.root {
+		for _, x := range r.tree() {
 			walk(x)
 		}
 		return nil

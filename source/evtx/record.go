@@ -4,11 +4,15 @@ import (
 	"encoding/binary"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
-// Record is one decoded event. It holds on to its chunk's 64 KiB buffer
-// (for XML), so a caller keeping many records should copy the fields it needs.
+// Record is one decoded event. A Record handed to a callback stays valid
+// after the callback returns, but it holds on to its chunk's 64 KiB buffer
+// and decoded templates (XML decodes the record again from them), so a caller
+// keeping many records should copy the fields it needs instead. Strings are
+// ordinary Go strings; the Data values of one record share one allocation.
 type Record struct {
 	RecordID uint64    // System/EventRecordID, else the record header's id
 	HeaderID uint64    // the record header's id (an exported log renumbers it from 1; chunk headers count these)
@@ -21,7 +25,29 @@ type Record struct {
 	Level    uint8
 	Data     []DataItem // EventData (or UserData) values in document order
 
-	root []*xnode // the resolved XML, for XML()
+	src      *chunkSource // for XML
+	at, size int          // the record's place in the chunk
+}
+
+// chunkSource is what the records of one chunk need to render XML later:
+// the chunk's decoder, whose caches are shared, hence the lock.
+type chunkSource struct {
+	mu  sync.Mutex
+	dec *chunkDecoder
+}
+
+// tree decodes the record again, generically, into the XML tree.
+func (r *Record) tree() []*xnode {
+	if r.src == nil {
+		return nil
+	}
+	r.src.mu.Lock()
+	defer r.src.mu.Unlock()
+	root, err := r.src.dec.resolveRecord(r.at, r.size)
+	if err != nil {
+		return nil // cannot happen: the record decoded before
+	}
+	return root
 }
 
 // DataItem is one EventData/UserData value. EventData <Data Name="x"> gives
@@ -193,11 +219,11 @@ func (x *xnode) textContent() (string, *value) {
 	return sb.String(), val
 }
 
-// fill sets the structured fields from the resolved XML.
-func (r *Record) fill() {
+// fill sets the structured fields from the resolved XML: the generic path.
+func (r *Record) fill(root []*xnode) {
 	r.Time = r.Written
 	var event *xnode
-	for _, x := range r.root {
+	for _, x := range root {
 		if x.name == "Event" {
 			event = x
 			break
@@ -280,7 +306,7 @@ func dataItems(kids []*xnode, eventData bool) []DataItem {
 // schema's default namespaces beyond what the record holds).
 func (r *Record) XML() string {
 	var sb strings.Builder
-	for _, x := range r.root {
+	for _, x := range r.tree() {
 		writeXML(&sb, x, 0)
 	}
 	return sb.String()

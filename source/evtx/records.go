@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"sync"
 )
 
 // Records decodes every record of every chunk in file order and calls fn on
@@ -11,8 +12,10 @@ import (
 // (that error is the last Problem, at offset -1).
 func (f *File) Records(fn func(*Record) error) []Problem {
 	problems := append([]Problem(nil), f.Problems...)
+	ws := newWorkspace()
 	for _, c := range f.chunks {
-		ps, err := c.records(fn)
+		b := c.decode(ws, false)
+		ps, err := b.deliver(fn)
 		problems = append(problems, ps...)
 		if err != nil {
 			problems = append(problems, Problem{-1, "stopped by caller: " + err.Error()})
@@ -26,27 +29,76 @@ func (f *File) Records(fn func(*Record) error) []Problem {
 // Damaged records are skipped and reported; decoding goes on with the next one.
 // An error returned by fn stops decoding and is the last Problem (offset -1).
 func (c *Chunk) Records(fn func(*Record) error) []Problem {
-	problems, err := c.records(fn)
+	ws := workspaces.Get().(*workspace)
+	b := c.decode(ws, false)
+	workspaces.Put(ws)
+	problems, err := b.deliver(fn)
 	if err != nil {
 		problems = append(problems, Problem{-1, "stopped by caller: " + err.Error()})
 	}
 	return problems
 }
 
+// workspaces serves Chunk.Records, which callers run on many goroutines.
+var workspaces = sync.Pool{New: func() any { return newWorkspace() }}
+
+// chunkBatch is a decoded chunk: its records, and its problems in the order
+// they were met among the records.
+type chunkBatch struct {
+	records  []Record
+	problems []Problem
+	before   []int // problems[i] was met before records[before[i]]
+}
+
+func (b *chunkBatch) problem(p Problem) {
+	b.problems = append(b.problems, p)
+	b.before = append(b.before, len(b.records))
+}
+
+// deliver calls fn on each record; the problems returned are those met
+// before the record at which fn failed, as if fn had been called while decoding.
+func (b *chunkBatch) deliver(fn func(*Record) error) ([]Problem, error) {
+	var problems []Problem
+	p := 0
+	for i := range b.records {
+		for p < len(b.problems) && b.before[p] <= i {
+			problems = append(problems, b.problems[p])
+			p++
+		}
+		if err := fn(&b.records[i]); err != nil {
+			return problems, err
+		}
+	}
+	return append(problems, b.problems[p:]...), nil
+}
+
 var recordSignature = []byte{0x2a, 0x2a, 0x00, 0x00}
 
 const recordHeaderSize = 24
 
-func (c *Chunk) records(fn func(*Record) error) ([]Problem, error) {
+// decode decodes all the records of the chunk before any is handed out: the
+// decoder's caches are then no longer written but by XML, under its lock.
+// generic turns the fast path off (for tests).
+func (c *Chunk) decode(ws *workspace, generic bool) chunkBatch {
+	var b chunkBatch
 	data, h, problems, err := c.Read()
+	for _, p := range problems {
+		b.problem(p)
+	}
 	if err != nil {
-		return append(problems, err.(Problem)), nil
+		b.problem(err.(Problem))
+		return b
 	}
 	end := int(h.FreeSpaceOffset)
 	if end < chunkHeaderSize || end > chunkSize {
 		end = chunkSize
 	}
 	dec := newChunkDecoder(data, c.Offset)
+	dec.ws, dec.generic = ws, generic
+	defer func() { dec.ws = nil }() // the workspace goes on to other chunks
+	src := &chunkSource{dec: dec}
+	// Records are at least a few hundred bytes: a bogus count must not reserve much.
+	b.records = make([]Record, 0, min(h.AnnouncedRecords(), uint64(end-chunkHeaderSize)/200+1))
 	le := binary.LittleEndian
 	pos := chunkHeaderSize
 	for pos+recordHeaderSize+4 <= end {
@@ -57,7 +109,7 @@ func (c *Chunk) records(fn func(*Record) error) ([]Problem, error) {
 			if isZero(data[pos : pos+8]) {
 				break // unused space after the last record
 			}
-			problems = append(problems, Problem{c.Offset + int64(pos), "damaged event record header, looking for the next record"})
+			b.problem(Problem{c.Offset + int64(pos), "damaged event record header, looking for the next record"})
 			next := nextRecord(data, pos+1, end)
 			if next < 0 {
 				break
@@ -65,19 +117,21 @@ func (c *Chunk) records(fn func(*Record) error) ([]Problem, error) {
 			pos = next
 			continue
 		}
-		rec, err := dec.record(data[pos:pos+size], pos)
-		if err != nil {
+		b.records = append(b.records, Record{})
+		r := &b.records[len(b.records)-1]
+		if err := dec.decodeRecord(r, pos, size); err != nil {
+			b.records = b.records[:len(b.records)-1]
 			at := int64(pos)
 			if de, ok := err.(*decodeError); ok {
 				at = int64(de.pos)
 			}
-			problems = append(problems, Problem{c.Offset + at, fmt.Sprintf("event record %d (record at %d): %v", le.Uint64(data[pos+8:]), c.Offset+int64(pos), err)})
-		} else if err := fn(rec); err != nil {
-			return problems, err
+			b.problem(Problem{c.Offset + at, fmt.Sprintf("event record %d (record at %d): %v", le.Uint64(data[pos+8:]), c.Offset+int64(pos), err)})
+		} else {
+			r.src = src
 		}
 		pos += size
 	}
-	return problems, nil
+	return b
 }
 
 // nextRecord finds the next plausible record header (signature and matching
@@ -100,20 +154,37 @@ func nextRecord(data []byte, from, end int) int {
 	}
 }
 
-// record decodes one event record (raw spans the whole record, at chunk offset pos).
-func (d *chunkDecoder) record(raw []byte, pos int) (*Record, error) {
+// decodeRecord fills r from the record at chunk offset pos: by the fast
+// path when it can, else generically.
+func (d *chunkDecoder) decodeRecord(r *Record, pos, size int) error {
 	le := binary.LittleEndian
-	r := &Record{HeaderID: le.Uint64(raw[8:]), RecordID: le.Uint64(raw[8:]), Written: fileTime(le.Uint64(raw[16:]))}
-	c := &cursor{d: d, pos: pos + recordHeaderSize, end: pos + len(raw) - 4}
+	fromHeader := Record{HeaderID: le.Uint64(d.data[pos+8:]), RecordID: le.Uint64(d.data[pos+8:]), Written: fileTime(le.Uint64(d.data[pos+16:])), at: pos, size: size}
+	fromHeader.Time = fromHeader.Written
+	*r = fromHeader
+	if !d.generic && d.fastRecord(r, pos+recordHeaderSize, pos+size-4) {
+		d.ws.fast++
+		return nil
+	}
+	*r = fromHeader
+	root, err := d.resolveRecord(pos, size)
+	if err != nil {
+		return err
+	}
+	r.fill(root)
+	return nil
+}
+
+// resolveRecord decodes the record generically into its XML tree.
+func (d *chunkDecoder) resolveRecord(pos, size int) ([]*xnode, error) {
+	c := &cursor{d: d, pos: pos + recordHeaderSize, end: pos + size - 4}
 	nodes, err := c.fragment()
 	if err != nil {
 		return nil, err
 	}
 	res := &resolver{}
-	r.root = res.resolve(nodes, nil)
+	root := res.resolve(nodes, nil)
 	if res.overflow {
 		return nil, &decodeError{pos, fmt.Sprintf("record expands to more than %d XML nodes", maxNodes)}
 	}
-	r.fill()
-	return r, nil
+	return root, nil
 }
