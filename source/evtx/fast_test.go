@@ -19,7 +19,7 @@ func sameRecords(fast, generic chunkBatch) error {
 		return fmt.Errorf("%d records, generic path %d", len(fast.records), len(generic.records))
 	}
 	for i := range fast.records {
-		f, g := &fast.records[i], &generic.records[i]
+		f, g := fast.records[i], generic.records[i]
 		if f.RecordID != g.RecordID || f.HeaderID != g.HeaderID || !f.Time.Equal(g.Time) || !f.Written.Equal(g.Written) ||
 			f.EventID != g.EventID || f.Provider != g.Provider || f.Channel != g.Channel || f.Computer != g.Computer || f.Level != g.Level ||
 			f.at != g.at || f.size != g.size {
@@ -46,7 +46,7 @@ func compareFile(data []byte) (records, fast int, err error) {
 	}
 	ws, wsGeneric := newWorkspace(), newWorkspace()
 	for _, c := range f.Chunks() {
-		a, b := c.decode(ws, false), c.decode(wsGeneric, true)
+		a, b := decodeBatch(c, ws, false), decodeBatch(c, wsGeneric, true)
 		if err := sameRecords(a, b); err != nil {
 			return records, ws.fast, fmt.Errorf("chunk %d: %v", c.Index, err)
 		}

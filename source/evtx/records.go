@@ -13,11 +13,9 @@ import (
 func (f *File) Records(fn func(*Record) error) []Problem {
 	problems := append([]Problem(nil), f.Problems...)
 	ws := newWorkspace()
+	report := func(p Problem) { problems = append(problems, p) }
 	for _, c := range f.chunks {
-		b := c.decode(ws, false)
-		ps, err := b.deliver(fn)
-		problems = append(problems, ps...)
-		if err != nil {
+		if err := c.decode(ws, false, fn, report); err != nil {
 			problems = append(problems, Problem{-1, "stopped by caller: " + err.Error()})
 			break
 		}
@@ -29,11 +27,10 @@ func (f *File) Records(fn func(*Record) error) []Problem {
 // Damaged records are skipped and reported; decoding goes on with the next one.
 // An error returned by fn stops decoding and is the last Problem (offset -1).
 func (c *Chunk) Records(fn func(*Record) error) []Problem {
+	var problems []Problem
 	ws := workspaces.Get().(*workspace)
-	b := c.decode(ws, false)
-	workspaces.Put(ws)
-	problems, err := b.deliver(fn)
-	if err != nil {
+	defer workspaces.Put(ws)
+	if err := c.decode(ws, false, fn, func(p Problem) { problems = append(problems, p) }); err != nil {
 		problems = append(problems, Problem{-1, "stopped by caller: " + err.Error()})
 	}
 	return problems
@@ -42,52 +39,21 @@ func (c *Chunk) Records(fn func(*Record) error) []Problem {
 // workspaces serves Chunk.Records, which callers run on many goroutines.
 var workspaces = sync.Pool{New: func() any { return newWorkspace() }}
 
-// chunkBatch is a decoded chunk: its records, and its problems in the order
-// they were met among the records.
-type chunkBatch struct {
-	records  []Record
-	problems []Problem
-	before   []int // problems[i] was met before records[before[i]]
-}
-
-func (b *chunkBatch) problem(p Problem) {
-	b.problems = append(b.problems, p)
-	b.before = append(b.before, len(b.records))
-}
-
-// deliver calls fn on each record; the problems returned are those met
-// before the record at which fn failed, as if fn had been called while decoding.
-func (b *chunkBatch) deliver(fn func(*Record) error) ([]Problem, error) {
-	var problems []Problem
-	p := 0
-	for i := range b.records {
-		for p < len(b.problems) && b.before[p] <= i {
-			problems = append(problems, b.problems[p])
-			p++
-		}
-		if err := fn(&b.records[i]); err != nil {
-			return problems, err
-		}
-	}
-	return append(problems, b.problems[p:]...), nil
-}
-
 var recordSignature = []byte{0x2a, 0x2a, 0x00, 0x00}
 
 const recordHeaderSize = 24
 
-// decode decodes all the records of the chunk before any is handed out: the
-// decoder's caches are then no longer written but by XML, under its lock.
-// generic turns the fast path off (for tests).
-func (c *Chunk) decode(ws *workspace, generic bool) chunkBatch {
-	var b chunkBatch
+// decode decodes the chunk's records in order, calling fn on each record and
+// report on each problem as they come; an error from fn stops it and is
+// returned. generic turns the fast path off (for tests).
+func (c *Chunk) decode(ws *workspace, generic bool, fn func(*Record) error, report func(Problem)) error {
 	data, h, problems, err := c.Read()
 	for _, p := range problems {
-		b.problem(p)
+		report(p)
 	}
 	if err != nil {
-		b.problem(err.(Problem))
-		return b
+		report(err.(Problem))
+		return nil
 	}
 	end := int(h.FreeSpaceOffset)
 	if end < chunkHeaderSize || end > chunkSize {
@@ -95,10 +61,21 @@ func (c *Chunk) decode(ws *workspace, generic bool) chunkBatch {
 	}
 	dec := newChunkDecoder(data, c.Offset)
 	dec.ws, dec.generic = ws, generic
-	defer func() { dec.ws = nil }() // the workspace goes on to other chunks
 	src := &chunkSource{dec: dec}
-	// Records are at least a few hundred bytes: a bogus count must not reserve much.
-	b.records = make([]Record, 0, min(h.AnnouncedRecords(), uint64(end-chunkHeaderSize)/200+1))
+	// The decoder is locked while it decodes, for XML() may be called
+	// meanwhile on a record of this chunk from another goroutine.
+	src.mu.Lock()
+	locked := true
+	defer func() {
+		dec.ws = nil // the workspace goes on to other chunks
+		if locked {
+			src.mu.Unlock()
+		}
+	}()
+	// Records are allocated together, a few dozen at a time (records are at
+	// least a few hundred bytes; a bogus count must not reserve much).
+	slabSize := int(min(h.AnnouncedRecords(), uint64(end-chunkHeaderSize)/200+1))
+	var slab []Record
 	le := binary.LittleEndian
 	pos := chunkHeaderSize
 	for pos+recordHeaderSize+4 <= end {
@@ -109,7 +86,7 @@ func (c *Chunk) decode(ws *workspace, generic bool) chunkBatch {
 			if isZero(data[pos : pos+8]) {
 				break // unused space after the last record
 			}
-			b.problem(Problem{c.Offset + int64(pos), "damaged event record header, looking for the next record"})
+			report(Problem{c.Offset + int64(pos), "damaged event record header, looking for the next record"})
 			next := nextRecord(data, pos+1, end)
 			if next < 0 {
 				break
@@ -117,21 +94,32 @@ func (c *Chunk) decode(ws *workspace, generic bool) chunkBatch {
 			pos = next
 			continue
 		}
-		b.records = append(b.records, Record{})
-		r := &b.records[len(b.records)-1]
+		if len(slab) == cap(slab) {
+			slab = make([]Record, 0, max(slabSize, 1)) // never grown: records handed out point into it
+		}
+		slab = slab[:len(slab)+1]
+		r := &slab[len(slab)-1]
 		if err := dec.decodeRecord(r, pos, size); err != nil {
-			b.records = b.records[:len(b.records)-1]
+			slab = slab[:len(slab)-1]
 			at := int64(pos)
 			if de, ok := err.(*decodeError); ok {
 				at = int64(de.pos)
 			}
-			b.problem(Problem{c.Offset + at, fmt.Sprintf("event record %d (record at %d): %v", le.Uint64(data[pos+8:]), c.Offset+int64(pos), err)})
+			report(Problem{c.Offset + at, fmt.Sprintf("event record %d (record at %d): %v", le.Uint64(data[pos+8:]), c.Offset+int64(pos), err)})
 		} else {
 			r.src = src
+			src.mu.Unlock()
+			locked = false
+			err := fn(r)
+			src.mu.Lock()
+			locked = true
+			if err != nil {
+				return err
+			}
 		}
 		pos += size
 	}
-	return b
+	return nil
 }
 
 // nextRecord finds the next plausible record header (signature and matching
