@@ -91,6 +91,71 @@ type chunkDecoder struct {
 
 	ws      *workspace // the fast path's buffers, while the chunk is decoded
 	generic bool       // no fast path (tests compare the two)
+
+	// Nodes and their lists are allocated in blocks (a template has dozens of
+	// nodes, a chunk a dozen templates); lists are gathered in pending first.
+	nodeBlock    []node
+	listBlock    []*node
+	attrBlock    []attribute
+	pending      []*node
+	pendingAttrs []attribute
+}
+
+func (d *chunkDecoder) newNode() *node {
+	if len(d.nodeBlock) == cap(d.nodeBlock) {
+		d.nodeBlock = make([]node, 0, 64)
+	}
+	d.nodeBlock = d.nodeBlock[:len(d.nodeBlock)+1]
+	return &d.nodeBlock[len(d.nodeBlock)-1]
+}
+
+func (d *chunkDecoder) leaf(n node) *node {
+	p := d.newNode()
+	*p = n
+	return p
+}
+
+// nodeList moves the pending nodes above mark to a list of their own (nil if none).
+func (d *chunkDecoder) nodeList(mark int) []*node {
+	n := len(d.pending) - mark
+	if n == 0 {
+		return nil
+	}
+	var list []*node
+	if n > 256 {
+		list = make([]*node, n)
+	} else {
+		if cap(d.listBlock)-len(d.listBlock) < n {
+			d.listBlock = make([]*node, 0, 1024)
+		}
+		k := len(d.listBlock)
+		d.listBlock = d.listBlock[:k+n]
+		list = d.listBlock[k : k+n : k+n]
+	}
+	copy(list, d.pending[mark:])
+	d.pending = d.pending[:mark]
+	return list
+}
+
+func (d *chunkDecoder) attrList(mark int) []attribute {
+	n := len(d.pendingAttrs) - mark
+	if n == 0 {
+		return nil
+	}
+	var list []attribute
+	if n > 64 {
+		list = make([]attribute, n)
+	} else {
+		if cap(d.attrBlock)-len(d.attrBlock) < n {
+			d.attrBlock = make([]attribute, 0, 128)
+		}
+		k := len(d.attrBlock)
+		d.attrBlock = d.attrBlock[:k+n]
+		list = d.attrBlock[k : k+n : k+n]
+	}
+	copy(list, d.pendingAttrs[mark:])
+	d.pendingAttrs = d.pendingAttrs[:mark]
+	return list
 }
 
 func newChunkDecoder(data []byte, base int64) *chunkDecoder {
@@ -216,48 +281,46 @@ func (c *cursor) name() (string, error) {
 }
 
 // fragment decodes a fragment header followed by one element or template
-// instance, up to the end-of-fragment token or the end of the range.
+// instance, up to the end-of-fragment token or the end of the range. On error
+// the nodes decoded so far are dropped: callers give up on the whole record
+// or template.
 func (c *cursor) fragment() ([]*node, error) {
 	c.depth++
 	defer func() { c.depth-- }()
 	if c.depth > maxDepth {
 		return nil, c.fail("binary XML nested too deep")
 	}
-	var out []*node
+	d := c.d
+	mark := len(d.pending)
+	defer func() { d.pending = d.pending[:mark] }()
 	for c.pos < c.end {
 		t, err := c.peek()
 		if err != nil {
-			return out, err
+			return nil, err
 		}
+		var n *node
 		switch t &^ tokMoreBit {
 		case tokEOF:
 			c.pos++
-			return out, nil
+			return d.nodeList(mark), nil
 		case tokFragmentHeader:
 			if _, err := c.bytes(4); err != nil {
-				return out, err
+				return nil, err
 			}
+			continue
 		case tokOpenStart:
-			n, err := c.element()
-			if err != nil {
-				return out, err
-			}
-			out = append(out, n)
+			n, err = c.element()
 		case tokTemplate:
-			n, err := c.templateInstance()
-			if err != nil {
-				return out, err
-			}
-			out = append(out, n)
+			n, err = c.templateInstance()
 		default:
-			n, err := c.content()
-			if err != nil {
-				return out, err
-			}
-			out = append(out, n)
+			n, err = c.content()
 		}
+		if err != nil {
+			return nil, err
+		}
+		d.pending = append(d.pending, n)
 	}
-	return out, nil
+	return d.nodeList(mark), nil
 }
 
 // element decodes an open start element token through its end element.
@@ -280,7 +343,11 @@ func (c *cursor) element() (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	el := &node{kind: kindElement, name: name}
+	d := c.d
+	el := d.newNode()
+	el.kind, el.name = kindElement, name
+	mark, attrMark := len(d.pending), len(d.pendingAttrs)
+	defer func() { d.pending, d.pendingAttrs = d.pending[:mark], d.pendingAttrs[:attrMark] }()
 	if tok&tokMoreBit != 0 {
 		if _, err := c.u32(); err != nil { // attribute list size
 			return nil, err
@@ -293,7 +360,7 @@ func (c *cursor) element() (*node, error) {
 			if t&^tokMoreBit != tokAttribute {
 				break
 			}
-			if len(el.attrs) >= maxAttributes {
+			if len(d.pendingAttrs)-attrMark >= maxAttributes {
 				return nil, c.fail("too many attributes")
 			}
 			c.pos++
@@ -301,7 +368,6 @@ func (c *cursor) element() (*node, error) {
 			if err != nil {
 				return nil, err
 			}
-			a := attribute{name: an}
 			for {
 				t, err := c.peek()
 				if err != nil {
@@ -314,10 +380,11 @@ func (c *cursor) element() (*node, error) {
 				if err != nil {
 					return nil, err
 				}
-				a.value = append(a.value, v)
+				d.pending = append(d.pending, v)
 			}
-			el.attrs = append(el.attrs, a)
+			d.pendingAttrs = append(d.pendingAttrs, attribute{name: an, value: d.nodeList(mark)})
 		}
+		el.attrs = d.attrList(attrMark)
 	}
 	t, err := c.u8()
 	if err != nil {
@@ -336,29 +403,23 @@ func (c *cursor) element() (*node, error) {
 		if err != nil {
 			return nil, err
 		}
+		var ch *node
 		switch t &^ tokMoreBit {
 		case tokEndElement:
 			c.pos++
+			el.children = d.nodeList(mark)
 			return el, nil
 		case tokOpenStart:
-			ch, err := c.element()
-			if err != nil {
-				return nil, err
-			}
-			el.children = append(el.children, ch)
+			ch, err = c.element()
 		case tokTemplate:
-			ch, err := c.templateInstance()
-			if err != nil {
-				return nil, err
-			}
-			el.children = append(el.children, ch)
+			ch, err = c.templateInstance()
 		default:
-			ch, err := c.content()
-			if err != nil {
-				return nil, err
-			}
-			el.children = append(el.children, ch)
+			ch, err = c.content()
 		}
+		if err != nil {
+			return nil, err
+		}
+		d.pending = append(d.pending, ch)
 	}
 }
 
@@ -409,22 +470,22 @@ func (c *cursor) content() (*node, error) {
 			return nil, c.fail("value text of type 0x%02x (only strings are defined)", typ)
 		}
 		s, err := c.utf16String()
-		return &node{kind: kindText, text: s}, err
+		return c.d.leaf(node{kind: kindText, text: s}), err
 	case tokCDATA:
 		s, err := c.utf16String()
-		return &node{kind: kindCDATA, text: s}, err
+		return c.d.leaf(node{kind: kindCDATA, text: s}), err
 	case tokCharRef:
 		v, err := c.u16()
-		return &node{kind: kindCharRef, char: v}, err
+		return c.d.leaf(node{kind: kindCharRef, char: v}), err
 	case tokEntityRef:
 		s, err := c.name()
-		return &node{kind: kindEntityRef, name: s}, err
+		return c.d.leaf(node{kind: kindEntityRef, name: s}), err
 	case tokPITarget:
 		target, err := c.name()
 		if err != nil {
 			return nil, err
 		}
-		n := &node{kind: kindPI, name: target}
+		n := c.d.leaf(node{kind: kindPI, name: target})
 		if p, err := c.peek(); err == nil && p == tokPIData {
 			c.pos++
 			n.text, err = c.utf16String()
@@ -439,7 +500,7 @@ func (c *cursor) content() (*node, error) {
 			return nil, err
 		}
 		typ, err := c.u8()
-		return &node{kind: kindSubstitution, substID: id, substTyp: typ, optional: t&^tokMoreBit == tokOptSubstitution}, err
+		return c.d.leaf(node{kind: kindSubstitution, substID: id, substTyp: typ, optional: t&^tokMoreBit == tokOptSubstitution}), err
 	}
 	c.pos--
 	return nil, c.fail("unexpected binary XML token 0x%02x", t)
@@ -490,7 +551,7 @@ func (c *cursor) templateInstance() (*node, error) {
 		b, _ := c.bytes(4)
 		descs[i] = descriptor{binary.LittleEndian.Uint16(b), b[2]}
 	}
-	n := &node{kind: kindTemplate, tmpl: tmpl, values: make([]value, count)}
+	n := c.d.leaf(node{kind: kindTemplate, tmpl: tmpl, values: make([]value, count)})
 	for i, d := range descs {
 		at := c.pos
 		b, err := c.bytes(int(d.size))
