@@ -62,8 +62,23 @@ type seqItem struct {
 type seqElem struct {
 	name string
 	drop *dropRule
-	data *dataPlan // the children as data items
-	kids []seqItem // the children, of a UserData element
+	node *node     // the element, whose children are compiled when needed:
+	data *dataPlan // as data items
+	kids []seqItem // as a sequence, for UserData
+}
+
+func (e *seqElem) dataPlan() *dataPlan {
+	if e.data == nil {
+		e.data = compileData(e.node.children)
+	}
+	return e.data
+}
+
+func (e *seqElem) kidSeq() []seqItem {
+	if e.kids == nil {
+		e.kids = compileSeq(e.node.children)
+	}
+	return e.kids
 }
 
 // eventPlan is a template whose root is <Event> with a <System> the plan understands.
@@ -146,11 +161,7 @@ func compileSeq(nodes []*node) []seqItem {
 		case kindSubstitution:
 			seq = append(seq, seqItem{subst: int(n.substID)})
 		case kindElement:
-			e := &seqElem{name: n.name, drop: dropRuleOf(n), data: compileData(n.children)}
-			if n.name == "UserData" {
-				e.kids = compileSeq(n.children)
-			}
-			seq = append(seq, seqItem{subst: -1, elem: e})
+			seq = append(seq, seqItem{subst: -1, elem: &seqElem{name: n.name, drop: dropRuleOf(n), node: n}})
 		default:
 			seq = append(seq, seqItem{subst: -1, other: true})
 		}
@@ -217,7 +228,7 @@ func compileEvent(ev *node) *eventPlan {
 		return nil
 	}
 	e := &eventPlan{kids: compileSeq(ev.children)}
-	seen := map[string]bool{}
+	seen := 0 // a bit per field
 	for _, k := range sys.children {
 		switch k.kind {
 		case kindSubstitution:
@@ -228,28 +239,29 @@ func compileEvent(ev *node) *eventPlan {
 		}
 		var field *[]piece
 		attr := ""
+		bit := 0
 		switch k.name {
 		case "Provider":
-			field, attr = &e.provider, "Name"
+			field, attr, bit = &e.provider, "Name", 1
 		case "EventID":
-			field = &e.eventID
+			field, bit = &e.eventID, 2
 		case "Level":
-			field = &e.level
+			field, bit = &e.level, 4
 		case "EventRecordID":
-			field = &e.recordID
+			field, bit = &e.recordID, 8
 		case "Channel":
-			field = &e.channel
+			field, bit = &e.channel, 16
 		case "Computer":
-			field = &e.computer
+			field, bit = &e.computer, 32
 		case "TimeCreated":
-			field, attr = &e.systemTime, "SystemTime"
+			field, attr, bit = &e.systemTime, "SystemTime", 64
 		default:
 			continue
 		}
-		if seen[k.name] {
+		if seen&bit != 0 {
 			return nil // the first may be left out, and then the second counts
 		}
-		seen[k.name] = true
+		seen |= bit
 		if attr == "" {
 			*field = textPieces(k.children)
 			continue
@@ -563,16 +575,16 @@ func (d *chunkDecoder) fastRecord(r *Record, pos, end int) bool {
 		return false
 	}
 	if found {
-		return d.fastData(r, e.data, in, true)
+		return d.fastData(r, e.dataPlan(), in, true)
 	}
 	if e, in, found, ok = d.findElem(ev.kids, root, "UserData", 0); !ok || !found {
 		return ok
 	}
 	// the data items are the children of UserData's first element
-	if e, in, found, ok = d.findElem(e.kids, in, "", 0); !ok || !found {
+	if e, in, found, ok = d.findElem(e.kidSeq(), in, "", 0); !ok || !found {
 		return ok
 	}
-	return d.fastData(r, e.data, in, false)
+	return d.fastData(r, e.dataPlan(), in, false)
 }
 
 // fieldString is the text of a System field, one string per distinct text.

@@ -221,6 +221,37 @@ func fileTime(ft uint64) time.Time {
 // timeLayout is how evtxexport writes times: nine fractional digits.
 const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
+// appendFileTime writes a FILETIME in timeLayout, by hand for the years
+// that have four digits (time.Time.AppendFormat took a tenth of the decoding).
+func appendFileTime(dst []byte, ft uint64) []byte {
+	t := fileTime(ft)
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, timeLayout)
+	}
+	hour, minute, second := t.Clock()
+	dst = appendDecimal(dst, uint16(year), 4)
+	dst = append(dst, '-')
+	dst = appendDecimal(dst, uint16(month), 2)
+	dst = append(dst, '-')
+	dst = appendDecimal(dst, uint16(day), 2)
+	dst = append(dst, 'T')
+	dst = appendDecimal(dst, uint16(hour), 2)
+	dst = append(dst, ':')
+	dst = appendDecimal(dst, uint16(minute), 2)
+	dst = append(dst, ':')
+	dst = appendDecimal(dst, uint16(second), 2)
+	dst = append(dst, '.')
+	ns := t.Nanosecond()
+	var digits [9]byte
+	for i := 8; i >= 0; i-- {
+		digits[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	dst = append(dst, digits[:]...)
+	return append(dst, 'Z')
+}
+
 func formatScalar(typ uint8, b []byte) string { return string(appendScalar(nil, typ, b)) }
 
 // appendScalar appends the text of a value that is not an array.
@@ -286,7 +317,7 @@ func appendScalar(dst []byte, typ uint8, b []byte) []byte {
 		dst = append(dst, "0x"...)
 		return hex.AppendEncode(dst, b)
 	case typeFileTime:
-		return fileTime(le.Uint64(b)).AppendFormat(dst, timeLayout)
+		return appendFileTime(dst, le.Uint64(b))
 	case typeSystemTime:
 		dst = appendDecimal(dst, le.Uint16(b), 4)
 		dst = append(dst, '-')
