@@ -92,21 +92,70 @@ type chunkDecoder struct {
 	ws      *workspace // the fast path's buffers, while the chunk is decoded
 	generic bool       // no fast path (tests compare the two)
 
-	// Nodes and their lists are allocated in blocks (a template has dozens of
-	// nodes, a chunk a dozen templates); lists are gathered in pending first.
-	nodeBlock    []node
-	listBlock    []*node
-	attrBlock    []attribute
+	// The nodes of templates, and their lists, are allocated in blocks,
+	// reused when the decoder goes on to another chunk: a template has
+	// dozens of nodes, a chunk a dozen templates, and every chunk defines
+	// its templates again. Other nodes (a record's own, decoded again for
+	// each XML()) are left to the garbage collector. Lists are gathered in
+	// pending first.
+	inTemplate   int
+	nodes        blocks[node]
+	lists        blocks[*node]
+	attrs        blocks[attribute]
 	pending      []*node
 	pendingAttrs []attribute
 }
 
-func (d *chunkDecoder) newNode() *node {
-	if len(d.nodeBlock) == cap(d.nodeBlock) {
-		d.nodeBlock = make([]node, 0, 64)
+func newChunkDecoder(data []byte, base int64) *chunkDecoder {
+	return &chunkDecoder{data: data, base: base, names: map[uint32]string{}, templates: map[uint32]*template{}, failed: map[uint32]error{}, decoding: map[uint32]bool{}}
+}
+
+// reset readies the decoder for another chunk, read into the same buffer.
+func (d *chunkDecoder) reset(base int64) {
+	d.base = base
+	clear(d.names)
+	clear(d.templates)
+	clear(d.failed)
+	clear(d.decoding)
+	d.nodes.reset()
+	d.lists.reset()
+	d.attrs.reset()
+	d.pending, d.pendingAttrs = d.pending[:0], d.pendingAttrs[:0]
+	d.ws, d.generic = nil, false
+}
+
+// blocks hands out zeroed slices from blocks of size elements.
+type blocks[T any] struct {
+	all  [][]T
+	used int // blocks handed out since the last reset
+	cur  []T
+}
+
+func (b *blocks[T]) take(n, size int) []T {
+	if n > size {
+		return make([]T, n)
 	}
-	d.nodeBlock = d.nodeBlock[:len(d.nodeBlock)+1]
-	return &d.nodeBlock[len(d.nodeBlock)-1]
+	if cap(b.cur)-len(b.cur) < n {
+		if b.used == len(b.all) {
+			b.all = append(b.all, make([]T, 0, size))
+		}
+		b.cur = b.all[b.used][:0]
+		b.used++
+	}
+	k := len(b.cur)
+	b.cur = b.cur[:k+n]
+	s := b.cur[k : k+n : k+n]
+	clear(s)
+	return s
+}
+
+func (b *blocks[T]) reset() { b.used, b.cur = 0, nil }
+
+func (d *chunkDecoder) newNode() *node {
+	if d.inTemplate == 0 {
+		return &node{}
+	}
+	return &d.nodes.take(1, 64)[0]
 }
 
 func (d *chunkDecoder) leaf(n node) *node {
@@ -122,15 +171,10 @@ func (d *chunkDecoder) nodeList(mark int) []*node {
 		return nil
 	}
 	var list []*node
-	if n > 256 {
+	if d.inTemplate == 0 {
 		list = make([]*node, n)
 	} else {
-		if cap(d.listBlock)-len(d.listBlock) < n {
-			d.listBlock = make([]*node, 0, 1024)
-		}
-		k := len(d.listBlock)
-		d.listBlock = d.listBlock[:k+n]
-		list = d.listBlock[k : k+n : k+n]
+		list = d.lists.take(n, 1024)
 	}
 	copy(list, d.pending[mark:])
 	d.pending = d.pending[:mark]
@@ -143,23 +187,14 @@ func (d *chunkDecoder) attrList(mark int) []attribute {
 		return nil
 	}
 	var list []attribute
-	if n > 64 {
+	if d.inTemplate == 0 {
 		list = make([]attribute, n)
 	} else {
-		if cap(d.attrBlock)-len(d.attrBlock) < n {
-			d.attrBlock = make([]attribute, 0, 128)
-		}
-		k := len(d.attrBlock)
-		d.attrBlock = d.attrBlock[:k+n]
-		list = d.attrBlock[k : k+n : k+n]
+		list = d.attrs.take(n, 128)
 	}
 	copy(list, d.pendingAttrs[mark:])
 	d.pendingAttrs = d.pendingAttrs[:mark]
 	return list
-}
-
-func newChunkDecoder(data []byte, base int64) *chunkDecoder {
-	return &chunkDecoder{data: data, base: base, names: map[uint32]string{}, templates: map[uint32]*template{}, failed: map[uint32]error{}, decoding: map[uint32]bool{}}
 }
 
 // decodeError is a binary XML defect at a chunk offset.
@@ -591,7 +626,11 @@ func (d *chunkDecoder) template(off uint32, depth int) (*template, error) {
 		return nil, &decodeError{int(off), fmt.Sprintf("template definition of %d bytes runs past the chunk", size)}
 	}
 	d.decoding[off] = true
-	defer delete(d.decoding, off)
+	d.inTemplate++
+	defer func() {
+		delete(d.decoding, off)
+		d.inTemplate--
+	}()
 	c := &cursor{d: d, pos: start, end: start + size, depth: depth}
 	nodes, err := c.fragment()
 	if err != nil {

@@ -33,10 +33,20 @@ func FuzzFile(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// XML asked later, once the chunk's decoder went on, decodes the
+		// chunk again: it must come out as it did from the callback.
+		var kept []*Record
+		var xml []string
 		file.Records(func(r *Record) error {
-			_ = r.XML()
+			kept = append(kept, r)
+			xml = append(xml, r.XML())
 			return nil
 		})
+		for i, r := range kept {
+			if got := r.XML(); got != xml[i] {
+				t.Errorf("record %d: XML from the callback\n%s\nlater\n%s", i, xml[i], got)
+			}
+		}
 		if _, _, err := compareFile(data); err != nil {
 			t.Errorf("fast path and generic path differ: %v", err)
 		}

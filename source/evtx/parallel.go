@@ -69,6 +69,7 @@ func (f *File) RecordsParallel(workers int, fn func(*Record) error) []Problem {
 	for i := range chunks {
 		b := <-done[i%ahead]
 		ps, err := b.deliver(fn)
+		b.src.release()
 		problems = append(problems, ps...)
 		<-tokens
 		if err != nil {
@@ -82,6 +83,7 @@ func (f *File) RecordsParallel(workers int, fn func(*Record) error) []Problem {
 // chunkBatch is a decoded chunk: its records, and its problems in the order
 // they were met among the records.
 type chunkBatch struct {
+	src      *chunkSource // released once the records are delivered
 	records  []*Record
 	problems []Problem
 	before   []int // problems[i] was met before records[before[i]]
@@ -89,7 +91,7 @@ type chunkBatch struct {
 
 func decodeBatch(c *Chunk, ws *workspace, generic bool) chunkBatch {
 	var b chunkBatch
-	c.decode(ws, generic, func(r *Record) error {
+	b.src, _ = c.decode(ws, generic, func(r *Record) error {
 		b.records = append(b.records, r)
 		return nil
 	}, func(p Problem) {

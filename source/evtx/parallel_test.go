@@ -145,3 +145,39 @@ func TestXMLWhileDecoding(t *testing.T) {
 		t.Errorf("%d records rendered, %d expected, or some differ", len(xml), len(want))
 	}
 }
+
+// XML on a record kept after its chunk was decoded reads the chunk again
+// from the file (once per chunk): after the file is closed, only the chunks
+// read again before give XML.
+func TestXMLAfterClose(t *testing.T) {
+	path := sampleDir + "/application_many_events_2216rec.evtx"
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Skip(path + " not present")
+	}
+	st, _ := fh.Stat()
+	f, err := Open(fh, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []*Record
+	var want []string
+	f.Records(func(r *Record) error {
+		kept, want = append(kept, r), append(want, r.XML())
+		return nil
+	})
+	first, last := kept[0], kept[len(kept)-1]
+	if first.src == last.src {
+		t.Fatal("want records of two chunks")
+	}
+	if got := first.XML(); got != want[0] {
+		t.Errorf("XML of a kept record differs:\n%s\nwant\n%s", got, want[0])
+	}
+	fh.Close()
+	if got := first.XML(); got != want[0] {
+		t.Error("XML of a chunk read again before the file was closed is lost")
+	}
+	if got := last.XML(); got != "" {
+		t.Errorf("XML of a record whose file is closed: %q", got)
+	}
+}

@@ -4,15 +4,16 @@ import (
 	"encoding/binary"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
 // Record is one decoded event. A Record handed to a callback stays valid
-// after the callback returns, but it holds on to its chunk's 64 KiB buffer
-// and decoded templates (XML decodes the record again from them), so a caller
-// keeping many records should copy the fields it needs instead. Strings are
-// ordinary Go strings; the Data values of one record share one allocation.
+// after the callback returns: its strings are ordinary Go strings (the Data
+// values of one record share one allocation) and it holds no decoding
+// buffer. XML decodes the record again: called from the callback, or before
+// RecordsParallel has delivered the chunk's last record, it uses the chunk's
+// decoder at hand; later it reads the chunk again through the io.ReaderAt
+// given to Open, which must then still be readable (else XML returns "").
 type Record struct {
 	RecordID uint64    // System/EventRecordID, else the record header's id
 	HeaderID uint64    // the record header's id (an exported log renumbers it from 1; chunk headers count these)
@@ -27,27 +28,6 @@ type Record struct {
 
 	src      *chunkSource // for XML
 	at, size int          // the record's place in the chunk
-}
-
-// chunkSource is what the records of one chunk need to render XML later:
-// the chunk's decoder, whose caches are shared, hence the lock.
-type chunkSource struct {
-	mu  sync.Mutex
-	dec *chunkDecoder
-}
-
-// tree decodes the record again, generically, into the XML tree.
-func (r *Record) tree() []*xnode {
-	if r.src == nil {
-		return nil
-	}
-	r.src.mu.Lock()
-	defer r.src.mu.Unlock()
-	root, err := r.src.dec.resolveRecord(r.at, r.size)
-	if err != nil {
-		return nil // cannot happen: the record decoded before
-	}
-	return root
 }
 
 // DataItem is one EventData/UserData value. EventData <Data Name="x"> gives
@@ -306,9 +286,11 @@ func dataItems(kids []*xnode, eventData bool) []DataItem {
 // schema's default namespaces beyond what the record holds).
 func (r *Record) XML() string {
 	var sb strings.Builder
-	for _, x := range r.tree() {
-		writeXML(&sb, x, 0)
-	}
+	r.withTree(func(root []*xnode) {
+		for _, x := range root {
+			writeXML(&sb, x, 0)
+		}
+	})
 	return sb.String()
 }
 

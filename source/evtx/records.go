@@ -15,7 +15,9 @@ func (f *File) Records(fn func(*Record) error) []Problem {
 	ws := newWorkspace()
 	report := func(p Problem) { problems = append(problems, p) }
 	for _, c := range f.chunks {
-		if err := c.decode(ws, false, fn, report); err != nil {
+		src, err := c.decode(ws, false, fn, report)
+		src.release()
+		if err != nil {
 			problems = append(problems, Problem{-1, "stopped by caller: " + err.Error()})
 			break
 		}
@@ -30,7 +32,9 @@ func (c *Chunk) Records(fn func(*Record) error) []Problem {
 	var problems []Problem
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
-	if err := c.decode(ws, false, fn, func(p Problem) { problems = append(problems, p) }); err != nil {
+	src, err := c.decode(ws, false, fn, func(p Problem) { problems = append(problems, p) })
+	src.release()
+	if err != nil {
 		problems = append(problems, Problem{-1, "stopped by caller: " + err.Error()})
 	}
 	return problems
@@ -39,29 +43,131 @@ func (c *Chunk) Records(fn func(*Record) error) []Problem {
 // workspaces serves Chunk.Records, which callers run on many goroutines.
 var workspaces = sync.Pool{New: func() any { return newWorkspace() }}
 
+// decoders are chunk decoders with their 64 KiB buffer, between two chunks.
+var decoders = sync.Pool{New: func() any { return newChunkDecoder(make([]byte, chunkSize), 0) }}
+
+// chunkSource is what the records of a chunk need for XML: the decoder that
+// decodes the chunk, until it goes on to another chunk, then one made again
+// from the file.
+type chunkSource struct {
+	chunk    *Chunk
+	mu       sync.Mutex // the decoder's caches are shared by the chunk's records
+	dec      *chunkDecoder
+	live     bool // dec is the decoder that decoded the records
+	end      int  // where the records end in the chunk
+	replayed int  // the chunk's records before this offset are known to dec
+}
+
+// release hands the decoder on to another chunk.
+func (s *chunkSource) release() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	d := s.dec
+	s.dec, s.live = nil, false
+	s.mu.Unlock()
+	if d != nil {
+		d.reset(0)
+		decoders.Put(d)
+	}
+}
+
+// withTree decodes the record again, generically, into the XML tree and
+// calls fn on it, with the decoder locked: the tree's values point into the
+// decoder's buffer, which goes on to another chunk once released.
+func (r *Record) withTree(fn func([]*xnode)) {
+	s := r.src
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dec == nil {
+		data := make([]byte, chunkSize)
+		h, _, err := s.chunk.readInto(data)
+		if err != nil {
+			return
+		}
+		s.dec, s.end, s.replayed = newChunkDecoder(data, s.chunk.Offset), h.recordsEnd(), chunkHeaderSize
+	}
+	if !s.live && s.replayed <= r.at {
+		// The decoder must know the templates as they were when the record
+		// was first decoded: those of the records before it, decoded in
+		// order (which templates come out depends on it only for damaged
+		// ones, but then it does).
+		w := recordWalker{data: s.dec.data, pos: s.replayed, end: s.end}
+		for {
+			pos, size, ok := w.next(nil)
+			if !ok || pos >= r.at {
+				break
+			}
+			c := &cursor{d: s.dec, pos: pos + recordHeaderSize, end: pos + size - 4}
+			c.fragment()
+		}
+		s.replayed = r.at + r.size
+	}
+	if root, err := s.dec.resolveRecord(r.at, r.size); err == nil { // else the chunk changed since
+		fn(root)
+	}
+}
+
 var recordSignature = []byte{0x2a, 0x2a, 0x00, 0x00}
 
 const recordHeaderSize = 24
 
+// recordWalker steps through the records of a chunk, over damaged ones.
+type recordWalker struct {
+	data     []byte
+	pos, end int
+}
+
+// next returns the next record whose header is sound, calling damaged (if
+// not nil) on each damaged header met before it.
+func (w *recordWalker) next(damaged func(pos int)) (pos, size int, ok bool) {
+	le := binary.LittleEndian
+	for w.pos+recordHeaderSize+4 <= w.end {
+		pos := w.pos
+		size := int(le.Uint32(w.data[pos+4:]))
+		if bytes.Equal(w.data[pos:pos+4], recordSignature) && size >= recordHeaderSize+4 && pos+size <= w.end &&
+			int(le.Uint32(w.data[pos+size-4:])) == size {
+			w.pos = pos + size
+			return pos, size, true
+		}
+		if isZero(w.data[pos : pos+8]) {
+			break // unused space after the last record
+		}
+		if damaged != nil {
+			damaged(pos)
+		}
+		next := nextRecord(w.data, pos+1, w.end)
+		if next < 0 {
+			break
+		}
+		w.pos = next
+	}
+	w.pos = w.end
+	return 0, 0, false
+}
+
 // decode decodes the chunk's records in order, calling fn on each record and
 // report on each problem as they come; an error from fn stops it and is
-// returned. generic turns the fast path off (for tests).
-func (c *Chunk) decode(ws *workspace, generic bool, fn func(*Record) error, report func(Problem)) error {
-	data, h, problems, err := c.Read()
+// returned. The caller releases the chunk source once no record of the chunk
+// is to be handed out any more. generic turns the fast path off (for tests).
+func (c *Chunk) decode(ws *workspace, generic bool, fn func(*Record) error, report func(Problem)) (*chunkSource, error) {
+	dec := decoders.Get().(*chunkDecoder)
+	h, problems, err := c.readInto(dec.data)
 	for _, p := range problems {
 		report(p)
 	}
 	if err != nil {
+		decoders.Put(dec)
 		report(err.(Problem))
-		return nil
+		return nil, nil
 	}
-	end := int(h.FreeSpaceOffset)
-	if end < chunkHeaderSize || end > chunkSize {
-		end = chunkSize
-	}
-	dec := newChunkDecoder(data, c.Offset)
+	dec.reset(c.Offset)
 	dec.ws, dec.generic = ws, generic
-	src := &chunkSource{dec: dec}
+	src := &chunkSource{chunk: c, dec: dec, live: true}
 	// The decoder is locked while it decodes, for XML() may be called
 	// meanwhile on a record of this chunk from another goroutine.
 	src.mu.Lock()
@@ -74,25 +180,18 @@ func (c *Chunk) decode(ws *workspace, generic bool, fn func(*Record) error, repo
 	}()
 	// Records are allocated together, a few dozen at a time (records are at
 	// least a few hundred bytes; a bogus count must not reserve much).
+	end := h.recordsEnd()
 	slabSize := int(min(h.AnnouncedRecords(), uint64(end-chunkHeaderSize)/200+1))
 	var slab []Record
+	damaged := func(pos int) {
+		report(Problem{c.Offset + int64(pos), "damaged event record header, looking for the next record"})
+	}
 	le := binary.LittleEndian
-	pos := chunkHeaderSize
-	for pos+recordHeaderSize+4 <= end {
-		size := int(le.Uint32(data[pos+4:]))
-		valid := bytes.Equal(data[pos:pos+4], recordSignature) && size >= recordHeaderSize+4 && pos+size <= end &&
-			int(le.Uint32(data[pos+size-4:])) == size
-		if !valid {
-			if isZero(data[pos : pos+8]) {
-				break // unused space after the last record
-			}
-			report(Problem{c.Offset + int64(pos), "damaged event record header, looking for the next record"})
-			next := nextRecord(data, pos+1, end)
-			if next < 0 {
-				break
-			}
-			pos = next
-			continue
+	w := recordWalker{data: dec.data, pos: chunkHeaderSize, end: end}
+	for {
+		pos, size, ok := w.next(damaged)
+		if !ok {
+			break
 		}
 		if len(slab) == cap(slab) {
 			slab = make([]Record, 0, max(slabSize, 1)) // never grown: records handed out point into it
@@ -105,21 +204,20 @@ func (c *Chunk) decode(ws *workspace, generic bool, fn func(*Record) error, repo
 			if de, ok := err.(*decodeError); ok {
 				at = int64(de.pos)
 			}
-			report(Problem{c.Offset + at, fmt.Sprintf("event record %d (record at %d): %v", le.Uint64(data[pos+8:]), c.Offset+int64(pos), err)})
-		} else {
-			r.src = src
-			src.mu.Unlock()
-			locked = false
-			err := fn(r)
-			src.mu.Lock()
-			locked = true
-			if err != nil {
-				return err
-			}
+			report(Problem{c.Offset + at, fmt.Sprintf("event record %d (record at %d): %v", le.Uint64(dec.data[pos+8:]), c.Offset+int64(pos), err)})
+			continue
 		}
-		pos += size
+		r.src = src
+		src.mu.Unlock()
+		locked = false
+		err := fn(r)
+		src.mu.Lock()
+		locked = true
+		if err != nil {
+			return src, err
+		}
 	}
-	return nil
+	return src, nil
 }
 
 // nextRecord finds the next plausible record header (signature and matching
