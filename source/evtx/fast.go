@@ -320,12 +320,14 @@ func literalOrSubst(n *node) (piece, bool) {
 	return piece{}, false
 }
 
-// fastValue is a substitution value seen by the fast path; inst is the
-// instance a binary XML value holds (-1 for other values).
+// fastValue is a substitution value seen by the fast path: size bytes at
+// off in the chunk; inst is the instance a binary XML value holds (-1 for
+// other values). It holds no pointer, so that filling the workspace costs
+// the garbage collector nothing.
 type fastValue struct {
-	typ  uint8
-	data []byte
-	inst int
+	typ       uint8
+	off, size int32
+	inst      int32
 }
 
 // instance is a template instance seen by the fast path; its values are
@@ -420,13 +422,13 @@ func (d *chunkDecoder) fastFragment(pos, end, depth, nesting int) int {
 		if size > end-pos {
 			return -1
 		}
-		ws.values = append(ws.values, fastValue{typ: typ, data: data[pos : pos+size], inst: -1})
+		ws.values = append(ws.values, fastValue{typ: typ, off: int32(pos), size: int32(size), inst: -1})
 		if typ == typeBinXML && size > 0 {
 			in := d.fastFragment(pos, pos+size, depth, nesting+1)
 			if in < 0 {
 				return -1
 			}
-			ws.values[first+i].inst = in
+			ws.values[first+i].inst = int32(in)
 		}
 		pos += size
 	}
@@ -449,11 +451,11 @@ func (d *chunkDecoder) budget(in int) (nodes, text int) {
 		}
 		v := d.ws.values[inst.first+i]
 		if v.inst >= 0 {
-			n, t := d.budget(v.inst)
+			n, t := d.budget(int(v.inst))
 			nodes += refs * n
 			text += refs * t
 		} else {
-			text += refs * 5 * len(v.data)
+			text += refs * 5 * int(v.size)
 		}
 		if nodes > maxNodes || text > maxTextBytes {
 			return maxNodes + 1, maxTextBytes + 1 // and no overflow of int
@@ -473,10 +475,12 @@ func (d *chunkDecoder) value(in, i int) *fastValue {
 
 // absent reports that the generic path gives no node for the value.
 func (v *fastValue) absent() bool {
-	return v == nil || v.typ == typeNull || (len(v.data) == 0 && v.typ != typeString)
+	return v == nil || v.typ == typeNull || (v.size == 0 && v.typ != typeString)
 }
 
-func (v *fastValue) binXML() bool { return v != nil && v.typ == typeBinXML && len(v.data) > 0 }
+func (v *fastValue) binXML() bool { return v != nil && v.typ == typeBinXML && v.size > 0 }
+
+func (d *chunkDecoder) bytesOf(v *fastValue) []byte { return d.data[v.off : v.off+v.size] }
 
 // appendText appends the text of pieces to ws.text. last is the value the
 // text ended with, as the generic path keeps it (nil after a literal); ok is
@@ -509,9 +513,9 @@ func (d *chunkDecoder) appendPiece(p piece, in int) (v *fastValue, present, ok b
 	case v.binXML():
 		return nil, false, false
 	case v.typ&typeArrayFlag != 0:
-		ws.text = appendArray(ws.text, v.typ, v.data, &ws.ends)
+		ws.text = appendArray(ws.text, v.typ, d.bytesOf(v), &ws.ends)
 	default:
-		ws.text = appendScalar(ws.text, v.typ, v.data)
+		ws.text = appendScalar(ws.text, v.typ, d.bytesOf(v))
 	}
 	return v, true, true
 }
@@ -563,8 +567,8 @@ func (d *chunkDecoder) fastRecord(r *Record, pos, end int) bool {
 		if !ok {
 			return false
 		}
-		if last != nil && last.typ == typeFileTime && len(last.data) == 8 {
-			r.Time = fileTime(binary.LittleEndian.Uint64(last.data))
+		if last != nil && last.typ == typeFileTime && last.size == 8 {
+			r.Time = fileTime(binary.LittleEndian.Uint64(d.bytesOf(last)))
 		} else if t, err := time.Parse(time.RFC3339Nano, string(ws.text)); err == nil {
 			r.Time = t.UTC()
 		}
@@ -662,7 +666,7 @@ func (d *chunkDecoder) findElem(seq []seqItem, in int, name string, nesting int)
 		if !nested.usable || nesting >= maxFastNesting {
 			return nil, 0, false, false
 		}
-		if e, at, found, ok := d.findElem(nested.roots, v.inst, name, nesting+1); found || !ok {
+		if e, at, found, ok := d.findElem(nested.roots, int(v.inst), name, nesting+1); found || !ok {
 			return e, at, found, ok
 		}
 	}
