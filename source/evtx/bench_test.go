@@ -2,9 +2,12 @@ package evtx
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -55,4 +58,55 @@ func BenchmarkDecodeSamples(b *testing.B) {
 			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(records), "allocs/record")
 		})
 	}
+}
+
+// TestDecodeFiles is the decoder alone for scripts/bench-evtx.sh: it decodes
+// the files listed one per line in the file EVTX_DECODE names, with
+// RecordsParallel when EVTX_DECODE_WORKERS is set (else Records), and prints
+// the records, bytes and problems.
+func TestDecodeFiles(t *testing.T) {
+	list := os.Getenv("EVTX_DECODE")
+	if list == "" {
+		t.Skip("EVTX_DECODE not set")
+	}
+	names, err := os.ReadFile(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers, parallel := 0, false
+	if w := os.Getenv("EVTX_DECODE_WORKERS"); w != "" {
+		if workers, err = strconv.Atoi(w); err != nil {
+			t.Fatal(err)
+		}
+		parallel = true
+	}
+	var records, data, problems int
+	for _, name := range strings.Fields(string(names)) {
+		fh, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := fh.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := Open(fh, st.Size())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		count := func(r *Record) error {
+			records++
+			data += len(r.Data) // every field is filled: the count only keeps the loop honest
+			return nil
+		}
+		var ps []Problem
+		if parallel {
+			ps = f.RecordsParallel(workers, count)
+		} else {
+			ps = f.Records(count)
+		}
+		problems += len(ps)
+		fh.Close()
+	}
+	fmt.Printf("records %d data-items %d problems %d\n", records, data, problems)
 }
