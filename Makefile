@@ -41,6 +41,7 @@ fuzz:
 	go test -run XXX -fuzz '^FuzzIndex$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/literal/
 	# Inputs are whole 64 KiB chunks: minimising them would take the run.
 	go test -run XXX -fuzz '^FuzzFile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./source/evtx/
+	go test -run XXX -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/evtx/evtxwrite/
 	go test -run XXX -fuzz '^FuzzSearch$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/atoms/
 	go test -run XXX -fuzz '^FuzzExpand$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/atoms/
 	go test -run XXX -fuzz '^FuzzCompileScan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/

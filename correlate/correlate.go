@@ -59,6 +59,7 @@ func Server(s *result.Server) {
 	c.buildSessions()
 	c.joinCanaries()
 	c.joinPaths()
+	c.joinSameTime()
 	c.rankSessions()
 	c.collectMailboxes()
 	s.Sessions, s.SessionsNotListed = c.listSessions()

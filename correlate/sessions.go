@@ -2,8 +2,10 @@ package correlate
 
 import (
 	"path"
+	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/result"
@@ -240,22 +242,34 @@ func (c *correlation) cite(j *result.Join, members []int) {
 
 // writtenPaths returns the Windows paths a log finding says were written:
 // the FilePathName parameter of a virtual directory reset, when a log
-// carries it, and the OAB generator's temporary file (its Path).
+// carries it, the OAB generator's temporary file (its Path), the file an
+// event log saw written (file), and the -FilePath or -RequestFile of a
+// cmdlet that exports to a file (in its parameters or command line).
 func writtenPaths(f *finding.Finding) []string {
 	if f.Line == 0 || f.Stage != finding.StageWebshellWritten {
 		return nil
 	}
 	var out []string
 	for _, e := range f.Evidence {
-		if e.Name != "Path" && !strings.EqualFold(e.Name, "FilePathName") {
-			continue
-		}
-		if p := strings.TrimSpace(strings.Trim(e.Value, `"'`)); isWindowsPath(p) {
-			out = append(out, p)
+		switch {
+		case e.Name == "Path" || strings.EqualFold(e.Name, "FilePathName") || e.Name == "file":
+			if p := strings.TrimSpace(strings.Trim(e.Value, `"'`)); isWindowsPath(p) {
+				out = append(out, p)
+			}
+		case e.Name == "parameters" || e.Name == "command_line":
+			for _, m := range cmdletFileParam.FindAllStringSubmatch(e.Value, -1) {
+				if p := strings.TrimSpace(m[1]); isWindowsPath(p) {
+					out = append(out, p)
+				}
+			}
 		}
 	}
 	return out
 }
+
+// cmdletFileParam is the file a cmdlet writes: -FilePath or -RequestFile,
+// quoted or not.
+var cmdletFileParam = regexp.MustCompile(`(?i)-(?:FilePath|RequestFile)[:\s]+['"]?([^'"\s]+)`)
 
 // isWindowsPath accepts drive paths (C:\...) and UNC paths (\\host\...).
 func isWindowsPath(p string) bool {
@@ -625,4 +639,63 @@ func (c *correlation) listSessions() ([]result.Session, int) {
 		out[i] = s.out
 	}
 	return out, dropped
+}
+
+// sameTimeWindow is how far apart a web shell request and a process or file
+// it caused may be logged: IIS logs a request when it ends, and a command
+// a shell runs may outlast it.
+const sameTimeWindow = 2 * time.Minute
+
+// joinSameTime ties what the event logs show a web shell did (processes it
+// started, files it wrote) to the sessions whose web shell requests came
+// within a few minutes: the logs share no value, only time.
+func (c *correlation) joinSameTime() {
+	type use struct {
+		at time.Time
+		s  *session
+		i  int
+	}
+	var uses []use
+	for _, i := range c.attack {
+		f := &c.fs[i]
+		if f.Stage != finding.StageWebshellUse || f.SourceIP == "" || f.Time == nil {
+			continue
+		}
+		if s := c.sessions[f.SourceIP]; s != nil {
+			uses = append(uses, use{f.Time.UTC(), s, i})
+		}
+	}
+	if len(uses) == 0 {
+		return
+	}
+	sort.Slice(uses, func(a, b int) bool { return uses[a].at.Before(uses[b].at) })
+	for _, i := range c.attack {
+		f := &c.fs[i]
+		if f.SourceIP != "" || f.Line == 0 || f.Time == nil || !strings.HasPrefix(f.Rule, "evtx-") || len(c.joined[i]) > 0 {
+			continue
+		}
+		if r := stageRank(f.Stage); r < stageRank(finding.StageWebshellWritten) {
+			continue
+		}
+		at := f.Time.UTC()
+		first := sort.Search(len(uses), func(k int) bool { return !uses[k].at.Before(at.Add(-sameTimeWindow)) })
+		ips := map[string]bool{}
+		members := []int{i}
+		for k := first; k < len(uses) && !uses[k].at.After(at.Add(sameTimeWindow)); k++ {
+			u := uses[k]
+			if !containsSession(c.joined[i], u.s) {
+				c.joined[i] = append(c.joined[i], u.s)
+				u.s.joined = append(u.s.joined, i)
+			}
+			ips[u.s.ip] = true
+			members = append(members, u.i)
+		}
+		if len(ips) == 0 {
+			continue
+		}
+		j := result.Join{By: result.JoinSameTime, Value: at.Format(time.RFC3339), SourceIPs: sortedKeys(ips),
+			Note: "joined by time alone: web shell requests of these clients came within 2 minutes of the event"}
+		c.cite(&j, members)
+		c.joins = append(c.joins, j)
+	}
 }

@@ -49,7 +49,34 @@ const (
 	// IIS is the W3C logs of the server's IIS sites (W3SVC1 the front
 	// end, W3SVC2 Exchange's back end): every request IIS answered.
 	IIS LogFamily = "IIS"
+	// EventLog is the Windows event logs (System32\winevt\Logs\*.evtx):
+	// Application (Unified Messaging errors), Security and Sysmon (process
+	// creation, file writes), System, MSExchange Management (the cmdlet
+	// audit), Defender. A record's Folder is its channel.
+	EventLog LogFamily = "EventLog"
 )
+
+// Event is what an event log record offers besides its data by name
+// (RecordFields.Get); its RecordFields implement it.
+type Event interface {
+	RecordID() uint64
+	EventID() uint32
+	Provider() string
+	Channel() string
+	Computer() string
+	// Level is 1 critical, 2 error, 3 warning, 4 information, 0 and 5
+	// otherwise.
+	Level() uint8
+	// Values are the data values in order, array values spread out (the
+	// cmdlet audit logs its fields as one array).
+	Values() []string
+}
+
+// EventOf returns the event behind a record of the EventLog family.
+func EventOf(rec *LogRecord) (Event, bool) {
+	e, ok := rec.RecordFields.(Event)
+	return e, ok
+}
 
 // Emit hands a finding to the scan.
 type Emit func(finding.Finding)
@@ -135,7 +162,8 @@ type LogRecord struct {
 	// HttpProxy: "Ecp", "Owa", ...; the site for IIS: "W3SVC1"), "" when
 	// there is none.
 	Folder string
-	// Line is the 1-based physical line the record starts on.
+	// Line is the 1-based physical line the record starts on; for an
+	// event log, the event's record id.
 	Line int
 	// Raw is the record's text without its line ending.
 	Raw []byte

@@ -121,6 +121,12 @@ type Server struct {
 	// IISSites are the sites whose log folders (W3SVC<id>) are in the
 	// copy, by site ID; see IISSiteOf.
 	IISSites []IISSiteLogs
+	// EventLogDirs are the folders of the Windows event logs (.evtx):
+	// System32\winevt\Logs and any other the registry names.
+	EventLogDirs []string
+	// LooseEventLogs are event log files or folders given apart from the
+	// copy (--evtx), as host paths.
+	LooseEventLogs []string
 	// DropPlaces are where attackers of the campaign left tools, dumps and
 	// archives; UserTemps the users' temporary and desktop folders.
 	DropPlaces []Place

@@ -65,6 +65,7 @@ func Gather(drives *root.Drives, opt Options) *Server {
 	s.Kind, s.KindDetail, s.logRoot = rec.kind, rec.detail, rec.logRoot
 	s.locateExchange(opt, rec)
 	s.locateWebRoot()
+	s.locateEventLogs(rec)
 	s.places()
 	s.identify()
 	s.readBuild()
@@ -166,6 +167,10 @@ func (s *Server) locateExchange(opt Options, rec recognition) {
 		}
 		s.rebase(base, "")
 		s.partial = "Only " + rec.detail + " was copied: Exchange's own logs, its front-end folders, the web root and drop places were not part of the copy and were not checked."
+		return
+	case KindEventLogs:
+		s.rebase(`C:\Windows\System32\winevt\Logs\`, "")
+		s.partial = "Only " + rec.detail + " was copied: Exchange's own logs, the IIS logs, the front-end folders, the web root and drop places were not part of the copy and were not checked."
 		return
 	case KindLogFolder:
 		s.ExchangeSource = "the scanned folder is " + rec.detail

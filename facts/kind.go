@@ -29,6 +29,9 @@ const (
 	// KindIISLogs is a copy of IIS's log folder (LogFiles with its
 	// W3SVC<id> site folders, or one site's folder).
 	KindIISLogs Kind = "iis-log-folder"
+	// KindEventLogs is a copy of Windows' event log folder
+	// (System32\winevt\Logs), or any folder of .evtx files.
+	KindEventLogs Kind = "event-log-folder"
 	// KindUnknown is a folder in which nothing of a server was recognised.
 	KindUnknown Kind = "unrecognised"
 )
@@ -123,6 +126,9 @@ func recognise(fsys fs.FS, res *root.Resolver, dir, base string) recognition {
 		if _, ok := w3c.SiteID(e.Name()); ok && e.IsDir() && hasW3CLog(fsys, at(e.Name())) {
 			return recognition{kind: KindIISLogs, detail: "IIS's log folder (inetpub\\logs\\LogFiles)"}
 		}
+	}
+	if hasEventLogs(fsys, dir) {
+		return recognition{kind: KindEventLogs, detail: "a folder of Windows event logs (winevt\\Logs)"}
 	}
 	return recognition{kind: KindUnknown, detail: "no part of a Windows system drive or of Exchange was recognised"}
 }
@@ -424,7 +430,7 @@ func FindServers(fsys fs.FS) (servers []ServerDir, skipped []Skipped) {
 			continue
 		}
 		found, kind, deep := serversIn(sub, name)
-		if rec.kind == KindLogFolder && kind == KindLogFolder || rec.kind == KindIISLogs && kind == KindIISLogs {
+		if rec.kind == KindLogFolder && kind == KindLogFolder || rec.kind == KindIISLogs && kind == KindIISLogs || rec.kind == KindEventLogs && kind == KindEventLogs {
 			// The protocol folders of a copied HttpProxy folder, and the
 			// site folders of IIS's LogFiles, are that folder's own, not
 			// servers.
@@ -449,7 +455,7 @@ func FindServers(fsys fs.FS) (servers []ServerDir, skipped []Skipped) {
 		return []ServerDir{{Dir: "."}}, nil
 	}
 	if len(servers) > 0 {
-		if rec.kind == KindLogFolder || rec.kind == KindIISLogs {
+		if rec.kind == KindLogFolder || rec.kind == KindIISLogs || rec.kind == KindEventLogs {
 			skipped = append(skipped, Skipped{Dir: ".", Why: "log files lie loose in the case folder beside the servers' folders; they were not scanned (give the folder that holds them as its own --root)"})
 		}
 		return servers, skipped

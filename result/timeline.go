@@ -185,6 +185,10 @@ const (
 	// JoinRequestPath: requests for a URL path, and the file that path
 	// serves.
 	JoinRequestPath = "request_path"
+	// JoinSameTime: a process or file the Windows event logs show (a
+	// command a web shell ran), and the web shell requests of a client
+	// within a few minutes of it.
+	JoinSameTime = "same_time"
 )
 
 // Join ties findings that share a value: one ECP session, one written

@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 	"sync"
@@ -314,7 +315,13 @@ func runLogsAs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPl
 // those of the records handed to the detectors; when the tap did not run
 // (no check wanted addresses), the filter is marked full (unknown).
 func readLog(ctx context.Context, dctx *detect.Context, rd source.Reader, g *detectorGroup, in source.Input, col *collector, clients *clientFilter) (source.Stats, bool) {
-	f, err := dctx.Server.FS().Open(in.Path)
+	var f fs.File
+	var err error
+	if in.Open != nil {
+		f, err = in.Open()
+	} else {
+		f, err = dctx.Server.FS().Open(in.Path)
+	}
 	if err != nil {
 		col.error(in.Path, 0, err.Error())
 		return source.Stats{}, false

@@ -47,6 +47,9 @@ type Config struct {
 	Volumes map[byte]string
 	// ExchangeDir overrides where Exchange is, inside the server.
 	ExchangeDir string
+	// EventLogs are event log files or folders of the (single) server
+	// kept apart from its copy (--evtx), as host paths.
+	EventLogs []string
 	// Window is the attack window for time-based grading.
 	Window detect.Window
 	// Workers bounds parallel file reads; 0 = one per CPU.
@@ -262,6 +265,9 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 			fsys.Close()
 		}
 	}
+	if len(cfg.EventLogs) > 0 && len(targets) > 1 {
+		return fail(fmt.Errorf("--evtx gives the event logs of one server, but %d servers were found; scan them one by one", len(targets)))
+	}
 	if cfg.ExchangeDir != "" && len(targets) > 1 {
 		return fail(fmt.Errorf("--exchange-dir names the Exchange folder of one server, but %d servers were found; scan them one by one", len(targets)))
 	}
@@ -336,6 +342,7 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 	server := facts.Gather(t.drives, facts.Options{RootDir: t.rootDir, Label: t.label, ExchangeDir: cfg.ExchangeDir, Live: t.live,
 		SystemLetterFromLayout: t.letterFromLayout})
 	defer server.Close()
+	server.LooseEventLogs = cfg.EventLogs
 	if server.ExchangeDirMissing {
 		return nil, fmt.Errorf("%w: --exchange-dir %q is not a folder of the server in %s", ErrSetup, cfg.ExchangeDir, t.rootDir)
 	}

@@ -74,8 +74,8 @@ func TestScanFindsPlantedAttack(t *testing.T) {
 	if res.Server.ExchangeSource == "" || !strings.Contains(res.Server.ExchangeSource, "hive") {
 		t.Errorf("Exchange should be found through the registry hive, got %q", res.Server.ExchangeSource)
 	}
-	if len(res.Coverage) != len(testserver.AllProtocols)+4 {
-		t.Errorf("coverage rows = %d, want one per HttpProxy folder plus ECP, OAB and the two IIS sites", len(res.Coverage))
+	if len(res.Coverage) != len(testserver.AllProtocols)+4+5 {
+		t.Errorf("coverage rows = %d, want one per HttpProxy folder plus ECP, OAB, the two IIS sites and five event logs", len(res.Coverage))
 	}
 }
 
@@ -228,7 +228,7 @@ func TestNotAServer(t *testing.T) {
 		}
 	}
 	sort.Strings(missing)
-	if strings.Join(missing, ",") != "ECP Server,HttpProxy,IIS,OABGeneratorLog" {
+	if strings.Join(missing, ",") != "ECP Server,EventLog,HttpProxy,IIS,OABGeneratorLog" {
 		t.Errorf("missing-family findings = %v", missing)
 	}
 	if _, err := Run(context.Background(), Config{Roots: []string{filepath.Join(dir, "readme.txt")}}); err == nil {
@@ -250,6 +250,7 @@ func TestCaveatsOfARecentCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.RemoveAll(filepath.Join(dir, filepath.FromSlash(testserver.DefaultInstallDir+"/Logging/OABGeneratorLog")))
+	os.RemoveAll(filepath.Join(dir, "Windows/System32/winevt"))
 	res := runScan(t, dir, Config{})
 	if res.Verdict.Level != result.VerdictClean {
 		t.Fatalf("verdict %s", res.Verdict.Level)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -70,6 +71,29 @@ func TestIncidentTimeline(t *testing.T) {
 			t.Errorf("actor %s (%s) only probed, but its session says successful", a.IP, a.Note)
 		}
 	}
+	// The web shell's command under w3wp.exe, in the Security log, joins
+	// the session of the client whose shell request came at that time.
+	var successful string
+	for _, a := range man.Actors {
+		if a.Outcome == testserver.OutcomeSuccessful {
+			successful = a.IP
+		}
+	}
+	joined := false
+	for _, j := range res.Joins {
+		if j.By == result.JoinSameTime && slices.Contains(j.SourceIPs, successful) && strings.Contains(strings.Join(j.Findings, " "), "evtx-webserver-shell") {
+			joined = true
+		}
+	}
+	for _, s := range res.Sessions {
+		if s.SourceIP == successful && !strings.Contains(strings.Join(s.Findings, " "), "evtx-webserver-shell") {
+			t.Errorf("the session of %s lacks the shell's process: %v", successful, s.Findings)
+		}
+	}
+	if !joined {
+		t.Errorf("no same_time join of the shell's process to %s: %+v", successful, res.Joins)
+	}
+
 	var boxes []string
 	for _, m := range res.Mailboxes {
 		boxes = append(boxes, strings.ToLower(m.Address))

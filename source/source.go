@@ -58,6 +58,9 @@ type Input struct {
 	// Layout is the source's own note on how to read the file (a default
 	// field list); the scan passes it back untouched.
 	Layout any
+	// Open, when set, opens a file that lies outside the server's copy (a
+	// log given on the command line, Path then being its host path).
+	Open func() (fs.File, error)
 }
 
 // Missing is a log family whose files were not found, with where they

@@ -209,6 +209,9 @@ type Manifest struct {
 	LogBytes    int64
 	IISLogFiles int
 	IISLogBytes int64
+	// EventLogFiles and EventLogBytes are the Windows event logs' share.
+	EventLogFiles int
+	EventLogBytes int64
 	// Actors are the clients of the planted incident, Mailboxes the SMTP
 	// addresses the successful actor read, Milestones its times (all
 	// empty for a clean server).
@@ -248,7 +251,7 @@ func Generate(dir string, opt Options) (*Manifest, error) {
 	if opt.Attacks {
 		g.incident = g.plan()
 	}
-	steps := []func() error{g.httpProxy, g.ecpServer, g.oabGenerator, g.webFolders, g.contentOnly, g.dropPlaces, g.iisConfig, g.iisLogs}
+	steps := []func() error{g.httpProxy, g.ecpServer, g.oabGenerator, g.webFolders, g.contentOnly, g.dropPlaces, g.iisConfig, g.iisLogs, g.eventLogs}
 	if opt.Hive {
 		steps = append(steps, g.hive)
 	}

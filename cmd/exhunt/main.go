@@ -44,6 +44,7 @@ Usage:
   exhunt indicators [--ioc FILE]... [--format text|json] [--list]
   exhunt mitigate --script [--rollback]
   exhunt yara [-p N] [-s] [-d NAME=VALUE]... [-z SIZE] RULES_FILE PATH...
+  exhunt evtx [--format jsonl|xml] FILE_OR_FOLDER...
   exhunt version
   exhunt help [COMMAND]
 
@@ -67,6 +68,8 @@ Commands:
            temporary mitigations, for an administrator to review and run.
   yara     Run YARA rules with exhunt's own engine (output and options as
            "yara -r"; "exhunt help yara" for them).
+  evtx     Decode Windows event logs (.evtx) with exhunt's own decoder: one
+           JSON object per record, or XML.
   version  Print the version.
 
 Run "exhunt help scan" for the scan options.
@@ -101,13 +104,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runMitigate(args[1:], stdout, stderr)
 	case "yara":
 		return runYara(args[1:], stdout, stderr)
+	case "evtx":
+		return runEvtx(args[1:], stdout, stderr)
 	case "version", "--version", "-version", "-v":
 		fmt.Fprintf(stdout, "exhunt %s (%s %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return result.ExitClean
 	case "help", "--help", "-help", "-h":
 		if len(args) > 1 {
 			switch args[1] {
-			case "scan", "demo", "rules", "build", "indicators", "mitigate", "yara":
+			case "scan", "demo", "rules", "build", "indicators", "mitigate", "yara", "evtx":
 				return run([]string{args[1], "--help"}, stdout, stderr)
 			case "version", "help":
 				fmt.Fprint(stdout, usage)
@@ -212,6 +217,8 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	var roots, volumes multiFlag
 	fs.Var(&roots, "root", "`PATH` of a server's system drive (a mounted image or a copy), of part of it (V15, Logging, a log folder), or of a folder of several servers' copies; repeatable (default on Windows: the running system)")
 	fs.Var(&volumes, "volume", "`D=PATH`: another drive of the server (Exchange or its logs on D:) and the folder holding its copy; repeatable")
+	var evtxPaths multiFlag
+	fs.Var(&evtxPaths, "evtx", "Windows event log `FILE` (.evtx) or folder of them, of the server, kept apart from its copy; repeatable (the copy's own Windows\\System32\\winevt\\Logs is read anyway)")
 	exDir := fs.String("exchange-dir", "", "Exchange install folder (V15) of the server, when it is not found by itself (a path in the copy, or D:/... on a --volume)")
 	window := fs.String("window", "2020-12-01..2021-12-31", "attack window `FROM..TO` (dates, UTC) for grading files by time")
 	workers := fs.Int("workers", 0, "files read in parallel (default: one per CPU, at most 64)")
@@ -290,6 +297,11 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	for _, d := range vols {
 		guarded = append(guarded, d)
 	}
+	for _, p := range evtxPaths {
+		if _, err := os.Stat(p); err != nil {
+			return fail("--evtx %s: %v", p, err)
+		}
+	}
 	for _, r := range roots {
 		if st, err := os.Stat(r); err != nil {
 			return fail("--root %s: %v", r, err)
@@ -302,12 +314,12 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	}
 	// The report file is checked and created before the scan, so an
 	// operator error costs no time and a scan is never lost for it.
-	rf, err := openReport(o.out, guarded)
+	rf, err := openReport(o.out, append(guarded, evtxPaths...))
 	if err != nil {
 		return fail("%v", err)
 	}
 	defer abort(rf)
-	cfg := scan.Config{Roots: roots, Volumes: vols, ExchangeDir: *exDir, Window: win, Workers: *workers,
+	cfg := scan.Config{Roots: roots, Volumes: vols, ExchangeDir: *exDir, EventLogs: evtxPaths, Window: win, Workers: *workers,
 		MaxFindingsPerFile: *maxPerFile, MaxFindings: *maxFindings, FileDetectors: registry.FileDetectorsWith(opts), Indicators: opts.Indicators}
 	rep, code := doScan(cfg, &o, stderr)
 	if rep == nil {

@@ -355,11 +355,11 @@ func TestEndToEndInconclusiveAndCase(t *testing.T) {
 	}
 }
 
-// TestEndToEndRules: the rule catalogue lists the campaign's CVEs and says
-// which are not checked yet.
+// TestEndToEndRules: the rule catalogue lists the campaign's CVEs with the
+// checks of each.
 func TestEndToEndRules(t *testing.T) {
 	out, _, code := exhunt(t, "rules")
-	if code != 0 || !strings.Contains(out, "proxylogon-ssrf-backend") || !strings.Contains(out, "still to come: cve-2021-26857-eventlog") {
+	if code != 0 || !strings.Contains(out, "proxylogon-ssrf-backend") || !strings.Contains(out, "CVE-2021-26857  checked by build-patch-state, cve-2021-26857-eventlog") {
 		t.Errorf("rules: exit %d\n%s", code, out)
 	}
 	out, _, code = exhunt(t, "rules", "--format", "json")

@@ -138,9 +138,11 @@ func WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "  %-36s %s\n      severity: %s, kind: %s\n", r.Rule, r.Description, r.Severity, r.Kind)
 		}
 	}
-	b.WriteString("\nNot checked by this version:\n")
-	for _, p := range scope.Planned() {
-		fmt.Fprintf(&b, "  %-36s %s (needs %s)\n", p.ID, p.Title, p.Needs)
+	if planned := scope.Planned(); len(planned) > 0 {
+		b.WriteString("\nNot checked by this version:\n")
+		for _, p := range planned {
+			fmt.Fprintf(&b, "  %-36s %s (needs %s)\n", p.ID, p.Title, p.Needs)
+		}
 	}
 	b.WriteString("\nCampaign CVEs:\n")
 	for _, c := range Coverage() {

@@ -6,6 +6,7 @@ package registry
 import (
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/detect/content"
+	"github.com/exhunt/exhunt/detect/eventlog"
 	"github.com/exhunt/exhunt/detect/iis"
 	"github.com/exhunt/exhunt/detect/ioc"
 	"github.com/exhunt/exhunt/detect/mitigation"
@@ -15,6 +16,7 @@ import (
 	"github.com/exhunt/exhunt/detect/webshell"
 	"github.com/exhunt/exhunt/indicators"
 	"github.com/exhunt/exhunt/source"
+	evtxsource "github.com/exhunt/exhunt/source/eventlog"
 	"github.com/exhunt/exhunt/source/exchange"
 	iissource "github.com/exhunt/exhunt/source/iis"
 )
@@ -25,6 +27,7 @@ func Sources() []source.Source {
 	return []source.Source{
 		exchange.Source{},
 		iissource.Source{},
+		evtxsource.Source{},
 	}
 }
 
@@ -46,6 +49,16 @@ func LogDetectors() []detect.LogDetector {
 		ioc.ClientIPs{On: detect.IIS},
 		ioc.Requests{On: detect.HttpProxy},
 		ioc.Requests{On: detect.IIS},
+		eventlog.UMErrors{},
+		eventlog.ECPErrors{},
+		eventlog.Cmdlets{},
+		eventlog.ProcessCreation{},
+		eventlog.FileWrites{},
+		eventlog.Defender{},
+		eventlog.LogClears{},
+		eventlog.NewServices{},
+		eventlog.IISEvents{},
+		eventlog.DirectoryChanges{},
 	}
 }
 
