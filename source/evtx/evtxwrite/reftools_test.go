@@ -40,7 +40,7 @@ func needTool(t *testing.T, name string) string {
 // fails on them). TestEvtxexportOtherTypes covers those.
 func refEvents(n int) []Event {
 	var events []Event
-	for _, ex := range Examples(t0, "EX01.corp.local") {
+	for _, ex := range exampleEvents(t0, "EX01.corp.local") {
 		events = append(events, ex.Event)
 	}
 	values := []any{

@@ -112,7 +112,7 @@ func TestUserData(t *testing.T) {
 
 func TestExamplesRoundTrip(t *testing.T) {
 	var events []Event
-	for _, ex := range Examples(t0, "EX01") {
+	for _, ex := range exampleEvents(t0, "EX01") {
 		events = append(events, ex.Event)
 	}
 	_, recs := decodeAll(t, encode(t, Options{}, events))
@@ -122,7 +122,7 @@ func TestExamplesRoundTrip(t *testing.T) {
 // manyEvents returns n events of a few shapes and sizes, so that templates
 // and names are both defined and referenced in every chunk.
 func manyEvents(n int) []Event {
-	examples := Examples(t0, "EX01")
+	examples := exampleEvents(t0, "EX01")
 	events := make([]Event, n)
 	for i := range events {
 		var e Event
