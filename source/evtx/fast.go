@@ -347,6 +347,7 @@ type workspace struct {
 	items     []pendingItem
 	strings   map[string]string // Provider, Channel, Computer seen lately: one string each
 	fast      int               // records the fast path decoded (for tests)
+	spare     *chunkDecoder     // a decoder and its chunk buffer, between two chunks
 }
 
 // pendingItem is a DataItem whose strings are offsets in workspace.text until

@@ -47,8 +47,8 @@ func compareFile(data []byte) (records, fast int, err error) {
 	ws, wsGeneric := newWorkspace(), newWorkspace()
 	for _, c := range f.Chunks() {
 		a, b := decodeBatch(c, ws, false), decodeBatch(c, wsGeneric, true)
-		a.src.release()
-		b.src.release()
+		ws.spare = a.src.release(ws.spare)
+		wsGeneric.spare = b.src.release(wsGeneric.spare)
 		if err := sameRecords(a, b); err != nil {
 			return records, ws.fast, fmt.Errorf("chunk %d: %v", c.Index, err)
 		}

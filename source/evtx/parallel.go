@@ -32,6 +32,8 @@ func (f *File) RecordsParallel(workers int, fn func(*Record) error) []Problem {
 		done[i] = make(chan chunkBatch, 1)
 	}
 	tokens := make(chan struct{}, ahead)
+	// Decoders go back from fn's goroutine to the workers, with their buffers.
+	free := make(chan *chunkDecoder, ahead+workers)
 	quit := make(chan struct{})
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -55,6 +57,12 @@ func (f *File) RecordsParallel(workers int, fn func(*Record) error) []Problem {
 				if i >= len(chunks) {
 					return
 				}
+				if ws.spare == nil {
+					select {
+					case ws.spare = <-free:
+					default:
+					}
+				}
 				done[i%ahead] <- decodeBatch(chunks[i], ws, false)
 			}
 		}()
@@ -69,7 +77,9 @@ func (f *File) RecordsParallel(workers int, fn func(*Record) error) []Problem {
 	for i := range chunks {
 		b := <-done[i%ahead]
 		ps, err := b.deliver(fn)
-		b.src.release()
+		if d := b.src.release(nil); d != nil {
+			free <- d // never blocks: there are no more decoders than chunks in flight and workers
+		}
 		problems = append(problems, ps...)
 		<-tokens
 		if err != nil {

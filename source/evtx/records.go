@@ -16,7 +16,7 @@ func (f *File) Records(fn func(*Record) error) []Problem {
 	report := func(p Problem) { problems = append(problems, p) }
 	for _, c := range f.chunks {
 		src, err := c.decode(ws, false, fn, report)
-		src.release()
+		ws.spare = src.release(ws.spare)
 		if err != nil {
 			problems = append(problems, Problem{-1, "stopped by caller: " + err.Error()})
 			break
@@ -33,7 +33,7 @@ func (c *Chunk) Records(fn func(*Record) error) []Problem {
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
 	src, err := c.decode(ws, false, fn, func(p Problem) { problems = append(problems, p) })
-	src.release()
+	ws.spare = src.release(ws.spare)
 	if err != nil {
 		problems = append(problems, Problem{-1, "stopped by caller: " + err.Error()})
 	}
@@ -42,9 +42,6 @@ func (c *Chunk) Records(fn func(*Record) error) []Problem {
 
 // workspaces serves Chunk.Records, which callers run on many goroutines.
 var workspaces = sync.Pool{New: func() any { return newWorkspace() }}
-
-// decoders are chunk decoders with their 64 KiB buffer, between two chunks.
-var decoders = sync.Pool{New: func() any { return newChunkDecoder(make([]byte, chunkSize), 0) }}
 
 // chunkSource is what the records of a chunk need for XML: the decoder that
 // decodes the chunk, until it goes on to another chunk, then one made again
@@ -58,19 +55,21 @@ type chunkSource struct {
 	replayed int  // the chunk's records before this offset are known to dec
 }
 
-// release hands the decoder on to another chunk.
-func (s *chunkSource) release() {
+// release takes the decoder back for another chunk, once no record of this
+// one is to be handed out any more; it returns spare if there is none.
+func (s *chunkSource) release(spare *chunkDecoder) *chunkDecoder {
 	if s == nil {
-		return
+		return spare
 	}
 	s.mu.Lock()
 	d := s.dec
 	s.dec, s.live = nil, false
 	s.mu.Unlock()
-	if d != nil {
-		d.reset(0)
-		decoders.Put(d)
+	if d == nil {
+		return spare
 	}
+	d.reset(0)
+	return d
 }
 
 // withTree decodes the record again, generically, into the XML tree and
@@ -152,16 +151,21 @@ func (w *recordWalker) next(damaged func(pos int)) (pos, size int, ok bool) {
 
 // decode decodes the chunk's records in order, calling fn on each record and
 // report on each problem as they come; an error from fn stops it and is
-// returned. The caller releases the chunk source once no record of the chunk
-// is to be handed out any more. generic turns the fast path off (for tests).
+// returned. It decodes with the workspace's spare decoder (or a new one),
+// which the chunk source keeps: the caller releases it once no record of the
+// chunk is to be handed out any more. generic turns the fast path off (for tests).
 func (c *Chunk) decode(ws *workspace, generic bool, fn func(*Record) error, report func(Problem)) (*chunkSource, error) {
-	dec := decoders.Get().(*chunkDecoder)
+	dec := ws.spare
+	if dec == nil {
+		dec = newChunkDecoder(make([]byte, chunkSize), 0)
+	}
+	ws.spare = nil // the chunk source has it until it is released
 	h, problems, err := c.readInto(dec.data)
 	for _, p := range problems {
 		report(p)
 	}
 	if err != nil {
-		decoders.Put(dec)
+		ws.spare = dec
 		report(err.(Problem))
 		return nil, nil
 	}
