@@ -41,7 +41,8 @@ func (f *File) RecordsParallel(workers int, fn func(*Record) error) []Problem {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ws := newWorkspace()
+			ws := workspaces.Get().(*workspace)
+			defer workspaces.Put(ws)
 			for {
 				select {
 				case <-quit:

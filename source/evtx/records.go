@@ -12,7 +12,8 @@ import (
 // (that error is the last Problem, at offset -1).
 func (f *File) Records(fn func(*Record) error) []Problem {
 	problems := append([]Problem(nil), f.Problems...)
-	ws := newWorkspace()
+	ws := workspaces.Get().(*workspace)
+	defer workspaces.Put(ws)
 	report := func(p Problem) { problems = append(problems, p) }
 	for _, c := range f.chunks {
 		src, err := c.decode(ws, false, fn, report)
@@ -40,7 +41,8 @@ func (c *Chunk) Records(fn func(*Record) error) []Problem {
 	return problems
 }
 
-// workspaces serves Chunk.Records, which callers run on many goroutines.
+// workspaces keep their buffers and a chunk decoder from call to call:
+// callers decode many small files, and Chunk.Records runs on many goroutines.
 var workspaces = sync.Pool{New: func() any { return newWorkspace() }}
 
 // chunkSource is what the records of a chunk need for XML: the decoder that
