@@ -18,6 +18,8 @@
 #                               skipped): decoding, JSON and writing
 #   decoder, Records            source/evtx alone, every Record field filled
 #   decoder, RecordsParallel    the same on BENCH_THREADS (2) workers
+#   ..., GOGC=400               the same with the collector running less
+#                               often (the default runs it every few MB)
 #   evtxexport -f xml           one process per file
 #   evtx_dump.py                only on a subset (one copy of seven samples,
 #                               2.6 MB: it reads about 0.2 MB/s), where
@@ -124,14 +126,14 @@ if "$exhunt" evtx --help >/dev/null 2>&1; then
 fi
 
 row() { # label mb records secs cpu rss [ratio]
-  printf '%-34s %9s %8.2f %9.1f %11.0f %8s %8s %9s\n' "$1" "$2" "$4" "$(echo "$2 / $4" | bc -l)" "$(echo "$3 / $4" | bc -l)" "$5" "$6" "${7:-}"
+  printf '%-40s %9s %8.2f %9.1f %11.0f %8s %8s %9s\n' "$1" "$2" "$4" "$(echo "$2 / $4" | bc -l)" "$(echo "$3 / $4" | bc -l)" "$5" "$6" "${7:-}"
 }
 
 mb=$(mb_of "$list")
 records=$(records_of "$list")
 echo "corpus: $mb MB, $records records in $(wc -l <"$list") files ($copies copies of ${#common[@]} samples), $size asked"
 warm "$list"
-printf '%-34s %9s %8s %9s %11s %8s %8s %9s\n' "" MB seconds MB/s records/s "cpu s" "RSS MB" "exhunt x"
+printf '%-40s %9s %8s %9s %11s %8s %8s %9s\n' "" MB seconds MB/s records/s "cpu s" "RSS MB" "exhunt x"
 
 # The exhunt figure the ratios use: the command if this build has it, else the decoder.
 if $has_evtx_command; then
@@ -144,6 +146,15 @@ row "decoder, Records" "$mb" "$records" "$secs" "$cpu" "$rss"
 $has_evtx_command || ex_secs=$secs
 measure "decoder parallel" "$runs" env EVTX_DECODE="$list" EVTX_DECODE_WORKERS="$threads" "$decoder" -test.run '^TestDecodeFiles$'
 row "decoder, RecordsParallel($threads)" "$mb" "$records" "$secs" "$cpu" "$rss"
+# The collector runs every few MB at the default GOGC: see what a program gets from a larger heap.
+if $has_evtx_command; then
+  measure "exhunt evtx GOGC=400" "$runs" env GOGC=400 xargs -a "$list" "$exhunt" evtx --format jsonl
+  row "exhunt evtx --format jsonl, GOGC=400" "$mb" "$records" "$secs" "$cpu" "$rss"
+fi
+measure "decoder GOGC=400" "$runs" env GOGC=400 EVTX_DECODE="$list" "$decoder" -test.run '^TestDecodeFiles$'
+row "decoder, Records, GOGC=400" "$mb" "$records" "$secs" "$cpu" "$rss"
+measure "decoder parallel GOGC=400" "$runs" env GOGC=400 EVTX_DECODE="$list" EVTX_DECODE_WORKERS="$threads" "$decoder" -test.run '^TestDecodeFiles$'
+row "decoder, RecordsParallel($threads), GOGC=400" "$mb" "$records" "$secs" "$cpu" "$rss"
 
 measure "evtxexport" 1 xargs -a "$list" -n 1 evtxexport -f xml
 row "evtxexport -f xml" "$mb" "$records" "$secs" "$cpu" "$rss" "$(echo "$secs / $ex_secs" | bc -l | xargs printf '%.1f')"
@@ -167,7 +178,7 @@ row "  evtxexport -f xml" "$smb" "$srecords" "$secs" "$cpu" "$rss" "$(echo "$sec
 measure "evtx_dump.py (subset)" 1 xargs -a "$subset" -n 1 evtx_dump.py
 py_secs=$secs
 row "  evtx_dump.py" "$smb" "$srecords" "$secs" "$cpu" "$rss" "$(echo "$secs / $sub_ex" | bc -l | xargs printf '%.1f')"
-printf '%-34s %9s %8.0f %9.2f %11.0f %8s %8s %9s\n' "evtx_dump.py, EXTRAPOLATED" "$mb" "$(echo "$py_secs * $mb / $smb" | bc -l)" \
+printf '%-40s %9s %8.0f %9.2f %11.0f %8s %8s %9s\n' "evtx_dump.py, EXTRAPOLATED" "$mb" "$(echo "$py_secs * $mb / $smb" | bc -l)" \
   "$(echo "$smb / $py_secs" | bc -l)" "$(echo "$srecords / $py_secs" | bc -l)" "-" "-" "$(echo "$py_secs * $mb / $smb / $ex_secs" | bc -l | xargs printf '%.0f')"
 
 # exhunt alone: the two samples evtxexport cannot read, and peak RSS on a quarter of the corpus.

@@ -13,6 +13,12 @@ import (
 // included. At most 2×workers decoded chunks wait for fn, so memory does not
 // grow with the file. ReadAt is called from the workers concurrently, as
 // io.ReaderAt allows.
+//
+// Decoding allocates about one and a half times the file's size (the
+// records' Data) and keeps little, so with GOGC at 100 the collector runs
+// every few megabytes; on two cores its cycles then cost the workers more
+// than they gain. A program decoding in parallel should let the heap grow
+// more between cycles (GOGC=400 or so, debug.SetGCPercent).
 func (f *File) RecordsParallel(workers int, fn func(*Record) error) []Problem {
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
