@@ -354,10 +354,10 @@ type workspace struct {
 // the record's text becomes one string.
 type pendingItem struct {
 	name                 string // when the name is not in text
-	nameFrom, nameTo     int    // else
-	valueFrom, valueTo   int
-	arrayFrom            int // where the array value's text starts, when hasArray
-	endsFrom, endsTo     int // its elements' ends in workspace.ends
+	nameFrom, nameTo     int32  // else
+	valueFrom, valueTo   int32
+	arrayFrom            int32 // where the array value's text starts, when hasArray
+	endsFrom, endsTo     int32 // its elements' ends in workspace.ends
 	nameInText, hasArray bool
 }
 
@@ -724,14 +724,18 @@ func (d *chunkDecoder) fastData(r *Record, dp *dataPlan, in int, eventData bool)
 			if e.nameTwice {
 				return false
 			}
-			it.nameInText = true
-			it.nameFrom = len(ws.text)
-			if _, ok := d.appendText(e.nameText, in); !ok {
-				return false
+			if len(e.nameText) == 1 && e.nameText[0].subst < 0 {
+				it.name = e.nameText[0].text // as Windows writes it: the record's text need not hold it
+			} else {
+				it.nameInText = true
+				it.nameFrom = int32(len(ws.text))
+				if _, ok := d.appendText(e.nameText, in); !ok {
+					return false
+				}
+				it.nameTo = int32(len(ws.text))
 			}
-			it.nameTo = len(ws.text)
 		}
-		it.valueFrom = len(ws.text)
+		it.valueFrom = int32(len(ws.text))
 		for _, p := range e.text {
 			start, ends := len(ws.text), len(ws.ends)
 			v, present, ok := d.appendPiece(p, in)
@@ -741,10 +745,10 @@ func (d *chunkDecoder) fastData(r *Record, dp *dataPlan, in int, eventData bool)
 			if present {
 				// the item's Values come from the last value, if it is an array
 				it.hasArray = v != nil && v.typ&typeArrayFlag != 0
-				it.arrayFrom, it.endsFrom, it.endsTo = start, ends, len(ws.ends)
+				it.arrayFrom, it.endsFrom, it.endsTo = int32(start), int32(ends), int32(len(ws.ends))
 			}
 		}
-		it.valueTo = len(ws.text)
+		it.valueTo = int32(len(ws.text))
 		ws.items = append(ws.items, it)
 	}
 	if len(ws.items) == 0 {
@@ -761,7 +765,7 @@ func (d *chunkDecoder) fastData(r *Record, dp *dataPlan, in int, eventData bool)
 		item.Value = text[it.valueFrom:it.valueTo]
 		if it.hasArray && it.endsTo > it.endsFrom {
 			item.Values = make([]string, it.endsTo-it.endsFrom)
-			start := it.arrayFrom
+			start := int(it.arrayFrom)
 			for k, end := range ws.ends[it.endsFrom:it.endsTo] {
 				item.Values[k] = text[start:end]
 				start = end + 1
