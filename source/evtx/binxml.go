@@ -104,10 +104,14 @@ type chunkDecoder struct {
 	attrs        blocks[attribute]
 	pending      []*node
 	pendingAttrs []attribute
+
+	shared  map[string]string // see sharedText; kept by reset
+	scratch []byte
 }
 
 func newChunkDecoder(data []byte, base int64) *chunkDecoder {
-	return &chunkDecoder{data: data, base: base, names: map[uint32]string{}, templates: map[uint32]*template{}, failed: map[uint32]error{}, decoding: map[uint32]bool{}}
+	return &chunkDecoder{data: data, base: base, names: map[uint32]string{}, templates: map[uint32]*template{}, failed: map[uint32]error{}, decoding: map[uint32]bool{},
+		shared: map[string]string{}}
 }
 
 // reset readies the decoder for another chunk, read into the same buffer.
@@ -273,7 +277,28 @@ func (c *cursor) utf16String() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if c.d.inTemplate > 0 {
+		return c.d.sharedText(b), nil
+	}
 	return string(appendUTF16(nil, b)), nil
+}
+
+// sharedText decodes UTF-16 text that recurs in every chunk (names, the
+// texts of templates, which every chunk defines again) to one string for
+// all, remembered by the decoder from chunk to chunk.
+func (d *chunkDecoder) sharedText(b []byte) string {
+	d.scratch = appendUTF16(d.scratch[:0], b)
+	if s, ok := d.shared[string(d.scratch)]; ok {
+		return s
+	}
+	s := string(d.scratch)
+	if len(s) <= 256 {
+		if len(d.shared) >= 4096 {
+			clear(d.shared)
+		}
+		d.shared[s] = s
+	}
+	return s
 }
 
 // nameAt reads the name structure at a chunk offset: next-name offset (u32),
@@ -290,7 +315,7 @@ func (d *chunkDecoder) nameAt(off uint32) (string, int, error) {
 	if n > maxNameChars || int(off)+size > len(d.data) {
 		return "", 0, &decodeError{int(off), fmt.Sprintf("name of %d characters at %d runs past the chunk", n, off)}
 	}
-	s := string(appendUTF16(nil, d.data[int(off)+8:int(off)+8+2*n]))
+	s := d.sharedText(d.data[int(off)+8 : int(off)+8+2*n])
 	d.names[off] = s
 	return s, size, nil
 }
