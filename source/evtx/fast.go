@@ -436,7 +436,11 @@ func (d *chunkDecoder) fastFragment(pos, end, depth, nesting int) int {
 	if pos < end && data[pos]&^tokMoreBit != tokEOF {
 		return -1 // more nodes after the instance
 	}
-	ws.instances = append(ws.instances, instance{plan: tmpl.fastPlan(), first: first, count: count})
+	p := tmpl.fastPlan()
+	if !p.usable {
+		return -1 // its node count, which budget needs, is not known
+	}
+	ws.instances = append(ws.instances, instance{plan: p, first: first, count: count})
 	return len(ws.instances) - 1
 }
 
@@ -664,7 +668,7 @@ func (d *chunkDecoder) findElem(seq []seqItem, in int, name string, nesting int)
 			continue // other values are text, which is no element
 		}
 		nested := d.ws.instances[v.inst].plan
-		if !nested.usable || nesting >= maxFastNesting {
+		if nesting >= maxFastNesting {
 			return nil, 0, false, false
 		}
 		if e, at, found, ok := d.findElem(nested.roots, int(v.inst), name, nesting+1); found || !ok {

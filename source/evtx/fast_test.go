@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/exhunt/exhunt/source/evtx/evtxwrite"
 )
 
 // sameRecords compares what the fast path and the generic path made of a
@@ -119,4 +122,66 @@ func TestFastPathAgreesWithGeneric(t *testing.T) {
 		fast += nf
 	}
 	t.Logf("fuzz corpus: %d inputs, %d records, %d by the fast path", len(corpus), records, fast)
+}
+
+// Logs written as Windows writes them (package evtxwrite), in shapes the
+// samples lack: every value type, arrays, absent values that drop their
+// element, unnamed classic data, UserData, no data at all. Every record must
+// take the fast path and agree with the generic path.
+func TestFastPathOnWrittenLogs(t *testing.T) {
+	t0 := time.Date(2021, 3, 3, 6, 49, 43, 699123456, time.UTC)
+	all := []evtxwrite.Data{
+		{Name: "String", Value: "plain"}, {Name: "Empty", Value: ""}, {Name: "Unicode", Value: "é中文 🙂 &<>\"'\tend"},
+		{Name: "ANSI", Value: evtxwrite.ANSIString("ansi")}, {Name: "Int8", Value: int8(-128)}, {Name: "Uint8", Value: uint8(255)},
+		{Name: "Int16", Value: int16(-32768)}, {Name: "Uint16", Value: uint16(65535)}, {Name: "Int32", Value: int32(-1)},
+		{Name: "Uint32", Value: uint32(4294967295)}, {Name: "Int64", Value: int64(-1 << 63)}, {Name: "Uint64", Value: uint64(1<<64 - 1)},
+		{Name: "Float32", Value: float32(1.25)}, {Name: "Float64", Value: -2.5e-300}, {Name: "Bool", Value: true},
+		{Name: "Binary", Value: []byte{0xde, 0xad}}, {Name: "EmptyBinary", Value: []byte{}}, {Name: "Null", Value: nil},
+		{Name: "GUID", Value: evtxwrite.GUID("{c76baa63-ae81-421c-b425-340b4b24157f}")}, {Name: "SID", Value: evtxwrite.SID("S-1-5-18")},
+		{Name: "Hex32", Value: evtxwrite.Hex32(0xc000006d)}, {Name: "Hex64", Value: evtxwrite.Hex64(0x9cf992)},
+		{Name: "FileTime", Value: t0}, {Name: "SystemTime", Value: evtxwrite.SystemTime(t0)},
+		{Name: "Strings", Value: []string{"a", "", "b\nc"}}, {Name: "NoStrings", Value: []string{}}, {Name: "OneEmpty", Value: []string{""}},
+		{Name: "Uint16s", Value: []uint16{1, 65535}}, {Name: "Uint32s", Value: []uint32{}}, {Name: "Int64s", Value: []int64{-1 << 63}},
+		{Name: "Hex64s", Value: []evtxwrite.Hex64{0x3e7, 0}}, {Name: "GUIDs", Value: []evtxwrite.GUID{"{C76BAA63-AE81-421C-B425-340B4B24157F}"}},
+		{Name: "", Value: "unnamed"}, {Name: "Data", Value: "named Data"}, {Name: "String", Value: "the name again"},
+	}
+	base := evtxwrite.Event{Time: t0, Provider: "Microsoft-Windows-Sysmon", ProviderGUID: "{5770385F-C22A-43E0-BF4C-06F5698FFBD9}",
+		EventID: 1, Qualifiers: 16384, Level: 4, Keywords: 0x8000000000000000, ProcessID: 4, ThreadID: 8,
+		Channel: "Microsoft-Windows-Sysmon/Operational", Computer: "ex01.corp.local", UserSID: "S-1-5-18"}
+	var events []evtxwrite.Event
+	for i := range 3000 {
+		e := base
+		e.EventID = uint16(i)
+		e.Level = uint8(i % 6)
+		switch i % 6 {
+		case 0:
+			e.Data = all
+		case 1:
+			e.Data = all[i%len(all):]
+		case 2:
+			e.Classic, e.Provider, e.Channel = true, "MSExchange CmdletLogs", "MSExchange Management"
+			e.Data = []evtxwrite.Data{{Value: []string{"Install-TransportAgent", "-Name x", "", "en-US"}}}
+		case 3:
+			e.UserData = &evtxwrite.UserData{Name: "LogFileCleared", Namespace: "http://manifests.microsoft.com/win/2004/08/windows/eventlog",
+				Fields: []evtxwrite.Data{{Name: "SubjectUserName", Value: "admin"}, {Name: "Absent", Value: nil}, {Name: "Count", Value: uint32(i)}}}
+		case 4:
+			// no data: an empty EventData
+		case 5:
+			e.Data = []evtxwrite.Data{{Name: "OnlyNull", Value: nil}, {Name: "Strings", Value: []string{"x"}}}
+		}
+		events = append(events, e)
+	}
+	for _, o := range []evtxwrite.Options{{}, {MinorVersion: 2, Exported: true}} {
+		data, err := o.Encode(events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, fast, err := compareFile(data)
+		if err != nil {
+			t.Error(err)
+		}
+		if n != len(events) || fast != n {
+			t.Errorf("%d records, %d by the fast path, %d events written", n, fast, len(events))
+		}
+	}
 }
