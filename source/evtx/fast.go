@@ -400,20 +400,22 @@ func (d *chunkDecoder) fastFragment(pos, end, depth, nesting int) int {
 		return -1
 	}
 	if int(defOff) == pos {
-		size := int(binary.LittleEndian.Uint32(data[defOff+20:]))
-		if size > end-pos-24 {
+		// sizes compared as read, unsigned: an int may have 32 bits
+		size := binary.LittleEndian.Uint32(data[defOff+20:])
+		if end-pos < 24 || uint64(size) > uint64(end-pos-24) {
 			return -1
 		}
-		pos += 24 + size
+		pos += 24 + int(size)
 	}
 	if pos+4 > end {
 		return -1
 	}
-	count := int(binary.LittleEndian.Uint32(data[pos:]))
+	n := binary.LittleEndian.Uint32(data[pos:])
 	pos += 4
-	if count > maxValues || count*4 > end-pos {
+	if n > maxValues || int(n)*4 > end-pos {
 		return -1
 	}
+	count := int(n)
 	desc := pos
 	pos += 4 * count
 	first := len(ws.values)
@@ -447,10 +449,13 @@ func (d *chunkDecoder) fastFragment(pos, end, depth, nesting int) int {
 // budget is what resolving the instance costs the generic path: the nodes it
 // counts, exactly, and at most how much text it makes (every value's text is
 // at most 5 times its size: an int8 array element, "-128\n").
-func (d *chunkDecoder) budget(in int) (nodes, text int) {
+func (d *chunkDecoder) budget(in int) (nodes int, text int64) {
 	inst := d.ws.instances[in]
 	nodes = 1 + inst.plan.nodes // the template instance node, then the template's
 	for i, refs := range inst.plan.refs {
+		if nodes > maxNodes || text > maxTextBytes {
+			break
+		}
 		if refs == 0 || i >= inst.count {
 			continue
 		}
@@ -458,13 +463,13 @@ func (d *chunkDecoder) budget(in int) (nodes, text int) {
 		if v.inst >= 0 {
 			n, t := d.budget(int(v.inst))
 			nodes += refs * n
-			text += refs * t
+			text += int64(refs) * t
 		} else {
-			text += refs * 5 * int(v.size)
+			text += int64(refs) * 5 * int64(v.size)
 		}
-		if nodes > maxNodes || text > maxTextBytes {
-			return maxNodes + 1, maxTextBytes + 1 // and no overflow of int
-		}
+	}
+	if nodes > maxNodes || text > maxTextBytes {
+		return maxNodes + 1, maxTextBytes + 1 // what is over needs no more precision, and must not overflow
 	}
 	return nodes, text
 }
