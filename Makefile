@@ -1,5 +1,5 @@
 # Everyday commands; the README explains each.
-.PHONY: build test ci fuzz bench bench-yara windows demo clean
+.PHONY: build test ci fuzz bench bench-yara bench-evtx windows demo clean
 
 # The version comes from git (a tag, else the commit), so a release build
 # never calls itself "devel".
@@ -56,6 +56,11 @@ bench:
 # shared web shell and Hafnium rules (needs ../shared/data; not in CI).
 bench-yara:
 	scripts/bench-yara.sh
+
+# exhunt's EVTX decoder against evtxexport and evtx_dump.py on copies of the
+# shared samples (BENCH_EVTX_SIZE, default 1G; needs ../shared/data; not in CI).
+bench-evtx:
+	scripts/bench-evtx.sh
 
 clean:
 	rm -rf exhunt exhunt.exe bench-data

@@ -3,7 +3,6 @@ package evtx
 import (
 	"encoding/binary"
 	"fmt"
-	"unicode/utf16"
 )
 
 // Binary XML tokens (MS-EVEN6 2.2.12). The 0x40 bit means "has attributes"
@@ -77,6 +76,7 @@ type attribute struct {
 type template struct {
 	offset uint32
 	nodes  []*node
+	plan   *plan // for the fast path, compiled on first use
 }
 
 // chunkDecoder decodes the binary XML of one chunk; names and templates are
@@ -88,10 +88,117 @@ type chunkDecoder struct {
 	templates map[uint32]*template
 	failed    map[uint32]error // templates that did not decode: decoding again on every use could take exponential time
 	decoding  map[uint32]bool  // templates being decoded (cycle guard)
+
+	ws      *workspace // the fast path's buffers, while the chunk is decoded
+	generic bool       // no fast path (tests compare the two)
+
+	// The nodes of templates, and their lists, are allocated in blocks,
+	// reused when the decoder goes on to another chunk: a template has
+	// dozens of nodes, a chunk a dozen templates, and every chunk defines
+	// its templates again. Other nodes (a record's own, decoded again for
+	// each XML()) are left to the garbage collector. Lists are gathered in
+	// pending first.
+	inTemplate   int
+	nodes        blocks[node]
+	lists        blocks[*node]
+	attrs        blocks[attribute]
+	pending      []*node
+	pendingAttrs []attribute
+
+	shared  map[string]string // see sharedText; kept by reset
+	scratch []byte
 }
 
 func newChunkDecoder(data []byte, base int64) *chunkDecoder {
-	return &chunkDecoder{data: data, base: base, names: map[uint32]string{}, templates: map[uint32]*template{}, failed: map[uint32]error{}, decoding: map[uint32]bool{}}
+	return &chunkDecoder{data: data, base: base, names: map[uint32]string{}, templates: map[uint32]*template{}, failed: map[uint32]error{}, decoding: map[uint32]bool{},
+		shared: map[string]string{}}
+}
+
+// reset readies the decoder for another chunk, read into the same buffer.
+func (d *chunkDecoder) reset(base int64) {
+	d.base = base
+	clear(d.names)
+	clear(d.templates)
+	clear(d.failed)
+	clear(d.decoding)
+	d.nodes.reset()
+	d.lists.reset()
+	d.attrs.reset()
+	d.pending, d.pendingAttrs = d.pending[:0], d.pendingAttrs[:0]
+	d.ws, d.generic = nil, false
+}
+
+// blocks hands out zeroed slices from blocks of size elements.
+type blocks[T any] struct {
+	all  [][]T
+	used int // blocks handed out since the last reset
+	cur  []T
+}
+
+func (b *blocks[T]) take(n, size int) []T {
+	if n > size {
+		return make([]T, n)
+	}
+	if cap(b.cur)-len(b.cur) < n {
+		if b.used == len(b.all) {
+			b.all = append(b.all, make([]T, 0, size))
+		}
+		b.cur = b.all[b.used][:0]
+		b.used++
+	}
+	k := len(b.cur)
+	b.cur = b.cur[:k+n]
+	s := b.cur[k : k+n : k+n]
+	clear(s)
+	return s
+}
+
+func (b *blocks[T]) reset() { b.used, b.cur = 0, nil }
+
+func (d *chunkDecoder) newNode() *node {
+	if d.inTemplate == 0 {
+		return &node{}
+	}
+	return &d.nodes.take(1, 64)[0]
+}
+
+func (d *chunkDecoder) leaf(n node) *node {
+	p := d.newNode()
+	*p = n
+	return p
+}
+
+// nodeList moves the pending nodes above mark to a list of their own (nil if none).
+func (d *chunkDecoder) nodeList(mark int) []*node {
+	n := len(d.pending) - mark
+	if n == 0 {
+		return nil
+	}
+	var list []*node
+	if d.inTemplate == 0 {
+		list = make([]*node, n)
+	} else {
+		list = d.lists.take(n, 1024)
+	}
+	copy(list, d.pending[mark:])
+	d.pending = d.pending[:mark]
+	return list
+}
+
+func (d *chunkDecoder) attrList(mark int) []attribute {
+	n := len(d.pendingAttrs) - mark
+	if n == 0 {
+		return nil
+	}
+	var list []attribute
+	if d.inTemplate == 0 {
+		list = make([]attribute, n)
+	} else {
+		list = d.attrs.take(n, 128)
+	}
+	copy(list, d.pendingAttrs[mark:])
+	d.pendingAttrs = d.pendingAttrs[:mark]
+	return list
 }
 
 // decodeError is a binary XML defect at a chunk offset.
@@ -170,7 +277,28 @@ func (c *cursor) utf16String() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return string(utf16.Decode(utf16le(b))), nil
+	if c.d.inTemplate > 0 {
+		return c.d.sharedText(b), nil
+	}
+	return string(appendUTF16(nil, b)), nil
+}
+
+// sharedText decodes UTF-16 text that recurs in every chunk (names, the
+// texts of templates, which every chunk defines again) to one string for
+// all, remembered by the decoder from chunk to chunk.
+func (d *chunkDecoder) sharedText(b []byte) string {
+	d.scratch = appendUTF16(d.scratch[:0], b)
+	if s, ok := d.shared[string(d.scratch)]; ok {
+		return s
+	}
+	s := string(d.scratch)
+	if len(s) <= 256 {
+		if len(d.shared) >= 4096 {
+			clear(d.shared)
+		}
+		d.shared[s] = s
+	}
+	return s
 }
 
 // nameAt reads the name structure at a chunk offset: next-name offset (u32),
@@ -187,7 +315,7 @@ func (d *chunkDecoder) nameAt(off uint32) (string, int, error) {
 	if n > maxNameChars || int(off)+size > len(d.data) {
 		return "", 0, &decodeError{int(off), fmt.Sprintf("name of %d characters at %d runs past the chunk", n, off)}
 	}
-	s := string(utf16.Decode(utf16le(d.data[int(off)+8 : int(off)+8+2*n])))
+	s := d.sharedText(d.data[int(off)+8 : int(off)+8+2*n])
 	d.names[off] = s
 	return s, size, nil
 }
@@ -213,48 +341,46 @@ func (c *cursor) name() (string, error) {
 }
 
 // fragment decodes a fragment header followed by one element or template
-// instance, up to the end-of-fragment token or the end of the range.
+// instance, up to the end-of-fragment token or the end of the range. On error
+// the nodes decoded so far are dropped: callers give up on the whole record
+// or template.
 func (c *cursor) fragment() ([]*node, error) {
 	c.depth++
 	defer func() { c.depth-- }()
 	if c.depth > maxDepth {
 		return nil, c.fail("binary XML nested too deep")
 	}
-	var out []*node
+	d := c.d
+	mark := len(d.pending)
+	defer func() { d.pending = d.pending[:mark] }()
 	for c.pos < c.end {
 		t, err := c.peek()
 		if err != nil {
-			return out, err
+			return nil, err
 		}
+		var n *node
 		switch t &^ tokMoreBit {
 		case tokEOF:
 			c.pos++
-			return out, nil
+			return d.nodeList(mark), nil
 		case tokFragmentHeader:
 			if _, err := c.bytes(4); err != nil {
-				return out, err
+				return nil, err
 			}
+			continue
 		case tokOpenStart:
-			n, err := c.element()
-			if err != nil {
-				return out, err
-			}
-			out = append(out, n)
+			n, err = c.element()
 		case tokTemplate:
-			n, err := c.templateInstance()
-			if err != nil {
-				return out, err
-			}
-			out = append(out, n)
+			n, err = c.templateInstance()
 		default:
-			n, err := c.content()
-			if err != nil {
-				return out, err
-			}
-			out = append(out, n)
+			n, err = c.content()
 		}
+		if err != nil {
+			return nil, err
+		}
+		d.pending = append(d.pending, n)
 	}
-	return out, nil
+	return d.nodeList(mark), nil
 }
 
 // element decodes an open start element token through its end element.
@@ -277,7 +403,11 @@ func (c *cursor) element() (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	el := &node{kind: kindElement, name: name}
+	d := c.d
+	el := d.newNode()
+	el.kind, el.name = kindElement, name
+	mark, attrMark := len(d.pending), len(d.pendingAttrs)
+	defer func() { d.pending, d.pendingAttrs = d.pending[:mark], d.pendingAttrs[:attrMark] }()
 	if tok&tokMoreBit != 0 {
 		if _, err := c.u32(); err != nil { // attribute list size
 			return nil, err
@@ -290,7 +420,7 @@ func (c *cursor) element() (*node, error) {
 			if t&^tokMoreBit != tokAttribute {
 				break
 			}
-			if len(el.attrs) >= maxAttributes {
+			if len(d.pendingAttrs)-attrMark >= maxAttributes {
 				return nil, c.fail("too many attributes")
 			}
 			c.pos++
@@ -298,7 +428,6 @@ func (c *cursor) element() (*node, error) {
 			if err != nil {
 				return nil, err
 			}
-			a := attribute{name: an}
 			for {
 				t, err := c.peek()
 				if err != nil {
@@ -311,10 +440,11 @@ func (c *cursor) element() (*node, error) {
 				if err != nil {
 					return nil, err
 				}
-				a.value = append(a.value, v)
+				d.pending = append(d.pending, v)
 			}
-			el.attrs = append(el.attrs, a)
+			d.pendingAttrs = append(d.pendingAttrs, attribute{name: an, value: d.nodeList(mark)})
 		}
+		el.attrs = d.attrList(attrMark)
 	}
 	t, err := c.u8()
 	if err != nil {
@@ -333,29 +463,23 @@ func (c *cursor) element() (*node, error) {
 		if err != nil {
 			return nil, err
 		}
+		var ch *node
 		switch t &^ tokMoreBit {
 		case tokEndElement:
 			c.pos++
+			el.children = d.nodeList(mark)
 			return el, nil
 		case tokOpenStart:
-			ch, err := c.element()
-			if err != nil {
-				return nil, err
-			}
-			el.children = append(el.children, ch)
+			ch, err = c.element()
 		case tokTemplate:
-			ch, err := c.templateInstance()
-			if err != nil {
-				return nil, err
-			}
-			el.children = append(el.children, ch)
+			ch, err = c.templateInstance()
 		default:
-			ch, err := c.content()
-			if err != nil {
-				return nil, err
-			}
-			el.children = append(el.children, ch)
+			ch, err = c.content()
 		}
+		if err != nil {
+			return nil, err
+		}
+		d.pending = append(d.pending, ch)
 	}
 }
 
@@ -365,13 +489,10 @@ func (c *cursor) skipDependencyID(start int) {
 			return false
 		}
 		off := int(binary.LittleEndian.Uint32(c.d.data[at+4:]))
-		if off == at+8 {
-			return true
-		}
-		if _, ok := c.d.names[uint32(off)]; ok {
-			return true
-		}
-		return off >= chunkHeaderSize && off < start
+		// Only the bytes decide, never what was decoded before: a record
+		// decoded again for XML must take the same layout it took the first
+		// time, whatever else of the chunk was decoded meanwhile.
+		return off == at+8 || (off >= chunkHeaderSize && off < start)
 	}
 	with, without := start+3, start+1
 	switch {
@@ -409,22 +530,22 @@ func (c *cursor) content() (*node, error) {
 			return nil, c.fail("value text of type 0x%02x (only strings are defined)", typ)
 		}
 		s, err := c.utf16String()
-		return &node{kind: kindText, text: s}, err
+		return c.d.leaf(node{kind: kindText, text: s}), err
 	case tokCDATA:
 		s, err := c.utf16String()
-		return &node{kind: kindCDATA, text: s}, err
+		return c.d.leaf(node{kind: kindCDATA, text: s}), err
 	case tokCharRef:
 		v, err := c.u16()
-		return &node{kind: kindCharRef, char: v}, err
+		return c.d.leaf(node{kind: kindCharRef, char: v}), err
 	case tokEntityRef:
 		s, err := c.name()
-		return &node{kind: kindEntityRef, name: s}, err
+		return c.d.leaf(node{kind: kindEntityRef, name: s}), err
 	case tokPITarget:
 		target, err := c.name()
 		if err != nil {
 			return nil, err
 		}
-		n := &node{kind: kindPI, name: target}
+		n := c.d.leaf(node{kind: kindPI, name: target})
 		if p, err := c.peek(); err == nil && p == tokPIData {
 			c.pos++
 			n.text, err = c.utf16String()
@@ -439,7 +560,7 @@ func (c *cursor) content() (*node, error) {
 			return nil, err
 		}
 		typ, err := c.u8()
-		return &node{kind: kindSubstitution, substID: id, substTyp: typ, optional: t&^tokMoreBit == tokOptSubstitution}, err
+		return c.d.leaf(node{kind: kindSubstitution, substID: id, substTyp: typ, optional: t&^tokMoreBit == tokOptSubstitution}), err
 	}
 	c.pos--
 	return nil, c.fail("unexpected binary XML token 0x%02x", t)
@@ -490,7 +611,7 @@ func (c *cursor) templateInstance() (*node, error) {
 		b, _ := c.bytes(4)
 		descs[i] = descriptor{binary.LittleEndian.Uint16(b), b[2]}
 	}
-	n := &node{kind: kindTemplate, tmpl: tmpl, values: make([]value, count)}
+	n := c.d.leaf(node{kind: kindTemplate, tmpl: tmpl, values: make([]value, count)})
 	for i, d := range descs {
 		at := c.pos
 		b, err := c.bytes(int(d.size))
@@ -530,7 +651,11 @@ func (d *chunkDecoder) template(off uint32, depth int) (*template, error) {
 		return nil, &decodeError{int(off), fmt.Sprintf("template definition of %d bytes runs past the chunk", size)}
 	}
 	d.decoding[off] = true
-	defer delete(d.decoding, off)
+	d.inTemplate++
+	defer func() {
+		delete(d.decoding, off)
+		d.inTemplate--
+	}()
 	c := &cursor{d: d, pos: start, end: start + size, depth: depth}
 	nodes, err := c.fragment()
 	if err != nil {

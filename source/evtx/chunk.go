@@ -43,13 +43,22 @@ type Chunk struct {
 // Checksum mismatches are problems, not errors.
 func (c *Chunk) Read() ([]byte, ChunkHeader, []Problem, error) {
 	data := make([]byte, chunkSize)
+	h, problems, err := c.readInto(data)
+	if err != nil {
+		return nil, h, problems, err
+	}
+	return data, h, problems, nil
+}
+
+// readInto is Read into a buffer of chunkSize bytes.
+func (c *Chunk) readInto(data []byte) (ChunkHeader, []Problem, error) {
 	n, err := c.file.r.ReadAt(data, c.Offset)
 	if n < chunkSize {
-		return nil, ChunkHeader{}, nil, Problem{c.Offset, fmt.Sprintf("chunk truncated (%d bytes read): %v", n, err)}
+		return ChunkHeader{}, nil, Problem{c.Offset, fmt.Sprintf("chunk truncated (%d bytes read): %v", n, err)}
 	}
 	var problems []Problem
 	if !bytes.Equal(data[:8], chunkSignature) {
-		return nil, ChunkHeader{}, nil, Problem{c.Offset, "no ElfChnk signature"}
+		return ChunkHeader{}, nil, Problem{c.Offset, "no ElfChnk signature"}
 	}
 	le := binary.LittleEndian
 	var h ChunkHeader
@@ -78,5 +87,14 @@ func (c *Chunk) Read() ([]byte, ChunkHeader, []Problem, error) {
 			problems = append(problems, Problem{c.Offset + 52, fmt.Sprintf("event records checksum mismatch (stored 0x%08x, computed 0x%08x)", h.RecordsChecksum, crc)})
 		}
 	}
-	return data, h, problems, nil
+	return h, problems, nil
+}
+
+// recordsEnd is where the chunk's records end.
+func (h ChunkHeader) recordsEnd() int {
+	end := int(h.FreeSpaceOffset)
+	if end < chunkHeaderSize || end > chunkSize {
+		end = chunkSize
+	}
+	return end
 }

@@ -48,9 +48,11 @@ func TestDumpExtra(t *testing.T) {
 				walk(k)
 			}
 		}
-		for _, x := range r.root {
-			walk(x)
-		}
+		r.withTree(func(root []*xnode) {
+			for _, x := range root {
+				walk(x)
+			}
+		})
 		return nil
 	})
 }

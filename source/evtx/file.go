@@ -15,9 +15,26 @@
 //	f, err := evtx.Open(readerAt, size)
 //	problems := f.Records(func(r *evtx.Record) error { ...; return nil })
 //
-// Chunks are independent (each has its own string and template tables), so a
-// caller that wants parallelism calls f.Chunks() and runs Chunk.Records on
-// each chunk from its own goroutine; records inside a chunk come in file order.
+// f.RecordsParallel(workers, fn) gives the same records and problems with the
+// chunks decoded on several goroutines: fn is still called from the caller's
+// goroutine, one record at a time, in file order, and at most two chunks per
+// worker are decoded ahead of it. Chunks are independent (each has its own
+// string and template tables), so a caller may also run Chunk.Records on
+// each chunk from its own goroutine; records inside a chunk come in order.
+//
+// A Record stays valid after fn returns and holds no decoding buffer: its
+// strings are ordinary Go strings (the Data values of one record share one
+// allocation, so keep a copy, strings.Clone, of a value kept from each of
+// millions of records). Record.XML decodes the record again, reading its
+// chunk again through the io.ReaderAt if the chunk's decoder has gone on to
+// another chunk by then; it may be called from any goroutine.
+//
+// Nearly every record is an instance of a template defined once per chunk,
+// with its values (EventData often as a nested template instance). Records
+// are filled from the values by a plan compiled once per template, without
+// building the XML; a record or template whose shape the plan does not know
+// is decoded into an XML tree instead, with the same result (tests compare
+// both ways on every record of the samples and of the fuzzing corpus).
 package evtx
 
 import (

@@ -118,3 +118,18 @@ func TestValueFormats(t *testing.T) {
 		}
 	}
 }
+
+// FILETIMEs are written as time.Time.AppendFormat writes them, years 0 to 9999 by hand.
+func TestFileTimeFormat(t *testing.T) {
+	for _, ft := range []uint64{0, 1, 116444736000000000, 132680784877840000, 132680784877840001, 2650467743999999999, 2650467744000000000, 1<<63 - 1, 1<<64 - 1} {
+		want := fileTime(ft).AppendFormat(nil, timeLayout)
+		if got := appendFileTime(nil, ft); string(got) != string(want) {
+			t.Errorf("%d: %s, want %s", ft, got, want)
+		}
+	}
+	for ft := uint64(0); ft < 1<<63; ft = ft*3 + 12345677 {
+		if got, want := appendFileTime(nil, ft), fileTime(ft).AppendFormat(nil, timeLayout); string(got) != string(want) {
+			t.Fatalf("%d: %s, want %s", ft, got, want)
+		}
+	}
+}

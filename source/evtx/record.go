@@ -7,8 +7,13 @@ import (
 	"time"
 )
 
-// Record is one decoded event. It holds on to its chunk's 64 KiB buffer
-// (for XML), so a caller keeping many records should copy the fields it needs.
+// Record is one decoded event. A Record handed to a callback stays valid
+// after the callback returns: its strings are ordinary Go strings (the Data
+// values of one record share one allocation) and it holds no decoding
+// buffer. XML decodes the record again: called from the callback, or before
+// RecordsParallel has delivered the chunk's last record, it uses the chunk's
+// decoder at hand; later it reads the chunk again through the io.ReaderAt
+// given to Open, which must then still be readable (else XML returns "").
 type Record struct {
 	RecordID uint64    // System/EventRecordID, else the record header's id
 	HeaderID uint64    // the record header's id (an exported log renumbers it from 1; chunk headers count these)
@@ -21,7 +26,8 @@ type Record struct {
 	Level    uint8
 	Data     []DataItem // EventData (or UserData) values in document order
 
-	root []*xnode // the resolved XML, for XML()
+	src      *chunkSource // for XML
+	at, size int          // the record's place in the chunk
 }
 
 // DataItem is one EventData/UserData value. EventData <Data Name="x"> gives
@@ -193,11 +199,11 @@ func (x *xnode) textContent() (string, *value) {
 	return sb.String(), val
 }
 
-// fill sets the structured fields from the resolved XML.
-func (r *Record) fill() {
+// fill sets the structured fields from the resolved XML: the generic path.
+func (r *Record) fill(root []*xnode) {
 	r.Time = r.Written
 	var event *xnode
-	for _, x := range r.root {
+	for _, x := range root {
 		if x.name == "Event" {
 			event = x
 			break
@@ -280,9 +286,11 @@ func dataItems(kids []*xnode, eventData bool) []DataItem {
 // schema's default namespaces beyond what the record holds).
 func (r *Record) XML() string {
 	var sb strings.Builder
-	for _, x := range r.root {
-		writeXML(&sb, x, 0)
-	}
+	r.withTree(func(root []*xnode) {
+		for _, x := range root {
+			writeXML(&sb, x, 0)
+		}
+	})
 	return sb.String()
 }
 
