@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -59,6 +60,10 @@ func runEvtx(args []string, stdout, stderr io.Writer) int {
 		return result.ExitFailed
 	}
 	files, failed := evtxFiles(fs.Args(), stderr)
+	// Decoding allocates little but fast: with the default target the
+	// collector runs every few megabytes and parallel decoding gains
+	// nothing. Memory stays bounded by the chunks in flight.
+	debug.SetGCPercent(400)
 	out := bufio.NewWriterSize(stdout, 256<<10)
 	if *format == "xml" {
 		out.WriteString("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Events>\n")
@@ -159,7 +164,8 @@ func decodeEvtxFile(path string, emit func(*evtx.Record), stderr io.Writer) evtx
 		fmt.Fprintf(stderr, "exhunt evtx: %s: %s\n", report.Terminal(path), report.Terminal(err.Error()))
 		return evtxUnreadable
 	}
-	problems := log.Records(func(r *evtx.Record) error {
+	// Records are decoded on every CPU and handed over in file order.
+	problems := log.RecordsParallel(0, func(r *evtx.Record) error {
 		emit(r)
 		return nil
 	})
@@ -218,14 +224,25 @@ func appendDataJSON(b []byte, data []evtx.DataItem) []byte {
 		return append(b, ']')
 	}
 	// A name that repeats (several <Data Name="x">, or several elements of
-	// one name in UserData) gives an array of its values, at its first place.
+	// one name in UserData) gives an array of its values, at its first
+	// place; an unnamed value among named ones goes under "Data", the
+	// element it sits in. Most events repeat no name: they are written
+	// straight through.
 	b = append(b, '{')
+	if !repeatedKeys(data) {
+		for i, d := range data {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, dataKey(d))
+			b = append(b, ':')
+			b = appendItemJSON(b, d)
+		}
+		return append(b, '}')
+	}
 	first := true
 	for i, d := range data {
-		key := d.Name
-		if key == "" {
-			key = "Data" // the element an unnamed value sits in
-		}
+		key := dataKey(d)
 		if seenBefore(data[:i], key) {
 			continue
 		}
@@ -235,21 +252,26 @@ func appendDataJSON(b []byte, data []evtx.DataItem) []byte {
 		first = false
 		b = appendJSONString(b, key)
 		b = append(b, ':')
-		var same []evtx.DataItem
+		n := 0
 		for _, e := range data[i:] {
-			if e.Name == d.Name {
-				same = append(same, e)
+			if dataKey(e) == key {
+				n++
 			}
 		}
-		if len(same) == 1 {
+		if n == 1 {
 			b = appendItemJSON(b, d)
 			continue
 		}
 		b = append(b, '[')
-		for j, e := range same {
-			if j > 0 {
+		k := 0
+		for _, e := range data[i:] {
+			if dataKey(e) != key {
+				continue
+			}
+			if k > 0 {
 				b = append(b, ',')
 			}
+			k++
 			b = appendItemJSON(b, e)
 		}
 		b = append(b, ']')
@@ -257,13 +279,27 @@ func appendDataJSON(b []byte, data []evtx.DataItem) []byte {
 	return append(b, '}')
 }
 
+func dataKey(d evtx.DataItem) string {
+	if d.Name == "" {
+		return "Data"
+	}
+	return d.Name
+}
+
+// repeatedKeys reports whether two items share a key; events have a few
+// dozen items at most, and usually none repeats.
+func repeatedKeys(data []evtx.DataItem) bool {
+	for i := 1; i < len(data); i++ {
+		if seenBefore(data[:i], dataKey(data[i])) {
+			return true
+		}
+	}
+	return false
+}
+
 func seenBefore(data []evtx.DataItem, key string) bool {
 	for _, d := range data {
-		name := d.Name
-		if name == "" {
-			name = "Data"
-		}
-		if name == key {
+		if dataKey(d) == key {
 			return true
 		}
 	}

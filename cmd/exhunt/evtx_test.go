@@ -7,11 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/exhunt/exhunt/source/evtx"
+	"github.com/exhunt/exhunt/source/evtx/evtxwrite"
 )
 
 const evtxSamples = "../../../shared/data/evtx"
@@ -209,5 +211,32 @@ func TestScanEvtxOption(t *testing.T) {
 	stderr.Reset()
 	if code := run([]string{"scan", "--root", caseDir, "--evtx", path}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--evtx") {
 		t.Errorf("--evtx with two servers: exit %d, %s", code, stderr.String())
+	}
+}
+
+// TestEvtxJSONRepeatedNames: values whose names repeat, and an unnamed
+// value beside one named "Data", all reach the JSON (as arrays), none is
+// dropped.
+func TestEvtxJSONRepeatedNames(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.evtx")
+	at := time.Date(2021, 3, 3, 4, 5, 6, 0, time.UTC)
+	err := evtxwrite.WriteFile(path, []evtxwrite.Event{{Time: at, Provider: "P", EventID: 7, Channel: "Application", Computer: "EX01",
+		Data: []evtxwrite.Data{{Name: "A", Value: "a1"}, {Name: "", Value: "x"}, {Name: "A", Value: "a2"}, {Name: "Data", Value: "y"}, {Name: "B", Value: "b"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"evtx", path}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var rec struct {
+		Data map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"A": []any{"a1", "a2"}, "Data": []any{"x", "y"}, "B": "b"}
+	if !reflect.DeepEqual(rec.Data, want) {
+		t.Errorf("data = %v, want %v", rec.Data, want)
 	}
 }
