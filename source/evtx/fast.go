@@ -38,8 +38,8 @@ type elemPlan struct {
 }
 
 // dropRule is set on an element the generic path leaves out when its
-// children (only optional substitutions) and its attributes (likewise) all
-// come out empty; these are the substitutions.
+// children (only optional substitutions) all come out empty, whatever its
+// attributes; these are the substitutions.
 type dropRule struct {
 	substs []int
 }
@@ -193,7 +193,7 @@ func compileData(children []*node) *dataPlan {
 }
 
 // dropRuleOf returns the element's drop rule, nil if the generic path always
-// keeps it (it has other children, or an attribute that is always there).
+// keeps it (it has children other than optional substitutions).
 func dropRuleOf(n *node) *dropRule {
 	if !onlyOptional(n.children) {
 		return nil
@@ -201,14 +201,6 @@ func dropRuleOf(n *node) *dropRule {
 	r := &dropRule{}
 	for _, c := range n.children {
 		r.substs = append(r.substs, int(c.substID))
-	}
-	for _, a := range n.attrs {
-		for _, v := range a.value {
-			if v.kind != kindSubstitution || !v.optional {
-				return nil
-			}
-			r.substs = append(r.substs, int(v.substID))
-		}
 	}
 	return r
 }

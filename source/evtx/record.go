@@ -120,8 +120,10 @@ func (rs *resolver) resolve(nodes []*node, values []value) []*xnode {
 				}
 			}
 			x.kids = rs.resolve(n.children, values)
-			if len(x.kids) == 0 && len(x.attrs) == 0 && onlyOptional(n.children) {
-				continue // Windows leaves out an element whose optional value is absent
+			if len(x.kids) == 0 && onlyOptional(n.children) {
+				// Windows leaves out an element whose optional values are
+				// all absent, attributes or not (MS-EVEN6 3.1.4.7.2).
+				continue
 			}
 			out = append(out, x)
 		case kindText, kindCDATA:

@@ -210,12 +210,11 @@ func appendHexUpper(dst, b []byte) []byte {
 
 // fileTime converts a Windows FILETIME (100 ns since 1601) to UTC time.
 func fileTime(ft uint64) time.Time {
-	const epochDiff = 116444736000000000 // 1601-01-01 to 1970-01-01 in 100 ns
-	if ft < epochDiff {
-		return time.Unix(0, 0).UTC().Add(-time.Duration((epochDiff-ft)/10000000) * time.Second)
-	}
-	d := ft - epochDiff
-	return time.Unix(int64(d/10000000), int64(d%10000000)*100).UTC()
+	// Seconds from 1601 less those to 1970: negative before 1970, which
+	// time.Unix takes with the fraction still positive (0 is 1601-01-01,
+	// Windows' "never").
+	const secondsTo1970 = 11644473600
+	return time.Unix(int64(ft/10000000)-secondsTo1970, int64(ft%10000000)*100).UTC()
 }
 
 // timeLayout is how evtxexport writes times: nine fractional digits.
