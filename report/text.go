@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/exhunt/exhunt/detect/scope"
 	"github.com/exhunt/exhunt/finding"
@@ -436,18 +437,26 @@ func (t *textWriter) instance(f finding.Finding) {
 func (t *textWriter) coverage(res *result.Server) {
 	t.printf("\n%s\n", t.color(ansiBold, "LOG COVERAGE (evidence older than a log's first entry cannot be judged)"))
 	if len(res.Coverage) == 0 {
-		t.printf("  no Exchange logs found\n")
+		t.printf("  no logs found\n")
 	}
-	for _, c := range res.Coverage {
-		name := c.Family
+	// Event log channels have long names (Microsoft-Windows-Sysmon/
+	// Operational): the column fits the longest, within reason.
+	names := make([]string, len(res.Coverage))
+	width := 28
+	for i, c := range res.Coverage {
+		names[i] = c.Family
 		if c.Folder != "" {
-			name += "/" + c.Folder
+			names[i] += "/" + c.Folder
 		}
+		names[i] = Terminal(names[i])
+		width = max(width, min(utf8.RuneCountInString(names[i]), 64))
+	}
+	for i, c := range res.Coverage {
 		span := "no timestamps"
 		if !c.Oldest.IsZero() {
 			span = stamp(c.Oldest) + " to " + stamp(c.Newest)
 		}
-		t.printf("  %-28s %5d files %10s  %s\n", Terminal(name), c.Files, sizeText(c.Bytes), span)
+		t.printf("  %-*s %5d files %10s  %s\n", width, names[i], c.Files, sizeText(c.Bytes), span)
 	}
 }
 
