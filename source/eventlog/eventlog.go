@@ -63,6 +63,7 @@ func readChannel(ch string) bool {
 func (Source) Plan(ctx context.Context, s *facts.Server, problem func(path, msg string)) source.Plan {
 	plan := source.Plan{Found: map[detect.LogFamily][]string{}}
 	seen := map[string]bool{}
+	unopened := 0 // files that exist but could not be opened (a live server's logs are held open)
 	for _, dir := range s.EventLogDirs {
 		plan.Found[detect.EventLog] = append(plan.Found[detect.EventLog], dir)
 		err := source.WalkFiles(ctx, s.FS(), dir, isEvtxName, problem, func(p string, size int64) error {
@@ -73,6 +74,7 @@ func (Source) Plan(ctx context.Context, s *facts.Server, problem func(path, msg 
 			f, err := s.FS().Open(p)
 			if err != nil {
 				problem(p, err.Error())
+				unopened++
 				return nil
 			}
 			ch := channelOf(f, size, path.Base(p))
@@ -94,6 +96,9 @@ func (Source) Plan(ctx context.Context, s *facts.Server, problem func(path, msg 
 		expected := facts.DefaultEventLogDir
 		why := "no event log folder was found (" + facts.DefaultEventLogDir + ")"
 		switch {
+		case unopened > 0:
+			expected = s.EventLogDirs[0]
+			why = fmt.Sprintf("%d event log files could not be opened (listed among the errors)", unopened)
 		case len(s.EventLogDirs) > 0:
 			expected = s.EventLogDirs[0]
 			why = "no event log of the channels the checks read (" + strings.Join(ReadChannels, ", ") + ") in " + strings.Join(s.EventLogDirs, ", ")
