@@ -1,0 +1,125 @@
+package eventlog
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exhunt/exhunt/detect"
+	"github.com/exhunt/exhunt/facts"
+	"github.com/exhunt/exhunt/root"
+	"github.com/exhunt/exhunt/source"
+	"github.com/exhunt/exhunt/source/evtx/evtxwrite"
+	"github.com/exhunt/exhunt/source/literal"
+)
+
+var t0 = time.Date(2021, 3, 3, 6, 50, 0, 0, time.UTC)
+
+func writeLog(t *testing.T, path, channel string, n int) []byte {
+	t.Helper()
+	var events []evtxwrite.Event
+	for i := range n {
+		events = append(events, evtxwrite.Event{Time: t0.Add(time.Duration(i) * time.Second), Provider: "P", EventID: uint16(100 + i%3),
+			Channel: channel, Computer: "EX01", Data: []evtxwrite.Data{{Name: "Image", Value: `C:\Windows\System32\cmd.exe`}, {Name: "N", Value: uint32(i)}}})
+	}
+	var buf bytes.Buffer
+	if err := evtxwrite.Write(&buf, events); err != nil {
+		t.Fatal(err)
+	}
+	if path != "" {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+func server(t *testing.T, dir string) *facts.Server {
+	t.Helper()
+	fsys, err := root.OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fsys.Close() })
+	s := facts.Gather(root.NewDrives(fsys), facts.Options{RootDir: dir, Label: "EX01"})
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestPlan: on a system drive, the channels the checks read are planned
+// with their channel (from the first record, whatever the file's name),
+// other channels are not, sub-folders are not; a copied folder of logs is
+// read whole.
+func TestPlan(t *testing.T) {
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "Windows", "System32", "winevt", "Logs")
+	writeLog(t, filepath.Join(logs, "Security.evtx"), "Security", 5)
+	writeLog(t, filepath.Join(logs, "renamed-copy.evtx"), "MSExchange Management", 5)
+	writeLog(t, filepath.Join(logs, "Microsoft-Windows-TaskScheduler%4Operational.evtx"), "Microsoft-Windows-TaskScheduler/Operational", 5)
+	writeLog(t, filepath.Join(logs, "Archive", "Security-old.evtx"), "Security", 5)
+	os.WriteFile(filepath.Join(logs, "Microsoft-Windows-Sysmon%4Operational.evtx"), []byte("ElfFile\x00damaged"), 0o644)
+	s := server(t, dir)
+	var problems []string
+	plan := Source{}.Plan(context.Background(), s, func(p, msg string) { problems = append(problems, p+": "+msg) })
+	var got []string
+	for _, in := range plan.Inputs {
+		got = append(got, filepath.Base(in.Path)+"="+in.Folder)
+	}
+	slices.Sort(got)
+	want := []string{"Microsoft-Windows-Sysmon%4Operational.evtx=Microsoft-Windows-Sysmon/Operational", "Security.evtx=Security", "renamed-copy.evtx=MSExchange Management"}
+	if !slices.Equal(got, want) {
+		t.Errorf("planned %v, want %v", got, want)
+	}
+
+	copied := t.TempDir()
+	writeLog(t, filepath.Join(copied, "Security.evtx"), "Security", 5)
+	writeLog(t, filepath.Join(copied, "tasks.evtx"), "Microsoft-Windows-TaskScheduler/Operational", 5)
+	s = server(t, copied)
+	if s.Kind != facts.KindEventLogs {
+		t.Fatalf("kind %s", s.Kind)
+	}
+	if plan := (Source{}).Plan(context.Background(), s, func(string, string) {}); len(plan.Inputs) != 2 {
+		t.Errorf("a copied folder of logs: %d planned, want both", len(plan.Inputs))
+	}
+}
+
+// onlyReader hides a file's ReadAt, as a file inside an archive would.
+type onlyReader struct{ io.Reader }
+
+// TestReadSeekableOrNot: a log read at offsets and the same log read as a
+// stream give the same records, with the record id as line, the channel
+// as folder and the rendered raw line the literals select on.
+func TestReadSeekableOrNot(t *testing.T) {
+	data := writeLog(t, "", "Security", 3000)
+	in := source.Input{Family: detect.EventLog, Path: "Security.evtx", Folder: "Security", Size: int64(len(data))}
+	sel := source.Selector{Matcher: literal.NewMatcher("EventID=101\t")}
+	read := func(r io.Reader) ([]int, source.Stats) {
+		var lines []int
+		st, err := Source{}.NewReader().Read(context.Background(), r, in, sel, func(rec *detect.LogRecord) {
+			e, ok := detect.EventOf(rec)
+			if !ok || e.EventID() != 101 || rec.Folder != "Security" || !strings.Contains(string(rec.Raw), "\tImage=C:\\Windows\\System32\\cmd.exe") {
+				t.Fatalf("record %d: %q", rec.Line, rec.Raw)
+			}
+			lines = append(lines, rec.Line)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lines, st
+	}
+	seekable, st := read(bytes.NewReader(data))
+	stream, _ := read(onlyReader{bytes.NewReader(data)})
+	if len(seekable) != 1000 || !slices.Equal(seekable, stream) {
+		t.Errorf("%d records at offsets, %d streamed", len(seekable), len(stream))
+	}
+	if !st.Oldest.Equal(t0) || !st.Newest.Equal(t0.Add(2999*time.Second)) || len(st.Problems) > 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
