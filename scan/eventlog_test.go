@@ -6,10 +6,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/result"
+	"github.com/exhunt/exhunt/source/evtx/evtxwrite"
+	"github.com/exhunt/exhunt/testserver"
 )
 
 const sharedEvtx = "../../shared/data/evtx/"
@@ -169,5 +172,79 @@ func TestDamagedEventLog(t *testing.T) {
 	}
 	if sec == nil || sec.Oldest.IsZero() {
 		t.Errorf("the readable records of the cut Security log were not read: %+v", srv.Coverage)
+	}
+}
+
+// TestEventLogsNotExaminedAreNotClean: event logs that could not be read
+// (chunks lost from a copy, a file that is no event log given with --evtx)
+// are errors, their checks do not count as run, and a clean server's
+// verdict says it could not judge rather than "no evidence".
+func TestEventLogsNotExaminedAreNotClean(t *testing.T) {
+	opt := testserver.DemoOptions()
+	opt.Attacks = false
+	dir := t.TempDir()
+	if _, err := testserver.Generate(dir, opt); err != nil {
+		t.Fatal(err)
+	}
+	app := filepath.Join(dir, "Windows/System32/winevt/Logs/Application.evtx")
+	data, err := os.ReadFile(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 4096; i < len(data); i++ {
+		data[i] = 0 // a sparse copy: the header survived, the chunks did not
+	}
+	os.WriteFile(app, data, 0o644)
+	srv := runScan(t, dir, Config{})
+	if srv.Verdict.Level == result.VerdictClean {
+		t.Errorf("verdict %s with an unreadable Application log", srv.Verdict.Headline)
+	}
+	for _, c := range srv.Verdict.ChecksRun {
+		if c.ID == "cve-2021-26857-eventlog" {
+			t.Error("the CVE-2021-26857 check counts as run on an Application log whose records were all lost")
+		}
+	}
+
+	notLog := filepath.Join(t.TempDir(), "Application.evtx")
+	os.WriteFile(notLog, []byte("not an event log"), 0o644)
+	clean := t.TempDir()
+	if _, err := testserver.Generate(clean, opt); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(clean, "Windows/System32/winevt"))
+	srv = runScan(t, clean, Config{EventLogs: []string{notLog}})
+	if srv.Verdict.Level == result.VerdictClean || len(srv.Errors) == 0 {
+		t.Errorf("--evtx of a file that is no event log: verdict %s, errors %v", srv.Verdict.Headline, srv.Errors)
+	}
+}
+
+// TestForwardedEventsFile: a file holding several channels (forwarded
+// events, an export) hands each record to the checks of its own channel,
+// and counts each channel as read.
+func TestForwardedEventsFile(t *testing.T) {
+	at := time.Date(2021, 3, 3, 7, 20, 11, 0, time.UTC)
+	mixed := filepath.Join(t.TempDir(), "ForwardedEvents.evtx")
+	err := evtxwrite.WriteFile(mixed, []evtxwrite.Event{
+		evtxwrite.ServiceInstalled(at, "EX01", "Veeam", `"C:\Program Files\Veeam\VeeamAgent.exe"`),
+		evtxwrite.ProcessCreation(at.Add(time.Second), "EX01", `C:\Windows\System32\inetsrv\w3wp.exe`, `C:\Windows\System32\cmd.exe`,
+			`cmd /c cd /d "C:\inetpub\wwwroot\aspnet_client\"&whoami&echo [S]&cd&echo [E]`),
+		evtxwrite.UMInvalidCast(at.Add(2*time.Second), "EX01"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "Windows/System32"), 0o755)
+	srv := runScan(t, dir, Config{EventLogs: []string{mixed}})
+	got := eventFindings(srv)
+	for _, want := range []string{"evtx-chopper-command", "evtx-webserver-shell", "evtx-um-deserialization"} {
+		if !slices.ContainsFunc(got, func(g string) bool { return strings.HasPrefix(g, want+" ") }) {
+			t.Errorf("%s not found in a mixed file: %v", want, got)
+		}
+	}
+	for _, c := range srv.Verdict.ChecksNotRun {
+		if c.ID == "cve-2021-26857-eventlog" || c.ID == "evtx-process-creation" {
+			t.Errorf("%s listed as not run, though the file held its channel", c.ID)
+		}
 	}
 }

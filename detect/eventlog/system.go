@@ -140,7 +140,7 @@ var RuleNewService = finding.Rule{
 	Title: "Service installed (System 7045), with a command line or folder attackers use",
 	Remediation: "Attackers install services to run their tools as SYSTEM and to come back (PsExec-style remote " +
 		"execution, PlugX, miners). Check that the service is known; its image path shows what it runs.",
-	Grading:    "high for shells, encoded PowerShell, temporary, public or ProgramData folders, pipes and random names; low for other services",
+	Grading:    "high for shells, encoded PowerShell, temporary, public or ProgramData folders, pipes and random names; other services are context (low)",
 	References: []string{detect.RefCISAAA21062A},
 	Stage:      finding.StagePostExploitation,
 }
@@ -175,7 +175,11 @@ func (NewServices) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect
 		emit(newFinding(&RuleNewService, finding.High, rec, e, "service "+rec.Get("ServiceName")+" runs "+image, ev...))
 		return
 	}
-	emit(newFinding(&RuleNewService, finding.Low, rec, e, "service "+rec.Get("ServiceName")+" was installed", ev...))
+	// Services are installed all the time (drivers, updates, agents): one
+	// without the marks above is context, not an alarm.
+	f := newFinding(&RuleNewService, finding.Low, rec, e, "service "+rec.Get("ServiceName")+" was installed", ev...)
+	f.Context = true
+	emit(f)
 }
 
 // RuleIISWorkerEvent is an IIS event that the campaign's hunting scripts
@@ -185,7 +189,7 @@ var RuleIISWorkerEvent = finding.Rule{
 	Title: "IIS worker process or configuration error (IIS-W3SVC-WP 2303, IIS-APPHOSTSVC 9009)",
 	Remediation: "These IIS errors appear when a worker process fails to load its configuration or modules, which a " +
 		"tampered web.config or a malicious IIS module can cause. Compare the time with the other findings.",
-	Grading:    "low (context)",
+	Grading:    "context (low)",
 	References: []string{detect.RefCISAAA21062A},
 }
 
@@ -211,7 +215,9 @@ func (IISEvents) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.E
 	if e == nil || !isEvent(e, "Microsoft-Windows-IIS-W3SVC-WP", 2303) && !isEvent(e, "Microsoft-Windows-IIS-APPHOSTSVC", 9009) {
 		return
 	}
-	emit(newFinding(&RuleIISWorkerEvent, finding.Low, rec, e, e.Provider()+" logged an error", finding.Field{Name: "message", Value: strings.Join(e.Values(), " | ")}))
+	f := newFinding(&RuleIISWorkerEvent, finding.Low, rec, e, e.Provider()+" logged an error", finding.Field{Name: "message", Value: strings.Join(e.Values(), " | ")})
+	f.Context = true
+	emit(f)
 }
 
 // RuleDirectoryChange is a change to Active Directory that an Exchange

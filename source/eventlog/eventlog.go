@@ -16,6 +16,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,8 +68,8 @@ func (Source) Plan(ctx context.Context, s *facts.Server, problem func(path, msg 
 	for _, dir := range s.EventLogDirs {
 		plan.Found[detect.EventLog] = append(plan.Found[detect.EventLog], dir)
 		err := source.WalkFiles(ctx, s.FS(), dir, isEvtxName, problem, func(p string, size int64) error {
-			if seen[p] || path.Dir(p) != dir && s.Kind != facts.KindEventLogs {
-				return nil // winevt\Logs has no sub-folders worth reading
+			if seen[p] {
+				return nil
 			}
 			seen[p] = true
 			f, err := s.FS().Open(p)
@@ -82,15 +83,28 @@ func (Source) Plan(ctx context.Context, s *facts.Server, problem func(path, msg 
 			if s.Kind != facts.KindEventLogs && !readChannel(ch) {
 				return nil
 			}
-			plan.Inputs = append(plan.Inputs, source.Input{Family: detect.EventLog, Path: p, Folder: ch, Dir: dir, Size: size})
+			plan.Inputs = append(plan.Inputs, source.Input{Family: detect.EventLog, Path: p, Folder: ch, Dir: dir, Size: size, MixedFolders: true})
 			return nil
 		})
 		if err != nil && ctx.Err() != nil {
 			return plan
 		}
 	}
+	// A file given with --evtx that the copy's own folder holds too is read
+	// once, from the copy.
+	planned := make([]fs.FileInfo, 0, len(plan.Inputs))
+	for _, in := range plan.Inputs {
+		if info, err := fs.Stat(s.FS(), in.Path); err == nil {
+			planned = append(planned, info)
+		}
+	}
 	for _, loose := range s.LooseEventLogs {
-		plan.Inputs = append(plan.Inputs, looseInputs(loose, problem)...)
+		for _, in := range looseInputs(loose, problem) {
+			if info, err := os.Stat(filepath.FromSlash(in.Path)); err == nil && slices.ContainsFunc(planned, func(p fs.FileInfo) bool { return os.SameFile(p, info) }) {
+				continue
+			}
+			plan.Inputs = append(plan.Inputs, in)
+		}
 	}
 	if len(plan.Inputs) == 0 {
 		expected := facts.DefaultEventLogDir
@@ -125,7 +139,7 @@ func looseInputs(name string, problem func(path, msg string)) []source.Input {
 		ch := channelOf(f, size, filepath.Base(p))
 		f.Close()
 		out = append(out, source.Input{Family: detect.EventLog, Path: filepath.ToSlash(p), Folder: ch, Dir: filepath.ToSlash(filepath.Dir(p)), Size: size,
-			Open: func() (fs.File, error) { return os.Open(p) }})
+			Open: func() (fs.File, error) { return os.Open(p) }, MixedFolders: true})
 	}
 	st, err := os.Stat(name)
 	if err != nil {
@@ -208,8 +222,8 @@ func (r *reader) Read(ctx context.Context, f io.Reader, in source.Input, sel sou
 	}
 	log, err := evtx.Open(ra, size)
 	if err != nil {
-		st.Problems = append(st.Problems, source.Problem{Err: err.Error()})
-		return st, nil
+		// Not read at all: the file must not count as an examined log.
+		return st, err
 	}
 	if sel.Matcher != nil && sel.Matcher != r.from {
 		r.from, r.matcher = sel.Matcher, sel.Matcher.Clone()
@@ -217,6 +231,7 @@ func (r *reader) Read(ctx context.Context, f io.Reader, in source.Input, sel sou
 	wanted := sel.Matcher != nil
 	r.rec = detect.LogRecord{Path: in.Path, Folder: in.Folder, RecordFields: &r.fields}
 	n := 0
+	lastChannel := ""
 	problems := log.Records(func(e *evtx.Record) error {
 		if n++; n&1023 == 0 && ctx.Err() != nil {
 			return errStopped
@@ -229,6 +244,13 @@ func (r *reader) Read(ctx context.Context, f io.Reader, in source.Input, sel sou
 				st.Newest = t
 			}
 		}
+		if e.Channel != "" && e.Channel != lastChannel {
+			// Most files hold one channel; forwarded events hold many.
+			lastChannel = e.Channel
+			if !slices.Contains(st.Folders, e.Channel) && len(st.Folders) < maxChannels {
+				st.Folders = append(st.Folders, e.Channel)
+			}
+		}
 		if !wanted {
 			return nil
 		}
@@ -238,6 +260,10 @@ func (r *reader) Read(ctx context.Context, f io.Reader, in source.Input, sel sou
 			return nil
 		}
 		r.rec.Line, r.rec.Raw = int(min(e.RecordID, 1<<62)), r.raw
+		r.rec.Folder = in.Folder
+		if e.Channel != "" {
+			r.rec.Folder = e.Channel
+		}
 		fn(&r.rec)
 		return nil
 	})
@@ -252,11 +278,21 @@ func (r *reader) Read(ctx context.Context, f io.Reader, in source.Input, sel sou
 		}
 		st.Problems = append(st.Problems, source.Problem{Err: p.Error()})
 	}
+	if n == 0 && log.Header.NextRecordID > 1 && ctx.Err() == nil {
+		// The header says records were written, none could be read (a
+		// copy that kept the header and lost the chunks): the log was not
+		// examined, whatever else is wrong with it.
+		return st, fmt.Errorf("none of the %d records the header counts could be read", log.Header.NextRecordID-1)
+	}
 	return st, nil
 }
 
 // maxProblems bounds the damaged structures listed per file.
 const maxProblems = 20
+
+// maxChannels bounds the channels one file's records are counted for (a
+// hostile file could name a new one in every record).
+const maxChannels = 64
 
 // render writes the one-line text the checks' literals select on:
 // provider, event id, level, channel, computer, then the data values

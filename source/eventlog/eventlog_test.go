@@ -55,8 +55,9 @@ func server(t *testing.T, dir string) *facts.Server {
 
 // TestPlan: on a system drive, the channels the checks read are planned
 // with their channel (from the first record, whatever the file's name),
-// other channels are not, sub-folders are not; a copied folder of logs is
-// read whole.
+// other channels are not, sub-folders are read too; a copied folder of
+// logs is read whole; a file given with --evtx that the copy holds is read
+// once.
 func TestPlan(t *testing.T) {
 	dir := t.TempDir()
 	logs := filepath.Join(dir, "Windows", "System32", "winevt", "Logs")
@@ -73,9 +74,17 @@ func TestPlan(t *testing.T) {
 		got = append(got, filepath.Base(in.Path)+"="+in.Folder)
 	}
 	slices.Sort(got)
-	want := []string{"Microsoft-Windows-Sysmon%4Operational.evtx=Microsoft-Windows-Sysmon/Operational", "Security.evtx=Security", "renamed-copy.evtx=MSExchange Management"}
+	want := []string{"Microsoft-Windows-Sysmon%4Operational.evtx=Microsoft-Windows-Sysmon/Operational", "Security-old.evtx=Security", "Security.evtx=Security", "renamed-copy.evtx=MSExchange Management"}
 	if !slices.Equal(got, want) {
 		t.Errorf("planned %v, want %v", got, want)
+	}
+	s.LooseEventLogs = []string{logs, filepath.Join(t.TempDir(), "missing.evtx")}
+	problems = nil
+	again := Source{}.Plan(context.Background(), s, func(p, msg string) { problems = append(problems, p+": "+msg) })
+	// Given with --evtx, the task scheduler's log is read whatever its
+	// channel; the others are the copy's and are not read twice.
+	if len(again.Inputs) != len(plan.Inputs)+1 || len(problems) != 1 || !strings.Contains(problems[0], "missing.evtx") {
+		t.Errorf("--evtx of the copy's own folder: %d inputs (want %d), problems %v", len(again.Inputs), len(plan.Inputs)+1, problems)
 	}
 
 	copied := t.TempDir()

@@ -303,9 +303,12 @@ func (d *chunkDecoder) sharedText(b []byte) string {
 
 // nameAt reads the name structure at a chunk offset: next-name offset (u32),
 // hash (u16), character count (u16), the characters and a NUL.
+// The size is always that of the bytes: a record decoded again (XML())
+// skips an inline name it already knows.
 func (d *chunkDecoder) nameAt(off uint32) (string, int, error) {
 	if s, ok := d.names[off]; ok {
-		return s, 0, nil
+		// Its bounds were checked when it was first read.
+		return s, 8 + 2*int(binary.LittleEndian.Uint16(d.data[off+6:])) + 2, nil
 	}
 	if off < chunkHeaderSize || off >= uint32(len(d.data)) || int(off)+8 > len(d.data) {
 		return "", 0, &decodeError{int(off), fmt.Sprintf("name offset %d out of the chunk", off)}

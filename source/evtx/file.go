@@ -153,12 +153,21 @@ func (f *File) locateChunks() {
 			break
 		}
 		if !bytes.Equal(sig[:], chunkSignature) {
-			if i < int64(f.Header.ChunkCount) && !isZero(sig[:]) {
+			switch {
+			case i >= int64(f.Header.ChunkCount):
+			case isZero(sig[:]):
+				// Zeros where the header announces a chunk: the copy lost it
+				// (a sparse or partial copy), its records with it.
+				f.Problems = append(f.Problems, Problem{off, "chunk announced by the header is zeroed: its records are lost"})
+			default:
 				f.Problems = append(f.Problems, Problem{off, "chunk announced by the header has no ElfChnk signature"})
 			}
 			continue
 		}
 		f.chunks = append(f.chunks, &Chunk{file: f, Index: int(i), Offset: off})
+	}
+	if slots < int64(f.Header.ChunkCount) {
+		f.Problems = append(f.Problems, Problem{f.size, fmt.Sprintf("the header announces %d chunks but the file holds %d: it was cut short", f.Header.ChunkCount, max(slots, 0))})
 	}
 	if rem := (f.size - fileHeaderSize) % chunkSize; rem != 0 && f.size > fileHeaderSize {
 		f.Problems = append(f.Problems, Problem{f.size - rem, fmt.Sprintf("%d trailing bytes after the last whole chunk ignored", rem)})

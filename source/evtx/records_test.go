@@ -2,6 +2,7 @@ package evtx
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -32,6 +33,11 @@ func TestRecordsOfSamples(t *testing.T) {
 				}
 				if r.EventID == 0 && r.Provider == "" {
 					t.Errorf("%s record %d: no event id nor provider:\n%s", path, r.RecordID, r.XML())
+				}
+				// XML() decodes the record again, with names the first
+				// decoding already cached.
+				if x := r.XML(); !strings.Contains(x, "<Event") {
+					t.Errorf("%s record %d: XML() = %q", path, r.RecordID, x)
 				}
 				return nil
 			})
