@@ -151,13 +151,16 @@ func (ProcessCreation) Literals() []string {
 // process is a process creation event's view.
 type process struct {
 	image, cmd, parent, parentCmd, user string
+	// parentFrom says how the parent was found when the event does not
+	// name it (Windows Server 2012 R2: by the creator's process id).
+	parentFrom string
 }
 
 func processOf(rec *detect.LogRecord, e detect.Event) (process, bool) {
 	switch {
 	case e.EventID() == 4688 && strings.EqualFold(e.Provider(), "Microsoft-Windows-Security-Auditing"):
 		return process{image: rec.Get("NewProcessName"), cmd: rec.Get("CommandLine"), parent: rec.Get("ParentProcessName"),
-			user: joinUser(rec.Get("SubjectDomainName"), rec.Get("SubjectUserName"))}, true
+			user: joinUser(rec.Get("SubjectDomainName"), rec.Get("SubjectUserName")), parentFrom: rec.Get("ParentProcessNameFrom")}, true
 	case e.EventID() == 1 && strings.EqualFold(e.Provider(), "Microsoft-Windows-Sysmon"):
 		return process{image: rec.Get("Image"), cmd: rec.Get("CommandLine"), parent: rec.Get("ParentImage"),
 			parentCmd: rec.Get("ParentCommandLine"), user: rec.Get("User")}, true
@@ -174,7 +177,7 @@ func joinUser(domain, user string) string {
 
 func (p process) evidence() []finding.Field {
 	return []finding.Field{{Name: "image", Value: p.image}, {Name: "command_line", Value: p.cmd},
-		{Name: "parent", Value: p.parent}, {Name: "parent_command_line", Value: p.parentCmd}, {Name: "user", Value: p.user}}
+		{Name: "parent", Value: p.parent}, {Name: "parent_from", Value: p.parentFrom}, {Name: "parent_command_line", Value: p.parentCmd}, {Name: "user", Value: p.user}}
 }
 
 func (ProcessCreation) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) {

@@ -196,11 +196,12 @@ const maxUnseekable = 256 << 20
 func (Source) NewReader() source.Reader { return &reader{} }
 
 type reader struct {
-	fields  fields
-	rec     detect.LogRecord
-	raw     []byte
-	matcher *literal.Matcher
-	from    *literal.Matcher // the selector's matcher that matcher clones
+	fields    fields
+	processes processes
+	rec       detect.LogRecord
+	raw       []byte
+	matcher   *literal.Matcher
+	from      *literal.Matcher // the selector's matcher that matcher clones
 }
 
 // errStopped ends decoding when the scan is cancelled.
@@ -230,6 +231,7 @@ func (r *reader) Read(ctx context.Context, f io.Reader, in source.Input, sel sou
 	}
 	wanted := sel.Matcher != nil
 	r.rec = detect.LogRecord{Path: in.Path, Folder: in.Folder, RecordFields: &r.fields}
+	r.processes.reset()
 	n := 0
 	lastChannel := ""
 	problems := log.Records(func(e *evtx.Record) error {
@@ -255,7 +257,8 @@ func (r *reader) Read(ctx context.Context, f io.Reader, in source.Input, sel sou
 			return nil
 		}
 		r.fields.set(e)
-		r.raw = render(r.raw[:0], e)
+		r.processes.see(e, &r.fields)
+		r.raw = render(r.raw[:0], e, &r.fields)
 		if !r.matcher.Contains(r.raw) || sel.Precheck != nil && !sel.Precheck(r.raw) {
 			return nil
 		}
@@ -297,7 +300,7 @@ const maxChannels = 64
 // render writes the one-line text the checks' literals select on:
 // provider, event id, level, channel, computer, then the data values
 // (named ones as Name=value), tab-separated.
-func render(b []byte, e *evtx.Record) []byte {
+func render(b []byte, e *evtx.Record, f *fields) []byte {
 	b = append(b, "Provider="...)
 	b = append(b, e.Provider...)
 	b = append(b, "\tEventID="...)
@@ -316,6 +319,10 @@ func render(b []byte, e *evtx.Record) []byte {
 		}
 		b = append(b, d.Value...)
 	}
+	if f.parent != "" {
+		b = append(b, "\t"+parentName+"="...)
+		b = append(b, f.parent...)
+	}
 	return b
 }
 
@@ -324,10 +331,21 @@ func render(b []byte, e *evtx.Record) []byte {
 type fields struct {
 	e    *evtx.Record
 	flat []string
+	// parent is the creator's image found by process id for a 4688 event
+	// that names no parent (Windows Server 2012 R2 and older), parentFrom
+	// says how; both empty otherwise.
+	parent, parentFrom string
 }
+
+// Names under which the reader adds a resolved parent to a 4688 event.
+const (
+	parentName     = "ParentProcessName"
+	parentFromName = "ParentProcessNameFrom"
+)
 
 func (f *fields) set(e *evtx.Record) {
 	f.e = e
+	f.parent, f.parentFrom = "", ""
 	f.flat = f.flat[:0]
 	for _, d := range e.Data {
 		if d.Values != nil {
@@ -339,13 +357,21 @@ func (f *fields) set(e *evtx.Record) {
 }
 
 func (f *fields) Get(name string) string {
-	v, _ := f.e.Get(name)
+	v, ok := f.e.Get(name)
+	if !ok && f.parent != "" {
+		switch name {
+		case parentName:
+			return f.parent
+		case parentFromName:
+			return f.parentFrom
+		}
+	}
 	return v
 }
 
 func (f *fields) Has(name string) bool {
 	_, ok := f.e.Get(name)
-	return ok
+	return ok || f.parent != "" && (name == parentName || name == parentFromName)
 }
 
 func (f *fields) Field(i int) string {
@@ -364,3 +390,60 @@ func (f *fields) Channel() string         { return f.e.Channel }
 func (f *fields) Computer() string        { return f.e.Computer }
 func (f *fields) Level() uint8            { return f.e.Level }
 func (f *fields) Values() []string        { return f.flat }
+
+// processes remembers, along one Security log, the image of each process
+// id that 4688 events show starting, so that a 4688 event without
+// ParentProcessName (Windows Server 2012 R2 and older log only the
+// creator's id) can name its parent: the last process started with that id
+// before it. Ids are reused, so the answer is the likely parent, and says
+// where it comes from.
+type processes struct {
+	byID map[uint64]started
+}
+
+type started struct {
+	image  string
+	record uint64
+}
+
+// maxProcesses bounds the ids remembered per file; past it the map starts
+// again (a parent started long before is then not found).
+const maxProcesses = 1 << 16
+
+func (p *processes) reset() { clear(p.byID) }
+
+func (p *processes) see(e *evtx.Record, f *fields) {
+	if e.EventID != 4688 || e.Provider != "Microsoft-Windows-Security-Auditing" {
+		return
+	}
+	if _, ok := e.Get(parentName); !ok {
+		if creator, ok := processID(e, "ProcessId"); ok {
+			if s, ok := p.byID[creator]; ok {
+				f.parent = s.image
+				f.parentFrom = fmt.Sprintf("the creator's process id 0x%x, started in record %d", creator, s.record)
+			}
+		}
+	}
+	id, ok := processID(e, "NewProcessId")
+	image, _ := e.Get("NewProcessName")
+	if !ok || image == "" {
+		return
+	}
+	if p.byID == nil {
+		p.byID = map[uint64]started{}
+	}
+	if len(p.byID) >= maxProcesses {
+		clear(p.byID)
+	}
+	p.byID[id] = started{strings.Clone(image), e.RecordID}
+}
+
+// processID reads a process id as 4688 logs it (hexadecimal, 0x...).
+func processID(e *evtx.Record, name string) (uint64, bool) {
+	v, ok := e.Get(name)
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(strings.TrimSpace(v), 0, 64)
+	return id, err == nil
+}

@@ -132,3 +132,41 @@ func TestReadSeekableOrNot(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestParentByProcessID: a 4688 event without ParentProcessName (Windows
+// Server 2012 R2) gets its parent from the 4688 that started the creator's
+// process id, in the raw line the literals select on too; an id reused
+// later names the later image.
+func TestParentByProcessID(t *testing.T) {
+	proc := func(at time.Time, id, creator uint64, image, cmd string) evtxwrite.Event {
+		return evtxwrite.Event{Time: at, Provider: "Microsoft-Windows-Security-Auditing", EventID: 4688, Version: 1, Channel: "Security", Computer: "EX01",
+			Data: []evtxwrite.Data{{Name: "SubjectUserName", Value: "EX01$"}, {Name: "NewProcessId", Value: evtxwrite.Hex64(id)},
+				{Name: "NewProcessName", Value: image}, {Name: "ProcessId", Value: evtxwrite.Hex64(creator)}, {Name: "CommandLine", Value: cmd}}}
+	}
+	events := []evtxwrite.Event{
+		proc(t0, 0x1a2c, 0x3e4, `C:\Windows\System32\inetsrv\w3wp.exe`, `w3wp.exe -ap "MSExchangeOWAAppPool"`),
+		proc(t0.Add(time.Second), 0x2222, 0x1a2c, `C:\Windows\System32\cmd.exe`, `cmd /c whoami`),
+		proc(t0.Add(2*time.Second), 0x1a2c, 0x3e4, `C:\Windows\System32\notepad.exe`, `notepad`),
+		proc(t0.Add(3*time.Second), 0x3333, 0x1a2c, `C:\Windows\System32\cmd.exe`, `cmd /c dir`),
+	}
+	var buf bytes.Buffer
+	if err := evtxwrite.Write(&buf, events); err != nil {
+		t.Fatal(err)
+	}
+	in := source.Input{Family: detect.EventLog, Path: "Security.evtx", Folder: "Security", Size: int64(buf.Len())}
+	parents := map[int]string{}
+	_, err := Source{}.NewReader().Read(context.Background(), bytes.NewReader(buf.Bytes()), in, source.Selector{Matcher: literal.NewMatcher("w3wp", "notepad")},
+		func(rec *detect.LogRecord) {
+			if rec.Get("CommandLine") == "" || !strings.HasPrefix(rec.Get("CommandLine"), "cmd") {
+				return
+			}
+			parents[rec.Line] = rec.Get("ParentProcessName") + " | " + rec.Get("ParentProcessNameFrom")
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parents) != 2 || !strings.HasPrefix(parents[2], `C:\Windows\System32\inetsrv\w3wp.exe | the creator's process id 0x1a2c, started in record 1`) ||
+		!strings.HasPrefix(parents[4], `C:\Windows\System32\notepad.exe`) {
+		t.Errorf("parents %v", parents)
+	}
+}
