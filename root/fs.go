@@ -151,16 +151,39 @@ func openIn(r *os.Root, name string) (*os.File, error) {
 
 // openChecked is openIn without the check by name.
 func openChecked(r *os.Root, name string) (*os.File, error) {
+	return openEvidence(func(flag int) (*os.File, error) { return r.OpenFile(name, flag, 0) })
+}
+
+// OpenFile opens a file of evidence given by its host path (a log named on
+// the command line) as the scan opens the files of a root: read-only,
+// without moving its access time where the system allows it, and only if
+// it is a regular file or a folder (a FIFO would block, a device is no
+// evidence).
+func OpenFile(path string) (*os.File, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkType(st.Mode()); err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return openEvidence(func(flag int) (*os.File, error) { return os.OpenFile(path, flag, 0) })
+}
+
+// openEvidence opens read-only with O_NOATIME when the kernel allows it
+// (it refuses for files of other owners unless root), else without, and
+// checks what was opened.
+func openEvidence(open func(flag int) (*os.File, error)) (*os.File, error) {
 	var file *os.File
 	var err error
 	if openFlagNoAtime != 0 {
-		file, err = r.OpenFile(name, os.O_RDONLY|openFlagNonBlock|openFlagNoAtime, 0)
+		file, err = open(os.O_RDONLY | openFlagNonBlock | openFlagNoAtime)
 		if err != nil && !errors.Is(err, syscall.EPERM) {
 			return nil, err
 		}
 	}
 	if file == nil {
-		file, err = r.OpenFile(name, os.O_RDONLY|openFlagNonBlock, 0)
+		file, err = open(os.O_RDONLY | openFlagNonBlock)
 		if err != nil {
 			return nil, err
 		}

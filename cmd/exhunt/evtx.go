@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/exhunt/exhunt/root"
+
 	"github.com/exhunt/exhunt/report"
 	"github.com/exhunt/exhunt/result"
 	"github.com/exhunt/exhunt/source/evtx"
@@ -156,7 +158,7 @@ const (
 )
 
 func decodeEvtxFile(path string, emit func(*evtx.Record), stderr io.Writer) evtxStatus {
-	f, err := os.Open(path)
+	f, err := root.OpenFile(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "exhunt evtx: %s\n", report.Terminal(err.Error()))
 		return evtxUnreadable

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exhunt/exhunt/root"
+
 	"github.com/exhunt/exhunt/detect"
 	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/source"
@@ -131,7 +133,7 @@ func isEvtxName(name string) bool { return source.HasExt(name, ".evtx") }
 func looseInputs(name string, problem func(path, msg string)) []source.Input {
 	var out []source.Input
 	add := func(p string, size int64) {
-		f, err := os.Open(p)
+		f, err := root.OpenFile(p)
 		if err != nil {
 			problem(p, err.Error())
 			return
@@ -139,7 +141,7 @@ func looseInputs(name string, problem func(path, msg string)) []source.Input {
 		ch := channelOf(f, size, filepath.Base(p))
 		f.Close()
 		out = append(out, source.Input{Family: detect.EventLog, Path: filepath.ToSlash(p), Folder: ch, Dir: filepath.ToSlash(filepath.Dir(p)), Size: size,
-			Open: func() (fs.File, error) { return os.Open(p) }, MixedFolders: true})
+			Open: func() (fs.File, error) { return root.OpenFile(p) }, MixedFolders: true})
 	}
 	st, err := os.Stat(name)
 	if err != nil {
