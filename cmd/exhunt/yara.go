@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/exhunt/exhunt/root"
+
 	"github.com/exhunt/exhunt/report"
 	"github.com/exhunt/exhunt/result"
 	"github.com/exhunt/exhunt/yara"
@@ -362,7 +364,8 @@ func (y *yaraRun) scan(j *yaraJob, buf []byte) ([]byte, yaraResult) {
 		r.failed = j.direct
 		return buf, r
 	}
-	f, err := os.OpenFile(j.path, os.O_RDONLY|oNonBlock, 0)
+	// Opened as evidence is: read-only, access time left alone.
+	f, err := root.OpenFile(j.path)
 	if err != nil {
 		return fail("%v", unwrapPath(err))
 	}

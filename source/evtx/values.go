@@ -199,7 +199,6 @@ func appendUTF16Value(dst, b []byte) []byte {
 	return appendUTF16(dst, b)
 }
 
-func hexUpper(b []byte) string { return string(appendHexUpper(nil, b)) }
 
 func appendHexUpper(dst, b []byte) []byte {
 	for _, c := range b {
