@@ -199,7 +199,6 @@ func appendUTF16Value(dst, b []byte) []byte {
 	return appendUTF16(dst, b)
 }
 
-
 func appendHexUpper(dst, b []byte) []byte {
 	for _, c := range b {
 		dst = append(dst, "0123456789ABCDEF"[c>>4], "0123456789ABCDEF"[c&0xf])
