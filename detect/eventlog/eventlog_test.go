@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"encoding/base64"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -310,6 +311,12 @@ func TestSystemEvents(t *testing.T) {
 	oab := ev("Microsoft-Windows-Security-Auditing", "Security", 5136, 0, "ObjectClass", "msExchOABVirtualDirectory", "AttributeLDAPDisplayName", "msExchExternalHostName",
 		"AttributeValue", `http://f/<script language="JScript" runat="server">function Page_Load(){eval(Request["x"],"unsafe");}</script>`, "SubjectUserName", "EX01$")
 	expect(t, "oab 5136", run(t, DirectoryChanges{}, oab), RuleDirectoryChange.ID, finding.Critical)
+	priv := run(t, DirectoryChanges{}, ev("Microsoft-Windows-Security-Auditing", "Security", 5136, 0, "ObjectClass", "domainDNS", "AttributeLDAPDisplayName", "nTSecurityDescriptor",
+		"AttributeValue", "O:BAG:BAD:AI(OA;CI;CR;1131f6ad-9c07-11d1-f79f-00c04fc2dcd2;;S-1-5-21-1-2-3-1126)", "SubjectUserName", "EXCHANGE$"))
+	expect(t, "privexchange", priv, RuleDirectoryChange.ID, finding.Critical)
+	if len(priv) > 0 && !slices.Equal(priv[0].CVEs, []string{"CVE-2019-0686", "CVE-2019-0724"}) {
+		t.Errorf("PrivExchange CVEs %v", priv[0].CVEs)
+	}
 	none(t, "oab url", run(t, DirectoryChanges{}, ev("Microsoft-Windows-Security-Auditing", "Security", 5136, 0, "ObjectClass", "msExchOABVirtualDirectory",
 		"AttributeLDAPDisplayName", "msExchExternalHostName", "AttributeValue", "https://mail.contoso.com/OAB")))
 }

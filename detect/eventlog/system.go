@@ -270,6 +270,7 @@ func (DirectoryChanges) Inspect(_ *detect.Context, rec *detect.LogRecord, emit d
 		anyFold(value, replicationRights...):
 		f := newFinding(&RuleDirectoryChange, finding.Critical, rec, e, "the computer account "+rec.Get("SubjectUserName")+" granted replication rights on the domain (PrivExchange)", ev...)
 		f.Stage = finding.StagePostExploitation
+		f.CVEs = []string{"CVE-2019-0686", "CVE-2019-0724"} // PrivExchange, not the 2021 chain
 		emit(f)
 	}
 }
