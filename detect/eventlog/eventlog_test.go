@@ -296,6 +296,9 @@ func TestSystemEvents(t *testing.T) {
 		return ev("Service Control Manager", "System", 7045, 4, "ServiceName", "x", "ImagePath", image, "StartType", "demand start", "AccountName", "LocalSystem")
 	}
 	expect(t, "comspec", run(t, NewServices{}, svc(`%COMSPEC% /b /c start /b /min powershell -nop -w hidden -enc SQBFAFgA`)), RuleNewService.ID, finding.High)
+	expect(t, "metasploit", run(t, NewServices{}, svc(`%SYSTEMROOT%\duKhLYUX.exe`)), RuleNewService.ID, finding.High)
+	expect(t, "psexec", run(t, NewServices{}, svc(`%SystemRoot%\PSEXESVC.exe`)), RuleNewService.ID, finding.Medium)
+	expect(t, "temp", run(t, NewServices{}, svc(`C:\Windows\Temp\agent.exe`)), RuleNewService.ID, finding.Medium)
 	ordinary := run(t, NewServices{}, svc(`"C:\Program Files\Veeam\Agent\VeeamAgent.exe"`))
 	expect(t, "ordinary", ordinary, RuleNewService.ID, finding.Low)
 	if !ordinary[0].Context {

@@ -140,12 +140,20 @@ var RuleNewService = finding.Rule{
 	Title: "Service installed (System 7045), with a command line or folder attackers use",
 	Remediation: "Attackers install services to run their tools as SYSTEM and to come back (PsExec-style remote " +
 		"execution, PlugX, miners). Check that the service is known; its image path shows what it runs.",
-	Grading:    "high for shells, encoded PowerShell, temporary, public or ProgramData folders, pipes and random names; other services are context (low)",
+	Grading:    "high for shells, encoded PowerShell, pipes, script hosts and Metasploit's random names; medium for PsExec and temporary, public or per-user folders; other services are context (low)",
 	References: []string{detect.RefCISAAA21062A},
 	Stage:      finding.StagePostExploitation,
 }
 
-var suspiciousService = regexp.MustCompile(`(?i)cmd(?:\.exe)?\s+/[ck]\b|%comspec%|powershell|pwsh|\s-enc?\b|-encodedcommand|\\temp\\|\\tmp\\|\\ProgramData\\|\\Users\\Public\\|\\AppData\\|\\\\\.\\pipe\\|\\\\127\.0\.0\.1\\|ADMIN\$|rundll32|regsvr32|mshta|\.bat\b|\.ps1\b|\.vbs\b|^%SYSTEMROOT%\\[A-Za-z]{8}\.exe$`)
+// attackService is what only attack tools install as a service: a shell
+// or PowerShell one-liner as the image (Metasploit, Cobalt Strike), a
+// named-pipe echo (getsystem), script hosts, or Metasploit psexec's random
+// eight-letter binary in the Windows folder.
+var attackService = regexp.MustCompile(`(?i)cmd(?:\.exe)?\s+/[ck]\b|%comspec%|powershell|pwsh|\s-enc?\b|-encodedcommand|\\\\\.\\pipe\\|rundll32|regsvr32|mshta|\.bat\b|\.ps1\b|\.vbs\b|^%SYSTEMROOT%\\[A-Za-z]{8}\.exe$`)
+
+// unusualService is what administrators' tools rarely install: PsExec's
+// service, binaries in temporary, public or per-user folders, a share.
+var unusualService = regexp.MustCompile(`(?i)PSEXESVC|\\temp\\|\\tmp\\|\\Users\\Public\\|\\AppData\\|\\\\127\.0\.0\.1\\|ADMIN\$`)
 
 // NewServices reads service installations.
 type NewServices struct{}
@@ -171,7 +179,12 @@ func (NewServices) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect
 	}
 	image := rec.Get("ImagePath")
 	ev := []finding.Field{field(rec, "ServiceName"), field(rec, "ImagePath"), field(rec, "StartType"), field(rec, "AccountName")}
-	if suspiciousService.MatchString(image) {
+	switch {
+	case unusualService.MatchString(image):
+		// PsExec is an administrator's tool too: suspicious, not proof.
+		emit(newFinding(&RuleNewService, finding.Medium, rec, e, "service "+rec.Get("ServiceName")+" runs "+image+" (remote execution or an unusual folder)", ev...))
+		return
+	case attackService.MatchString(image):
 		emit(newFinding(&RuleNewService, finding.High, rec, e, "service "+rec.Get("ServiceName")+" runs "+image, ev...))
 		return
 	}
