@@ -56,8 +56,8 @@ func (s *Server) locateEventLogs(rec recognition) {
 // evtxSignature starts every event log file.
 var evtxSignature = []byte("ElfFile\x00")
 
-// IsEventLogFile reports whether the file starts as an .evtx file does.
-func IsEventLogFile(fsys fs.FS, name string) bool {
+// isEventLogFile reports whether the file starts as an .evtx file does.
+func isEventLogFile(fsys fs.FS, name string) bool {
 	f, err := fsys.Open(name)
 	if err != nil {
 		return false
@@ -79,7 +79,7 @@ func hasEventLogs(fsys fs.FS, dir string) bool {
 		if opened++; opened > maxHeaderPeeks {
 			return false
 		}
-		if IsEventLogFile(fsys, path.Join(dir, e.Name())) {
+		if isEventLogFile(fsys, path.Join(dir, e.Name())) {
 			return true
 		}
 	}

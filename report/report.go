@@ -70,7 +70,7 @@ func errorFinding(e finding.ScanError) finding.Finding {
 func Terminal(s string) string {
 	clean := true
 	for _, r := range s {
-		if unsafeRune(r) {
+		if UnsafeRune(r) {
 			clean = false
 			break
 		}
@@ -84,7 +84,7 @@ func Terminal(s string) string {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unsafeRune(r):
+		case UnsafeRune(r):
 			if r < 0x100 {
 				fmt.Fprintf(&b, `\x%02x`, r)
 			} else {
@@ -98,7 +98,9 @@ func Terminal(s string) string {
 	return b.String()
 }
 
-func unsafeRune(r rune) bool {
+// UnsafeRune reports whether r must not reach a terminal raw: control
+// characters (C0, DEL, C1) and the bidirectional overrides.
+func UnsafeRune(r rune) bool {
 	switch {
 	case r < 0x20 || r == 0x7f:
 		return true

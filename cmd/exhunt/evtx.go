@@ -358,7 +358,7 @@ func appendJSONString(b []byte, s string) []byte {
 			b = append(b, `\t`...)
 		case r == utf8.RuneError && size == 1:
 			b = append(b, `\ufffd`...)
-		case terminalUnsafe(r):
+		case report.UnsafeRune(r):
 			b = append(b, '\\', 'u', hex[r>>12&15], hex[r>>8&15], hex[r>>4&15], hex[r&15])
 		default:
 			b = utf8.AppendRune(b, r)
@@ -367,23 +367,13 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-func terminalUnsafe(r rune) bool {
-	switch {
-	case r < 0x20 || r == 0x7f, r >= 0x80 && r <= 0x9f:
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e || r == 0x200f || r == 0x061c:
-		return true
-	}
-	return false
-}
-
 // xmlTerminalSafe turns the control characters an attacker can put in an
 // event (escape sequences in a command line) into character references,
 // keeping line breaks and tabs.
 func xmlTerminalSafe(s string) string {
 	unsafe := false
 	for _, r := range s {
-		if r != '\n' && r != '\t' && r != '\r' && terminalUnsafe(r) || r == utf8.RuneError {
+		if r != '\n' && r != '\t' && r != '\r' && report.UnsafeRune(r) || r == utf8.RuneError {
 			unsafe = true
 			break
 		}
@@ -398,7 +388,7 @@ func xmlTerminalSafe(s string) string {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			sb.WriteString("&#xFFFD;")
-		case r != '\n' && r != '\t' && r != '\r' && terminalUnsafe(r):
+		case r != '\n' && r != '\t' && r != '\r' && report.UnsafeRune(r):
 			fmt.Fprintf(&sb, "&#x%X;", r)
 		default:
 			sb.WriteRune(r)

@@ -102,13 +102,16 @@ func anyFold(s string, subs ...string) bool {
 
 // valuesContain reports whether one of the event's values contains the
 // lower-case sub.
-func valuesContain(e detect.Event, sub string) bool {
+func valuesContain(e detect.Event, sub string) bool { return firstWith(e, sub) != "" }
+
+// firstWith is the first value holding sub (lower case, not empty).
+func firstWith(e detect.Event, sub string) string {
 	for _, v := range e.Values() {
 		if containsFold(v, sub) {
-			return true
+			return v
 		}
 	}
-	return false
+	return ""
 }
 
 // baseName is the file name of a Windows path, lower case.

@@ -3,6 +3,7 @@ package eventlog
 import (
 	"encoding/base64"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +90,7 @@ func run(t *testing.T, d inspector, e *testEvent) []finding.Finding {
 // rendered is the raw line the event log source renders (source/eventlog).
 func rendered(e *testEvent) string {
 	var b strings.Builder
-	b.WriteString("Provider=" + e.provider + "\tEventID=" + itoa(e.id) + "\tLevel=" + itoa(uint32(e.level)) + "\tChannel=" + e.channel + "\tComputer=EX01.contoso.local")
+	b.WriteString("Provider=" + e.provider + "\tEventID=" + strconv.FormatUint(uint64(e.id), 10) + "\tLevel=" + strconv.FormatUint(uint64(e.level), 10) + "\tChannel=" + e.channel + "\tComputer=EX01.contoso.local")
 	for i, v := range e.values {
 		b.WriteString("\t")
 		if e.names[i] != "" {
@@ -98,17 +99,6 @@ func rendered(e *testEvent) string {
 		b.WriteString(v)
 	}
 	return b.String()
-}
-
-func itoa(n uint32) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
 }
 
 func expect(t *testing.T, name string, got []finding.Finding, rule string, sev finding.Severity) {
@@ -310,6 +300,7 @@ func TestSystemEvents(t *testing.T) {
 	if !iis[0].Context {
 		t.Error("IIS errors are context")
 	}
+	none(t, "IIS start", run(t, IISEvents{}, unnamed("Microsoft-Windows-IIS-W3SVC-WP", "System", 3201, 4, "MSExchangeOWAAppPool")))
 
 	oab := ev("Microsoft-Windows-Security-Auditing", "Security", 5136, 0, "ObjectClass", "msExchOABVirtualDirectory", "AttributeLDAPDisplayName", "msExchExternalHostName",
 		"AttributeValue", `http://f/<script language="JScript" runat="server">function Page_Load(){eval(Request["x"],"unsafe");}</script>`, "SubjectUserName", "EX01$")

@@ -84,16 +84,6 @@ func (UMErrors) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Em
 	}
 }
 
-// firstWith is the first value holding sub (lower case).
-func firstWith(e detect.Event, sub string) string {
-	for _, v := range e.Values() {
-		if containsFold(v, sub) {
-			return v
-		}
-	}
-	return ""
-}
-
 func hasPrefixFold(s, lowerPrefix string) bool {
 	return len(s) >= len(lowerPrefix) && strings.EqualFold(s[:len(lowerPrefix)], lowerPrefix)
 }

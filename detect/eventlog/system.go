@@ -115,7 +115,7 @@ func (LogClears) Literals() []string {
 
 func (LogClears) Inspect(_ *detect.Context, rec *detect.LogRecord, emit detect.Emit) {
 	e := event(rec)
-	if e == nil || !strings.HasPrefix(strings.ToLower(e.Provider()), "microsoft-windows-") || !containsFold(e.Provider(), "eventlog") && !containsFold(e.Provider(), "security-auditing") {
+	if e == nil || !hasPrefixFold(e.Provider(), "microsoft-windows-") || !containsFold(e.Provider(), "eventlog") && !containsFold(e.Provider(), "security-auditing") {
 		return
 	}
 	switch {

@@ -408,26 +408,6 @@ func (rd *Reader) block(block []byte, fn func(*Record)) {
 	rd.rememberLastData(block)
 }
 
-// minHintedStretch is the shortest stretch of log searched for the hints:
-// a search restarts at each call, and over the short stretches between two
-// literal hits (IIS lines are full of the digits addresses start with)
-// looking at each line's client costs less.
-const minHintedStretch = 64 << 10
-
-// holdsHint reports whether b may hold a tapped line: it is short, there
-// are no hints, or it holds one of them.
-func holdsHint(b []byte, hints [][]byte) bool {
-	if len(hints) == 0 || len(b) < minHintedStretch {
-		return true
-	}
-	for _, h := range hints {
-		if bytes.Contains(b, h) {
-			return true
-		}
-	}
-	return false
-}
-
 // tapMatches reports whether a line's tapped field matches (a line the
 // literals chose but the precheck did not is still wanted for its client).
 func (rd *Reader) tapMatches(line []byte) bool {
@@ -447,7 +427,7 @@ func (rd *Reader) tapMatches(line []byte) bool {
 // and literal hits are handled by the caller).
 func (rd *Reader) tapLines(block []byte, from, limit int) int {
 	idx := rd.schema.Index(rd.opt.Tap.Field)
-	if idx < 0 || from >= limit || !holdsHint(block[from:limit], rd.opt.Tap.Hints) {
+	if idx < 0 || from >= limit || !literal.HoldsHint(block[from:limit], rd.opt.Tap.Hints) {
 		return -1
 	}
 	for from < limit {

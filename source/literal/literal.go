@@ -287,3 +287,24 @@ func perKB(c byte) int {
 	}
 	return 6
 }
+
+// minHintedStretch is the shortest stretch of log searched for the hints:
+// a search restarts at each call, and over the short stretches between two
+// literal hits (IIS lines are full of the digits addresses start with)
+// looking at each line's client costs less.
+const minHintedStretch = 64 << 10
+
+// HoldsHint reports whether b may hold a line a reader's client tap wants:
+// it is short, there are no hints, or it holds one of them. Readers pass
+// over longer stretches without a hint without looking at their clients.
+func HoldsHint(b []byte, hints [][]byte) bool {
+	if len(hints) == 0 || len(b) < minHintedStretch {
+		return true
+	}
+	for _, h := range hints {
+		if bytes.Contains(b, h) {
+			return true
+		}
+	}
+	return false
+}

@@ -494,7 +494,7 @@ func (rd *Reader) tapLines(block []byte, from, limit int) int {
 		return -1
 	}
 	idx := rd.schema.Index(rd.tap.Field)
-	if idx < 0 || from >= limit || !holdsHint(block[from:limit], rd.tap.Hints) {
+	if idx < 0 || from >= limit || !literal.HoldsHint(block[from:limit], rd.tap.Hints) {
 		return -1
 	}
 	for from < limit {
@@ -505,26 +505,6 @@ func (rd *Reader) tapLines(block []byte, from, limit int) int {
 		from = end + 1
 	}
 	return -1
-}
-
-// minHintedStretch is the shortest stretch of log searched for the hints:
-// a search restarts at each call, and over the short stretches between two
-// literal hits (IIS lines are full of the digits addresses start with)
-// looking at each line's client costs less.
-const minHintedStretch = 64 << 10
-
-// holdsHint reports whether b may hold a tapped line: it is short, there
-// are no hints, or it holds one of them.
-func holdsHint(b []byte, hints [][]byte) bool {
-	if len(hints) == 0 || len(b) < minHintedStretch {
-		return true
-	}
-	for _, h := range hints {
-		if bytes.Contains(b, h) {
-			return true
-		}
-	}
-	return false
 }
 
 // tapMatches reports whether a data line's tapped field matches (a line
