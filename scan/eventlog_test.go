@@ -128,6 +128,10 @@ func TestRealEventLogsFolder(t *testing.T) {
 		t.Errorf("kind %q", srv.Server.RootKind)
 	}
 	checkRealEvtx(t, srv)
+	// The samples come from several machines: the verdict says so.
+	if !strings.Contains(strings.Join(srv.Verdict.Caveats, "\n"), "come from 4 computers") {
+		t.Errorf("no caveat about the mixed computers: %q", srv.Verdict.Caveats)
+	}
 
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "Windows/System32"), 0o755)

@@ -3,6 +3,7 @@ package scan
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/exhunt/exhunt/builds"
@@ -352,6 +353,10 @@ func caveats(in *verdictInput, v *result.Verdict, examined bool) []string {
 	if p := in.server.Partial(); p != "" {
 		out = append(out, p)
 	}
+	if names := eventComputers(in.findings); len(names) > 1 {
+		out = append(out, fmt.Sprintf("The event-log findings come from %d computers (%s): a folder of logs may mix several machines, and the verdict weighs them as one server; scan each machine's logs on their own.",
+			len(names), strings.Join(names, ", ")))
+	}
 	for _, c := range v.ChecksNotRun {
 		out = append(out, result.NotCheckedPrefix+c.Title+" ("+c.Why+").")
 	}
@@ -362,3 +367,29 @@ func caveats(in *verdictInput, v *result.Verdict, examined bool) []string {
 }
 
 func humanCount(n int) string { return fmt.Sprint(n) }
+
+// maxComputersNamed bounds the computer names a caveat lists.
+const maxComputersNamed = 8
+
+// eventComputers lists the computers (sorted, bounded) that event-log
+// findings of low severity or above name.
+func eventComputers(fs []finding.Finding) []string {
+	seen := map[string]bool{}
+	for _, f := range fs {
+		if f.Severity < finding.Low || f.Context || f.Line == 0 {
+			continue
+		}
+		if c := f.Evidence.Get("computer"); c != "" && f.Evidence.Get("event_id") != "" {
+			seen[strings.ToLower(c)] = true
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for c := range seen {
+		names = append(names, c)
+	}
+	slices.Sort(names)
+	if len(names) > maxComputersNamed {
+		names = append(names[:maxComputersNamed], "...")
+	}
+	return names
+}
