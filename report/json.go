@@ -112,6 +112,9 @@ func (j *jsonWriter) server(indent string, s *result.Server) {
 	j.field(indent, "root", s.Root, false)
 	j.field(indent, "server", s.Server, false)
 	j.field(indent, "verdict", s.Verdict, false)
+	if s.Collection != nil {
+		j.field(indent, "collection", s.Collection, false)
+	}
 	// The correlation's view comes before the findings it cites, and only
 	// on a server with attack evidence.
 	if s.Timeline != nil {

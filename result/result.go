@@ -181,6 +181,29 @@ type Verdict struct {
 	Exposure Exposure `json:"vulnerable_now"`
 }
 
+// Collection is what a triage collection says of itself.
+type Collection struct {
+	Tool        string    `json:"tool,omitempty"`
+	Host        string    `json:"host,omitempty"`
+	Source      string    `json:"source,omitempty"`
+	User        string    `json:"user,omitempty"`
+	Started     time.Time `json:"started,omitzero"`
+	Ended       time.Time `json:"ended,omitzero"`
+	Complete    bool      `json:"complete"`
+	Interrupted string    `json:"interrupted,omitempty"`
+	// Problem says why the collection's record could not be read.
+	Problem        string     `json:"problem,omitempty"`
+	Since          *time.Time `json:"since,omitempty"`
+	Files          int        `json:"files"`
+	Bytes          int64      `json:"bytes"`
+	Skipped        int        `json:"skipped,omitempty"`
+	SkippedBytes   int64      `json:"skipped_bytes,omitempty"`
+	SkippedWhy     []string   `json:"skipped_why,omitempty"`
+	Failed         int        `json:"failed,omitempty"`
+	Partial        int        `json:"partial,omitempty"`
+	ManifestSHA256 string     `json:"manifest_sha256,omitempty"`
+}
+
 // Server is the result of scanning one server.
 type Server struct {
 	// Root is the scanned folder on the machine that ran the scan.
@@ -191,6 +214,9 @@ type Server struct {
 	Errors   []finding.ScanError `json:"errors"`
 	Coverage []Coverage          `json:"coverage"`
 	Stats    Stats               `json:"stats"`
+	// Collection is set when the root is a triage collection (an archive
+	// of exhunt collect, or the collection script's folder).
+	Collection *Collection `json:"collection,omitempty"`
 
 	// The correlation stage's view of the findings: the timeline, the
 	// attacker sessions, the mailboxes they name and the joins between

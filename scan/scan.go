@@ -17,10 +17,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +72,15 @@ type Config struct {
 	// agents, URLs): the built-in ones with the user's merged in; nil =
 	// the built-in ones.
 	Indicators *indicators.Set
+	// Observe, when set, wraps each volume's file system before the scan
+	// reads it (volume 0 is the system volume): `exhunt collect` records
+	// what the scan looks at.
+	Observe func(volume byte, fsys fs.FS) fs.FS
+	// ServerDone, when set, is called with each server's facts and result
+	// while its files are still open; an error stops the run.
+	ServerDone func(ctx context.Context, server *facts.Server, res *result.Server) error
+	// MaxServers, when positive, refuses roots holding more servers.
+	MaxServers int
 	// Sources replaces the registry's list of log sources when set.
 	Sources         []source.Source
 	LogDetectors    []detect.LogDetector
@@ -111,6 +123,14 @@ type target struct {
 	// letterFromLayout is set when the system drive's letter is its
 	// folder's name.
 	letterFromLayout bool
+	// collection is the triage collection the server's copy came from,
+	// when it is one.
+	collection *collectionRecord
+	// archive is the zip the server is read from, if any, with the
+	// folders of its drives in it.
+	archive        *root.Archive
+	archiveSystem  string
+	archiveVolumes map[byte]string
 }
 
 // Run scans every server in the roots. The report holds what was done
@@ -186,6 +206,45 @@ func newScanID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// tree is an opened scan root of any kind: a folder or an archive.
+type tree interface {
+	fs.FS
+	Close() error
+}
+
+// opened is one --root, opened, with how to open the folders inside it.
+type opened struct {
+	tree tree
+	// sub opens a folder of the root (a server of a case, a drive).
+	sub func(rel string) (tree, error)
+	// host names a folder of the root for the user.
+	host func(rel string) string
+	// archive is set for a zip root, for its problems.
+	archive *root.Archive
+}
+
+// openRoot opens a folder, or a zip archive (a triage collection).
+func openRoot(dir string) (opened, error) {
+	host := func(rel string) string {
+		if rel == "." {
+			return dir
+		}
+		return filepath.Join(dir, filepath.FromSlash(rel))
+	}
+	if st, err := os.Stat(dir); err == nil && st.Mode().IsRegular() && root.IsArchive(dir) {
+		a, err := root.OpenArchive(dir)
+		if err != nil {
+			return opened{}, err
+		}
+		return opened{tree: a, archive: a, host: host, sub: func(rel string) (tree, error) { return a.Sub(rel) }}, nil
+	}
+	fsys, err := root.OpenDir(dir)
+	if err != nil {
+		return opened{}, err
+	}
+	return opened{tree: fsys, host: host, sub: func(rel string) (tree, error) { return root.OpenDir(host(rel)) }}, nil
+}
+
 // plan opens the roots and finds the servers in them, and names the
 // folders of a case in which no server was recognised.
 func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
@@ -207,10 +266,11 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 		roots, live = []string{dir}, true
 	}
 	for _, dir := range roots {
-		fsys, err := root.OpenDir(dir)
+		op, err := openRoot(dir)
 		if err != nil {
 			return fail(fmt.Errorf("cannot open the scan root: %w", err))
 		}
+		fsys := op.tree
 		subs := []facts.ServerDir{{Dir: "."}}
 		if live {
 			// On the running server every drive is there to read:
@@ -220,7 +280,7 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 			var unknown []facts.Skipped
 			subs, unknown = facts.FindServers(fsys)
 			for _, u := range unknown {
-				skipped = append(skipped, result.SkippedFolder{Dir: filepath.Join(dir, filepath.FromSlash(u.Dir)), Why: u.Why})
+				skipped = append(skipped, result.SkippedFolder{Dir: op.host(u.Dir), Why: u.Why})
 			}
 		}
 		usedRoot := false
@@ -228,33 +288,55 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 			t := target{rootDir: dir, live: live}
 			sfs := fsys
 			if sub.Dir != "." {
-				t.rootDir = filepath.Join(dir, filepath.FromSlash(sub.Dir))
-				if sfs, err = root.OpenDir(t.rootDir); err != nil {
+				t.rootDir = op.host(sub.Dir)
+				if sfs, err = op.sub(sub.Dir); err != nil {
 					return fail(fmt.Errorf("cannot open the server folder: %w", err))
 				}
 			} else {
 				usedRoot = true
 			}
-			t.drives = root.NewDrives(sfs)
+			t.drives = root.NewDrives(observe(cfg, 0, sfs))
 			if sub.SystemLetter != 0 {
 				t.drives.SystemLetter, t.letterFromLayout = sub.SystemLetter, true
 			}
 			closeFS := sfs.Close
 			t.close = func() { closeFS() }
 			t.label = filepath.Base(filepath.Clean(t.rootDir))
+			if op.archive != nil && sub.Dir == "." {
+				t.label = strings.TrimSuffix(t.label, filepath.Ext(t.label))
+			}
+			// The collector's record lies beside the drive folders, or at
+			// the top of a copy of one drive.
+			recordDir := sub.Dir
+			if len(sub.Volumes) > 0 || t.letterFromLayout {
+				recordDir = path.Dir(sub.Dir)
+			}
+			t.collection = readCollection(fsys, recordDir)
+			if op.archive != nil {
+				t.archive, t.archiveSystem, t.archiveVolumes = op.archive, sub.Dir, sub.Volumes
+			}
 			if live {
 				if host, err := os.Hostname(); err == nil {
 					t.label = host
 				}
-				if err := mountVolumes(&t, sub.Volumes, func(l byte) string { return sub.Volumes[l] }); err != nil {
+				if err := mountVolumes(cfg, &t, sub.Volumes, func(l byte) (tree, string, error) {
+					vfs, err := root.OpenDir(sub.Volumes[l])
+					return vfs, sub.Volumes[l], err
+				}); err != nil {
 					t.close()
 					return fail(err)
 				}
-			} else if len(sub.Volumes) > 0 {
+			} else if len(sub.Volumes) > 0 || t.letterFromLayout {
 				// A copy laid out as one folder per drive is named by
 				// the folder above its drives.
 				t.label = filepath.Base(filepath.Dir(filepath.Clean(t.rootDir)))
-				if err := mountVolumes(&t, sub.Volumes, func(l byte) string { return filepath.Join(dir, filepath.FromSlash(sub.Volumes[l])) }); err != nil {
+				if op.archive != nil && path.Dir(sub.Dir) == "." {
+					t.label = strings.TrimSuffix(filepath.Base(dir), filepath.Ext(dir))
+				}
+				if err := mountVolumes(cfg, &t, sub.Volumes, func(l byte) (tree, string, error) {
+					vfs, err := op.sub(sub.Volumes[l])
+					return vfs, op.host(sub.Volumes[l]), err
+				}); err != nil {
 					t.close()
 					return fail(err)
 				}
@@ -264,6 +346,9 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 		if !usedRoot {
 			fsys.Close()
 		}
+	}
+	if cfg.MaxServers > 0 && len(targets) > cfg.MaxServers {
+		return fail(fmt.Errorf("%d servers were found in the roots given, and this takes at most %d: give each server's copy on its own", len(targets), cfg.MaxServers))
 	}
 	if len(cfg.EventLogs) > 0 && len(targets) > 1 {
 		return fail(fmt.Errorf("--evtx gives the event logs of one server, but %d servers were found; scan them one by one", len(targets)))
@@ -282,7 +367,10 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 		for l := range cfg.Volumes {
 			vols[l] = cfg.Volumes[l]
 		}
-		if err := mountVolumes(&targets[0], vols, func(l byte) string { return vols[l] }); err != nil {
+		if err := mountVolumes(cfg, &targets[0], vols, func(l byte) (tree, string, error) {
+			op, err := openRoot(vols[l])
+			return op.tree, vols[l], err
+		}); err != nil {
 			return fail(err)
 		}
 	}
@@ -312,20 +400,27 @@ func liveVolumes(system string) map[byte]string {
 	return out
 }
 
+// observe wraps a volume for Config.Observe.
+func observe(cfg Config, volume byte, fsys fs.FS) fs.FS {
+	if cfg.Observe == nil {
+		return fsys
+	}
+	return cfg.Observe(volume, fsys)
+}
+
 // mountVolumes opens the folders of a server's other drives.
-func mountVolumes(t *target, vols map[byte]string, hostDir func(byte) string) error {
+func mountVolumes(cfg Config, t *target, vols map[byte]string, open func(byte) (tree, string, error)) error {
 	letters := make([]byte, 0, len(vols))
 	for l := range vols {
 		letters = append(letters, l)
 	}
 	sort.Slice(letters, func(i, j int) bool { return letters[i] < letters[j] })
 	for _, l := range letters {
-		dir := hostDir(l)
-		vfs, err := root.OpenDir(dir)
+		vfs, dir, err := open(l)
 		if err != nil {
 			return fmt.Errorf("volume %c: %w", l, err)
 		}
-		if err := t.drives.Mount(l, vfs); err != nil {
+		if err := t.drives.Mount(l, observe(cfg, l, vfs)); err != nil {
 			vfs.Close()
 			return fmt.Errorf("--volume %c: %w", l, err)
 		}
@@ -355,6 +450,11 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 	col.first.where = server.WindowsPath
 	for _, e := range server.Errors {
 		col.error(e.Path, 0, e.Err.Error())
+	}
+	archiveErrors(t, func(p, msg string) { col.error(p, 0, msg) })
+	res.Collection = t.collection.summary()
+	if why := t.collection.incomplete(); why != "" {
+		col.error(".", 0, "incomplete triage collection: "+why+"; what it lacks was not examined")
 	}
 	dctx := &detect.Context{Server: server, AttackWindow: cfg.Window, Indicators: cfg.Indicators}
 	for _, d := range cfg.ServerDetectors {
@@ -399,6 +499,7 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 		server: server, findings: res.Findings, coverage: res.Coverage, errors: res.Errors,
 		window: cfg.Window, interrupted: interrupted, logs: logs, files: files, checks: run,
 		counts: col.counts, first: col.first, exposure: col.exposure,
+		incompleteCollection: t.collection.incomplete(), collection: res.Collection,
 	})
 	// The findings are final: the timeline, sessions and mailboxes are
 	// built from them.
@@ -406,6 +507,11 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 	res.Stats.Ended = time.Now().UTC()
 	res.Stats.Duration = time.Since(started)
 	res.Stats.DurationS = res.Stats.Duration.Seconds()
+	if cfg.ServerDone != nil {
+		if err := cfg.ServerDone(ctx, server, res); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 

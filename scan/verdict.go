@@ -104,6 +104,10 @@ type verdictInput struct {
 	counts      map[finding.Severity]int
 	first       evidenceSpan
 	exposure    []finding.Finding
+	// incompleteCollection says why the triage collection scanned lacks
+	// part of what it was meant to hold; collection is its summary.
+	incompleteCollection string
+	collection           *result.Collection
 }
 
 // unreadEvidence counts the errors that lie where the evidence of the
@@ -200,6 +204,13 @@ func decide(in verdictInput) result.Verdict {
 			"Remove the web shells and other files listed as critical after preserving them (see the list of files below); reset the OAB virtual directory if its URLs were changed.",
 			"Reset passwords of accounts used on the server (administrators, service accounts) and check Active Directory for new accounts and group changes since the first compromise time.",
 			"Report to your CERT or incident responder; this server may have been used to reach the rest of the network.",
+		}
+	case in.incompleteCollection != "" && max < finding.Low:
+		v.Level = result.VerdictInconclusive
+		v.Headline = "INCONCLUSIVE: the triage collection is incomplete (" + in.incompleteCollection + "); nothing was found in what it holds, which proves nothing of what it lacks"
+		v.NextSteps = []string{
+			"Collect the server again to the end (exhunt collect, or the collection script), keeping this archive as it is.",
+			"Scan the server itself, or a disk image of it, if it can be reached.",
 		}
 	case in.interrupted:
 		v.Level = result.VerdictInconclusive
@@ -349,6 +360,19 @@ func caveats(in *verdictInput, v *result.Verdict, examined bool) []string {
 			v.CoveredFrom.Format("2006-01-02"), in.window.From.Format("2006-01-02"), in.window.To.Format("2006-01-02")))
 	case !in.window.From.IsZero() && v.CoveredFrom.After(in.window.From):
 		out = append(out, fmt.Sprintf("The logs start on %s: activity before that date cannot be judged from them.", v.CoveredFrom.Format("2006-01-02")))
+	}
+	if in.incompleteCollection != "" {
+		out = append(out, "The triage collection is incomplete ("+in.incompleteCollection+"): what it did not take is not judged.")
+	}
+	if c := in.collection; c != nil && (c.Skipped > 0 || c.Failed > 0 || c.Partial > 0) {
+		msg := fmt.Sprintf("The triage collection left out %d file(s) (%d bytes) by its limits", c.Skipped, c.SkippedBytes)
+		if len(c.SkippedWhy) > 0 {
+			msg += " (" + strings.Join(c.SkippedWhy, "; ") + ")"
+		}
+		if c.Failed > 0 || c.Partial > 0 {
+			msg += fmt.Sprintf(", could not read %d and read %d only in part", c.Failed, c.Partial)
+		}
+		out = append(out, msg+": what it did not take is not judged.")
 	}
 	if p := in.server.Partial(); p != "" {
 		out = append(out, p)

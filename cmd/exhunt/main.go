@@ -26,6 +26,7 @@ import (
 	"github.com/exhunt/exhunt/progress"
 	"github.com/exhunt/exhunt/report"
 	"github.com/exhunt/exhunt/result"
+	"github.com/exhunt/exhunt/root"
 	"github.com/exhunt/exhunt/scan"
 	"github.com/exhunt/exhunt/testserver"
 )
@@ -38,6 +39,7 @@ const usage = `exhunt finds evidence of the 2021 Exchange ProxyLogon attacks
 
 Usage:
   exhunt scan [--root PATH]... [--volume D=PATH]... [--format text|json|jsonl|csv] [--out FILE] [options]
+  exhunt collect [--root PATH] [--volume D=PATH]... --out FILE.zip [options]
   exhunt demo [--format FORMAT] [--keep]
   exhunt rules [--format text|markdown|json]
   exhunt build [--format text|json] BUILD...
@@ -55,6 +57,10 @@ Commands:
            or Exchange's V15 folder, its Logging folder or one log folder, or a
            folder holding copies of several servers. On Windows without --root
            the running system is scanned.
+  collect  Make a forensic triage archive of one server: what the scan reads,
+           the event logs, the registry hives and every file the scan flags,
+           with SHA-256 hashes and times of each file. "exhunt scan --root
+           FILE.zip" scans it as it would the server.
   demo     Build a small synthetic attacked Exchange server in a temporary
            folder, scan it and print the report.
   rules    List every rule and check, with the CVEs each covers.
@@ -94,6 +100,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runScan(args[1:], stdout, stderr)
 	case "demo":
 		return runDemo(args[1:], stdout, stderr)
+	case "collect":
+		return runCollect(args[1:], stdout, stderr)
 	case "rules":
 		return runRules(args[1:], stdout, stderr)
 	case "build":
@@ -112,7 +120,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "help", "--help", "-help", "-h":
 		if len(args) > 1 {
 			switch args[1] {
-			case "scan", "demo", "rules", "build", "indicators", "mitigate", "yara", "evtx":
+			case "scan", "collect", "demo", "rules", "build", "indicators", "mitigate", "yara", "evtx":
 				return run([]string{args[1], "--help"}, stdout, stderr)
 			case "version", "help":
 				fmt.Fprint(stdout, usage)
@@ -305,8 +313,8 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	for _, r := range roots {
 		if st, err := os.Stat(r); err != nil {
 			return fail("--root %s: %v", r, err)
-		} else if !st.IsDir() {
-			return fail("--root %s: not a folder (give the folder that holds the server's copy)", r)
+		} else if !st.IsDir() && !root.IsArchive(r) {
+			return fail("--root %s: neither a folder nor a zip archive (give the folder that holds the server's copy, or a triage archive)", r)
 		}
 	}
 	if a, b, ok := overlapping(guarded); ok {

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/exhunt/exhunt/collect"
+	"github.com/exhunt/exhunt/detect/registry"
+	"github.com/exhunt/exhunt/progress"
+	"github.com/exhunt/exhunt/report"
+	"github.com/exhunt/exhunt/scan"
+	"github.com/exhunt/exhunt/triage"
+)
+
+// Exit statuses of collect.
+const (
+	collectComplete = 0 // every file taken, or skipped by the limits and listed
+	collectErrors   = 1 // complete, but some files could not be read (listed)
+	collectFailed   = 2 // not done, or interrupted: the archive says incomplete
+)
+
+func runCollect(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("collect", flag.ContinueOnError)
+	var roots, volumes multiFlag
+	fs.Var(&roots, "root", "`PATH` of the server's system drive (a mounted image or a copy), or of part of it (default on Windows: the running system)")
+	fs.Var(&volumes, "volume", "`D=PATH`: another drive of the server and the folder holding it; repeatable")
+	exDir := fs.String("exchange-dir", "", "Exchange install folder (V15) of the server, when it is not found by itself")
+	out := fs.String("out", "", "the archive to write, `FILE.zip` (must not exist; never inside the collected folders)")
+	since := fs.String("since", "", "leave out log files last written before `DATE` (2021-01-01 or an RFC 3339 time); event logs and files are always taken")
+	maxFile := fs.String("max-file-size", "4GB", "leave out single files larger than `SIZE` (listed in the manifest with their hash-free record); 0 = no limit")
+	maxTotal := fs.String("max-total-size", "0", "stop taking files beyond `SIZE` in all (flagged files, configuration and event logs first, then logs newest first); 0 = no limit")
+	workers := fs.Int("workers", 0, "files read at once (default: one per CPU)")
+	quiet := fs.Bool("quiet", false, "no progress on standard error")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: exhunt collect [--root PATH] [--volume D=PATH]... --out FILE.zip [options]\n\n"+
+			"Makes a forensic triage archive of one Exchange server: every file the scan\n"+
+			"reads (Exchange's logs, IIS logs, web folders, configuration, ExSetup.exe),\n"+
+			"all event logs, the registry hives, Temporary ASP.NET Files and every file the\n"+
+			"scan flags, with a manifest (original path, size, SHA-256, times) and a record\n"+
+			"of the collection. The source is only read. \"exhunt scan --root FILE.zip\"\n"+
+			"scans the archive with the same findings as the source.\n\nOptions:\n")
+		fs.PrintDefaults()
+		fmt.Fprintf(w, "\nExamples:\n"+
+			"  exhunt collect --root /mnt/ex01 --out ex01-triage.zip\n"+
+			"  exhunt collect --out E:\\ex01-triage.zip          # on the server (Windows), to a USB drive\n"+
+			"  exhunt collect --root /mnt/ex01 --since 2021-01-01 --max-total-size 20GB --out ex01.zip\n"+
+			"\nExit status: 0 complete, 1 complete but some files could not be read (listed in\n"+
+			"the manifest), 2 not done or interrupted (the archive then says it is incomplete).\n")
+	}
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "exhunt collect: "+format+"\n", a...)
+		return collectFailed
+	}
+	if fs.NArg() > 0 {
+		return fail("unexpected argument %q (the server is given with --root)", fs.Arg(0))
+	}
+	if *out == "" {
+		return fail("--out FILE.zip is required: the archive to write")
+	}
+	if _, err := os.Lstat(*out); err == nil {
+		return fail("--out %s: %v", *out, collect.ErrOutExists)
+	}
+	if len(roots) > 1 {
+		return fail("one server per archive: give one --root (and --volume for its other drives)")
+	}
+	opt := collect.Options{Out: *out, Workers: *workers, Tool: triage.Tool{Name: "exhunt", Version: versionString()},
+		CommandLine: append([]string{"exhunt", "collect"}, args...)}
+	var err error
+	if *since != "" {
+		if opt.Since, err = parseSince(*since); err != nil {
+			return fail("--since %q: %v", *since, err)
+		}
+	}
+	if opt.MaxFileSize, err = parseLimit(*maxFile); err != nil {
+		return fail("--max-file-size %q: %v", *maxFile, err)
+	}
+	if opt.MaxTotalSize, err = parseLimit(*maxTotal); err != nil {
+		return fail("--max-total-size %q: %v", *maxTotal, err)
+	}
+	if *workers < 0 {
+		return fail("--workers %d: must be 0 (one per CPU) or more", *workers)
+	}
+	vols, err := parseVolumes(volumes)
+	if err != nil {
+		return fail("%v", err)
+	}
+	guarded := append([]string{}, roots...)
+	for _, d := range vols {
+		guarded = append(guarded, d)
+	}
+	for _, r := range roots {
+		if st, err := os.Stat(r); err != nil {
+			return fail("--root %s: %v", r, err)
+		} else if !st.IsDir() {
+			return fail("--root %s: not a folder (give the folder of the server's drive)", r)
+		}
+	}
+	if a, b, ok := overlapping(guarded); ok {
+		return fail("%s lies inside %s: give each drive once", a, b)
+	}
+	if len(roots) == 0 {
+		if w := liveOutputWarning(*out); w != "" {
+			fmt.Fprintln(stderr, "exhunt collect: "+w)
+		}
+	}
+	rf, err := openReportFile(*out, guarded)
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer rf.Abort()
+	opt.Output = rf
+	opt.Scan = scan.Config{Roots: roots, Volumes: vols, ExchangeDir: *exDir, FileDetectors: registry.FileDetectors()}
+	if f, ok := stderr.(*os.File); ok && !*quiet && progress.IsTerminal(f) {
+		opt.Scan.Progress = progress.New(f)
+		opt.Progress = stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := collect.Run(ctx, opt)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if err := rf.Commit(); err != nil {
+		return fail("%v", err)
+	}
+	sidecar := *out + ".sha256"
+	if err := os.WriteFile(sidecar, []byte(triage.HashLine(res.ArchiveSHA256, filepath.Base(*out))), 0o644); err != nil {
+		fmt.Fprintf(stderr, "exhunt collect: writing %s: %v\n", sidecar, err)
+		sidecar = ""
+	}
+	printCollection(stdout, *out, sidecar, res)
+	switch {
+	case !res.Record.Complete:
+		return collectFailed
+	case res.Record.Counts.Failed > 0 || res.Record.Counts.Partial > 0:
+		return collectErrors
+	}
+	return collectComplete
+}
+
+// printCollection tells what was collected, what the scan found, and the
+// archive's hash to write down.
+func printCollection(w io.Writer, out, sidecar string, res *collect.Result) {
+	rec := res.Record
+	c := rec.Counts
+	name := report.Terminal(rec.Host)
+	if name == "" {
+		name = "the server"
+	}
+	state := "complete"
+	if !rec.Complete {
+		state = "INCOMPLETE: " + rec.Interrupted
+	}
+	fmt.Fprintf(w, "Collected %s into %s (%s)\n", name, report.Terminal(out), state)
+	fmt.Fprintf(w, "  files:    %d taken (%.1f MB), %d folders\n", c.Files, float64(c.Bytes)/1e6, c.Folders)
+	if c.Skipped > 0 {
+		fmt.Fprintf(w, "  skipped:  %d (%.1f MB), listed in the manifest:\n", c.Skipped, float64(c.SkippedBytes)/1e6)
+		for _, s := range rec.Skipped {
+			fmt.Fprintf(w, "            %d file(s), %.1f MB: %s\n", s.Files, float64(s.Bytes)/1e6, s.Reason)
+		}
+	}
+	if c.Failed > 0 || c.Partial > 0 {
+		fmt.Fprintf(w, "  errors:   %d could not be read, %d read only in part (see manifest.csv in the archive)\n", c.Failed, c.Partial)
+	}
+	for _, n := range rec.Notes {
+		fmt.Fprintf(w, "  note:     %s\n", report.Terminal(n))
+	}
+	if res.Report != nil && len(res.Report.Servers) > 0 {
+		v := res.Report.Servers[0].Verdict
+		fmt.Fprintf(w, "  scan:     %s\n", report.Terminal(v.Headline))
+	}
+	fmt.Fprintf(w, "  took:     %s (%s to %s UTC)\n", rec.Ended.Sub(rec.Started).Round(time.Second), rec.Started.Format("2006-01-02 15:04:05"), rec.Ended.Format("15:04:05"))
+	fmt.Fprintf(w, "  archive:  %d bytes, SHA-256 %s\n", res.ArchiveSize, res.ArchiveSHA256)
+	if sidecar != "" {
+		fmt.Fprintf(w, "            (also in %s; write it down with the time for the chain of custody)\n", report.Terminal(sidecar))
+	}
+	fmt.Fprintf(w, "Scan it with: exhunt scan --root %s\n", report.Terminal(out))
+}
+
+// parseSince reads a date or an RFC 3339 time.
+func parseSince(s string) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("want a date like 2021-01-01 or a time like 2021-01-01T00:00:00Z")
+}
+
+// parseLimit reads a size limit, "0" meaning none.
+func parseLimit(s string) (int64, error) {
+	if strings.TrimSpace(s) == "0" {
+		return 0, nil
+	}
+	return parseSize(s)
+}
+
+// liveOutputWarning warns when the archive of a live server is written to
+// the drive being collected: the free space it takes may hold deleted
+// evidence.
+func liveOutputWarning(out string) string {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return ""
+	}
+	sys := os.Getenv("SystemDrive")
+	if sys == "" || !strings.EqualFold(filepath.VolumeName(abs), sys) {
+		return ""
+	}
+	return fmt.Sprintf("the archive is written to %s, the drive being collected: it overwrites free space that may hold deleted evidence; prefer another drive (a USB disk, a share)", sys)
+}
