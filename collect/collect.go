@@ -163,9 +163,13 @@ type item struct {
 	mod      time.Time
 	rank     rank
 	log      bool
-	// export, when set, makes the file (a live event log or hive the
-	// system holds open) instead of opening name.
-	export func(ctx context.Context, dir string) (file string, method triage.Method, err error)
+	// info is the source's stat, from the plan.
+	info fs.FileInfo
+	// fallback, when set, is tried when the file cannot be opened: on a
+	// running server, the system holds event logs and hives open, and
+	// they are exported (temp names a file made for it, in dir, removed
+	// afterwards) or opened with backup semantics.
+	fallback func(ctx context.Context, dir string) (f *os.File, temp string, method triage.Method, err error)
 	// entry is set for an item decided before reading (skipped).
 	entry *triage.Entry
 }
@@ -316,15 +320,15 @@ func (c *collector) plan(ctx context.Context, s *facts.Server, res *result.Serve
 	for _, it := range byName {
 		it.path = archivePath(it.name, s.Drives.SystemLetter)
 		it.original = s.WindowsPath(it.name)
-		if it.export == nil {
-			st, err := fs.Stat(s.Drives, it.name)
-			if err != nil {
-				it.entry = &triage.Entry{Status: triage.Failed, Size: -1, Note: err.Error()}
-			} else if !st.Mode().IsRegular() {
-				continue // a folder the scan opened
-			} else {
-				it.size, it.mod = st.Size(), st.ModTime()
-			}
+		st, err := fs.Stat(s.Drives, it.name)
+		switch {
+		case err != nil && it.fallback == nil:
+			it.entry = &triage.Entry{Status: triage.Failed, Size: -1, Note: err.Error()}
+		case err != nil:
+		case !st.Mode().IsRegular():
+			continue // a folder the scan opened
+		default:
+			it.size, it.mod, it.info = st.Size(), st.ModTime(), st
 		}
 		if it.rank == rankOther && !strings.EqualFold(path.Ext(it.name), ".evtx") && underAny(it.name, logDirs) {
 			it.rank, it.log = rankLog, true

@@ -12,7 +12,6 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -56,18 +55,18 @@ func (r *fileReader) take(ctx context.Context, s *facts.Server, it *item) *taken
 		t.entry.Status, t.entry.Note = status, err.Error()
 		return t
 	}
-	var f fs.File
-	var err error
-	if it.export != nil {
-		var file string
-		file, t.entry.Method, err = it.export(ctx, r.spoolDir)
-		if err != nil {
-			return fail(triage.Failed, err)
+	f, err := s.Drives.Open(it.name)
+	exported := false
+	if err != nil && it.fallback != nil {
+		ff, temp, method, ferr := it.fallback(ctx, r.spoolDir)
+		if ferr != nil {
+			return fail(triage.Failed, fmt.Errorf("%v; then %s: %w", err, method, ferr))
 		}
-		defer os.Remove(file)
-		f, err = os.Open(file)
-	} else {
-		f, err = s.Drives.Open(it.name)
+		if temp != "" {
+			defer os.Remove(temp)
+			exported = true
+		}
+		f, err, t.entry.Method = ff, nil, method
 	}
 	if err != nil {
 		return fail(triage.Failed, err)
@@ -81,11 +80,14 @@ func (r *fileReader) take(ctx context.Context, s *facts.Server, it *item) *taken
 		return fail(triage.Failed, fmt.Errorf("not a regular file (%s)", root.TypeName(st.Mode())))
 	}
 	// The times of the source, before it is read. An export is a new
-	// file: its times are the source's where the export knows them.
+	// file: the times are those of the source as the plan saw them.
 	mod := st.ModTime()
 	created, accessed, changed := fileTimes(st)
-	if it.export != nil {
+	if exported {
 		mod, created, accessed, changed = it.mod, time.Time{}, time.Time{}, time.Time{}
+		if it.info != nil {
+			created, accessed, changed = fileTimes(it.info)
+		}
 	}
 	t.entry.Modified, t.entry.Created, t.entry.Accessed, t.entry.Changed = mod.UTC(), created, accessed, changed
 

@@ -4,4 +4,6 @@ package collect
 
 import "syscall"
 
-func statTimes(s *syscall.Stat_t) (accessed, changed syscall.Timespec) { return s.Atimespec, s.Ctimespec }
+func statTimes(s *syscall.Stat_t) (accessed, changed syscall.Timespec) {
+	return s.Atimespec, s.Ctimespec
+}
