@@ -73,6 +73,9 @@ type Options struct {
 	CommandLine []string
 	// Progress receives a line now and then; nil = none.
 	Progress io.Writer
+
+	// afterEntry, in tests, is called as each file's entry is written.
+	afterEntry func(triage.Entry)
 }
 
 // Result is a finished (or interrupted) collection.
@@ -488,6 +491,9 @@ func (c *collector) take(ctx context.Context, s *facts.Server, items []*item) ([
 		}
 		entries = append(entries, e)
 		progress.done(e)
+		if c.opt.afterEntry != nil {
+			c.opt.afterEntry(e)
+		}
 	}
 	progress.end()
 	for _, it := range stopped {

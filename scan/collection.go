@@ -21,6 +21,15 @@ type collectionRecord struct {
 // readCollection reads the collector's record in dir of fsys, if there is
 // one: nil when the folder is no collection.
 func readCollection(fsys fs.FS, dir string) *collectionRecord {
+	if c := readCollectionIn(fsys, dir); c != nil || dir == "." {
+		return c
+	}
+	// A copy of part of a drive lies in the drive's folder, beside the
+	// record.
+	return readCollectionIn(fsys, path.Dir(dir))
+}
+
+func readCollectionIn(fsys fs.FS, dir string) *collectionRecord {
 	name := path.Join(dir, triage.RecordName)
 	f, err := fsys.Open(name)
 	if err != nil {

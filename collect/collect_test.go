@@ -1,0 +1,560 @@
+package collect
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exhunt/exhunt/result"
+	"github.com/exhunt/exhunt/root"
+	"github.com/exhunt/exhunt/scan"
+	"github.com/exhunt/exhunt/testserver"
+	"github.com/exhunt/exhunt/triage"
+)
+
+// findingKey is what must be the same in a scan of the source and of its
+// archive: where the server itself had the file, not where the copy is.
+type findingKey struct {
+	rule, severity, where string
+	line                  int
+	time                  string
+}
+
+func keys(t *testing.T, rep *result.Report) ([]findingKey, string) {
+	t.Helper()
+	if len(rep.Servers) != 1 {
+		t.Fatalf("%d servers scanned, want 1", len(rep.Servers))
+	}
+	var out []findingKey
+	for _, f := range rep.Servers[0].Findings {
+		k := findingKey{rule: f.Rule, severity: f.Severity.String(), where: f.WindowsPath, line: f.Line}
+		if f.Time != nil {
+			k.time = f.Time.UTC().Format(time.RFC3339Nano)
+		}
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return fmt.Sprint(out[i]) < fmt.Sprint(out[j]) })
+	return out, rep.Servers[0].Verdict.Level
+}
+
+func scanOf(t *testing.T, cfg scan.Config) *result.Report {
+	t.Helper()
+	rep, err := scan.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// sameFindings asserts the archive scans to the source's findings.
+func sameFindings(t *testing.T, src, arc *result.Report) {
+	t.Helper()
+	a, av := keys(t, src)
+	b, bv := keys(t, arc)
+	if av != bv {
+		t.Errorf("verdict of the archive %s, of the source %s", bv, av)
+	}
+	in := map[findingKey]int{}
+	for _, k := range a {
+		in[k]++
+	}
+	for _, k := range b {
+		in[k]--
+	}
+	n := 0
+	for k, d := range in {
+		if d != 0 && n < 20 {
+			n++
+			if d > 0 {
+				t.Errorf("only in the source's scan: %+v", k)
+			} else {
+				t.Errorf("only in the archive's scan: %+v", k)
+			}
+		}
+	}
+	if len(a) == 0 {
+		t.Error("the source's scan found nothing: the comparison proves nothing")
+	}
+	if errs := arc.Servers[0].Errors; len(errs) > len(src.Servers[0].Errors) {
+		t.Errorf("the archive's scan has errors the source's has not: %+v", errs)
+	}
+}
+
+// readArchive reads every file of a zip into memory.
+func readArchive(t *testing.T, p string) map[string][]byte {
+	t.Helper()
+	zr, err := zip.OpenReader(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	out := map[string][]byte{}
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		out[f.Name] = data
+	}
+	return out
+}
+
+func manifestOf(t *testing.T, files map[string][]byte) []triage.Entry {
+	t.Helper()
+	var out []triage.Entry
+	if err := triage.ReadManifest(bytes.NewReader(files[triage.ManifestName]), func(e triage.Entry) error {
+		out = append(out, e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func recordOf(t *testing.T, files map[string][]byte) *triage.Record {
+	t.Helper()
+	rec, err := triage.ReadRecord(bytes.NewReader(files[triage.RecordName]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+func TestArchiveScansLikeItsSource(t *testing.T) {
+	vol := t.TempDir()
+	cases := []struct {
+		name  string
+		opt   func() testserver.Options
+		cfg   func(dir string) scan.Config
+		where func(dir string) string // host folder of the system drive's files
+	}{
+		{"system drive", testserver.DemoOptions, func(dir string) scan.Config { return scan.Config{Roots: []string{dir}} }, nil},
+		{"Exchange on D:", func() testserver.Options {
+			o := testserver.DemoOptions()
+			o.ExchangeVolume, o.VolumeDir = "D", vol
+			return o
+		}, func(dir string) scan.Config {
+			return scan.Config{Roots: []string{dir}, Volumes: map[byte]string{'D': vol}}
+		}, nil},
+		{"the V15 folder alone", testserver.DemoOptions, func(dir string) scan.Config {
+			return scan.Config{Roots: []string{filepath.Join(dir, filepath.FromSlash(testserver.DefaultInstallDir))}}
+		}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if _, err := testserver.Generate(dir, tc.opt()); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "triage.zip")
+			res, err := Run(context.Background(), Options{Scan: tc.cfg(dir), Out: out, Tool: triage.Tool{Name: "exhunt", Version: "test"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Record.Complete || res.Record.Counts.Failed != 0 {
+				t.Errorf("record: complete %v, %d failed", res.Record.Complete, res.Record.Counts.Failed)
+			}
+			src := scanOf(t, tc.cfg(dir))
+			arc := scanOf(t, scan.Config{Roots: []string{out}})
+			sameFindings(t, src, arc)
+			if c := arc.Servers[0].Collection; c == nil || !c.Complete || c.Files != res.Record.Counts.Files {
+				t.Errorf("the scan of the archive did not read its record: %+v", c)
+			}
+
+			files := readArchive(t, out)
+			checkManifest(t, files, res)
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != res.ArchiveSHA256 || int64(len(data)) != res.ArchiveSize {
+				t.Errorf("archive hash %s (%d bytes) reported, file is %x (%d bytes)", res.ArchiveSHA256, res.ArchiveSize, sum, len(data))
+			}
+		})
+	}
+}
+
+// checkManifest holds the manifest against the archive: every collected
+// file is there with its hash and size, the hash list says the same, and
+// every file of the archive is in the manifest.
+func checkManifest(t *testing.T, files map[string][]byte, res *Result) {
+	t.Helper()
+	entries := manifestOf(t, files)
+	rec := recordOf(t, files)
+	if rec.Format != triage.Format || !rec.Complete || rec.Tool.Version != "test" || rec.Started.IsZero() || rec.Ended.Before(rec.Started) {
+		t.Errorf("record: %+v", rec)
+	}
+	sum := sha256.Sum256(files[triage.ManifestName])
+	if hex.EncodeToString(sum[:]) != rec.ManifestSHA256 {
+		t.Error("the record's manifest hash is not the manifest's")
+	}
+	listed := map[string]bool{triage.ManifestName: true, triage.RecordName: true, triage.HashListName: true}
+	var hashList strings.Builder
+	for _, e := range entries {
+		listed[e.Path] = true
+		if e.Status != triage.Collected {
+			continue
+		}
+		data, ok := files[e.Path]
+		if !ok {
+			t.Errorf("%s: in the manifest, not in the archive", e.Path)
+			continue
+		}
+		s := sha256.Sum256(data)
+		if hex.EncodeToString(s[:]) != e.SHA256 || int64(len(data)) != e.Size {
+			t.Errorf("%s: manifest says %s, %d bytes; archive holds %x, %d bytes", e.Path, e.SHA256, e.Size, s, len(data))
+		}
+		if e.Modified.IsZero() || e.Original == "" || !strings.Contains(e.Original, `:\`) {
+			t.Errorf("%s: times or original path missing: %+v", e.Path, e)
+		}
+		hashList.WriteString(triage.HashLine(e.SHA256, e.Path))
+	}
+	if got := string(files[triage.HashListName]); got != hashList.String() {
+		t.Errorf("manifest.sha256 differs from the manifest's hashes")
+	}
+	for name := range files {
+		if !listed[name] {
+			t.Errorf("%s: in the archive, not in the manifest", name)
+		}
+	}
+	if rec.Counts.Files != len(files)-3 {
+		t.Errorf("record counts %d files, archive holds %d", rec.Counts.Files, len(files)-3)
+	}
+}
+
+// The archive extracted anywhere verifies with sha256sum alone, and its
+// files keep their modification times to the 100 ns.
+func TestExtractedArchiveVerifies(t *testing.T) {
+	if _, err := exec.LookPath("sha256sum"); err != nil {
+		t.Skip("sha256sum is not installed")
+	}
+	dir := t.TempDir()
+	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
+		t.Fatal(err)
+	}
+	// A modification time finer than a second, as NTFS keeps them.
+	fine := time.Date(2021, 3, 3, 7, 1, 2, 123456700, time.UTC)
+	shell := filepath.Join(dir, "inetpub", "wwwroot", "aspnet_client", "shell.aspx")
+	if err := os.WriteFile(shell, []byte(`<%@ Page Language="Jscript"%><%eval(Request.Item["z"],"unsafe");%>`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(shell, fine, fine); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "t.zip")
+	if _, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.OpenReader(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	ex := t.TempDir()
+	found := false
+	for _, f := range zr.File {
+		if f.Name == "C/inetpub/wwwroot/aspnet_client/shell.aspx" {
+			found = true
+			if !f.Modified.Equal(fine) {
+				t.Errorf("the web shell's time in the archive is %v, want %v", f.Modified, fine)
+			}
+		}
+		if strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		p := filepath.Join(ex, filepath.FromSlash(f.Name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !found {
+		t.Fatal("the flagged web shell is not in the archive")
+	}
+	cmd := exec.Command("sha256sum", "--quiet", "-c", triage.HashListName)
+	cmd.Dir = ex
+	if outp, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sha256sum -c: %v\n%s", err, outp)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
+		t.Fatal(err)
+	}
+	full := filepath.Join(t.TempDir(), "full.zip")
+	fullRes, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: full})
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Date(2021, 3, 3, 12, 0, 0, 0, time.UTC)
+	t.Run("since", func(t *testing.T) {
+		dateLogs(t, dir)
+		out := filepath.Join(t.TempDir(), "since.zip")
+		res, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: out, Since: since})
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := readArchive(t, out)
+		skipped := 0
+		for _, e := range manifestOf(t, files) {
+			isLog := strings.EqualFold(path.Ext(e.Path), ".log")
+			switch {
+			case e.Status == triage.Skipped:
+				skipped++
+				if !isLog || !e.Modified.Before(since) || e.Note != reasonSince || e.SHA256 != "" {
+					t.Errorf("skipped: %+v", e)
+				}
+				if _, ok := files[e.Path]; ok {
+					t.Errorf("%s: skipped, yet in the archive", e.Path)
+				}
+			case isLog && e.Modified.Before(since) && strings.Contains(e.Path, "/Logging/"):
+				t.Errorf("%s: last written %v, before --since, yet taken", e.Path, e.Modified)
+			}
+		}
+		if skipped == 0 || res.Record.Counts.Skipped != skipped || len(res.Record.Skipped) != 1 || res.Record.Skipped[0].Reason != reasonSince {
+			t.Errorf("%d skipped in the manifest; record: %+v", skipped, res.Record.Counts)
+		}
+		arc := scanOf(t, scan.Config{Roots: []string{out}})
+		v := arc.Servers[0].Verdict
+		if !strings.Contains(strings.Join(v.Caveats, "\n"), "left out") {
+			t.Errorf("no caveat for what --since left out: %q", v.Caveats)
+		}
+	})
+	t.Run("max-total-size", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "small.zip")
+		limit := fullRes.Record.Counts.Bytes / 3
+		res, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: out, MaxTotalSize: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Record.Counts.Bytes > limit || res.Record.Counts.Skipped == 0 {
+			t.Errorf("took %d bytes under a limit of %d, skipped %d", res.Record.Counts.Bytes, limit, res.Record.Counts.Skipped)
+		}
+		// What the scan flagged is taken first.
+		files := readArchive(t, out)
+		for _, f := range fullRes.Report.Servers[0].Findings {
+			if st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f.Path))); err == nil && st.Mode().IsRegular() && f.Line == 0 && f.Volume == "C" {
+				if _, ok := files["C/"+f.Path]; !ok {
+					t.Errorf("flagged %s (%s) left out by the total limit", f.Path, f.Rule)
+				}
+			}
+		}
+	})
+	t.Run("max-file-size", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "perfile.zip")
+		res, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: out, MaxFileSize: 64 << 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range manifestOf(t, readArchive(t, out)) {
+			if (e.Status == triage.Skipped) != (e.Size > 64<<10) {
+				t.Errorf("%s: %d bytes, %s", e.Path, e.Size, e.Status)
+			}
+		}
+		if res.Record.Counts.Skipped == 0 {
+			t.Error("nothing was larger than 64 KB: the test proves nothing")
+		}
+	})
+}
+
+// dateLogs gives each hourly log the time it was last written on a real
+// server, the end of the hour its name gives (HttpProxy_2021030306-1.LOG,
+// u_ex21030306.log).
+func dateLogs(t *testing.T, dir string) {
+	t.Helper()
+	long := regexp.MustCompile(`_(20\d{6})(\d{2})`)
+	short := regexp.MustCompile(`^u_ex(\d{6})(\d{2})`)
+	n := 0
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() || !strings.EqualFold(filepath.Ext(p), ".log") {
+			return err
+		}
+		day, hour := "", ""
+		if m := long.FindStringSubmatch(d.Name()); m != nil {
+			day, hour = m[1], m[2]
+		} else if m := short.FindStringSubmatch(d.Name()); m != nil {
+			day, hour = "20"+m[1], m[2]
+		} else {
+			return nil
+		}
+		at, err := time.Parse("2006010215", day+hour)
+		if err != nil {
+			return nil
+		}
+		at = at.Add(time.Hour - time.Second)
+		n++
+		return os.Chtimes(p, at, at)
+	})
+	if n == 0 {
+		t.Fatal("no hourly log found to date")
+	}
+}
+
+// A collection interrupted (Ctrl-C, a cancelled context) ends with a
+// valid archive whose record says it is incomplete, and the scan of it
+// will not call the server clean.
+func TestInterruptedCollection(t *testing.T) {
+	dir := t.TempDir()
+	opt := testserver.DemoOptions()
+	opt.Attacks = false
+	if _, err := testserver.Generate(dir, opt); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "cut.zip")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	n := 0
+	o := Options{Scan: scan.Config{Roots: []string{dir}}, Out: out, Workers: 1}
+	o.afterEntry = func(triage.Entry) {
+		if n++; n == 20 {
+			cancel(errors.New("interrupted by the test"))
+		}
+	}
+	res, err := Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Record.Complete || !strings.Contains(res.Record.Interrupted, "interrupted by the test") {
+		t.Fatalf("record of an interrupted collection: complete %v, %q", res.Record.Complete, res.Record.Interrupted)
+	}
+	stopped := 0
+	for _, e := range manifestOf(t, readArchive(t, out)) {
+		if e.Note == reasonStopped {
+			stopped++
+		}
+	}
+	if stopped == 0 {
+		t.Error("the files not taken are not listed as such")
+	}
+	clean := scanOf(t, scan.Config{Roots: []string{dir}})
+	if clean.Servers[0].Verdict.Level != result.VerdictClean {
+		t.Fatalf("the clean source scans as %s", clean.Servers[0].Verdict.Level)
+	}
+	arc := scanOf(t, scan.Config{Roots: []string{out}})
+	s := arc.Servers[0]
+	if s.Verdict.Level != result.VerdictInconclusive || !strings.Contains(s.Verdict.Headline, "incomplete") {
+		t.Errorf("an interrupted collection of a clean server scans as %s: %s", s.Verdict.Level, s.Verdict.Headline)
+	}
+	if s.ExitStatus() != result.ExitInconclusive {
+		t.Errorf("exit status %d", s.ExitStatus())
+	}
+}
+
+// A collection killed outright leaves an archive without its central
+// directory: it is refused as incomplete, never read as whole.
+func TestKilledCollection(t *testing.T) {
+	if os.Getenv("EXHUNT_COLLECT_CHILD") != "" {
+		return // the child's work is in TestMain
+	}
+	dir := t.TempDir()
+	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "killed.zip")
+	cmd := exec.Command(os.Args[0], "-test.run", "^$")
+	cmd.Env = append(os.Environ(), "EXHUNT_COLLECT_CHILD="+dir, "EXHUNT_COLLECT_CHILD_OUT="+out)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if st, err := os.Stat(out); err == nil && st.Size() >= 1<<20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the collection wrote less than 1 MB in a minute")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := root.OpenArchive(out); !errors.Is(err, root.ErrIncompleteArchive) {
+		t.Fatalf("opening the killed collection's archive: %v, want ErrIncompleteArchive", err)
+	}
+	_, err := scan.Run(context.Background(), scan.Config{Roots: []string{out}})
+	if !errors.Is(err, scan.ErrSetup) || !strings.Contains(err.Error(), "incomplete") {
+		t.Errorf("scanning it: %v", err)
+	}
+}
+
+func TestMain(m *testing.M) {
+	if v := os.Getenv("EXHUNT_COLLECT_CHILD"); v != "" {
+		dir, out := v, os.Getenv("EXHUNT_COLLECT_CHILD_OUT")
+		o := Options{Scan: scan.Config{Roots: []string{dir}}, Out: out, Workers: 1}
+		// Slow enough to be killed half-way, as a collection of a real
+		// server would be.
+		o.afterEntry = func(triage.Entry) { time.Sleep(10 * time.Millisecond) }
+		if _, err := Run(context.Background(), o); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestRefusesAnExistingArchive(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(t.TempDir(), "earlier.zip")
+	if err := os.WriteFile(out, []byte("an earlier collection"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: out})
+	if !errors.Is(err, ErrOutExists) {
+		t.Fatalf("got %v", err)
+	}
+	if data, _ := os.ReadFile(out); string(data) != "an earlier collection" {
+		t.Error("the earlier archive was touched")
+	}
+}
+
+func TestOneServerPerArchive(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"EX01", "EX02"} {
+		if _, err := testserver.Generate(filepath.Join(dir, n), testserver.DemoOptions()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "case.zip")
+	_, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: out})
+	if err == nil || !strings.Contains(err.Error(), "2 servers") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Error("a collection that did not start left an archive behind")
+	}
+}
