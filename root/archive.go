@@ -32,7 +32,8 @@ import (
 // Close.
 type Archive struct {
 	path     string
-	file     *os.File
+	data     io.ReaderAt
+	file     *os.File // closed with the archive, when OpenArchive opened it
 	shared   *archiveHandle
 	zr       *zip.Reader
 	top      *archiveNode
@@ -122,19 +123,29 @@ func OpenArchive(p string) (*Archive, error) {
 		f.Close()
 		return nil, err
 	}
-	zr, err := zip.NewReader(f, st.Size())
-	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+	a, err := NewArchive(f, st.Size(), p)
+	if err != nil {
 		f.Close()
-		if errors.Is(err, zip.ErrFormat) {
+		return nil, err
+	}
+	a.file = f
+	return a, nil
+}
+
+// NewArchive reads the archive of size bytes in r, named p in messages.
+// Close does not close r.
+func NewArchive(r io.ReaderAt, size int64, p string) (*Archive, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		if errors.Is(err, zip.ErrFormat) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, fmt.Errorf("%s: %w (%v)", p, ErrIncompleteArchive, err)
 		}
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	a := &Archive{path: p, file: f, zr: zr, shared: &archiveHandle{refs: 1}}
 	if len(zr.File) > maxArchiveEntries {
-		f.Close()
 		return nil, fmt.Errorf("%s: %d entries, more than the %d a collection can hold", p, len(zr.File), maxArchiveEntries)
 	}
+	a := &Archive{path: p, data: r, zr: zr, shared: &archiveHandle{refs: 1}}
 	a.build()
 	a.applyManifests()
 	return a, nil
@@ -149,7 +160,7 @@ func (a *Archive) Close() error {
 	h := a.shared
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.refs--; h.refs == 0 {
+	if h.refs--; h.refs == 0 && a.file != nil {
 		return a.file.Close()
 	}
 	return nil
@@ -470,8 +481,9 @@ type archiveFile struct {
 	closed bool
 }
 
-// spoolInMemory is the largest entry ReadAt decompresses into memory.
-const spoolInMemory = 64 << 20
+// spoolInMemory is the largest entry ReadAt decompresses into memory (a
+// variable for the tests).
+var spoolInMemory int64 = 64 << 20
 
 func (f *archiveFile) Stat() (fs.FileInfo, error) { return f.info, nil }
 func (f *archiveFile) Read(p []byte) (int, error) { return f.rc.Read(p) }
@@ -488,7 +500,7 @@ func (f *archiveFile) prepareReadAt() {
 	size := int64(f.zf.UncompressedSize64)
 	if f.zf.Method == zip.Store && f.zf.CompressedSize64 == f.zf.UncompressedSize64 {
 		if off, err := f.zf.DataOffset(); err == nil {
-			f.at = io.NewSectionReader(f.a.file, off, size)
+			f.at = io.NewSectionReader(f.a.data, off, size)
 			return
 		}
 	}
