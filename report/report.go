@@ -129,3 +129,32 @@ func Spreadsheet(s string) string {
 	}
 	return s
 }
+
+// CollectionSummary says in one line what triage collection a server was
+// read from: by what, of which host, when, and whether it is whole.
+func CollectionSummary(c *result.Collection) string {
+	if c.Problem != "" {
+		return "a triage collection whose record is unusable: " + c.Problem
+	}
+	out := "triage collection"
+	if c.Host != "" {
+		out += " of " + c.Host
+	}
+	if c.Tool != "" {
+		out += " by " + c.Tool
+	}
+	if !c.Started.IsZero() {
+		out += " on " + c.Started.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	out += fmt.Sprintf(", %d files (%.1f MB)", c.Files, float64(c.Bytes)/1e6)
+	if c.Skipped > 0 {
+		out += fmt.Sprintf(", %d left out by its limits", c.Skipped)
+	}
+	if c.Complete {
+		return out + ", complete"
+	}
+	if c.Interrupted != "" {
+		return out + ", INCOMPLETE: " + c.Interrupted
+	}
+	return out + ", INCOMPLETE"
+}

@@ -163,6 +163,9 @@ func (t *textWriter) server(res *result.Server) {
 	for _, v := range si.Volumes {
 		t.printf("Volume:   %s: = %s\n", Terminal(v.Letter), Terminal(v.Dir))
 	}
+	if c := res.Collection; c != nil {
+		t.printf("Collected: %s\n", Terminal(CollectionSummary(c)))
+	}
 	switch {
 	case si.ExchangeDir != "":
 		t.printf("Exchange: %s (%s)\n", Terminal(si.ExchangeDir), Terminal(si.ExchangeSource))

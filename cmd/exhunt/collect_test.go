@@ -1,0 +1,111 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/exhunt/exhunt/testserver"
+)
+
+func TestEndToEndCollect(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "ex01-triage.zip")
+	stdout, stderr, code := exhunt(t, "collect", "--root", dir, "--out", out)
+	if code != 0 {
+		t.Fatalf("collect: exit %d\n%s%s", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	hexSum := hex.EncodeToString(sum[:])
+	if !strings.Contains(stdout, "SHA-256 "+hexSum) || !strings.Contains(stdout, "COMPROMISED") || !strings.Contains(stdout, "(complete)") {
+		t.Errorf("the summary lacks the archive's hash, the scan's verdict or completeness:\n%s", stdout)
+	}
+	if side, err := os.ReadFile(out + ".sha256"); err != nil || string(side) != hexSum+"  ex01-triage.zip\n" {
+		t.Errorf("sidecar: %q %v", side, err)
+	}
+
+	// The archive scans as the source does, exit status included.
+	srcOut, _, srcCode := exhunt(t, "scan", "--root", dir, "--format", "json")
+	arcOut, arcErr, arcCode := exhunt(t, "scan", "--root", out, "--format", "json")
+	if srcCode != 1 || arcCode != srcCode {
+		t.Fatalf("exit status: source %d, archive %d\n%s", srcCode, arcCode, arcErr)
+	}
+	type rep struct {
+		Verdict    struct{ Level string }
+		Collection *struct{ Complete bool }
+		Findings   []struct {
+			Rule, Severity string
+			WindowsPath    string `json:"windows_path"`
+			Line           int
+		}
+	}
+	var a, b rep
+	if err := json.Unmarshal([]byte(srcOut), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(arcOut), &b); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Findings) == 0 || len(a.Findings) != len(b.Findings) || a.Verdict.Level != b.Verdict.Level {
+		t.Errorf("source: %d findings, %s; archive: %d findings, %s", len(a.Findings), a.Verdict.Level, len(b.Findings), b.Verdict.Level)
+	}
+	if b.Collection == nil || !b.Collection.Complete {
+		t.Errorf("the archive's JSON report does not show its collection: %+v", b.Collection)
+	}
+	text, _, _ := exhunt(t, "scan", "--root", out)
+	if !strings.Contains(text, "Collected: triage collection of EX01") {
+		t.Errorf("the text report does not say the root is a collection:\n%.600s", text)
+	}
+
+	// Operator errors.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"collect", "--root", dir, "--out", out}, "already exists"},
+		{[]string{"collect", "--root", dir}, "--out FILE.zip is required"},
+		{[]string{"collect", "--root", dir, "--out", filepath.Join(dir, "inside.zip")}, "inside"},
+		{[]string{"collect", "--root", dir, "--since", "yesterday", "--out", out + "2"}, "--since"},
+		{[]string{"collect", "--root", dir, "--root", dir, "--out", out + "3"}, "one server per archive"},
+		{[]string{"collect", "--root", dir, "--max-total-size", "lots", "--out", out + "4"}, "--max-total-size"},
+	} {
+		_, e, code := exhunt(t, tc.args...)
+		if code != 2 || !strings.Contains(e, tc.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, e, tc.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "inside.zip")); err == nil {
+		t.Error("an archive was written inside the collected folder")
+	}
+	if after, _ := os.ReadFile(out); string(after) != string(data) {
+		t.Error("the existing archive was changed")
+	}
+}
+
+// A file that only looks like a zip is refused as a root, naming why.
+func TestEndToEndScanBrokenArchive(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cut.zip")
+	if err := os.WriteFile(p, []byte("PK\x03\x04 a collection killed after its first bytes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, e, code := exhunt(t, "scan", "--root", p)
+	if code != 2 || !strings.Contains(e, "incomplete") {
+		t.Errorf("exit %d: %s", code, e)
+	}
+	notZip := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(notZip, []byte("hello"), 0o644)
+	if _, e, code := exhunt(t, "scan", "--root", notZip); code != 2 || !strings.Contains(e, "neither a folder nor a zip") {
+		t.Errorf("a plain file as root: exit %d: %s", code, e)
+	}
+}
