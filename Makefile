@@ -1,5 +1,5 @@
 # Everyday commands; the README explains each.
-.PHONY: build test ci fuzz bench bench-yara bench-evtx windows demo clean
+.PHONY: build test ci fuzz bench bench-yara bench-evtx bench-collect windows demo clean
 
 # The version comes from git (a tag, else the commit), so a release build
 # never calls itself "devel".
@@ -20,7 +20,7 @@ windows:
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -ldflags "$(LDFLAGS)" -o exhunt.exe ./cmd/exhunt
 
 # Long fuzzing of every parser of untrusted input; FUZZTIME per target.
-FUZZTIME ?= 5m
+FUZZTIME ?= 10m
 fuzz:
 	go test -run XXX -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/exlog/
 	go test -run XXX -fuzz '^FuzzECP$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/exlog/
@@ -47,6 +47,8 @@ fuzz:
 	go test -run XXX -fuzz '^FuzzCompileScan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/
 	go test -run XXX -fuzz '^FuzzCompileMatch$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/re/
 	go test -run XXX -fuzz '^FuzzParseLookup$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./builds/
+	go test -run XXX -fuzz '^FuzzArchive$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./root/
+	go test -run XXX -fuzz '^FuzzManifest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./triage/
 
 # exhunt against ripgrep on 1, 2 and 4 GB of generated logs.
 bench:
@@ -61,6 +63,11 @@ bench-yara:
 # shared samples (BENCH_EVTX_SIZE, default 1G; needs ../shared/data; not in CI).
 bench-evtx:
 	scripts/bench-evtx.sh
+
+# exhunt collect against zip -r plus sha256sum over the same files of a
+# generated server (BENCH_COLLECT_SIZE, default 5G; not in CI).
+bench-collect:
+	scripts/bench-collect.sh
 
 clean:
 	rm -rf exhunt exhunt.exe bench-data

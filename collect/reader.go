@@ -3,7 +3,6 @@ package collect
 import (
 	"archive/zip"
 	"bytes"
-	"compress/flate"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -16,6 +15,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/flate"
 
 	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/root"

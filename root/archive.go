@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/flate"
+
 	"github.com/exhunt/exhunt/triage"
 )
 
@@ -145,6 +147,9 @@ func NewArchive(r io.ReaderAt, size int64, p string) (*Archive, error) {
 	if len(zr.File) > maxArchiveEntries {
 		return nil, fmt.Errorf("%s: %d entries, more than the %d a collection can hold", p, len(zr.File), maxArchiveEntries)
 	}
+	// klauspost's inflate reads logs about half again as fast as the
+	// standard library's.
+	zr.RegisterDecompressor(zip.Deflate, flate.NewReader)
 	a := &Archive{path: p, data: r, zr: zr, shared: &archiveHandle{refs: 1}}
 	a.build()
 	a.applyManifests()
