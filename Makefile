@@ -19,36 +19,10 @@ test ci:
 windows:
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -ldflags "$(LDFLAGS)" -o exhunt.exe ./cmd/exhunt
 
-# Long fuzzing of every parser of untrusted input; FUZZTIME per target.
-FUZZTIME ?= 10m
+# Long fuzzing of every parser of untrusted input, FUZZTIME per target
+# (default 10m), each run recorded in fuzz-results.tsv (scripts/fuzz.sh).
 fuzz:
-	go test -run XXX -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/exlog/
-	go test -run XXX -fuzz '^FuzzECP$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/exlog/
-	go test -run XXX -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./winreg/
-	go test -run XXX -fuzz '^FuzzParseIISConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./root/
-	go test -run XXX -fuzz '^FuzzModules$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/minidump/
-	go test -run XXX -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/peversion/
-	go test -run XXX -fuzz '^FuzzTarget$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./detect/proxylogon/
-	go test -run XXX -fuzz '^FuzzRecover$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./winreg/
-	go test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/syntax/
-	go test -run XXX -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/hex/
-	go test -run XXX -fuzz '^FuzzPE$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./yara/
-	go test -run XXX -fuzz '^FuzzScanLines$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/
-	go test -run XXX -fuzz '^FuzzReadHashList$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./indicators/
-	go test -run XXX -fuzz '^FuzzSTIX$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./indicators/
-	go test -run XXX -fuzz '^FuzzPlainList$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./indicators/
-	go test -run XXX -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/w3c/
-	go test -run XXX -fuzz '^FuzzIndex$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/literal/
-	# Inputs are whole 64 KiB chunks: minimising them would take the run.
-	go test -run XXX -fuzz '^FuzzFile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./source/evtx/
-	go test -run XXX -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./source/evtx/evtxwrite/
-	go test -run XXX -fuzz '^FuzzSearch$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/atoms/
-	go test -run XXX -fuzz '^FuzzExpand$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/atoms/
-	go test -run XXX -fuzz '^FuzzCompileScan$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/
-	go test -run XXX -fuzz '^FuzzCompileMatch$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./yara/re/
-	go test -run XXX -fuzz '^FuzzParseLookup$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./builds/
-	go test -run XXX -fuzz '^FuzzArchive$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./root/
-	go test -run XXX -fuzz '^FuzzManifest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./triage/
+	scripts/fuzz.sh
 
 # exhunt against ripgrep on 1, 2 and 4 GB of generated logs.
 bench:
