@@ -202,6 +202,9 @@ func (c *collector) server(ctx context.Context, s *facts.Server, res *result.Ser
 	if s.Live {
 		rec.Source = "live"
 	}
+	if s.Build.Known {
+		rec.ExchangeBuild, rec.ExchangeBuildSource = s.Build.Version.String(), s.Build.Source
+	}
 	if u, err := user.Current(); err == nil {
 		rec.User = u.Username
 	}

@@ -204,7 +204,8 @@ func checkManifest(t *testing.T, files map[string][]byte, res *Result) {
 	t.Helper()
 	entries := manifestOf(t, files)
 	rec := recordOf(t, files)
-	if rec.Format != triage.Format || !rec.Complete || rec.Tool.Version != "test" || rec.Started.IsZero() || rec.Ended.Before(rec.Started) {
+	if rec.Format != triage.Format || !rec.Complete || rec.Tool.Version != "test" || rec.Started.IsZero() || rec.Ended.Before(rec.Started) ||
+		rec.ExchangeBuild == "" || rec.Host != "EX01" {
 		t.Errorf("record: %+v", rec)
 	}
 	sum := sha256.Sum256(files[triage.ManifestName])

@@ -22,6 +22,10 @@ type Record struct {
 	// Collector is the machine the collection ran on (for a copy, not
 	// the server).
 	Collector string `json:"collector,omitempty"`
+	// ExchangeBuild is the Exchange build the server runs (ExSetup.exe's
+	// file version, else the registry's), and where it was read.
+	ExchangeBuild       string `json:"exchange_build,omitempty"`
+	ExchangeBuildSource string `json:"exchange_build_source,omitempty"`
 	// Source says what was collected: "live" or the folder of the copy.
 	Source  string    `json:"source"`
 	Volumes []Volume  `json:"volumes,omitempty"`

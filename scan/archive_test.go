@@ -1,0 +1,125 @@
+package scan
+
+import (
+	"archive/zip"
+	"context"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/exhunt/exhunt/result"
+	"github.com/exhunt/exhunt/testserver"
+)
+
+// zipDir zips a folder as a responder would with any zip tool: every file
+// with its modification time, no triage manifest.
+func zipDir(t *testing.T, dir, out string) {
+	t.Helper()
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		h, err := zip.FileInfoHeader(info)
+		if err != nil {
+			return err
+		}
+		h.Name = filepath.ToSlash(rel)
+		if d.IsDir() {
+			h.Name += "/"
+			_, err = zw.CreateHeader(h)
+			return err
+		}
+		h.Method = zip.Deflate
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			return err
+		}
+		src, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		_, err = io.Copy(w, src)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+func findingSet(rep *result.Report) map[string][]string {
+	out := map[string][]string{}
+	for _, s := range rep.Servers {
+		var l []string
+		for _, f := range s.Findings {
+			l = append(l, f.ID+" "+f.Severity.String()+" "+f.WindowsPath)
+		}
+		sort.Strings(l)
+		out[s.Server.Name] = l
+	}
+	return out
+}
+
+// A zip of a case folder (two servers, one of them laid out by drive) is
+// scanned server by server, as the folder is.
+func TestZipOfACase(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := testserver.Generate(filepath.Join(dir, "EX01"), testserver.DemoOptions()); err != nil {
+		t.Fatal(err)
+	}
+	opt := testserver.DemoOptions()
+	opt.HostName = "EX02"
+	opt.ExchangeVolume, opt.VolumeDir = "D", filepath.Join(dir, "EX02", "D")
+	if _, err := testserver.Generate(filepath.Join(dir, "EX02", "C"), opt); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "case.zip")
+	zipDir(t, dir, out)
+	src, err := Run(context.Background(), Config{Roots: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arc, err := Run(context.Background(), Config{Roots: []string{out}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := findingSet(src), findingSet(arc)
+	if len(a) != 2 || len(b) != 2 {
+		t.Fatalf("servers: folder %d, zip %d; want 2", len(a), len(b))
+	}
+	for name, fa := range a {
+		fb := b[name]
+		if len(fa) == 0 || len(fa) != len(fb) {
+			t.Errorf("%s: %d findings in the folder, %d in the zip", name, len(fa), len(fb))
+			continue
+		}
+		for i := range fa {
+			if fa[i] != fb[i] {
+				t.Errorf("%s: %q in the folder, %q in the zip", name, fa[i], fb[i])
+				break
+			}
+		}
+	}
+	for _, s := range arc.Servers {
+		for _, e := range s.Errors {
+			t.Errorf("%s: error scanning the zip: %+v", s.Server.Name, e)
+		}
+	}
+}
