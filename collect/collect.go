@@ -322,8 +322,19 @@ func (c *collector) plan(ctx context.Context, s *facts.Server, res *result.Serve
 	if s.LoggingDir != "" {
 		logDirs = append(logDirs, s.LoggingDir)
 	}
+	// On a running server the archive may lie in a place the scan
+	// walked: it is never taken into itself.
+	var self fs.FileInfo
+	if s.Live {
+		self, _ = os.Stat(c.opt.Out)
+	}
 	items := make([]*item, 0, len(byName))
 	for _, it := range byName {
+		if self != nil {
+			if st, err := os.Stat(s.WindowsPath(it.name)); err == nil && os.SameFile(st, self) {
+				continue
+			}
+		}
 		it.path = archivePath(it.name, s.Drives.SystemLetter)
 		it.original = s.WindowsPath(it.name)
 		st, err := fs.Stat(s.Drives, it.name)
@@ -501,6 +512,9 @@ func (c *collector) take(ctx context.Context, s *facts.Server, items []*item) ([
 	progress.end()
 	for _, it := range stopped {
 		if it.entry != nil {
+			e := *it.entry
+			e.Path, e.Original = it.path, it.original
+			entries = append(entries, e)
 			continue
 		}
 		entries = append(entries, triage.Entry{Path: it.path, Original: it.original, Status: triage.Skipped, Size: it.size,

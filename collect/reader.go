@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"runtime"
 	"strings"
 	"time"
 
@@ -186,6 +187,10 @@ func (s *spool) Write(p []byte) (int, error) {
 			return 0, err
 		}
 		s.file = f
+		if runtime.GOOS != "windows" {
+			// Unlinked at once: a killed collection leaves no spool.
+			os.Remove(f.Name())
+		}
 		if _, err := f.Write(s.mem.Bytes()); err != nil {
 			s.err = err
 			return 0, err
