@@ -43,8 +43,9 @@ var htmlAssets embed.FS
 // each finding's part of the page small (the JSON report has every value
 // whole).
 const (
-	maxHTMLValue     = 400 // bytes of one value shown
-	maxHTMLFields    = 24  // evidence fields shown per finding
+	maxHTMLValue     = 400  // bytes of one value shown
+	maxHTMLProse     = 4000 // bytes of one of exhunt's sentences shown
+	maxHTMLFields    = 24   // evidence fields shown per finding
 	maxHTMLErrors    = 500
 	maxHTMLSessions  = maxTextSessions
 	maxHTMLMailboxes = maxTextMailboxes
@@ -491,7 +492,7 @@ func (g htmlGroup) Rows() iter.Seq[htmlRow] {
 		for _, i := range g.Findings {
 			f := &g.res.Findings[i]
 			r := htmlRow{Anchor: g.anchor + strconv.Itoa(i), Severity: f.Severity.String(), Rank: int(f.Severity), Context: f.Context, Group: g.Key,
-				Rule: f.Rule, Title: f.Title, CVEs: strings.Join(f.CVEs, ", "), Where: where(f)}
+				Rule: f.Rule, Title: f.Title, CVEs: showList(f.CVEs), Where: where(f)}
 			if f.Time != nil {
 				r.Time, r.ISO = stamp(*f.Time), f.Time.UTC().Format(time.RFC3339Nano)
 			}
@@ -512,39 +513,58 @@ func (g htmlGroup) Rows() iter.Seq[htmlRow] {
 	}
 }
 
-// show makes an attacker-controlled string fit to read on the page:
+// show makes an attacker-controlled value fit to read on the page:
 // bounded, with a visible marker where it was cut, and with control
 // characters, invalid UTF-8 and bidirectional overrides as escapes.
-func show(s string) string {
-	if len(s) <= maxHTMLValue {
+func show(s string) string { return bounded(s, maxHTMLValue) }
+
+// prose is show for exhunt's own sentences (headlines, caveats, what to
+// do), which may quote evidence but are longer than one value should be.
+func prose(s string) string { return bounded(s, maxHTMLProse) }
+
+func bounded(s string, limit int) string {
+	if len(s) <= limit {
 		return Terminal(s)
 	}
-	cut := maxHTMLValue
+	cut := limit
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
 	return Terminal(s[:cut]) + fmt.Sprintf(" … [%d more bytes not shown; --format json has the whole value]", len(s)-cut)
 }
 
-// showList shows up to maxHTMLPerCell values and counts the rest.
-func showList(values []string) string {
-	shown := values
-	if len(shown) > maxHTMLPerCell {
-		shown = shown[:maxHTMLPerCell]
+// items shows up to maxHTMLPerCell values, one per line of a cell, and
+// counts the rest.
+func items(values []string) []string {
+	var out []string
+	for i, v := range values {
+		if i == maxHTMLPerCell {
+			out = append(out, fmt.Sprintf("(and %d more)", len(values)-i))
+			break
+		}
+		out = append(out, show(v))
 	}
-	out := make([]string, len(shown))
-	for i, v := range shown {
-		out[i] = show(v)
-	}
-	s := strings.Join(out, ", ")
-	if n := len(values) - len(shown); n > 0 {
-		s += fmt.Sprintf(" (and %d more)", n)
-	}
-	return s
+	return out
+}
+
+// showList is items on one line.
+func showList(values []string) string { return strings.Join(items(values), ", ") }
+
+// token keeps what a class name may hold, for values that name a class.
+func token(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 var htmlFuncs = template.FuncMap{
+	"token":    token,
 	"show":     show,
+	"prose":    prose,
+	"items":    items,
 	"showList": showList,
 	"stamp": func(t any) string {
 		switch t := t.(type) {

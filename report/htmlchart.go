@@ -233,15 +233,15 @@ func newChart(s *result.Server) *svgChart {
 		var gaps []svgSegment
 		for _, g := range tl.Gaps {
 			if g.From != nil && g.To != nil {
-				gaps = append(gaps, period(g.From, g.To, false, "seg-gap", Terminal(g.Text))...)
+				gaps = append(gaps, period(g.From, g.To, false, "seg-gap", prose(g.Text))...)
 			}
 		}
 		band("gaps in the evidence", "band-gap", gaps, "")
 		if w := tl.Exposure; w != nil {
-			band("exposure window", "band-exposure", period(w.From, w.To, w.Open || w.To == nil, "seg-exposure", Terminal(w.Text)), "")
+			band("exposure window", "band-exposure", period(w.From, w.To, w.Open || w.To == nil, "seg-exposure", prose(w.Text)), "")
 		}
 		if w := tl.WebshellPresent; w != nil {
-			band("web shell present", "band-shell", period(w.From, w.To, w.Open || w.To == nil, "seg-shell", Terminal(w.Text)), "")
+			band("web shell present", "band-shell", period(w.From, w.To, w.Open || w.To == nil, "seg-shell", prose(w.Text)), "")
 		}
 	}
 
