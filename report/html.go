@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,13 +96,15 @@ func htmlPolicy(style, script string) string {
 		"; img-src data:; base-uri 'none'; form-action 'none'"
 }
 
-// HTMLLinks are the only URLs the HTML report links to outside itself: the
+// htmlLinks are the only URLs the HTML report links to outside itself: the
 // public advisories. Everything else is an anchor within the page.
-func HTMLLinks() []string {
+func htmlLinks() []string {
 	var out []string
-	for _, level := range []string{result.VerdictCompromised, result.VerdictClean} {
+	for _, level := range []string{result.VerdictCompromised, result.VerdictAttempted, result.VerdictClean, result.VerdictInconclusive} {
 		for _, a := range result.AdvisoriesFor(level) {
-			out = append(out, a.URL)
+			if !slices.Contains(out, a.URL) {
+				out = append(out, a.URL)
+			}
 		}
 	}
 	return out
@@ -187,9 +190,6 @@ type htmlServer struct {
 	SessionsNotShown  int
 	Mailboxes         []result.Mailbox
 	MailboxesNotShown int
-	// rowOf finds a finding's row by its fingerprint, for links from the
-	// milestones.
-	rowOf map[string]int
 }
 
 type htmlMilestone struct {
@@ -332,7 +332,7 @@ func newHTMLCase(rep *result.Report, servers []*htmlServer) *htmlCase {
 func newHTMLServer(s *result.Server, n, of int) *htmlServer {
 	v := s.Verdict
 	h := &htmlServer{ID: "s" + strconv.Itoa(n), N: n, Of: of, Res: s, Level: v.Level, Badge: levelBadges[v.Level],
-		Meaning: result.VerdictMeaning(v.Level), Advisories: result.AdvisoriesFor(v.Level), rowOf: map[string]int{}}
+		Meaning: result.VerdictMeaning(v.Level), Advisories: result.AdvisoriesFor(v.Level)}
 	if h.Badge == "" {
 		h.Badge = v.Level
 	}
@@ -354,10 +354,6 @@ func newHTMLServer(s *result.Server, n, of int) *htmlServer {
 		if f.Rule == scope.RuleLogCoverage.ID {
 			h.Context++
 			continue // the coverage table shows these
-		}
-		h.rowOf[f.Fingerprint()] = i
-		if f.ID != "" {
-			h.rowOf[f.ID] = i
 		}
 		g := groupOf(f)
 		groups[g] = append(groups[g], i)
@@ -396,6 +392,7 @@ func newHTMLServer(s *result.Server, n, of int) *htmlServer {
 
 	h.Chart = newChart(s)
 	if tl := s.Timeline; tl != nil {
+		rowOf := milestoneRows(s)
 		for i, m := range tl.Milestones {
 			hm := htmlMilestone{Milestone: m, N: i + 1, Label: milestoneLabels[m.Name], When: clock(m.Time, m.Basis)}
 			for j, id := range m.Findings {
@@ -404,7 +401,7 @@ func newHTMLServer(s *result.Server, n, of int) *htmlServer {
 					break
 				}
 				ref := htmlRef{Text: id}
-				if row, ok := h.rowOf[id]; ok {
+				if row, ok := rowOf[id]; ok {
 					ref.Anchor = h.rowAnchor(row)
 					ref.Text = where(&s.Findings[row]) + " (" + s.Findings[row].Rule + ")"
 				}
@@ -463,6 +460,32 @@ func newHTMLServer(s *result.Server, n, of int) *htmlServer {
 		h.Mailboxes, h.MailboxesNotShown = h.Mailboxes[:maxHTMLMailboxes], len(s.Mailboxes)-maxHTMLMailboxes+s.MailboxesNotListed
 	}
 	return h
+}
+
+// milestoneRows finds the rows of the findings the milestones cite, by
+// fingerprint: a handful, where a map of every finding would hold them
+// all.
+func milestoneRows(s *result.Server) map[string]int {
+	rows := map[string]int{}
+	for _, m := range s.Timeline.Milestones {
+		for _, id := range m.Findings[:min(len(m.Findings), maxHTMLPerCell)] {
+			rows[id] = -1
+		}
+	}
+	for i := range s.Findings {
+		f := &s.Findings[i]
+		for _, id := range []string{f.ID, f.Fingerprint()} {
+			if row, ok := rows[id]; ok && row < 0 {
+				rows[id] = i
+			}
+		}
+	}
+	for id, row := range rows {
+		if row < 0 {
+			delete(rows, id)
+		}
+	}
+	return rows
 }
 
 // rowAnchor is the id of a finding's row (see htmlGroup.Rows).

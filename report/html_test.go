@@ -267,7 +267,7 @@ var (
 // anything outside itself but the advisories.
 func checkMarkup(t *testing.T, what, doc string) {
 	t.Helper()
-	allowed := HTMLLinks()
+	allowed := htmlLinks()
 	elements := map[string]int{}
 	for _, m := range tagPattern.FindAllStringSubmatch(doc, -1) {
 		tag := strings.ToLower(m[1])
