@@ -161,6 +161,17 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Errorf("attempt rows not newest first: %v", times)
 	}
 
+	// Without script the page is whole: every row shown, nothing to
+	// filter with. (Chromium's --dump-dom needs script itself, so the
+	// reader without script is the page without its one script element.)
+	noScript := regexp.MustCompile(`(?s)<script>.*</script>`).ReplaceAll(renderHTML(t, rep), nil)
+	dom = b.DumpDOM(t, chromiumtest.FileURL(t, writePage(t, dir, "report-sample-noscript.html", noScript), "severity=critical"))
+	shown, hidden = visibleRows(t, dom)
+	if strings.Contains(dom, "data-report-ready") || len(shown) != total || hidden != 0 ||
+		!strings.Contains(dom, `<form class="filters" hidden`) || !strings.Contains(dom, "COMPROMISED: evidence") {
+		t.Errorf("with script off: %d of %d rows shown, %d hidden, or the filters or the verdict are wrong", len(shown), total, hidden)
+	}
+
 	png := filepath.Join(dir, "report-sample.png")
 	b.Screenshot(t, chromiumtest.FileURL(t, page, ""), png, 1280, 2000)
 	t.Logf("screenshot: %s", png)

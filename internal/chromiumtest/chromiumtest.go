@@ -67,10 +67,10 @@ func FileURL(t testing.TB, path, fragment string) string {
 }
 
 // DumpDOM loads the page and returns its DOM as HTML once the page has
-// loaded and its scripts have run.
-func (b *Browser) DumpDOM(t testing.TB, page string) string {
+// loaded and its scripts have run; flags are more Chromium flags.
+func (b *Browser) DumpDOM(t testing.TB, page string, flags ...string) string {
 	t.Helper()
-	out := b.run(t, "--dump-dom", page)
+	out := b.run(t, append(append([]string{"--dump-dom"}, flags...), page)...)
 	if !bytes.Contains(out, []byte("<html")) {
 		t.Fatalf("chromium --dump-dom %s printed no document: %.300q", page, out)
 	}
