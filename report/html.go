@@ -84,7 +84,7 @@ var htmlKit = sync.OnceValue(func() *htmlPageKit {
 })
 
 // htmlPolicy allows the page's one style element and one script element by
-// their hashes, images only as data: URLs, and nothing else: no request
+// their hashes and nothing else (the page has no images): no request
 // leaves the page, and injected markup, were any to get through, would
 // not run.
 func htmlPolicy(style, script string) string {
@@ -93,7 +93,7 @@ func htmlPolicy(style, script string) string {
 		return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 	}
 	return "default-src 'none'; style-src " + hash(style) + "; script-src " + hash(script) +
-		"; img-src data:; base-uri 'none'; form-action 'none'"
+		"; base-uri 'none'; form-action 'none'"
 }
 
 // htmlLinks are the only URLs the HTML report links to outside itself: the
@@ -136,6 +136,8 @@ type htmlPage struct {
 	Skipped    []result.SkippedFolder
 }
 
+// htmlCase is the view of a run over several servers: the table of them
+// and what they share.
 type htmlCase struct {
 	Summary  result.Summary
 	Rows     []htmlCaseRow
@@ -143,11 +145,13 @@ type htmlCase struct {
 	Campaign []htmlCampaignRow
 }
 
+// htmlCaseRow is one server in the case table; ID links to its section.
 type htmlCaseRow struct {
 	result.SummaryServer
 	ID, Build, Vulnerable string
 }
 
+// htmlCampaignRow is one value seen on several servers, and where.
 type htmlCampaignRow struct {
 	What, Value string
 	On          []string
@@ -159,14 +163,19 @@ type htmlCount struct {
 	N    int
 }
 
+// htmlServer is one server's section: its result and what the page adds
+// to it (words for the verdict, the chart, the findings by stage, the
+// bounded lists).
 type htmlServer struct {
 	ID    string
 	N, Of int
 	Res   *result.Server
 	Level string
 	Badge string
-	Meaning,
-	SinceWhat string
+	// Meaning says the verdict level in plain words; Since is when the
+	// attack began, SinceWhat which time that is.
+	Meaning    string
+	SinceWhat  string
 	Since      *time.Time
 	Counts     []htmlCount
 	Context    int
@@ -192,6 +201,8 @@ type htmlServer struct {
 	MailboxesNotShown int
 }
 
+// htmlMilestone is a milestone with its number on the chart and links to
+// the rows of its findings.
 type htmlMilestone struct {
 	result.Milestone
 	N     int
@@ -230,6 +241,7 @@ type htmlArtefact struct {
 	Reasons  []string
 }
 
+// htmlCoverage is one log folder's coverage with its name for a person.
 type htmlCoverage struct {
 	result.Coverage
 	Name string
@@ -430,13 +442,14 @@ func newHTMLServer(s *result.Server, n, of int) *htmlServer {
 			h.Rules[j].Severity = f.Severity
 		}
 	}
-	var alarms []finding.Finding
+	// Files to preserve: as the text report lists them.
+	var files []finding.Finding
 	for _, f := range s.Findings {
-		if !f.Context && f.Severity > finding.Info && f.Line == 0 && f.Path != "" && f.Severity >= finding.Medium && !f.Exposure {
-			alarms = append(alarms, f)
+		if !f.Context && !f.Exposure && f.Severity >= finding.Medium && f.Line == 0 && f.Path != "" {
+			files = append(files, f)
 		}
 	}
-	for _, a := range artefacts(alarms) {
+	for _, a := range artefacts(files) {
 		h.Preserve = append(h.Preserve, htmlArtefact{Where: a.where, Severity: a.severity, Reasons: a.reasons})
 	}
 
