@@ -442,14 +442,7 @@ func newHTMLServer(s *result.Server, n, of int) *htmlServer {
 			h.Rules[j].Severity = f.Severity
 		}
 	}
-	// Files to preserve: as the text report lists them.
-	var files []finding.Finding
-	for _, f := range s.Findings {
-		if !f.Context && !f.Exposure && f.Severity >= finding.Medium && f.Line == 0 && f.Path != "" {
-			files = append(files, f)
-		}
-	}
-	for _, a := range artefacts(files) {
+	for _, a := range toPreserve(s.Findings) {
 		h.Preserve = append(h.Preserve, htmlArtefact{Where: a.where, Severity: a.severity, Reasons: a.reasons})
 	}
 
