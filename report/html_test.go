@@ -226,12 +226,36 @@ func plant(v reflect.Value, offset *int) {
 	}
 }
 
+// hostileServer is the sample server with a finding in each section of
+// the findings table.
+func hostileServer() *result.Server {
+	srv := sample().Servers[0]
+	at := time.Date(2021, 3, 3, 9, 0, 0, 0, time.UTC)
+	srv.Findings = append(srv.Findings,
+		finding.Finding{Rule: "patch-vulnerable-build", Severity: finding.High, Path: "Bin/ExSetup.exe", Title: "Vulnerable build", Exposure: true,
+			Evidence: finding.Evidence{{Name: "build", Value: "15.1.2176.2"}}},
+		finding.Finding{Rule: "iis-attacker-activity", Severity: finding.Medium, Path: "inetpub/logs/LogFiles/W3SVC1/u_ex210303.log", Line: 9, Time: &at,
+			Title: "Request from an attacker", Stage: finding.StageAttempt, SourceIP: "203.0.113.45", UserAgent: "ua", URL: "https://ex01/owa/auth/x.js",
+			Evidence: finding.Evidence{{Name: "cs-uri-stem", Value: "/owa/auth/x.js"}}},
+		finding.Finding{Rule: "webshell-request-success", Severity: finding.Critical, Path: "inetpub/logs/LogFiles/W3SVC1/u_ex210303.log", Line: 10, Time: &at,
+			Title: "Web shell answered", Stage: finding.StageWebshellUse, Evidence: finding.Evidence{{Name: "cs-uri-query", Value: "cmd=whoami"}}},
+		finding.Finding{Rule: "content-rule-match", Severity: finding.High, Path: "Windows/Temp/x.bin", Title: "User rule matched"},
+	)
+	finding.Sort(srv.Findings)
+	for i := range srv.Findings {
+		srv.Findings[i].ID = srv.Findings[i].Fingerprint()
+	}
+	correlate.Server(srv)
+	return srv
+}
+
 // hostileReport is a case of one server per payload offset, so that each
 // payload lands in each field on one of them.
 func hostileReport() *result.Report {
-	rep := richSample()
-	for k := 1; k < len(hostilePayloads); k++ {
-		rep.Servers = append(rep.Servers, richSample().Servers[0])
+	rep := sample()
+	rep.Servers = nil
+	for range hostilePayloads {
+		rep.Servers = append(rep.Servers, hostileServer())
 	}
 	rep.Skipped = []result.SkippedFolder{{Dir: "/evidence/notes", Why: "nothing of a server"}}
 	rep.NotReached = []string{"/evidence/ex99"}

@@ -96,7 +96,7 @@ func TestEndToEndScan(t *testing.T) {
 	}
 
 	// Every format runs and reports to --out outside the root.
-	for _, format := range []string{"text", "jsonl", "csv"} {
+	for _, format := range []string{"text", "jsonl", "csv", "html"} {
 		outFile := filepath.Join(t.TempDir(), "report."+format)
 		if _, stderr, code := exhunt(t, "scan", "--root", dir, "--format", format, "--out", outFile); code != 1 {
 			t.Errorf("%s: exit %d: %s", format, code, stderr)
