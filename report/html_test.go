@@ -473,3 +473,31 @@ func TestHTMLDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLChartExtremes: times an attacker can forge (a file time of 1601,
+// one in 9999) and a single instant still give a chart, without a panic
+// and with every coordinate a number.
+func TestHTMLChartExtremes(t *testing.T) {
+	for name, times := range map[string][]time.Time{
+		"centuries": {time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)},
+		"instant":   {time.Date(2021, 3, 3, 6, 49, 43, 0, time.UTC), time.Date(2021, 3, 3, 6, 49, 43, 0, time.UTC)},
+		"reversed":  {time.Date(2021, 3, 4, 0, 0, 0, 0, time.UTC), time.Date(2021, 3, 3, 0, 0, 0, 0, time.UTC)},
+	} {
+		rep := sample()
+		s := rep.Servers[0]
+		s.Verdict.CoveredFrom, s.Verdict.CoveredTo = &times[0], &times[1]
+		s.Timeline.Milestones[0].Time = times[0]
+		s.Timeline.Milestones[len(s.Timeline.Milestones)-1].Time = times[1]
+		for i := range s.Findings {
+			s.Findings[i].Time = &times[i%2]
+		}
+		c := newChart(s)
+		if c == nil || len(c.Lanes) != len(chartStages) || len(c.Ticks) > chartMaxTicks+1 {
+			t.Fatalf("%s: chart %+v", name, c)
+		}
+		page := string(renderHTML(t, rep))
+		if regexp.MustCompile(`="[-+]?(NaN|Inf)|[0-9]e[-+][0-9]`).MatchString(page) {
+			t.Errorf("%s: a coordinate is not a number", name)
+		}
+	}
+}

@@ -144,34 +144,48 @@ func chartPeriod(s *result.Server) (from, to time.Time, ok bool) {
 		return
 	}
 	from, to = from.UTC(), to.UTC()
-	pad := max(to.Sub(from)/40, 30*time.Minute)
-	return from.Add(-pad), to.Add(pad), true
+	pad := max(seconds(to, from)/40, 1800)
+	return at(from, -pad), at(to, pad), true
 }
 
-// binSteps and tickSteps are the histogram bins and axis steps the chart
-// chooses from: the smallest that keeps the count in bounds.
-var (
-	binSteps  = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 2 * 24 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour, 28 * 24 * time.Hour, 91 * 24 * time.Hour, 364 * 24 * time.Hour}
-	tickSteps = []time.Duration{10 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 2 * 24 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour, 28 * 24 * time.Hour, 91 * 24 * time.Hour, 364 * 24 * time.Hour, 4 * 364 * 24 * time.Hour}
+// The chart counts time in seconds, not in time.Duration: a forged file
+// time can lie centuries away, beyond the 292 years a Duration holds.
+const (
+	minute = 60
+	hour   = 60 * minute
+	day    = 24 * hour
 )
 
-func chooseStep(steps []time.Duration, span time.Duration, most int) time.Duration {
+// binSteps and tickSteps are the histogram bins and axis steps the chart
+// chooses from, in seconds: the smallest that keeps the count in bounds.
+var (
+	binSteps  = []int64{minute, 5 * minute, 15 * minute, 30 * minute, hour, 2 * hour, 3 * hour, 6 * hour, 12 * hour, day, 2 * day, 7 * day, 14 * day, 28 * day, 91 * day, 364 * day}
+	tickSteps = []int64{10 * minute, 30 * minute, hour, 2 * hour, 3 * hour, 6 * hour, 12 * hour, day, 2 * day, 7 * day, 14 * day, 28 * day, 91 * day, 364 * day, 4 * 364 * day}
+)
+
+func chooseStep(steps []int64, span int64, most int64) int64 {
 	for _, s := range steps {
-		if span/s <= time.Duration(most) {
+		if span/s <= most {
 			return s
 		}
 	}
-	return steps[len(steps)-1]
+	return (span/most/day + 1) * day
 }
 
-// floorTo aligns a time to a multiple of step since the Unix epoch (a UTC
-// midnight), so that day bins start at midnight UTC.
-func floorTo(t time.Time, step time.Duration) time.Time {
-	d := time.Duration(t.UnixNano()) % step
+// seconds is b-a in seconds.
+func seconds(b, a time.Time) int64 { return b.Unix() - a.Unix() }
+
+// at is t moved by n seconds.
+func at(t time.Time, n int64) time.Time { return time.Unix(t.Unix()+n, int64(t.Nanosecond())).UTC() }
+
+// floorTo aligns a time to a multiple of step seconds since the Unix epoch
+// (a UTC midnight), so that day bins start at midnight UTC.
+func floorTo(t time.Time, step int64) time.Time {
+	d := t.Unix() % step
 	if d < 0 {
 		d += step
 	}
-	return t.Add(-d).UTC()
+	return time.Unix(t.Unix()-d, 0).UTC()
 }
 
 // newChart lays out a server's timeline; nil when nothing has a time.
@@ -185,9 +199,10 @@ func newChart(s *result.Server) *svgChart {
 		milestones = s.Timeline.Milestones
 	}
 	c := &svgChart{Width: chartWidth, Left: chartLeft, Right: chartWidth - chartRight, PlotWidth: chartWidth - chartRight - chartLeft}
-	span := to.Sub(from)
+	span := seconds(to, from)
 	x := func(t time.Time) coord {
-		return c.Left + (c.Right-c.Left)*coord(float64(t.Sub(from))/float64(span))
+		offset := float64(seconds(t, from)) + float64(t.Nanosecond()-from.Nanosecond())/1e9
+		return c.Left + (c.Right-c.Left)*coord(offset/float64(span))
 	}
 	clampX := func(t time.Time) coord { return max(c.Left, min(c.Right, x(t))) }
 	y := coord(chartTop)
@@ -248,7 +263,7 @@ func newChart(s *result.Server) *svgChart {
 	// Lanes: findings over time, one lane per stage.
 	step := chooseStep(binSteps, span, chartMaxBins)
 	start := floorTo(from, step)
-	nbins := int(to.Sub(start)/step) + 1
+	nbins := int(seconds(to, start)/step) + 1
 	counts := make(map[finding.Stage][]int, len(chartStages))
 	for _, st := range chartStages {
 		counts[st] = make([]int, nbins)
@@ -276,7 +291,7 @@ func newChart(s *result.Server) *svgChart {
 			}
 			continue
 		}
-		b := int(t.Sub(start) / step)
+		b := int(seconds(t, start) / step)
 		counts[f.Stage][b]++
 		most = max(most, counts[f.Stage][b])
 	}
@@ -291,8 +306,8 @@ func newChart(s *result.Server) *svgChart {
 				continue
 			}
 			row.Total += n
-			bs := start.Add(time.Duration(b) * step)
-			be := bs.Add(step)
+			bs := at(start, int64(b)*step)
+			be := at(bs, step)
 			x1, x2 := clampX(bs), clampX(be)
 			h := max(3, (row.H-2)*coord(n)/coord(most))
 			row.Segments = append(row.Segments, svgSegment{
@@ -307,12 +322,12 @@ func newChart(s *result.Server) *svgChart {
 
 	// The axis.
 	tick := chooseStep(tickSteps, span, chartMaxTicks)
-	for t := floorTo(from, tick); !t.After(to); t = t.Add(tick) {
+	for t := floorTo(from, tick); !t.After(to); t = at(t, tick) {
 		if t.Before(from) {
 			continue
 		}
 		label := t.Format("2006-01-02")
-		if tick < 24*time.Hour && (t.Hour() != 0 || t.Minute() != 0) {
+		if tick < day && (t.Hour() != 0 || t.Minute() != 0) {
 			label = t.Format("01-02 15:04")
 		}
 		c.Ticks = append(c.Ticks, svgTick{X: x(t), Label: label})
