@@ -1,10 +1,12 @@
 // Package report turns a scan result into the formats people and machines
 // read: text for a terminal, JSON and JSON Lines for tools and SIEMs, CSV for
-// spreadsheets. Writers know the finding model and nothing of detectors.
+// spreadsheets, and one self-contained HTML page for the people who decide.
+// Writers know the finding model and nothing of detectors.
 //
 // Every string in a finding may come from an attacker (a log line, a file
 // name), so each writer escapes for its medium: control and bidirectional
-// characters for terminals, leading formula characters for spreadsheets.
+// characters for terminals, leading formula characters for spreadsheets,
+// markup for the HTML page.
 package report
 
 import (
@@ -40,6 +42,7 @@ var Formats = map[string]Writer{
 	"json":  JSON,
 	"jsonl": JSONL,
 	"csv":   CSV,
+	"html":  HTML,
 }
 
 // FormatNames lists the formats for help texts.

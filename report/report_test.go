@@ -221,7 +221,7 @@ func caseSample() *result.Report {
 }
 
 func TestGoldenCase(t *testing.T) {
-	for _, name := range []string{"text", "json"} {
+	for _, name := range []string{"text", "json", "html"} {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer
 			if err := Formats[name](&buf, caseSample(), Options{}); err != nil {

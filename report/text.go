@@ -242,16 +242,23 @@ func artefacts(fs []finding.Finding) []*artefact {
 	return out
 }
 
-// preserve lists the files an administrator must copy for the responders
-// and then remove.
-func (t *textWriter) preserve(alarms []finding.Finding) {
+// toPreserve are the files an administrator must copy for the responders
+// and then remove: files (not log lines) flagged medium or above as
+// evidence of an attack.
+func toPreserve(fs []finding.Finding) []*artefact {
 	var files []finding.Finding
-	for _, f := range alarms {
-		if f.Line == 0 && f.Path != "" && f.Severity >= finding.Medium && !f.Exposure {
+	for _, f := range fs {
+		if !f.Context && !f.Exposure && f.Severity >= finding.Medium && f.Line == 0 && f.Path != "" {
 			files = append(files, f)
 		}
 	}
-	arts := artefacts(files)
+	return artefacts(files)
+}
+
+// preserve lists the files an administrator must copy for the responders
+// and then remove.
+func (t *textWriter) preserve(alarms []finding.Finding) {
+	arts := toPreserve(alarms)
 	if len(arts) == 0 {
 		return
 	}

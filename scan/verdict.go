@@ -200,10 +200,11 @@ func decide(in verdictInput) result.Verdict {
 		v.NextSteps = []string{
 			"Do not wipe or rebuild yet: keep a copy of this report and of the files and log lines it names (copy them with their timestamps, e.g. robocopy /COPY:DAT).",
 			"Disconnect the server from the internet (or block inbound 443 to it) until it is cleaned; keep it running if memory forensics is planned.",
-			"Install the latest Exchange cumulative and security update.",
+			"Install the latest Exchange cumulative and security update; until it is installed, apply Microsoft's temporary mitigations (exhunt mitigate --script), which lessen the exposure but fix nothing.",
 			"Remove the web shells and other files listed as critical after preserving them (see the list of files below); reset the OAB virtual directory if its URLs were changed.",
+			"Updating does not remove an intruder: where commands ran through a web shell or the attackers went further (post-exploitation findings), rebuild the server from known-good media rather than clean it in place.",
 			"Reset passwords of accounts used on the server (administrators, service accounts) and check Active Directory for new accounts and group changes since the first compromise time.",
-			"Report to your CERT or incident responder; this server may have been used to reach the rest of the network.",
+			"Report to your CERT or incident responder; this server may have been used to reach the rest of the network. Whoever decides on breach notification needs the mailboxes the evidence names.",
 		}
 	case in.incompleteCollection != "" && max < finding.Low:
 		v.Level = result.VerdictInconclusive
@@ -241,7 +242,7 @@ func decide(in verdictInput) result.Verdict {
 			v.Headline += " (first seen " + v.FirstEvidence.Format("2006-01-02 15:04 UTC") + ")"
 		}
 		v.NextSteps = []string{
-			"Make sure the server runs a patched Exchange build (March 2021 security update or later).",
+			"Make sure the server runs a patched Exchange build (March 2021 security update or later); until it does, apply Microsoft's temporary mitigations (exhunt mitigate --script).",
 			"Review every medium finding by hand: what it is, who wrote it, when.",
 			"Check that the logs cover the period since January 2021; attempts before the oldest log line cannot be judged.",
 		}

@@ -38,7 +38,7 @@ const usage = `exhunt finds evidence of the 2021 Exchange ProxyLogon attacks
 (CVE-2021-26855, CVE-2021-26857, CVE-2021-26858, CVE-2021-27065).
 
 Usage:
-  exhunt scan [--root PATH]... [--volume D=PATH]... [--format text|json|jsonl|csv] [--out FILE] [options]
+  exhunt scan [--root PATH]... [--volume D=PATH]... [--format text|json|jsonl|csv|html] [--out FILE] [options]
   exhunt collect [--root PATH] [--volume D=PATH]... --out FILE.zip [options]
   exhunt demo [--format FORMAT] [--keep]
   exhunt rules [--format text|markdown|json]
@@ -250,6 +250,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(w, "\nExamples:\n"+
 			"  exhunt scan --root /mnt/ex01                 # a mounted image of EX01's C: drive\n"+
 			"  exhunt scan --root ./EX01-copy --format json --out ex01.json\n"+
+			"  exhunt scan --root ./EX01-copy --format html --out ex01.html   # one page to open in a browser\n"+
 			"  exhunt scan --root /mnt/ex01-c --volume D=/mnt/ex01-d   # Exchange installed on D:\n"+
 			"  exhunt scan --root ./case                    # ./case/EX01, ./case/EX02, ... one by one\n"+
 			"  exhunt scan --root ./EX01 --root ./EX02 --format jsonl --out case.jsonl\n"+

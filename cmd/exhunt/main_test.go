@@ -12,7 +12,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/exhunt/exhunt/internal/chromiumtest"
 	"github.com/exhunt/exhunt/testserver"
 )
 
@@ -94,7 +96,7 @@ func TestEndToEndScan(t *testing.T) {
 	}
 
 	// Every format runs and reports to --out outside the root.
-	for _, format := range []string{"text", "jsonl", "csv"} {
+	for _, format := range []string{"text", "jsonl", "csv", "html"} {
 		outFile := filepath.Join(t.TempDir(), "report."+format)
 		if _, stderr, code := exhunt(t, "scan", "--root", dir, "--format", format, "--out", outFile); code != 1 {
 			t.Errorf("%s: exit %d: %s", format, code, stderr)
@@ -527,4 +529,43 @@ func TestEndToEndContentInputs(t *testing.T) {
 		!strings.Contains(stdout, "turned off with --no-content") {
 		t.Errorf("--no-content:\n%s", stdout)
 	}
+}
+
+// TestEndToEndDemoHTML: exhunt demo --format html --out writes one page
+// that opens in a browser with the verdict on top and its script running.
+func TestEndToEndDemoHTML(t *testing.T) {
+	dir := chromiumtest.ArtefactDir(t)
+	page := filepath.Join(dir, "demo.html")
+	os.Remove(page)
+	start := time.Now()
+	if _, stderr, code := exhunt(t, "demo", "--format", "html", "--out", page); code != 0 {
+		t.Fatalf("demo --format html: exit %d: %s", code, stderr)
+	}
+	t.Logf("demo scan and HTML report: %v", time.Since(start).Round(time.Millisecond))
+	data, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("demo.html: %d bytes", len(data))
+	html := string(data)
+	verdict := strings.Index(html, "Verdict: <span class=\"badge badge-compromised\">Compromised</span>")
+	if !strings.HasPrefix(html, "<!DOCTYPE html>") || !strings.Contains(html, `http-equiv="Content-Security-Policy"`) || verdict < 0 {
+		t.Fatalf("not the HTML report with the verdict:\n%.2000s", html)
+	}
+	for _, later := range []string{"What to do now", "<svg", "Findings by stage", "Log coverage", "proxylogon-reset-vdir"} {
+		if i := strings.Index(html, later); i < verdict {
+			t.Errorf("%q missing or before the verdict", later)
+		}
+	}
+	b := chromiumtest.Find(t)
+	start = time.Now()
+	dom := b.DumpDOM(t, chromiumtest.FileURL(t, page, "severity=critical,high"))
+	t.Logf("Chromium load and render: %v", time.Since(start).Round(time.Millisecond))
+	if !strings.Contains(dom, `data-report-ready="1"`) || !strings.Contains(dom, "COMPROMISED: evidence of successful exploitation") {
+		t.Errorf("the page did not render with its script in Chromium:\n%.2000s", dom)
+	}
+	if !strings.Contains(dom, `data-severity="medium" data-group="attempt" hidden=""`) {
+		t.Error("#severity=critical,high left medium rows shown")
+	}
+	b.Screenshot(t, chromiumtest.FileURL(t, page, ""), filepath.Join(dir, "demo.png"), 1280, 2000)
 }
