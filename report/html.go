@@ -590,11 +590,12 @@ func token(s string) string {
 }
 
 var htmlFuncs = template.FuncMap{
-	"token":    token,
-	"show":     show,
-	"prose":    prose,
-	"items":    items,
-	"showList": showList,
+	"token":      token,
+	"show":       show,
+	"prose":      prose,
+	"collection": CollectionSummary,
+	"items":      items,
+	"showList":   showList,
 	"stamp": func(t any) string {
 		switch t := t.(type) {
 		case time.Time:
