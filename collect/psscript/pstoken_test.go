@@ -37,7 +37,9 @@ type token struct {
 
 func (t token) String() string { return fmt.Sprintf("%s %q (line %d)", t.kind, t.text, t.line) }
 
-func isSingleQuote(r rune) bool { return r == '\'' || r == '\u2018' || r == '\u2019' || r == '\u201a' || r == '\u201b' }
+func isSingleQuote(r rune) bool {
+	return r == '\'' || r == '\u2018' || r == '\u2019' || r == '\u201a' || r == '\u201b'
+}
 func isDoubleQuote(r rune) bool { return r == '"' || r == '\u201c' || r == '\u201d' || r == '\u201e' }
 
 // wordStop ends a word.
