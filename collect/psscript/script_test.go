@@ -720,7 +720,7 @@ func TestScriptWritesOnlyIntoItsCollection(t *testing.T) {
 			t.Errorf("native call %q", m[0])
 		}
 	}
-	if !strings.Contains(s, "$arguments = @((Format-NativeDir $SourceDir), (Format-NativeDir $DestinationDir))") {
+	if !strings.Contains(s, "$arguments = @((Format-Dir $SourceDir), (Format-Dir $DestinationDir))") {
 		t.Error("robocopy's destination is not the collection's folder")
 	}
 	for _, opt := range []string{"'/B'", "'/COPY:DAT'", "'/DCOPY:T'", "'/R:0'", "'/W:0'"} {
