@@ -27,7 +27,7 @@ func (k tokKind) String() string {
 	return [...]string{"newline", "comment", "string", "expandable string", "variable", "word", "punct"}[k]
 }
 
-type token struct {
+type psToken struct {
 	kind tokKind
 	text string
 	line int
@@ -35,7 +35,7 @@ type token struct {
 	vars []string
 }
 
-func (t token) String() string { return fmt.Sprintf("%s %q (line %d)", t.kind, t.text, t.line) }
+func (t psToken) String() string { return fmt.Sprintf("%s %q (line %d)", t.kind, t.text, t.line) }
 
 func isSingleQuote(r rune) bool {
 	return r == '\'' || r == '\u2018' || r == '\u2019' || r == '\u201a' || r == '\u201b'
@@ -53,12 +53,12 @@ func isVarRune(r rune) bool {
 
 // tokenize splits a script into tokens, or says where a string, comment or
 // here-string does not close.
-func tokenize(src string) ([]token, error) {
+func tokenize(src string) ([]psToken, error) {
 	rs := []rune(src)
-	var out []token
+	var out []psToken
 	line := 1
 	emit := func(k tokKind, text string, vars []string) {
-		out = append(out, token{kind: k, text: text, line: line, vars: vars})
+		out = append(out, psToken{kind: k, text: text, line: line, vars: vars})
 	}
 	for i := 0; i < len(rs); {
 		r := rs[i]
@@ -140,7 +140,7 @@ func tokenize(src string) ([]token, error) {
 					return nil, err
 				}
 			}
-			out = append(out, token{kind: kind, text: body, line: startLine, vars: vars})
+			out = append(out, psToken{kind: kind, text: body, line: startLine, vars: vars})
 			i = k + 2
 		case isSingleQuote(r):
 			var b strings.Builder
@@ -164,7 +164,7 @@ func tokenize(src string) ([]token, error) {
 				b.WriteRune(rs[j])
 				j++
 			}
-			out = append(out, token{kind: tkString, text: b.String(), line: startLine})
+			out = append(out, psToken{kind: tkString, text: b.String(), line: startLine})
 			i = j + 1
 		case isDoubleQuote(r):
 			j := i + 1
@@ -194,7 +194,7 @@ func tokenize(src string) ([]token, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, token{kind: tkExpandString, text: body, line: startLine, vars: vars})
+			out = append(out, psToken{kind: tkExpandString, text: body, line: startLine, vars: vars})
 			i = j + 1
 		case r == '$':
 			switch {
@@ -292,7 +292,7 @@ var closing = map[string]string{"(": ")", "@(": ")", "$(": ")", "{": "}", "@{": 
 
 // checkBrackets reports the first bracket that does not close or closes
 // the wrong opener.
-func checkBrackets(toks []token) error {
+func checkBrackets(toks []psToken) error {
 	type open struct {
 		text string
 		line int

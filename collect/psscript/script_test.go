@@ -15,7 +15,7 @@ import (
 	"github.com/exhunt/exhunt/triage"
 )
 
-func generated(t *testing.T) (string, []token) {
+func generated(t *testing.T) (string, []psToken) {
 	t.Helper()
 	s, err := Script(Options{Version: "1.2.3-test"})
 	if err != nil {
@@ -86,9 +86,9 @@ func TestScriptBracketsBalance(t *testing.T) {
 
 // ps2Problems lists the constructs of the tokens that Windows PowerShell 2.0
 // (on .NET 2.0/3.5) lacks, and the cmdlets the script must not use.
-func ps2Problems(toks []token) []string {
+func ps2Problems(toks []psToken) []string {
 	var out []string
-	bad := func(t token, why string) { out = append(out, fmt.Sprintf("line %d: %s: %s", t.line, t.text, why)) }
+	bad := func(t psToken, why string) { out = append(out, fmt.Sprintf("line %d: %s: %s", t.line, t.text, why)) }
 	// Whole words, any case.
 	words := map[string]string{
 		"convertto-json": "PowerShell 3", "convertfrom-json": "PowerShell 3", "get-filehash": "PowerShell 4",
@@ -310,7 +310,7 @@ func TestTokenizerFindsBrokenScripts(t *testing.T) {
 
 // helpParams reads the .PARAMETER names of the script's comment-based
 // help; params the names of its param( ) block.
-func helpAndParams(t *testing.T, toks []token) (help map[string]bool, sections map[string]bool, params []string) {
+func helpAndParams(t *testing.T, toks []psToken) (help map[string]bool, sections map[string]bool, params []string) {
 	help, sections = map[string]bool{}, map[string]bool{}
 	for _, tk := range toks {
 		if tk.kind == tkComment && strings.HasPrefix(tk.text, "<#") {
@@ -388,7 +388,7 @@ func TestScriptHelpDocumentsEveryParameter(t *testing.T) {
 // A small reader of PowerShell literals: strings, integers, $true and
 // $false, @( ) lists and @{ } tables.
 type literalReader struct {
-	toks []token
+	toks []psToken
 	i    int
 }
 
@@ -462,7 +462,7 @@ func (r *literalReader) value() (any, error) {
 
 // assignments reads the script's top-level assignments of literals
 // ("$Name = literal" at the start of a line).
-func assignments(t *testing.T, toks []token) map[string]any {
+func assignments(t *testing.T, toks []psToken) map[string]any {
 	out := map[string]any{}
 	for i := 0; i+2 < len(toks); i++ {
 		if (i == 0 || toks[i-1].kind == tkNewline) && toks[i].kind == tkVariable && toks[i+1].text == "=" {
@@ -479,7 +479,7 @@ func assignments(t *testing.T, toks []token) map[string]any {
 }
 
 // between returns the tokens between two marker comments.
-func between(t *testing.T, toks []token, begin, end string) []token {
+func between(t *testing.T, toks []psToken, begin, end string) []psToken {
 	t.Helper()
 	from, to := -1, -1
 	for i, tk := range toks {
