@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -62,6 +63,14 @@ func findingKey(f finding.Finding) string {
 	vol := f.Volume
 	if vol == "" {
 		vol = "C"
+	}
+	if f.Rule == "log-coverage" {
+		// The scan names a log family's folder by the first of its files
+		// read, and reads in parallel: a site whose logs lie in two
+		// folders (the logs moved) is named by either, run to run, on the
+		// server as on its collection. Its time and folder name are
+		// stable.
+		return fmt.Sprintf("%s %s %s %s", f.Rule, f.Severity, path.Base(f.Path), at)
 	}
 	return fmt.Sprintf("%s %s %s:%s:%d %s", f.Rule, f.Severity, vol, f.Path, f.Line, at)
 }

@@ -90,15 +90,6 @@ func (s *simServer) dirExists(win string) bool {
 	return err == nil && st.IsDir()
 }
 
-func (s *simServer) fileExists(win string) bool {
-	h, ok := s.hostPath(win)
-	if !ok {
-		return false
-	}
-	st, err := os.Stat(h)
-	return err == nil && st.Mode().IsRegular()
-}
-
 type simOptions struct {
 	outDir                string // -OutDir, a Windows path on one of the drives
 	since                 *time.Time
