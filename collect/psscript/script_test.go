@@ -736,9 +736,34 @@ func TestScriptWritesOnlyIntoItsCollection(t *testing.T) {
 }
 
 // The places name what the script needs: a base it knows, a depth, no
-// rooted path.
+// rooted path; the script reads only the keys the tables have.
 func TestPlacesAreWellFormed(t *testing.T) {
+	script, toks := generated(t)
 	bases := map[Base]bool{SystemDrive: true, Exchange: true, WebRoot: true, IISLogs: true, EventLogs: true}
+	for b := range bases {
+		if !strings.Contains(script, "'"+string(b)+"' {") {
+			t.Errorf("Get-BaseDirs does not know the base %s", b)
+		}
+	}
+	keys := map[string]map[string]bool{
+		"place": {".base": true, ".path": true, ".depth": true, ".include": true, ".exclude": true, ".logs": true, ".onlywith": true, ".why": true},
+		"hive":  {".key": true, ".file": true, ".secret": true, ".why": true},
+	}
+	members := 0
+	for i, tk := range toks {
+		if tk.kind == tkVariable && i+1 < len(toks) && toks[i+1].kind == tkWord && strings.HasPrefix(toks[i+1].text, ".") {
+			if k, ok := keys[strings.ToLower(tk.text)]; ok {
+				members++
+				m := strings.ToLower(strings.SplitN(toks[i+1].text[1:], ".", 2)[0])
+				if !k["."+m] {
+					t.Errorf("line %d: $%s%s is no key of the table", tk.line, tk.text, toks[i+1].text)
+				}
+			}
+		}
+	}
+	if members < 10 {
+		t.Fatalf("%d members of the tables' entries seen", members)
+	}
 	seen := map[string]bool{}
 	for _, p := range Places {
 		key := fmt.Sprintf("%s %s %d %q", p.Base, p.Path, p.Depth, p.Include)
@@ -775,6 +800,118 @@ func TestDotNetTimeFormat(t *testing.T) {
 	for _, bad := range []string{"Jan 2 2006", "2006-01-02T15:04:05.000000000Z", "2006-01-02 MST"} {
 		if _, err := dotNetTimeFormat(bad); err == nil {
 			t.Errorf("%q translated", bad)
+		}
+	}
+}
+
+// Without PowerShell here, a misspelt variable would be an empty value on
+// the server: every variable the script reads is one it sets (assigned,
+// a loop's variable, a parameter) or one PowerShell sets.
+func TestScriptReadsOnlyVariablesItSets(t *testing.T) {
+	_, toks := generated(t)
+	automatic := map[string]bool{"_": true, "true": true, "false": true, "null": true, "lastexitcode": true, "matches": true,
+		"myinvocation": true, "psboundparameters": true, "psversiontable": true, "executioncontext": true}
+	name := func(v string) string {
+		l := strings.ToLower(v)
+		return strings.TrimPrefix(l, "script:")
+	}
+	set := map[string]bool{}
+	for i, tk := range toks {
+		if tk.kind != tkVariable {
+			continue
+		}
+		next := ""
+		if i+1 < len(toks) {
+			next = toks[i+1].text
+		}
+		switch {
+		case next == "=" || next == "+=":
+			set[name(tk.text)] = true
+		case next == "in" && i >= 2 && toks[i-1].text == "(" && strings.EqualFold(toks[i-2].text, "foreach"):
+			set[name(tk.text)] = true
+		}
+	}
+	// Parameters: the variables of a function's ( ) and of param( ).
+	for i, tk := range toks {
+		start := -1
+		switch {
+		case tk.kind == tkWord && strings.EqualFold(tk.text, "function") && i+2 < len(toks) && toks[i+2].text == "(":
+			start = i + 2
+		case tk.kind == tkWord && strings.EqualFold(tk.text, "param") && i+1 < len(toks) && toks[i+1].text == "(":
+			start = i + 1
+		}
+		if start < 0 {
+			continue
+		}
+		depth := 0
+		for _, u := range toks[start:] {
+			if u.kind == tkPunct && closing[u.text] != "" {
+				depth++
+			} else if u.text == ")" || u.text == "]" || u.text == "}" {
+				if depth--; depth == 0 {
+					break
+				}
+			}
+			if u.kind == tkVariable && depth == 1 {
+				set[name(u.text)] = true
+			}
+		}
+	}
+	for _, tk := range toks {
+		var names []string
+		switch tk.kind {
+		case tkVariable:
+			names = []string{tk.text}
+		case tkExpandString:
+			names = tk.vars
+		}
+		for _, n := range names {
+			l := name(n)
+			if strings.HasPrefix(l, "env:") || automatic[l] {
+				continue
+			}
+			if !set[l] {
+				t.Errorf("line %d: $%s is read but never set", tk.line, n)
+			}
+		}
+	}
+	if len(set) < 50 {
+		t.Fatalf("only %d variables seen set: the check no longer reads the script", len(set))
+	}
+}
+
+// Every command the script runs is one of its functions or a cmdlet
+// Windows PowerShell 2.0 has.
+func TestScriptCallsOnlyWhatExists(t *testing.T) {
+	_, toks := generated(t)
+	cmdlets := map[string]bool{"write-host": true, "get-itemproperty": true, "new-object": true, "get-variable": true,
+		"foreach-object": true, "sort-object": true}
+	functions := map[string]bool{}
+	for i, tk := range toks {
+		if tk.kind == tkWord && strings.EqualFold(tk.text, "function") && i+1 < len(toks) {
+			functions[strings.ToLower(toks[i+1].text)] = true
+		}
+	}
+	verbNoun := regexp.MustCompile(`^[A-Z][a-z]+-[A-Z][A-Za-z0-9]+$`)
+	for i, tk := range toks {
+		if tk.kind != tkWord || !verbNoun.MatchString(tk.text) {
+			continue
+		}
+		if i > 0 && strings.EqualFold(toks[i-1].text, "function") {
+			continue
+		}
+		l := strings.ToLower(tk.text)
+		if !functions[l] && !cmdlets[l] {
+			t.Errorf("line %d: %s is neither a function of the script nor a cmdlet it may use", tk.line, tk.text)
+		}
+	}
+	for f := range functions {
+		used := false
+		for i, tk := range toks {
+			used = used || tk.kind == tkWord && strings.EqualFold(tk.text, f) && (i == 0 || !strings.EqualFold(toks[i-1].text, "function"))
+		}
+		if !used {
+			t.Errorf("function %s is never called", f)
 		}
 	}
 }
