@@ -162,7 +162,7 @@ func TestOutDirRefusedInsideWhatIsCollected(t *testing.T) {
 		{`C:\Users\Public\a\b\c\d`, false}, // files there would be 5 deep, beyond what is taken
 		{`c:\programdata`, true},
 	} {
-		run, err := simulate(newSimServer(drives, "EX01"), simOptions{outDir: tc.out})
+		run, err := simulate(newSimServer(drives, "EX01"), simOptions{outDir: tc.out, planOnly: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -97,6 +97,8 @@ type simOptions struct {
 	allExchangeLogs       bool
 	skipCredentialHives   bool
 	started               time.Time
+	// planOnly stops after the checks that may refuse the run.
+	planOnly bool
 }
 
 // simFile is a FileInfo of the script: the Windows path and the host file.
@@ -768,7 +770,7 @@ func simulate(srv *simServer, opt simOptions) (*simRun, error) {
 		}
 	}
 	outFull := strings.TrimRight(opt.outDir, `\`)
-	if r.refused = r.outDirRefusal(outFull); r.refused != "" {
+	if r.refused = r.outDirRefusal(outFull); r.refused != "" || opt.planOnly {
 		return r, nil
 	}
 	runName := srv.computer + "-" + opt.started.UTC().Format("20060102T150405Z")
