@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/exhunt/exhunt/collect"
+	"github.com/exhunt/exhunt/collect/psscript"
 	"github.com/exhunt/exhunt/detect/registry"
 	"github.com/exhunt/exhunt/progress"
 	"github.com/exhunt/exhunt/report"
@@ -38,9 +39,11 @@ func runCollect(args []string, stdout, stderr io.Writer) int {
 	maxTotal := fs.String("max-total-size", "0", "stop taking files beyond `SIZE` in all (flagged files, configuration and event logs first, then logs newest first); 0 = no limit")
 	workers := fs.Int("workers", 0, "files read at once (default: one per CPU)")
 	quiet := fs.Bool("quiet", false, "no progress on standard error")
+	script := fs.Bool("script", false, "print instead a PowerShell script (Windows PowerShell 2.0 and later) that collects the same evidence on servers where exhunt cannot run (Windows Server 2012 R2 and older), into a folder \"exhunt scan --root\" reads")
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintf(w, "Usage: exhunt collect [--root PATH] [--volume D=PATH]... --out FILE.zip [options]\n\n"+
+		fmt.Fprintf(w, "Usage: exhunt collect [--root PATH] [--volume D=PATH]... --out FILE.zip [options]\n"+
+			"       exhunt collect --script > collect.ps1\n\n"+
 			"Makes a forensic triage archive of one Exchange server: every file the scan\n"+
 			"reads (Exchange's logs, IIS logs, web folders, configuration, ExSetup.exe),\n"+
 			"all event logs, the registry hives, Temporary ASP.NET Files and every file the\n"+
@@ -52,6 +55,8 @@ func runCollect(args []string, stdout, stderr io.Writer) int {
 			"  exhunt collect --root /mnt/ex01 --out ex01-triage.zip\n"+
 			"  exhunt collect --out E:\\ex01-triage.zip          # on the server (Windows), to a USB drive\n"+
 			"  exhunt collect --root /mnt/ex01 --since 2021-01-01 --max-total-size 20GB --out ex01.zip\n"+
+			"  exhunt collect --script > collect.ps1            # then on an old server, as administrator:\n"+
+			"      powershell -ExecutionPolicy Bypass -File collect.ps1 -OutDir E:\\evidence\n"+
 			"\nExit status: 0 complete, 1 complete but some files could not be read (listed in\n"+
 			"the manifest), 2 not done or interrupted (the archive then says it is incomplete).\n")
 	}
@@ -64,6 +69,25 @@ func runCollect(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		return fail("unexpected argument %q (the server is given with --root)", fs.Arg(0))
+	}
+	if *script {
+		others := 0
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "script" {
+				others++
+			}
+		})
+		if others > 0 {
+			return fail("--script takes no other option: the script's own options (-OutDir, -Since, -MaxFileSizeMB, -MaxTotalSizeMB) are given when it runs")
+		}
+		text, err := psscript.Script(psscript.Options{Version: versionString()})
+		if err != nil {
+			return fail("%v", err)
+		}
+		if _, err := io.WriteString(stdout, text); err != nil {
+			return fail("%v", err)
+		}
+		return collectComplete
 	}
 	if *out == "" {
 		return fail("--out FILE.zip is required: the archive to write")

@@ -109,3 +109,13 @@ func TestEndToEndScanBrokenArchive(t *testing.T) {
 		t.Errorf("a plain file as root: exit %d: %s", code, e)
 	}
 }
+
+func TestEndToEndCollectScript(t *testing.T) {
+	stdout, stderr, code := exhunt(t, "collect", "--script")
+	if code != 0 || !strings.Contains(stdout, "-OutDir") || !strings.Contains(stdout, "\r\n") || !strings.Contains(stdout, "manifest.csv") {
+		t.Fatalf("exit %d, %d bytes of script; %s", code, len(stdout), stderr)
+	}
+	if _, e, code := exhunt(t, "collect", "--script", "--root", "/tmp"); code != 2 || !strings.Contains(e, "no other option") {
+		t.Errorf("--script with --root: exit %d: %s", code, e)
+	}
+}

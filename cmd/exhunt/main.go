@@ -40,6 +40,7 @@ const usage = `exhunt finds evidence of the 2021 Exchange ProxyLogon attacks
 Usage:
   exhunt scan [--root PATH]... [--volume D=PATH]... [--format text|json|jsonl|csv|html] [--out FILE] [options]
   exhunt collect [--root PATH] [--volume D=PATH]... --out FILE.zip [options]
+  exhunt collect --script > collect.ps1
   exhunt demo [--format FORMAT] [--keep]
   exhunt rules [--format text|markdown|json]
   exhunt build [--format text|json] BUILD...
@@ -60,7 +61,9 @@ Commands:
   collect  Make a forensic triage archive of one server: what the scan reads,
            the event logs, the registry hives and every file the scan flags,
            with SHA-256 hashes and times of each file. "exhunt scan --root
-           FILE.zip" scans it as it would the server.
+           FILE.zip" scans it as it would the server. With --script, print a
+           PowerShell 2.0 script that collects the same on servers where
+           exhunt cannot run (Windows Server 2012 R2 and older).
   demo     Build a small synthetic attacked Exchange server in a temporary
            folder, scan it and print the report.
   rules    List every rule and check, with the CVEs each covers.
