@@ -215,7 +215,7 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 		if live {
 			// On the running server every drive is there to read:
 			// Exchange, its logs or the web root may be on D:.
-			subs[0].Volumes = liveVolumes(dir)
+			subs[0].Volumes = root.LiveVolumes(dir)
 		} else {
 			var unknown []facts.Skipped
 			subs, unknown = facts.FindServers(fsys)
@@ -287,29 +287,6 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 		}
 	}
 	return targets, skipped, nil
-}
-
-// liveVolumes lists the other fixed drives of the running system (C: to
-// Z:, floppy letters skipped), by the drive letter of its system drive.
-func liveVolumes(system string) map[byte]string {
-	out := map[byte]string{}
-	if runtime.GOOS != "windows" {
-		return out
-	}
-	sys := byte(0)
-	if len(system) >= 2 && system[1] == ':' {
-		sys = system[0] &^ 0x20
-	}
-	for l := byte('C'); l <= 'Z'; l++ {
-		if l == sys {
-			continue
-		}
-		d := string([]byte{l, ':', '\\'})
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			out[l] = d
-		}
-	}
-	return out
 }
 
 // mountVolumes opens the folders of a server's other drives.
