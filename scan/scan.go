@@ -241,7 +241,7 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 			}
 			closeFS := sfs.Close
 			t.close = func() { closeFS() }
-			t.label = filepath.Base(filepath.Clean(t.rootDir))
+			t.label = folderLabel(t.rootDir)
 			if live {
 				if host, err := os.Hostname(); err == nil {
 					t.label = host
@@ -287,6 +287,17 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 		}
 	}
 	return targets, skipped, nil
+}
+
+// folderLabel names a server by its folder until its host name is known:
+// the folder's name, or the drive for the top of one (`E:\`, a mounted
+// image), which filepath.Base would call `\`.
+func folderLabel(dir string) string {
+	c := filepath.Clean(dir)
+	if v := filepath.VolumeName(c); v != "" && len(c) <= len(v)+1 {
+		return v
+	}
+	return filepath.Base(c)
 }
 
 // mountVolumes opens the folders of a server's other drives.
