@@ -45,7 +45,18 @@ func TestLiveScan(t *testing.T) {
 			s := m.install(t, opt)
 			before := s.snapshot(t)
 
-			live := m.wine(t, "scan", "--format", "json")
+			// The live report goes to the share, the one place a scan of
+			// the running server may write it (TestLiveReportNotOnServer).
+			reportFile := filepath.Join(m.share, "live-"+layout.name+".json")
+			live := m.wine(t, "scan", "--format", "json", "--out", m.winPath(reportFile))
+			if len(live.stdout) > 0 {
+				t.Errorf("live scan with --out printed %d bytes", len(live.stdout))
+			}
+			var err error
+			if live.stdout, err = os.ReadFile(reportFile); err != nil {
+				t.Fatalf("live scan: exit %d, no report (%v); stderr: %s", live.code, err, live.stderr)
+			}
+			os.Remove(reportFile)
 			// The running server has its empty D: too: the copy is
 			// given with it.
 			linux, copied := m.both(t, "scan", "--root", m.driveC, "--volume", "D="+m.driveD, "--format", "json")
@@ -419,5 +430,55 @@ func (m *machine) holdOpen(t *testing.T, paths ...string) {
 		if data, _ := os.ReadFile(stdout); strings.Contains(string(data), "holding") {
 			return
 		}
+	}
+}
+
+// TestLiveReportNotOnServer: a scan of the running server reads all its
+// fixed drives, so --out and --cpuprofile are refused on any of them, in
+// any case and with either slash, before the scan starts.
+func TestLiveReportNotOnServer(t *testing.T) {
+	m := wine(t)
+	for _, args := range [][]string{
+		{"--out", `C:\users\report.json`},
+		{"--out", `c:/USERS/report.json`},
+		{"--out", `D:\report.json`},
+		{"--cpuprofile", `C:\cpu.prof`},
+	} {
+		out := m.wine(t, append([]string{"scan", "--format", "json"}, args...)...)
+		if out.code != 2 || !strings.Contains(string(out.stderr), "inside the scanned root") || !strings.Contains(string(out.stderr), "reads its fixed drives") {
+			t.Errorf("scan %s: exit %d (want 2), stderr %q", strings.Join(args, " "), out.code, out.stderr)
+		}
+		if _, err := os.Stat(m.hostPath(args[1])); err == nil {
+			t.Errorf("scan %s wrote on the server", strings.Join(args, " "))
+		}
+	}
+}
+
+// TestDriveTops: a bare drive given to --root (`X:`) is the drive's top,
+// not Windows' current folder of that drive, and a scan of a drive's top
+// is named after the drive until the server's name is known.
+func TestDriveTops(t *testing.T) {
+	m := wine(t)
+	sub := filepath.Join(m.share, "drive-tops")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(sub)
+	out, err := m.run(commandTimeout, sub, m.loader, m.windows, "scan", "--root", "X:", "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.code != 3 {
+		t.Errorf("a scan of the share: exit %d, want 3 (nothing of a server)", out.code)
+	}
+	var doc struct {
+		Root   string
+		Server struct{ Name string }
+	}
+	if err := json.Unmarshal(out.stdout, &doc); err != nil {
+		t.Fatalf("no JSON report (%v): %s", err, out.stderr)
+	}
+	if doc.Root != `X:\` || doc.Server.Name != "X:" {
+		t.Errorf("--root X: from X:\\drive-tops scanned %q, named %q; want X:\\ named X:", doc.Root, doc.Server.Name)
 	}
 }
