@@ -474,8 +474,11 @@ func writeReport(writer report.Writer, rep *result.Report, o *outputFlags, rf *r
 		opt.MaxPerRule = 0
 	}
 	if rf == nil {
-		if f, ok := stdout.(*os.File); ok && progress.IsTerminal(f) && !o.noColor && os.Getenv("NO_COLOR") == "" {
-			opt.Color = true
+		if f, ok := stdout.(*os.File); ok && !o.noColor && os.Getenv("NO_COLOR") == "" {
+			if restore, ok := colorTerminal(f); ok {
+				opt.Color = true
+				defer restore()
+			}
 		}
 		return writer(stdout, rep, opt)
 	}
