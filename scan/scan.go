@@ -272,6 +272,9 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 		return fail(fmt.Errorf("--exchange-dir names the Exchange folder of one server, but %d servers were found; scan them one by one", len(targets)))
 	}
 	if len(cfg.Volumes) > 0 {
+		if live {
+			return fail(errors.New("--volume maps the drives of a copy; a scan of the running server reads its fixed drives by itself"))
+		}
 		if len(targets) != 1 {
 			return fail(fmt.Errorf("--volume maps a drive of one server, but %d servers were found; scan them one by one", len(targets)))
 		}

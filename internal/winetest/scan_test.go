@@ -46,7 +46,7 @@ func TestLiveScan(t *testing.T) {
 			before := s.snapshot(t)
 
 			// The live report goes to the share, the one place a scan of
-			// the running server may write it (TestLiveReportNotOnServer).
+			// the running server may write it (TestLiveOperatorErrors).
 			reportFile := filepath.Join(m.share, "live-"+layout.name+".json")
 			live := m.wine(t, "scan", "--format", "json", "--out", m.winPath(reportFile))
 			if len(live.stdout) > 0 {
@@ -433,23 +433,35 @@ func (m *machine) holdOpen(t *testing.T, paths ...string) {
 	}
 }
 
-// TestLiveReportNotOnServer: a scan of the running server reads all its
-// fixed drives, so --out and --cpuprofile are refused on any of them, in
-// any case and with either slash, before the scan starts.
-func TestLiveReportNotOnServer(t *testing.T) {
+// TestLiveOperatorErrors: a scan of the running server reads all its fixed
+// drives, so --out and --cpuprofile are refused on any of them, in any
+// case and with either slash, and --volume, which maps the drives of a
+// copy, is refused too; all before the scan starts.
+func TestLiveOperatorErrors(t *testing.T) {
 	m := wine(t)
-	for _, args := range [][]string{
-		{"--out", `C:\users\report.json`},
-		{"--out", `c:/USERS/report.json`},
-		{"--out", `D:\report.json`},
-		{"--cpuprofile", `C:\cpu.prof`},
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--out", `C:\users\report.json`}, []string{"inside the scanned root", "reads its fixed drives"}},
+		{[]string{"--out", `c:/USERS/report.json`}, []string{"inside the scanned root", "reads its fixed drives"}},
+		{[]string{"--out", `D:\report.json`}, []string{"inside the scanned root", "reads its fixed drives"}},
+		{[]string{"--cpuprofile", `C:\cpu.prof`}, []string{"inside the scanned root", "reads its fixed drives"}},
+		{[]string{"--volume", `E=X:\`}, []string{"--volume maps the drives of a copy"}},
 	} {
-		out := m.wine(t, append([]string{"scan", "--format", "json"}, args...)...)
-		if out.code != 2 || !strings.Contains(string(out.stderr), "inside the scanned root") || !strings.Contains(string(out.stderr), "reads its fixed drives") {
-			t.Errorf("scan %s: exit %d (want 2), stderr %q", strings.Join(args, " "), out.code, out.stderr)
+		out := m.wine(t, append([]string{"scan", "--format", "json"}, c.args...)...)
+		if out.code != 2 {
+			t.Errorf("scan %s: exit %d, want 2; stderr %q", strings.Join(c.args, " "), out.code, out.stderr)
 		}
-		if _, err := os.Stat(m.hostPath(args[1])); err == nil {
-			t.Errorf("scan %s wrote on the server", strings.Join(args, " "))
+		for _, w := range c.want {
+			if !strings.Contains(string(out.stderr), w) {
+				t.Errorf("scan %s: stderr %q lacks %q", strings.Join(c.args, " "), out.stderr, w)
+			}
+		}
+		if c.args[0] != "--volume" {
+			if _, err := os.Stat(m.hostPath(c.args[1])); err == nil {
+				t.Errorf("scan %s wrote on the server", strings.Join(c.args, " "))
+			}
 		}
 	}
 }
