@@ -71,8 +71,8 @@ type missingTool struct{ what string }
 
 func (e missingTool) Error() string { return e.what + " is not installed" }
 
-// inCI is set by CI, where a missing Wine must fail the tests instead of
-// skipping them.
+// inCI reports whether the tests run in CI (CI=true), where a missing Wine
+// must fail them instead of skipping them.
 func inCI() bool { return os.Getenv("CI") == "true" }
 
 // wine returns the machine, booting it on first use. Without Wine the test
@@ -80,7 +80,7 @@ func inCI() bool { return os.Getenv("CI") == "true" }
 func wine(t *testing.T) *machine {
 	t.Helper()
 	if testing.Short() && !inCI() {
-		t.Skip("-short: the Wine tests boot a Windows prefix (about 20 s)")
+		t.Skip("-short: the Wine tests boot a Windows prefix and take a minute or more")
 	}
 	bootOnce.Do(func() {
 		start := time.Now()
@@ -236,16 +236,18 @@ func (m *machine) makePrefix() error {
 	// Wine writes the Unix host's name into the registry (ComputerName,
 	// Tcpip Hostname and Domain) each time its server starts. The server
 	// is restarted once here to read the drive types, and then kept
-	// running (-p) until the end, so that the server's own names, written
-	// later, stay.
+	// running until the end (wineserver -k), so that the server's own
+	// names, written later, stay: -p300 keeps it up to five minutes
+	// between two programs, far longer than any step of the tests, and
+	// ends it that long after a test binary killed before its end.
 	if out, err := m.run(time.Minute, m.dir, "wineserver", "-k"); err != nil {
 		return fmt.Errorf("wineserver -k: %v\n%s", err, out.stderr)
 	}
 	if out, err := m.run(time.Minute, m.dir, "wineserver", "-w"); err != nil {
 		return fmt.Errorf("wineserver -w: %v\n%s", err, out.stderr)
 	}
-	if out, err := m.run(time.Minute, m.dir, "wineserver", "-p"); err != nil {
-		return fmt.Errorf("wineserver -p: %v\n%s", err, out.stderr)
+	if out, err := m.run(time.Minute, m.dir, "wineserver", "-p300"); err != nil {
+		return fmt.Errorf("wineserver -p300: %v\n%s", err, out.stderr)
 	}
 	m.note("prefix laid out and its server restarted in %.1f s", time.Since(start).Seconds())
 	return nil
