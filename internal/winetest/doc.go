@@ -30,8 +30,10 @@
 // left out); os.Root's file access (NtCreateFile relative to folder
 // handles, GetFileInformationByHandle, folder listings); share modes
 // between processes (a file held open without sharing cannot be opened,
-// nor, through os.Root, even stat-ed); GetComputerNameExW (os.Hostname);
-// drive letters, backslashes and case in paths given on the command line.
+// and os.Root cannot even stat it, as on Windows); GetComputerNameExW
+// (os.Hostname); drive letters, backslashes and case in paths given on the
+// command line; a path longer than MAX_PATH and names in Cyrillic and
+// Japanese (a dump planted at such a path must be found by both builds).
 //
 // What it does not, and how the tests get around it:
 //   - Wine 8.0 has no bcryptprimitives.dll, whose ProcessPrng every Go
@@ -58,10 +60,19 @@
 //     time rules are not NTFS's, so only contents and modification times
 //     are checked unchanged.
 //   - There is no console: standard output and error are files, so the
-//     colours and the progress line (GetConsoleMode) are not exercised.
+//     colours and the progress line are not exercised; and on a Unix
+//     terminal Wine's console passes escape sequences through whatever
+//     the console mode, so the switch to ENABLE_VIRTUAL_TERMINAL_PROCESSING
+//     that a Windows console needs cannot be checked under Wine either.
+//   - exhunt asks the running system for no version (RtlGetVersion): the
+//     Windows version it reports comes from the registry. Wine is set to
+//     say Windows 10, the oldest that Go programs support.
+//   - File times: NTFS keeps them to 100 ns, Linux file systems to 1 ns;
+//     Wine cuts what it reports of the Linux files to 100 ns, so files added by
+//     the tests get times both can state exactly.
 //   - Speed: every file opened is a round trip to the Wine server, and a
 //     scan takes 10 to 20 times as long as on Linux; nothing here measures
 //     Windows' speed.
 //   - Not laid out: UNC paths (no SMB), NTFS alternate data streams and 8.3
-//     names, paths beyond MAX_PATH.
+//     names.
 package winetest

@@ -118,6 +118,33 @@ func (s *server) merge(src, dst string) error {
 	return nil
 }
 
+// addFile adds a file to the server at rel, a slash path on C: whose
+// folders below the existing ones are made for it, modified at mod. NTFS
+// keeps times to 100 ns, Linux to 1 ns: a time of now would differ
+// between the two binaries' views of the same file.
+func (s *server) addFile(t *testing.T, rel string, data []byte, mod time.Time) {
+	t.Helper()
+	dir := s.m.driveC
+	parts := strings.Split(rel, "/")
+	for _, p := range parts[:len(parts)-1] {
+		dir = filepath.Join(dir, p)
+		if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			s.created = append(s.created, dir)
+		}
+	}
+	file := filepath.Join(dir, parts[len(parts)-1])
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.created = append(s.created, file)
+	if err := os.Chtimes(file, mod, mod); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // uninstall removes the server's files from the drives.
 func (s *server) uninstall(t *testing.T) {
 	for i := len(s.created) - 1; i >= 0; i-- {

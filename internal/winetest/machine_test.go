@@ -165,14 +165,14 @@ func boot() (*machine, error) {
 
 // wineEnv is the environment of every Wine command: no display (nothing
 // may open a window), no Mono or Gecko to offer installing, no desktop
-// menus written, and a home of its own, which Wine's user folders point
-// into.
+// menus written, a home of its own, which Wine's user folders point into,
+// and a UTF-8 locale.
 func wineEnv(prefix, home string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
-		case k == "DISPLAY", k == "WAYLAND_DISPLAY", k == "HOME", strings.HasPrefix(k, "WINE"), strings.HasPrefix(k, "XDG_"):
+		case k == "DISPLAY", k == "WAYLAND_DISPLAY", k == "HOME", k == "LANG", strings.HasPrefix(k, "LC_"), strings.HasPrefix(k, "WINE"), strings.HasPrefix(k, "XDG_"):
 			continue
 		}
 		env = append(env, kv)
@@ -183,6 +183,9 @@ func wineEnv(prefix, home string) []string {
 		"WINEDEBUG=-all",
 		"WINEDLLOVERRIDES=mscoree,mshtml=;winemenubuilder.exe=d",
 		"HOME="+home,
+		// Wine turns Unix file names into Windows ones by the locale's
+		// character set: UTF-8, as the file names of the layout are.
+		"LC_ALL=C.UTF-8",
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"),
 		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"),

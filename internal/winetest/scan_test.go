@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/testserver"
 )
 
@@ -43,6 +45,10 @@ func TestLiveScan(t *testing.T) {
 				layout.edit(&opt)
 			}
 			s := m.install(t, opt)
+			// A dump in folders whose path is longer than MAX_PATH
+			// (260), named in Cyrillic and Japanese as well.
+			long := path.Join("windows/temp", strings.Repeat("staging-", 15)+"Ж", strings.Repeat("дамп-", 20)+"日本", "lsass.dmp")
+			s.addFile(t, long, []byte("MDMP"), time.Date(2021, 3, 3, 7, 31, 12, 0, time.UTC))
 			before := s.snapshot(t)
 
 			// The live report goes to the share, the one place a scan of
@@ -78,7 +84,8 @@ func TestLiveScan(t *testing.T) {
 				t.Errorf("Linux scan: exit %d, want 1 (findings of medium or above)", linux.code)
 			}
 			checkLiveFacts(t, liveDoc, opt)
-			checkExpected(t, liveDoc, s.man.Expected)
+			checkExpected(t, liveDoc, append(s.man.Expected, testserver.Expect{Rule: "postexploit-lsass-dump", Severity: finding.Critical, Path: long,
+				Why: fmt.Sprintf("LSASS dump at a path of %d characters", len(`C:\`+long))}))
 		})
 	}
 }
