@@ -258,11 +258,11 @@ func TestEndToEndOperatorErrors(t *testing.T) {
 // known), written whole elsewhere.
 func TestEndToEndProfileNeverInRoot(t *testing.T) {
 	root := t.TempDir()
-	if err := os.WriteFile(filepath.Join(root, "shell.aspx"), []byte("<%eval(Request.Item[\"x\"])%>"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(root, "page.aspx"), []byte("<% Response.Write(\"profiled\") %>"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	rules := filepath.Join(t.TempDir(), "r.yar")
-	if err := os.WriteFile(rules, []byte("rule r { strings: $a = \"eval(\" condition: $a }\n"), 0o644); err != nil {
+	if err := os.WriteFile(rules, []byte("rule r { strings: $a = \"profiled\" condition: $a }\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	inside := filepath.Join(root, "cpu.prof")

@@ -20,12 +20,12 @@ func TestCommands(t *testing.T) {
 	work := filepath.Join(m.share, "commands")
 	t.Cleanup(func() { os.RemoveAll(work) })
 	files := map[string]string{
-		"rules.yar": `rule shell_eval { strings: $a = "eval(Request" nocase condition: $a }
+		"rules.yar": `rule sample_page { strings: $a = "Exhunt-Sample" nocase condition: $a }
 rule wide_marker { strings: $w = "exhunt-marker" wide ascii condition: $w }
 `,
-		"samples/a.aspx":          `<%@ Page Language="Jscript"%><%eval(Request.Item["x"],"unsafe");%>`,
+		"samples/a.aspx":          `<%@ Page Language="C#" %><%-- EXHUNT-SAMPLE page --%>`,
 		"samples/clean.txt":       "nothing to see\r\n",
-		"samples/sub/b.aspx":      "<% EVAL(request.form(\"c\")) %>",
+		"samples/sub/b.aspx":      "<% // exhunt-sample, lower case %>",
 		"samples/sub/marker.bin":  "e\x00x\x00h\x00u\x00n\x00t\x00-\x00m\x00a\x00r\x00k\x00e\x00r\x00",
 		"samples/sub/deeper/c.js": "exhunt-marker",
 	}
