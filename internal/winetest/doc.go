@@ -17,7 +17,9 @@
 // apart from what differs by nature (the scan's id and times; where the
 // registry was read, "live registry HKLM\SOFTWARE" against "registry hive
 // Windows/System32/config/SOFTWARE"; the host folders against the drives),
-// and hold the generator's expected findings. The other commands (version,
+// and hold the generator's expected findings; nothing on C: or D: may
+// change. The live scan is also run with the event logs held open, and
+// refused a report or --volume on the server's drives. The other commands (version,
 // rules, build, mitigate, indicators, yara, evtx) must print the same as
 // on Linux, paths apart (`\` for `/`). To add a command, call
 // machine.both (or m.wine and m.exhunt) with its arguments: host paths in
