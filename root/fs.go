@@ -134,17 +134,20 @@ func (f *FS) Open(name string) (fs.File, error) {
 }
 
 // openIn opens name below r read-only, refusing anything but a regular file
-// or a directory. The type is checked first by name, so that a device is not
-// even opened (opening some has effects), and again on the opened handle,
-// which is what counts: the name may have changed in between. The open is
-// non-blocking (a named pipe would otherwise wait for a writer forever).
+// or a directory. Where the file system holds devices and named pipes, the
+// type is checked first by name, so that a device is not even opened
+// (opening some has effects), and again on the opened handle, which is what
+// counts: the name may have changed in between. The open is non-blocking (a
+// named pipe would otherwise wait for a writer forever).
 func openIn(r *os.Root, name string) (*os.File, error) {
-	st, err := r.Stat(name)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkType(st.Mode()); err != nil {
-		return nil, err
+	if checkTypeByName {
+		st, err := r.Stat(name)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkType(st.Mode()); err != nil {
+			return nil, err
+		}
 	}
 	return openChecked(r, name)
 }

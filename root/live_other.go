@@ -10,5 +10,5 @@ var ErrNoLiveSystem = errors.New("scanning the running system works on Windows o
 // LiveSystemDrive is only known on Windows.
 func LiveSystemDrive() (string, error) { return "", ErrNoLiveSystem }
 
-// LiveExchangeInstallPath is only known on Windows.
-func LiveExchangeInstallPath() string { return "" }
+// LiveVolumes is only known on Windows.
+func LiveVolumes(system string) map[byte]string { return nil }

@@ -17,39 +17,41 @@ func LiveSystemDrive() (string, error) {
 	return d + `\`, nil
 }
 
-// LiveExchangeInstallPath reads MsiInstallPath from the live registry, with
-// Exchange's own %ExchangeInstallPath% variable as a fallback.
-func LiveExchangeInstallPath() string {
-	if v := regString(`SOFTWARE\Microsoft\ExchangeServer\v15\Setup`, "MsiInstallPath"); v != "" {
-		return v
-	}
-	return os.Getenv("ExchangeInstallPath")
-}
+var (
+	kernel32          = syscall.NewLazyDLL("kernel32.dll")
+	procGetDriveTypeW = kernel32.NewProc("GetDriveTypeW")
+)
 
-func regString(keyPath, name string) string {
-	var key syscall.Handle
-	kp, err := syscall.UTF16PtrFromString(keyPath)
-	if err != nil {
-		return ""
+// driveFixed is GetDriveType's DRIVE_FIXED: a disk of this computer (not
+// removable media, a network share, a CD or a RAM disk).
+const driveFixed = 3
+
+// LiveVolumes lists the running system's fixed drives other than the
+// system drive, by letter (A: and B:, floppy letters, are not asked). Only
+// fixed drives hold a server's files: a mapped network share or a
+// responder's USB stick is not part of the server, and walking a share in
+// search of Exchange could take hours.
+func LiveVolumes(system string) map[byte]string {
+	out := map[byte]string{}
+	sys := byte(0)
+	if len(system) >= 2 && system[1] == ':' {
+		sys = system[0] &^ 0x20
 	}
-	if syscall.RegOpenKeyEx(syscall.HKEY_LOCAL_MACHINE, kp, 0, syscall.KEY_READ|0x0100 /* KEY_WOW64_64KEY */, &key) != nil {
-		return ""
+	for l := byte('C'); l <= 'Z'; l++ {
+		if l == sys {
+			continue
+		}
+		d := string([]byte{l, ':', '\\'})
+		p, err := syscall.UTF16PtrFromString(d)
+		if err != nil {
+			continue
+		}
+		if t, _, _ := procGetDriveTypeW.Call(uintptr(unsafe.Pointer(p))); t != driveFixed {
+			continue
+		}
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			out[l] = d
+		}
 	}
-	defer syscall.RegCloseKey(key)
-	n, err := syscall.UTF16PtrFromString(name)
-	if err != nil {
-		return ""
-	}
-	var typ, size uint32
-	if syscall.RegQueryValueEx(key, n, nil, &typ, nil, &size) != nil || size == 0 || size > 1<<16 {
-		return ""
-	}
-	buf := make([]uint16, size/2+1)
-	if syscall.RegQueryValueEx(key, n, nil, &typ, (*byte)(unsafe.Pointer(&buf[0])), &size) != nil {
-		return ""
-	}
-	if typ != syscall.REG_SZ && typ != syscall.REG_EXPAND_SZ {
-		return ""
-	}
-	return syscall.UTF16ToString(buf)
+	return out
 }

@@ -12,6 +12,10 @@ import (
 // symlink to one) where a regular file is expected.
 const openFlagNonBlock = syscall.O_NONBLOCK
 
+// checkTypeByName: a Unix file system holds named pipes and devices, which
+// are refused by a stat of the name before anything opens them.
+const checkTypeByName = true
+
 // clearNonBlock puts an opened regular file back in blocking mode. Reads of
 // regular files ignore O_NONBLOCK on the systems exhunt runs on, so this is
 // tidiness rather than need.

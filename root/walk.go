@@ -155,6 +155,16 @@ func (e *walkEntry) Info() (fs.FileInfo, error) {
 		if errors.Is(err, os.ErrClosed) {
 			err = errors.New("folder closed: Info must be called while the walk function runs")
 		}
+		if isSharingViolation(err) {
+			// On Windows os.Root's Lstat opens the file, which fails
+			// for one another program holds without sharing (a running
+			// server's event logs). The folder's listing still tells
+			// its type, size and times; opening it will fail, and say
+			// why, where it is read.
+			if listed, lerr := e.DirEntry.Info(); lerr == nil {
+				return listed, nil
+			}
+		}
 		return nil, &fs.PathError{Op: "lstat", Path: e.path, Err: underlying(err)}
 	}
 	return info, nil

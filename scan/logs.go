@@ -256,7 +256,11 @@ func runLogsAs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPl
 	}
 
 	var mu sync.Mutex
-	cov := map[[2]string]*result.Coverage{}
+	// Coverage is per folder: a site or protocol whose logs moved (IIS's
+	// log folder changed, an event log kept in two places) has a row for
+	// each folder, and no row's folder depends on which file a worker
+	// happened to read first.
+	cov := map[[3]string]*result.Coverage{}
 	handed := pool(ctx, cfg.Workers, len(jobs), func(w, i int) {
 		job, g := jobs[i], groupOf[i]
 		rd := readers[w][job.src]
@@ -286,7 +290,7 @@ func runLogsAs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPl
 				out.exchangeRead++
 			}
 		}
-		k := [2]string{string(job.in.Family), job.in.Folder}
+		k := [3]string{string(job.in.Family), job.in.Folder, job.in.Dir}
 		c := cov[k]
 		if c == nil {
 			c = &result.Coverage{Family: string(job.in.Family), Folder: job.in.Folder, Dir: job.in.Dir}
@@ -314,7 +318,10 @@ func runLogsAs(ctx context.Context, cfg Config, dctx *detect.Context, plan logPl
 		if covs[i].Family != covs[j].Family {
 			return covs[i].Family < covs[j].Family
 		}
-		return covs[i].Folder < covs[j].Folder
+		if covs[i].Folder != covs[j].Folder {
+			return covs[i].Folder < covs[j].Folder
+		}
+		return covs[i].Dir < covs[j].Dir
 	})
 	out.coverage = covs
 	return out

@@ -275,7 +275,7 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 		if live {
 			// On the running server every drive is there to read:
 			// Exchange, its logs or the web root may be on D:.
-			subs[0].Volumes = liveVolumes(dir)
+			subs[0].Volumes = root.LiveVolumes(dir)
 		} else {
 			var unknown []facts.Skipped
 			subs, unknown = facts.FindServers(fsys)
@@ -301,7 +301,7 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 			}
 			closeFS := sfs.Close
 			t.close = func() { closeFS() }
-			t.label = filepath.Base(filepath.Clean(t.rootDir))
+			t.label = folderLabel(t.rootDir)
 			if op.archive != nil && sub.Dir == "." {
 				t.label = strings.TrimSuffix(t.label, filepath.Ext(t.label))
 			}
@@ -357,6 +357,9 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 		return fail(fmt.Errorf("--exchange-dir names the Exchange folder of one server, but %d servers were found; scan them one by one", len(targets)))
 	}
 	if len(cfg.Volumes) > 0 {
+		if live {
+			return fail(errors.New("--volume maps the drives of a copy; a scan of the running server reads its fixed drives by itself"))
+		}
 		if len(targets) != 1 {
 			return fail(fmt.Errorf("--volume maps a drive of one server, but %d servers were found; scan them one by one", len(targets)))
 		}
@@ -377,27 +380,15 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 	return targets, skipped, nil
 }
 
-// liveVolumes lists the other fixed drives of the running system (C: to
-// Z:, floppy letters skipped), by the drive letter of its system drive.
-func liveVolumes(system string) map[byte]string {
-	out := map[byte]string{}
-	if runtime.GOOS != "windows" {
-		return out
+// folderLabel names a server by its folder until its host name is known:
+// the folder's name, or the drive for the top of one (`E:\`, a mounted
+// image), which filepath.Base would call `\`.
+func folderLabel(dir string) string {
+	c := filepath.Clean(dir)
+	if v := filepath.VolumeName(c); v != "" && len(c) <= len(v)+1 {
+		return v
 	}
-	sys := byte(0)
-	if len(system) >= 2 && system[1] == ':' {
-		sys = system[0] &^ 0x20
-	}
-	for l := byte('C'); l <= 'Z'; l++ {
-		if l == sys {
-			continue
-		}
-		d := string([]byte{l, ':', '\\'})
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			out[l] = d
-		}
-	}
-	return out
+	return filepath.Base(c)
 }
 
 // observe wraps a volume for Config.Observe.

@@ -262,3 +262,34 @@ func TestCaveatsOfARecentCopy(t *testing.T) {
 		}
 	}
 }
+
+// TestCoveragePerFolder: when IIS's log folder moved half-way, each site
+// has a coverage row for each folder, with that folder's own span, and the
+// rows do not depend on which file a worker read first (they were merged
+// by site under the first folder read, which a Windows build under Wine
+// reported differently from the Linux one).
+func TestCoveragePerFolder(t *testing.T) {
+	dir := t.TempDir()
+	opt := testserver.DemoOptions()
+	opt.IISLogDir = "C:/Logs/IIS"
+	if _, err := testserver.Generate(dir, opt); err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{1, 4} {
+		res := runScan(t, dir, Config{Workers: workers})
+		var rows []result.Coverage
+		for _, c := range res.Coverage {
+			if c.Folder == "W3SVC1" {
+				rows = append(rows, c)
+			}
+		}
+		if len(rows) != 2 || rows[0].Dir != "Logs/IIS/W3SVC1" || rows[1].Dir != "inetpub/logs/LogFiles/W3SVC1" {
+			t.Fatalf("workers %d: W3SVC1 coverage rows %+v; want Logs/IIS/W3SVC1 and inetpub/logs/LogFiles/W3SVC1, in that order", workers, rows)
+		}
+		moved, before := rows[0], rows[1]
+		if before.Files == 0 || moved.Files == 0 || !before.Newest.Before(moved.Oldest) {
+			t.Errorf("workers %d: the folder IIS logged to before (%s, %d files, %v to %v) should end before the current one begins (%s, %d files, %v to %v)",
+				workers, before.Dir, before.Files, before.Oldest, before.Newest, moved.Dir, moved.Files, moved.Oldest, moved.Newest)
+		}
+	}
+}

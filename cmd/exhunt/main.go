@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -264,16 +265,6 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return code
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			fmt.Fprintf(stderr, "exhunt scan: %v\n", err)
-			return result.ExitFailed
-		}
-		defer f.Close()
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "exhunt scan: "+format+"\n", a...)
 		return result.ExitFailed
@@ -295,6 +286,9 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return fail("unknown --format %q (one of %s)", o.format, strings.Join(report.FormatNames(), ", "))
 	}
+	for i, r := range roots {
+		roots[i] = driveTop(r)
+	}
 	vols, err := parseVolumes(volumes)
 	if err != nil {
 		return fail("%v", err)
@@ -308,6 +302,13 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	guarded = append(guarded, roots...)
 	for _, d := range vols {
 		guarded = append(guarded, d)
+	}
+	// A scan of the running server reads its system drive and its other
+	// fixed drives: they are its scan roots, and no report goes there.
+	var live []string
+	if len(roots) == 0 {
+		live = liveDrives()
+		guarded = append(guarded, live...)
 	}
 	for _, p := range evtxPaths {
 		if _, err := os.Stat(p); err != nil {
@@ -326,11 +327,33 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	}
 	// The report file is checked and created before the scan, so an
 	// operator error costs no time and a scan is never lost for it.
+	outsideLive := func(err error) error {
+		if len(live) > 0 && errors.Is(err, errInsideRoot) {
+			return fmt.Errorf("%w (a scan of the running server reads its fixed drives, %s: write to a network share or a removable drive, or to standard output)", err, strings.Join(live, " "))
+		}
+		return err
+	}
 	rf, err := openReport(o.out, append(guarded, evtxPaths...))
 	if err != nil {
-		return fail("%v", err)
+		return fail("%v", outsideLive(err))
 	}
 	defer abort(rf)
+	if *cpuProfile != "" {
+		// A developer's option, held to the same rule as --out: never
+		// written inside a scanned folder.
+		prof, err := openOutputFile("--cpuprofile", *cpuProfile, append(guarded, evtxPaths...))
+		if err != nil {
+			return fail("%v", outsideLive(err))
+		}
+		defer abort(prof)
+		pprof.StartCPUProfile(prof)
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := prof.Commit(); err != nil {
+				fmt.Fprintf(stderr, "exhunt scan: %v\n", err)
+			}
+		}()
+	}
 	cfg := scan.Config{Roots: roots, Volumes: vols, ExchangeDir: *exDir, EventLogs: evtxPaths, Window: win, Workers: *workers,
 		MaxFindingsPerFile: *maxPerFile, MaxFindings: *maxFindings, FileDetectors: registry.FileDetectorsWith(opts), Indicators: opts.Indicators}
 	rep, code := doScan(cfg, &o, stderr)
@@ -342,6 +365,37 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		return fail("writing the report: %v", err)
 	}
 	return code
+}
+
+// driveTop makes a bare drive (`E:`) its top folder (`E:\`). Windows
+// reads `E:` as the current folder of that drive, which for the system
+// drive is wherever the prompt stands (C:\Windows\system32 as an
+// administrator): a user giving a drive means all of it.
+func driveTop(p string) string {
+	if v := filepath.VolumeName(p); len(v) == 2 && v == p {
+		return p + string(filepath.Separator)
+	}
+	return p
+}
+
+// liveDrives are the folders a scan of the running system reads: its
+// system drive and its other fixed drives (none outside Windows).
+func liveDrives() []string {
+	sys, err := root.LiveSystemDrive()
+	if err != nil {
+		return nil
+	}
+	drives := []string{sys}
+	others := root.LiveVolumes(sys)
+	letters := make([]byte, 0, len(others))
+	for l := range others {
+		letters = append(letters, l)
+	}
+	slices.Sort(letters)
+	for _, l := range letters {
+		drives = append(drives, others[l])
+	}
+	return drives
 }
 
 // overlapping finds two folders of which one is, or lies inside, the other.
@@ -377,6 +431,7 @@ func parseVolumes(vals []string) (map[byte]string, error) {
 	for _, v := range vals {
 		letter, dir, ok := strings.Cut(v, "=")
 		letter = strings.TrimSuffix(letter, ":")
+		dir = driveTop(dir)
 		if !ok || len(letter) != 1 || dir == "" {
 			return nil, fmt.Errorf("--volume %q: want a drive letter and a folder, e.g. --volume D=/mnt/ex01-d", v)
 		}
@@ -430,8 +485,11 @@ func writeReport(writer report.Writer, rep *result.Report, o *outputFlags, rf *r
 		opt.MaxPerRule = 0
 	}
 	if rf == nil {
-		if f, ok := stdout.(*os.File); ok && progress.IsTerminal(f) && !o.noColor && os.Getenv("NO_COLOR") == "" {
-			opt.Color = true
+		if f, ok := stdout.(*os.File); ok && !o.noColor && os.Getenv("NO_COLOR") == "" {
+			if restore, ok := colorTerminal(f); ok {
+				opt.Color = true
+				defer restore()
+			}
 		}
 		return writer(stdout, rep, opt)
 	}

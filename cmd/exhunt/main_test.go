@@ -254,6 +254,41 @@ func TestEndToEndOperatorErrors(t *testing.T) {
 	}
 }
 
+// TestEndToEndProfileNeverInRoot: --cpuprofile, a developer's option, is
+// held to the rule of --out: refused inside a scanned folder (it was
+// created there, over any file of that name, before the roots were
+// known), written whole elsewhere.
+func TestEndToEndProfileNeverInRoot(t *testing.T) {
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "page.aspx"), []byte("<% Response.Write(\"profiled\") %>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rules := filepath.Join(t.TempDir(), "r.yar")
+	if err := os.WriteFile(rules, []byte("rule r { strings: $a = \"profiled\" condition: $a }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inside := filepath.Join(root, "cpu.prof")
+	for _, args := range [][]string{
+		{"scan", "--root", root, "--cpuprofile", inside},
+		{"yara", "--cpuprofile", inside, rules, root},
+	} {
+		_, stderr, code := exhunt(t, args...)
+		if code != 2 || !strings.Contains(stderr, "--cpuprofile "+inside+": it is inside the scanned root") {
+			t.Errorf("exhunt %q: exit %d (want 2), stderr %q", args, code, stderr)
+		}
+		if _, err := os.Lstat(inside); err == nil {
+			t.Fatalf("exhunt %q wrote its profile inside the scanned folder", args)
+		}
+	}
+	outside := filepath.Join(t.TempDir(), "cpu.prof")
+	if _, stderr, code := exhunt(t, "yara", "--cpuprofile", outside, rules, root); code != 0 {
+		t.Fatalf("yara with a profile outside: exit %d, %s", code, stderr)
+	}
+	if st, err := os.Stat(outside); err != nil || st.Size() == 0 {
+		t.Errorf("the profile outside the root: %v, %v", st, err)
+	}
+}
+
 // TestEndToEndInconclusiveAndCase: a folder with nothing of a server exits
 // 3 and says so; a case of several servers writes one JSON object with
 // servers and a summary, JSON Lines name their server, and the exit

@@ -29,7 +29,8 @@ import (
 // reportFile is an opened --out: Write the report, then Commit it; Abort
 // (safe to defer, a no-op after Commit) leaves no trace of it.
 type reportFile struct {
-	out  string      // --out as given, for messages
+	flag string      // the option that named it, for messages
+	out  string      // its path as given, for messages
 	dir  *os.Root    // the report's folder, resolved and checked
 	name string      // the report's name in dir
 	tmp  string      // name of the temporary file in dir when replacing; "" when creating
@@ -38,6 +39,9 @@ type reportFile struct {
 	mine fs.FileInfo // f's identity, so that only the file created here is ever removed
 	done bool
 }
+
+// errInsideRoot ends the refusal of a report path inside a scanned folder.
+var errInsideRoot = errors.New("evidence is never written to, choose a place outside the root")
 
 // reportFileMode is the mode of a report (before the umask).
 const reportFileMode = 0o644
@@ -50,11 +54,17 @@ const maxLinkHops = 255
 // relative to the working directory; the returned errors start with
 // "--out FILE:" and say what to do.
 func openReportFile(out string, roots []string) (*reportFile, error) {
+	return openOutputFile("--out", out, roots)
+}
+
+// openOutputFile is openReportFile for the file of any option that names
+// one to write (--cpuprofile too), named by flag in the errors.
+func openOutputFile(flag, out string, roots []string) (*reportFile, error) {
 	fail := func(format string, a ...any) error {
-		return fmt.Errorf("--out %s: "+format, append([]any{out}, a...)...)
+		return fmt.Errorf(flag+" %s: "+format, append([]any{out}, a...)...)
 	}
 	if out == "" {
-		return nil, errors.New("--out: empty file name")
+		return nil, errors.New(flag + ": empty file name")
 	}
 	dirPart, name := filepath.Split(out)
 	if name == "" || name == "." || name == ".." {
@@ -84,7 +94,7 @@ func openReportFile(out string, roots []string) (*reportFile, error) {
 	if err != nil {
 		return nil, fail("cannot open its folder: %v", err)
 	}
-	r := &reportFile{out: out, dir: d, name: name}
+	r := &reportFile{flag: flag, out: out, dir: d, name: name}
 	ok := false
 	defer func() {
 		if !ok {
@@ -96,7 +106,7 @@ func openReportFile(out string, roots []string) (*reportFile, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if root, in := rs.contains(target); in {
-			return nil, fail("it is inside the scanned root %s (it resolves to %s); evidence is never written to, choose a place outside the root", root, target)
+			return nil, fail("it is inside the scanned root %s (it resolves to %s); %w", root, target, errInsideRoot)
 		}
 		f, err := d.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY|oNoFollow, reportFileMode)
 		if err != nil {
@@ -123,7 +133,7 @@ func openReportFile(out string, roots []string) (*reportFile, error) {
 		return nil, fail("it exists and is %s, not a regular file; give the name of a new file", kind(fi.Mode()))
 	default:
 		if root, in := rs.contains(target); in {
-			return nil, fail("it is inside the scanned root %s (it resolves to %s); evidence is never written to, choose a place outside the root", root, target)
+			return nil, fail("it is inside the scanned root %s (it resolves to %s); %w", root, target, errInsideRoot)
 		}
 		n, err := linkCount(fi, target)
 		if err != nil {
@@ -189,7 +199,7 @@ func (r *reportFile) Commit() error {
 	}
 	if err != nil {
 		r.discard()
-		return fmt.Errorf("--out %s: %w", r.out, err)
+		return fmt.Errorf("%s %s: %w", r.flag, r.out, err)
 	}
 	r.done = true
 	return r.dir.Close()

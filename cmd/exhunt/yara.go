@@ -136,14 +136,20 @@ func runYara(args []string, stdout, stderr io.Writer) int {
 		return result.ExitFailed
 	}
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		// Never written among the files scanned, as a report would not be.
+		prof, err := openOutputFile("--cpuprofile", *cpuProfile, pos[1:])
 		if err != nil {
 			fmt.Fprintf(stderr, "exhunt yara: %v\n", err)
 			return result.ExitFailed
 		}
-		defer f.Close()
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
+		defer abort(prof)
+		pprof.StartCPUProfile(prof)
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := prof.Commit(); err != nil {
+				fmt.Fprintf(stderr, "exhunt yara: %v\n", err)
+			}
+		}()
 	}
 	y := &yaraRun{rules: rules, strings: printStrings, skipLarger: skipLarger, maxFile: *maxFile, threads: threads}
 	if y.run(pos[1:], stdout, stderr) {

@@ -115,6 +115,11 @@ func (Source) Plan(ctx context.Context, s *facts.Server, problem func(path, msg 
 		case unopened > 0:
 			expected = s.EventLogDirs[0]
 			why = fmt.Sprintf("%d event log files could not be opened (listed among the errors)", unopened)
+			if s.Live {
+				// The event log service holds them open; it exports
+				// them on request.
+				why += `; on a running server, export them (wevtutil epl Security X:\Security.evtx, and Application, System, MSExchange Management) and give them with --evtx`
+			}
 		case len(s.EventLogDirs) > 0:
 			expected = s.EventLogDirs[0]
 			why = "no event log of the channels the checks read (" + strings.Join(ReadChannels, ", ") + ") in " + strings.Join(s.EventLogDirs, ", ")
