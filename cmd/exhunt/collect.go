@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -53,7 +54,7 @@ func runCollect(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 		fmt.Fprintf(w, "\nExamples:\n"+
 			"  exhunt collect --root /mnt/ex01 --out ex01-triage.zip\n"+
-			"  exhunt collect --out E:\\ex01-triage.zip          # on the server (Windows), to a USB drive\n"+
+			"  exhunt collect --out \\\\nas\\ir\\ex01.zip          # on the server (Windows), to a share\n"+
 			"  exhunt collect --root /mnt/ex01 --since 2021-01-01 --max-total-size 20GB --out ex01.zip\n"+
 			"  exhunt collect --script > collect.ps1            # then on an old server, as administrator:\n"+
 			"      powershell -ExecutionPolicy Bypass -File collect.ps1 -OutDir E:\\evidence\n"+
@@ -133,13 +134,21 @@ func runCollect(args []string, stdout, stderr io.Writer) int {
 	if a, b, ok := overlapping(guarded); ok {
 		return fail("%s lies inside %s: give each drive once", a, b)
 	}
+	// A collection of the running server reads its fixed drives: the
+	// archive goes elsewhere, where it overwrites no deleted evidence.
+	var live []string
 	if len(roots) == 0 {
-		if w := liveOutputWarning(*out); w != "" {
-			fmt.Fprintln(stderr, "exhunt collect: "+w)
+		if len(vols) > 0 {
+			return fail("--volume maps a drive of a copy; the running server's fixed drives are collected by themselves")
 		}
+		live = liveDrives()
+		guarded = append(guarded, live...)
 	}
 	rf, err := openReportFile(*out, guarded)
 	if err != nil {
+		if len(live) > 0 && errors.Is(err, errInsideRoot) {
+			err = fmt.Errorf("%w (a collection of the running server reads its fixed drives, %s: write the archive to a network share or a removable drive)", err, strings.Join(live, " "))
+		}
 		return fail("%v", err)
 	}
 	defer rf.Abort()
@@ -229,19 +238,4 @@ func parseLimit(s string) (int64, error) {
 		return 0, nil
 	}
 	return parseSize(s)
-}
-
-// liveOutputWarning warns when the archive of a live server is written to
-// the drive being collected: the free space it takes may hold deleted
-// evidence.
-func liveOutputWarning(out string) string {
-	abs, err := filepath.Abs(out)
-	if err != nil {
-		return ""
-	}
-	sys := os.Getenv("SystemDrive")
-	if sys == "" || !strings.EqualFold(filepath.VolumeName(abs), sys) {
-		return ""
-	}
-	return fmt.Sprintf("the archive is written to %s, the drive being collected: it overwrites free space that may hold deleted evidence; prefer another drive (a USB disk, a share)", sys)
 }
