@@ -61,6 +61,7 @@ func (r *fileReader) take(ctx context.Context, s *facts.Server, it *item) *taken
 	exported := false
 	if err != nil && it.fallback != nil {
 		ff, temp, method, ferr := it.fallback(ctx, r.spoolDir)
+		t.entry.Method = method // the last way tried, as the note tells
 		if ferr != nil {
 			return fail(triage.Failed, fmt.Errorf("%v; then %s: %w", err, method, ferr))
 		}
@@ -68,7 +69,7 @@ func (r *fileReader) take(ctx context.Context, s *facts.Server, it *item) *taken
 			defer os.Remove(temp)
 			exported = true
 		}
-		f, err, t.entry.Method = ff, nil, method
+		f, err = ff, nil
 	}
 	if err != nil {
 		return fail(triage.Failed, err)
