@@ -21,7 +21,13 @@
 // change. The live scan is also run with the event logs held open, and
 // refused a report or --volume on the server's drives. The other commands (version,
 // rules, build, mitigate, indicators, yara, evtx) must print the same as
-// on Linux, paths apart (`\` for `/`). To add a command, call
+// on Linux, paths apart (`\` for `/`). `exhunt.exe collect` of the running
+// server (C: and D:) onto the share must give an archive that the Linux
+// binary scans to the findings of its scan of the drives, change nothing,
+// and be refused on the server's drives; with the event logs held open,
+// each is tried by export and listed as failed. The collect package's own
+// tests of the live reads (hive save, event log export, backup-semantics
+// open) are built for Windows and run under Wine. To add a command, call
 // machine.both (or m.wine and m.exhunt) with its arguments: host paths in
 // them are given to exhunt.exe as Windows paths.
 //
@@ -54,6 +60,14 @@
 //     own service shares them with readers is not something Wine can show.
 //     Wine's registry is text files, so the locked hive files of a running
 //     Windows (a scan of C:\ as a copy on the live server) are not tested.
+//   - Collection: Wine's RegSaveKeyExW saves a hive in Wine's own text
+//     format, not the hive files' (regf), and its EvtExportLog is not
+//     implemented ("Call not implemented"): both code paths run, up to the
+//     API, and those two tests skip saying so; opening with backup
+//     semantics (CreateFile, FILE_FLAG_BACKUP_SEMANTICS, SeBackupPrivilege
+//     enabled through AdjustTokenPrivileges) works and is tested. Go's
+//     os.RemoveAll fails under Wine ("Invalid function"), so those tests
+//     clean their folders without failing on it.
 //   - Wine words system errors its own way ("Sharing violation." where
 //     Windows says "The process cannot access the file because it is
 //     being used by another process.").
