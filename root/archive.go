@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -35,6 +36,8 @@ import (
 type Archive struct {
 	path     string
 	data     io.ReaderAt
+	size     int64
+	closed   bool
 	file     *os.File // closed with the archive, when OpenArchive opened it
 	shared   *archiveHandle
 	zr       *zip.Reader
@@ -59,12 +62,16 @@ type ArchiveProblem struct {
 }
 
 type archiveNode struct {
-	name     string
-	dir      bool
-	file     *zip.File
-	mod      time.Time
-	children []*archiveNode // sorted by name once the tree is built
-	index    map[string]*archiveNode
+	name string
+	dir  bool
+	gone bool // refused after it was inserted
+	// corrected is set when a manifest gave the exact time of a file
+	// whose archive holds only the DOS time.
+	corrected bool
+	file      *zip.File
+	mod       time.Time
+	children  []*archiveNode // sorted by name once the tree is built
+	index     map[string]*archiveNode
 }
 
 // Limits on what an archive may hold before it is taken for an attack on
@@ -88,6 +95,8 @@ var (
 	ErrSizeBomb     = errors.New("declares an expansion no real file has (a zip bomb or a forged size); not read")
 	ErrNotDirectory = errors.New("a file of this name is also a folder in the archive; the folder is used")
 	ErrEncrypted    = errors.New("encrypted; not read")
+	ErrOutside      = errors.New("its data would lie outside the archive (a forged size or offset); not read")
+	ErrOverlap      = errors.New("its data overlaps another entry's (many names over one stream make a zip bomb); not read")
 )
 
 // IsArchive reports whether the file at p begins like a zip archive.
@@ -137,6 +146,9 @@ func OpenArchive(p string) (*Archive, error) {
 // NewArchive reads the archive of size bytes in r, named p in messages.
 // Close does not close r.
 func NewArchive(r io.ReaderAt, size int64, p string) (*Archive, error) {
+	if err := checkEnd(r, size); err != nil {
+		return nil, fmt.Errorf("%s: %w (%v)", p, ErrIncompleteArchive, err)
+	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		if errors.Is(err, zip.ErrFormat) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -150,7 +162,7 @@ func NewArchive(r io.ReaderAt, size int64, p string) (*Archive, error) {
 	// klauspost's inflate reads logs about half again as fast as the
 	// standard library's.
 	zr.RegisterDecompressor(zip.Deflate, flate.NewReader)
-	a := &Archive{path: p, data: r, zr: zr, shared: &archiveHandle{refs: 1}}
+	a := &Archive{path: p, data: r, size: size, zr: zr, shared: &archiveHandle{refs: 1}}
 	a.build()
 	a.applyManifests()
 	return a, nil
@@ -162,6 +174,10 @@ func (a *Archive) Path() string { return a.path }
 // Close releases the archive; the file is closed once the archive and
 // every part of it from Sub are.
 func (a *Archive) Close() error {
+	if a.closed {
+		return nil
+	}
+	a.closed = true
 	h := a.shared
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -206,6 +222,12 @@ func (a *Archive) problem(name string, err error) {
 }
 
 func (a *Archive) build() {
+	type span struct {
+		from, to int64
+		name     string
+		zf       *zip.File
+	}
+	var spans []span
 	a.top = &archiveNode{name: ".", dir: true, index: map[string]*archiveNode{}}
 	for _, zf := range a.zr.File {
 		name, ok := archiveName(zf.Name)
@@ -228,8 +250,35 @@ func (a *Archive) build() {
 				a.problem(name, ErrSizeBomb)
 				continue
 			}
+			off, err := zf.DataOffset()
+			if err != nil || zf.CompressedSize64 > uint64(a.size) || zf.UncompressedSize64 > math.MaxInt64 || off+int64(zf.CompressedSize64) > a.size {
+				a.problem(name, ErrOutside)
+				continue
+			}
+			spans = append(spans, span{off, off + int64(zf.CompressedSize64), name, zf})
 		}
 		a.insert(name, isDir, zf)
+	}
+	// Entries sharing their data (a bomb of many names over one stream)
+	// are refused, all of them.
+	sort.Slice(spans, func(i, j int) bool { return spans[i].from < spans[j].from })
+	shared := map[*zip.File]bool{}
+	for i := 1; i < len(spans); i++ {
+		if spans[i].from < spans[i-1].to {
+			shared[spans[i].zf], shared[spans[i-1].zf] = true, true
+		}
+	}
+	if len(shared) > 0 {
+		for _, sp := range spans {
+			if shared[sp.zf] {
+				a.problem(sp.name, ErrOverlap)
+				if n := a.top.lookup(sp.name); n != nil && n.file == sp.zf {
+					n.file = nil
+					n.gone = true
+				}
+			}
+		}
+		a.prune(a.top)
 	}
 	var sortTree func(n *archiveNode)
 	sortTree = func(n *archiveNode) {
@@ -286,6 +335,80 @@ func (a *Archive) insert(name string, isDir bool, zf *zip.File) {
 	}
 }
 
+// prune removes the nodes refused after they were inserted.
+func (a *Archive) prune(n *archiveNode) {
+	kept := n.children[:0]
+	for _, c := range n.children {
+		if c.gone {
+			delete(n.index, c.name)
+			continue
+		}
+		if c.dir {
+			a.prune(c)
+		}
+		kept = append(kept, c)
+	}
+	n.children = kept
+}
+
+// checkEnd finds the archive's end record where a whole zip has it: in
+// its last bytes, its comment reaching exactly to the end of the file,
+// with the central directory right before it (or before its zip64 record).
+// A cut archive often still holds an end record, that of a zip stored
+// inside it, which Go's reader would take (it allows data before an
+// archive, for self-extractors): here a cut is a cut.
+func checkEnd(r io.ReaderAt, size int64) error {
+	const endLen, locLen, end64Len = 22, 20, 56
+	if size < endLen {
+		return errors.New("too short for a zip")
+	}
+	tailLen := min(size, endLen+0xffff)
+	tail := make([]byte, tailLen)
+	if _, err := r.ReadAt(tail, size-tailLen); err != nil {
+		return err
+	}
+	at := -1
+	for i := len(tail) - endLen; i >= 0; i-- {
+		if string(tail[i:i+4]) == "PK\x05\x06" && i+endLen+int(le16(tail[i+20:])) == len(tail) {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return errors.New("no end record at the end of the file")
+	}
+	endPos := size - tailLen + int64(at)
+	rec := tail[at:]
+	dirSize, dirOff := uint64(le32(rec[12:])), uint64(le32(rec[16:]))
+	dirEnd := endPos
+	if dirSize == 0xffffffff || dirOff == 0xffffffff || le16(rec[10:]) == 0xffff {
+		if endPos < locLen {
+			return errors.New("zip64 end locator missing")
+		}
+		var loc [locLen]byte
+		if _, err := r.ReadAt(loc[:], endPos-locLen); err != nil || string(loc[:4]) != "PK\x06\x07" {
+			return errors.New("zip64 end locator missing")
+		}
+		pos := int64(le64(loc[8:]))
+		var rec64 [end64Len]byte
+		if pos < 0 || pos+end64Len > endPos-locLen {
+			return errors.New("zip64 end record outside the file")
+		}
+		if _, err := r.ReadAt(rec64[:], pos); err != nil || string(rec64[:4]) != "PK\x06\x06" {
+			return errors.New("zip64 end record missing")
+		}
+		dirSize, dirOff, dirEnd = le64(rec64[40:]), le64(rec64[48:]), pos
+	}
+	if dirOff > uint64(size) || dirSize > uint64(size) || int64(dirOff+dirSize) != dirEnd {
+		return fmt.Errorf("the central directory (%d bytes at %d) does not end where the end record lies (%d): the file is not one whole zip", dirSize, dirOff, dirEnd)
+	}
+	return nil
+}
+
+func le16(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }
+func le32(b []byte) uint32 { return uint32(le16(b)) | uint32(le16(b[2:]))<<16 }
+func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
+
 // hasExactTime reports whether an entry carries a UTC modification time
 // (the NTFS or the extended-timestamp extra field), not only DOS's.
 func hasExactTime(zf *zip.File) bool {
@@ -338,8 +461,9 @@ func (a *Archive) applyManifests() {
 				return nil
 			}
 			n := dir.lookup(name)
-			if n != nil && !n.dir && n.file != nil && e.Size == int64(n.file.UncompressedSize64) && !hasExactTime(n.file) {
-				n.mod = e.Modified
+			if n != nil && !n.dir && n.file != nil && e.Size == int64(n.file.UncompressedSize64) && !hasExactTime(n.file) && !n.corrected {
+				n.mod, n.corrected = e.Modified, true
+				a.dosTimes--
 			}
 			return nil
 		})
