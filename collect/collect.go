@@ -234,10 +234,22 @@ func (c *collector) server(ctx context.Context, s *facts.Server, res *result.Ser
 		rec.Interrupted = "the scan was stopped before it had looked at everything, so the files it did not reach were not chosen"
 	}
 	rec.Scan = &triage.ScanSummary{Verdict: string(res.Verdict.Level), Findings: len(res.Findings)}
+	taken := map[string]bool{}
+	for _, e := range entries {
+		if e.Status == triage.Collected || e.Status == triage.Partial {
+			taken[e.Path] = true
+		}
+	}
 	for _, it := range items {
 		if it.rank == rankFlagged {
 			rec.Scan.Flagged++
+			if !taken[it.path] {
+				rec.Scan.FlaggedNotTaken++
+			}
 		}
+	}
+	if n := rec.Scan.FlaggedNotTaken; n > 0 {
+		rec.Notes = append(rec.Notes, fmt.Sprintf("%d file(s) the scan flagged are not in the archive (see the manifest): a scan of the archive will not show their findings", n))
 	}
 	if err := c.finish(rec, entries, !interrupted); err != nil {
 		return err
@@ -335,7 +347,7 @@ func (c *collector) plan(ctx context.Context, s *facts.Server, res *result.Serve
 				continue
 			}
 		}
-		it.path = archivePath(it.name, s.Drives.SystemLetter)
+		it.path = archivePath(s, it.name)
 		it.original = s.WindowsPath(it.name)
 		st, err := fs.Stat(s.Drives, it.name)
 		switch {
@@ -373,6 +385,17 @@ func (c *collector) plan(ctx context.Context, s *facts.Server, res *result.Serve
 // limit marks what --since and the size limits leave out.
 func (c *collector) limit(items []*item) {
 	var total int64
+	defer func() {
+		// Every row says what is known of the file, taken or not.
+		for _, it := range items {
+			if it.entry != nil && it.entry.Modified.IsZero() && !it.mod.IsZero() {
+				it.entry.Modified = it.mod.UTC()
+				if it.info != nil {
+					it.entry.Created, it.entry.Accessed, it.entry.Changed = fileTimes(it.info)
+				}
+			}
+		}
+	}()
 	for _, it := range items {
 		if it.entry != nil {
 			continue
@@ -424,25 +447,31 @@ func underAny(name string, dirs []string) bool {
 }
 
 // archivePath is where a name of root.Drives lies in the archive: under
-// its drive letter.
-func archivePath(name string, system byte) string {
-	if l, rest, ok := root.SplitVolume(name); ok {
-		if rest == "." {
-			return string(l)
+// its drive letter, at its path on that drive as the server has it, so a
+// copy of part of a drive (a Program Files folder, the V15 folder) is laid
+// out as the drive was.
+func archivePath(s *facts.Server, name string) string {
+	w := s.WindowsPath(name)
+	if len(w) >= 2 && w[1] == ':' && isLetter(w[0]) {
+		rest := strings.Trim(strings.ReplaceAll(w[2:], `\`, "/"), "/")
+		if rest == "" {
+			return string(w[0] &^ 0x20)
 		}
+		return string(w[0]&^0x20) + "/" + rest
+	}
+	if l, rest, ok := root.SplitVolume(name); ok {
 		return string(l) + "/" + rest
 	}
-	if name == "." {
-		return string(system)
-	}
-	return string(system) + "/" + name
+	return string(s.Drives.SystemLetter) + "/" + name
 }
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // writeDirs adds the folders the scan listed, so the archive has the
 // copy's layout even where a folder is empty.
 func (c *collector) writeDirs(s *facts.Server, dirs []string) {
 	for _, d := range dirs {
-		h := &zip.FileHeader{Name: archivePath(d, s.Drives.SystemLetter) + "/", Method: zip.Store}
+		h := &zip.FileHeader{Name: archivePath(s, d) + "/", Method: zip.Store}
 		if st, err := fs.Stat(s.Drives, d); err == nil {
 			created, accessed, _ := fileTimes(st)
 			setTimes(h, st.ModTime(), accessed, created)

@@ -11,11 +11,13 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"path"
 	"runtime"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/flate"
 
@@ -121,6 +123,12 @@ func (r *fileReader) take(ctx context.Context, s *facts.Server, it *item) *taken
 		return fail(triage.Failed, fmt.Errorf("spooling: %w", sp.err))
 	}
 	t.entry.Status, t.entry.Size, t.entry.SHA256 = triage.Collected, n, hex.EncodeToString(r.sum.Sum(nil))
+	if rerr != nil && ctx.Err() != nil {
+		// Stopped, not damaged: the file is listed as not taken.
+		sp.release()
+		t.entry.Status, t.entry.SHA256, t.entry.Size, t.entry.Note = triage.Skipped, "", it.size, reasonStopped
+		return t
+	}
 	if rerr != nil {
 		if n == 0 {
 			sp.release()
@@ -132,6 +140,7 @@ func (r *fileReader) take(ctx context.Context, s *facts.Server, it *item) *taken
 	h := &zip.FileHeader{Name: it.path, Method: method, CRC32: r.crc.Sum32(), CompressedSize64: uint64(sp.size), UncompressedSize64: uint64(n)}
 	setTimes(h, mod, accessed, created)
 	h.SetMode(0o644)
+	rawHeader(h)
 	t.header, t.data = h, sp
 	return t
 }
@@ -225,6 +234,30 @@ func (s *spool) release() {
 	s.mem = bytes.Buffer{}
 }
 
+// rawHeader sets what zip.Writer.CreateRaw leaves to the caller and
+// CreateHeader would set: the UTF-8 flag of a name that is not ASCII (else
+// Explorer, .NET and unzip read it as code page 437, and an extracted copy
+// no longer matches manifest.sha256), the version needed to extract, and
+// for a file of 4 GB or more a data descriptor, so that its sizes are
+// written in 64 bits after the data (the local header has no room).
+func rawHeader(h *zip.FileHeader) {
+	ascii := true
+	for i := 0; i < len(h.Name); i++ {
+		if h.Name[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if !ascii && utf8.ValidString(h.Name) {
+		h.Flags |= 0x800
+	}
+	h.ReaderVersion = 20
+	if h.UncompressedSize64 >= 0xffffffff || h.CompressedSize64 >= 0xffffffff {
+		h.ReaderVersion = 45
+		h.Flags |= 0x8
+	}
+}
+
 // setTimes gives an entry its times: the NTFS extra field (modified,
 // accessed, created, in 100 ns steps, UTC), which Explorer, 7-Zip and Go
 // read, and the DOS fields in UTC for the rest. The header's Modified is
@@ -232,6 +265,17 @@ func (s *spool) release() {
 // whose whole seconds readers prefer to the NTFS field.
 func setTimes(h *zip.FileHeader, mod, accessed, created time.Time) {
 	h.ModifiedDate, h.ModifiedTime = dosTime(mod)
+	// The extended timestamp first, for unzip, which reads no NTFS field
+	// (else it takes the DOS time for local time); Go reads the fields in
+	// order and keeps the last, the NTFS one with its 100 ns.
+	if u := mod.Unix(); u >= 0 && u <= math.MaxUint32 {
+		var ut [9]byte
+		binary.LittleEndian.PutUint16(ut[0:], 0x5455)
+		binary.LittleEndian.PutUint16(ut[2:], 5)
+		ut[4] = 1 // modification time present
+		binary.LittleEndian.PutUint32(ut[5:], uint32(u))
+		h.Extra = append(h.Extra, ut[:]...)
+	}
 	var b [36]byte
 	binary.LittleEndian.PutUint16(b[0:], 0x000a)
 	binary.LittleEndian.PutUint16(b[2:], 32)

@@ -91,8 +91,10 @@ type SkipSummary struct {
 type ScanSummary struct {
 	Verdict  string `json:"verdict"`
 	Findings int    `json:"findings"`
-	// Flagged are the files the scan's findings name, all collected.
-	Flagged int `json:"flagged_files"`
+	// Flagged are the files the scan's findings name; FlaggedNotTaken
+	// those of them a limit or an error kept out of the collection.
+	Flagged         int `json:"flagged_files"`
+	FlaggedNotTaken int `json:"flagged_files_not_taken,omitempty"`
 }
 
 // ErrRecord marks a collection.json that is not an exhunt record.
