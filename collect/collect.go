@@ -222,6 +222,9 @@ func (c *collector) server(ctx context.Context, s *facts.Server, res *result.Ser
 			rec.Volumes = append(rec.Volumes, triage.Volume{Letter: v.Letter, Source: v.Dir})
 		}
 	}
+	if err := c.writeStart(rec); err != nil {
+		return err
+	}
 	items, dirs, notes := c.plan(ctx, s, res)
 	rec.Notes = append(rec.Notes, notes...)
 	c.writeDirs(s, dirs)
@@ -279,6 +282,21 @@ func (c *collector) plan(ctx context.Context, s *facts.Server, res *result.Serve
 	}
 	c.log.mu.Unlock()
 
+	// What the scan could not read goes into the manifest as failed, so
+	// that a scan of the archive knows the same evidence was out of reach.
+	for _, e := range res.Errors {
+		name := e.Path
+		if name == "" || name == "." {
+			continue
+		}
+		if e.Volume != "" && e.Volume[0] != s.Drives.SystemLetter {
+			name = root.VolumePath(e.Volume[0], e.Path)
+		}
+		if _, ok := byName[name]; ok {
+			continue
+		}
+		byName[name] = &item{name: name, rank: rankFlagged, entry: &triage.Entry{Status: triage.Failed, Size: -1, Note: "the scan could not read it: " + e.Error}}
+	}
 	// What the scan flagged: the files its findings name.
 	for _, f := range res.Findings {
 		if f.Line != 0 || f.Path == "" || f.Path == "." {
@@ -351,6 +369,8 @@ func (c *collector) plan(ctx context.Context, s *facts.Server, res *result.Serve
 		it.original = s.WindowsPath(it.name)
 		st, err := fs.Stat(s.Drives, it.name)
 		switch {
+		case it.entry != nil && it.entry.Status == triage.Failed:
+			// An error of the scan: kept as it said it.
 		case err != nil && it.fallback == nil:
 			it.entry = &triage.Entry{Status: triage.Failed, Size: -1, Note: err.Error()}
 		case err != nil:
@@ -649,6 +669,18 @@ func (c *collector) finish(rec *triage.Record, entries []triage.Entry, complete 
 		return err
 	}
 	return c.own.Close()
+}
+
+// writeStart writes the record as it stands at the start, saying it is
+// incomplete, as the archive's first file.
+func (c *collector) writeStart(rec *triage.Record) error {
+	start := *rec
+	start.Interrupted = "this is the record of the start; the collection's own record (" + triage.RecordName + ") is written when it ends"
+	w, err := c.zw.CreateHeader(ownFile(triage.StartName, time.Now().UTC()))
+	if err != nil {
+		return err
+	}
+	return triage.WriteRecord(w, &start)
 }
 
 // ownFile is the header of a file the collector writes itself.

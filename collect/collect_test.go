@@ -223,7 +223,7 @@ func checkManifest(t *testing.T, files map[string][]byte, res *Result) {
 	if hex.EncodeToString(sum[:]) != rec.ManifestSHA256 {
 		t.Error("the record's manifest hash is not the manifest's")
 	}
-	listed := map[string]bool{triage.ManifestName: true, triage.RecordName: true, triage.HashListName: true}
+	listed := map[string]bool{triage.ManifestName: true, triage.RecordName: true, triage.HashListName: true, triage.StartName: true}
 	var hashList strings.Builder
 	for _, e := range entries {
 		listed[e.Path] = true
@@ -252,8 +252,8 @@ func checkManifest(t *testing.T, files map[string][]byte, res *Result) {
 			t.Errorf("%s: in the archive, not in the manifest", name)
 		}
 	}
-	if rec.Counts.Files != len(files)-3 {
-		t.Errorf("record counts %d files, archive holds %d", rec.Counts.Files, len(files)-3)
+	if rec.Counts.Files != len(files)-4 {
+		t.Errorf("record counts %d files, archive holds %d", rec.Counts.Files, len(files)-4)
 	}
 }
 
@@ -568,5 +568,82 @@ func TestOneServerPerArchive(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Error("a collection that did not start left an archive behind")
+	}
+}
+
+// A collection cut short and then made readable again by a repair tool
+// (zip -FF rebuilds the directory from the entries that are there) has
+// its start record but not its end record: it is incomplete, and a clean
+// look is inconclusive.
+func TestRepairedCutCollection(t *testing.T) {
+	dir := t.TempDir()
+	opt := testserver.DemoOptions()
+	opt.Attacks = false
+	if _, err := testserver.Generate(dir, opt); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "whole.zip")
+	if _, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.OpenReader(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	// The repair: the entries of the first third, in a new directory.
+	repaired := filepath.Join(t.TempDir(), "repaired.zip")
+	f, err := os.Create(repaired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for _, e := range zr.File[:len(zr.File)/3] {
+		if err := zw.Copy(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zw.Close()
+	f.Close()
+	rep := scanOf(t, scan.Config{Roots: []string{repaired}})
+	s := rep.Servers[0]
+	if s.Verdict.Level != result.VerdictInconclusive || s.Collection == nil || s.Collection.Complete || !strings.Contains(s.Collection.Problem, "cut short") {
+		t.Errorf("a repaired third of a collection: %s, %s; collection %+v", s.Verdict.Level, s.Verdict.Headline, s.Collection)
+	}
+}
+
+// What the scan of the source could not read is listed in the manifest as
+// failed, and the scan of the archive counts it as out of reach too: a
+// link in a web shell folder makes both inconclusive, never "clean".
+func TestUnreadableSourceStaysUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	opt := testserver.DemoOptions()
+	opt.Attacks = false
+	if _, err := testserver.Generate(dir, opt); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/hostname", filepath.Join(dir, "inetpub/wwwroot/aspnet_client/x.aspx")); err != nil {
+		t.Skip(err)
+	}
+	src := scanOf(t, scan.Config{Roots: []string{dir}})
+	if src.Servers[0].Verdict.Level != result.VerdictInconclusive {
+		t.Fatalf("the source with a link in aspnet_client scans as %s", src.Servers[0].Verdict.Level)
+	}
+	out := filepath.Join(t.TempDir(), "t.zip")
+	if _, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	arc := scanOf(t, scan.Config{Roots: []string{out}})
+	if v := arc.Servers[0].Verdict; v.Level != result.VerdictInconclusive {
+		t.Errorf("its archive scans as %s: %s", v.Level, v.Headline)
+	}
+	found := false
+	for _, e := range arc.Servers[0].Errors {
+		if strings.HasSuffix(e.Path, "aspnet_client/x.aspx") && strings.Contains(e.Error, "could not be read when the collection was made") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the archive's scan does not name the file out of reach: %+v", arc.Servers[0].Errors)
 	}
 }

@@ -1,7 +1,10 @@
 package scan
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"strings"
@@ -12,40 +15,108 @@ import (
 )
 
 // collectionRecord is what a triage collection says of itself, or why its
-// record could not be read.
+// record could not be read, and what its manifest says was out of reach.
 type collectionRecord struct {
 	rec *triage.Record
 	err error
+	// dir is the folder of the record in the root.
+	dir string
+	// problems are the manifest's files that failed or were read in
+	// part, and its disagreements with what the collection holds.
+	problems []collectionProblem
 }
 
-// readCollection reads the collector's record in dir of fsys, if there is
-// one: nil when the folder is no collection.
+type collectionProblem struct {
+	path, msg string
+}
+
+// readCollection reads the collector's record in dir of fsys or a folder
+// above it: nil when none is a collection.
 func readCollection(fsys fs.FS, dir string) *collectionRecord {
-	if c := readCollectionIn(fsys, dir); c != nil || dir == "." {
-		return c
+	for {
+		if c := readCollectionIn(fsys, dir); c != nil {
+			return c
+		}
+		if dir == "." || dir == "" {
+			return nil
+		}
+		dir = path.Dir(dir)
 	}
-	// A copy of part of a drive lies in the drive's folder, beside the
-	// record.
-	return readCollectionIn(fsys, path.Dir(dir))
 }
 
 func readCollectionIn(fsys fs.FS, dir string) *collectionRecord {
 	name := path.Join(dir, triage.RecordName)
 	f, err := fsys.Open(name)
 	if err != nil {
-		// A collection whose record is missing was interrupted; a copy
-		// without a manifest is no collection at all.
-		if _, merr := fs.Stat(fsys, path.Join(dir, triage.ManifestName)); merr == nil {
-			return &collectionRecord{err: fmt.Errorf("%s is missing beside %s: the collection was interrupted before it ended", triage.RecordName, triage.ManifestName)}
+		// A collection whose record is missing was cut short; a copy
+		// without a manifest or a start record is no collection at all.
+		for _, marker := range []string{triage.StartName, triage.ManifestName} {
+			if _, merr := fs.Stat(fsys, path.Join(dir, marker)); merr == nil {
+				return &collectionRecord{dir: dir, err: fmt.Errorf("%s is missing beside %s: the collection was cut short before it ended", triage.RecordName, marker)}
+			}
 		}
 		return nil
 	}
 	defer f.Close()
 	rec, err := triage.ReadRecord(f)
 	if err != nil {
-		return &collectionRecord{err: fmt.Errorf("%s: %w", triage.RecordName, err)}
+		return &collectionRecord{dir: dir, err: fmt.Errorf("%s: %w", triage.RecordName, err)}
 	}
-	return &collectionRecord{rec: rec}
+	return &collectionRecord{rec: rec, dir: dir}
+}
+
+// maxCollectionProblems bounds the manifest's problems listed one by one.
+const maxCollectionProblems = 1000
+
+// check reads the collection's manifest: its hash must be the record's,
+// every file it says was taken must be there with its size, and the files
+// that failed or were read in part become problems of the scan, so that
+// evidence out of reach when the collection was made still counts as out
+// of reach. name maps a path of the manifest to the scan's name.
+func (c *collectionRecord) check(fsys fs.FS, name func(string) string) {
+	if c == nil || c.rec == nil {
+		return
+	}
+	add := func(p, msg string) {
+		if len(c.problems) < maxCollectionProblems {
+			c.problems = append(c.problems, collectionProblem{p, msg})
+		}
+	}
+	f, err := fsys.Open(path.Join(c.dir, triage.ManifestName))
+	if err != nil {
+		add(".", "the collection's manifest cannot be read: "+err.Error())
+		return
+	}
+	defer f.Close()
+	h := sha256.New()
+	missing := 0
+	err = triage.ReadManifest(io.TeeReader(f, h), func(e triage.Entry) error {
+		p := path.Join(c.dir, e.Path)
+		switch e.Status {
+		case triage.Failed:
+			add(name(p), "not in the collection: it could not be read when the collection was made ("+e.Note+")")
+		case triage.Partial:
+			add(name(p), "in the collection only in part: "+e.Note)
+		case triage.Collected:
+			st, err := fs.Stat(fsys, p)
+			if err != nil || !st.Mode().IsRegular() || st.Size() != e.Size {
+				if missing++; missing <= 20 {
+					add(name(p), fmt.Sprintf("the manifest lists it (%d bytes) but the collection does not hold it as such", e.Size))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		add(".", "the collection's manifest: "+err.Error())
+		return
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); c.rec.ManifestSHA256 != "" && sum != c.rec.ManifestSHA256 {
+		add(".", "the collection's manifest does not have the hash its record gives: it was changed after the collection")
+	}
+	if missing > 20 {
+		add(".", fmt.Sprintf("%d files the manifest lists are missing from the collection or differ in size", missing))
+	}
 }
 
 // summary is the collection as the result shows it.
@@ -81,6 +152,8 @@ func (c *collectionRecord) incomplete() string {
 		return ""
 	case c.rec == nil:
 		return c.err.Error()
+	case len(c.problems) > 0 && hasMismatch(c.problems):
+		return "it does not hold what its manifest lists"
 	case !c.rec.Complete:
 		why := "the collection record says it did not end"
 		if c.rec.Interrupted != "" {
@@ -117,4 +190,13 @@ func (t target) archiveName(name string) string {
 		}
 	}
 	return name
+}
+
+func hasMismatch(ps []collectionProblem) bool {
+	for _, p := range ps {
+		if strings.Contains(p.msg, "does not hold it") || strings.Contains(p.msg, "are missing from the collection") || strings.Contains(p.msg, "was changed after") {
+			return true
+		}
+	}
+	return false
 }

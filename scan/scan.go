@@ -313,8 +313,10 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 			}
 			t.collection = readCollection(fsys, recordDir)
 			if op.archive != nil {
-				t.archive, t.archiveSystem, t.archiveVolumes = op.archive, sub.Dir, sub.Volumes
+				t.archive = op.archive
 			}
+			t.archiveSystem, t.archiveVolumes = sub.Dir, sub.Volumes
+			t.collection.check(fsys, t.archiveName)
 			if live {
 				if host, err := os.Hostname(); err == nil {
 					t.label = host
@@ -444,6 +446,11 @@ func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, erro
 	}
 	archiveErrors(t, func(p, msg string) { col.error(p, 0, msg) })
 	res.Collection = t.collection.summary()
+	if t.collection != nil {
+		for _, p := range t.collection.problems {
+			col.error(p.path, 0, p.msg)
+		}
+	}
 	if why := t.collection.incomplete(); why != "" {
 		col.error(".", 0, "incomplete triage collection: "+why+"; what it lacks was not examined")
 	}

@@ -38,6 +38,10 @@ const (
 	ManifestName = "manifest.csv"
 	HashListName = "manifest.sha256"
 	RecordName   = "collection.json"
+	// StartName is written first: a collection that holds it but not
+	// RecordName was cut short, even when a repair tool made the zip
+	// readable again.
+	StartName = "collection-started.json"
 )
 
 // Format is the record's format name; FormatVersion changes when a reader
