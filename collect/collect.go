@@ -178,13 +178,16 @@ type item struct {
 }
 
 // rank orders what is taken first, so that a size limit leaves out the
-// least telling files: what the scan flagged, then the server's identity
-// and configuration, the event logs, the web folders, the logs (newest
-// first), the compiled pages.
+// least telling files: what the scan flagged, the logs whose lines its
+// findings cite, then the server's identity and configuration, the event
+// logs, the web folders, the other logs (those of the attack window
+// first, oldest first; then the rest, newest first), the compiled pages.
 type rank int
 
 const (
 	rankFlagged rank = iota
+	// rankEvidence: files holding the lines the scan's findings cite.
+	rankEvidence
 	rankIdentity
 	rankEventLog
 	rankOther
@@ -204,6 +207,11 @@ func (c *collector) server(ctx context.Context, s *facts.Server, res *result.Ser
 	}
 	if s.Build.Known {
 		rec.ExchangeBuild, rec.ExchangeBuildSource = s.Build.Version.String(), s.Build.Source
+	}
+	if c.opt.Scan.ExchangeDir != "" && s.ExchangeDir != "" {
+		// Found only because the user said where: the scan of the
+		// archive must be told too.
+		rec.ExchangeDir = archivePath(s, s.ExchangeDir)
 	}
 	if u, err := user.Current(); err == nil {
 		rec.User = u.Username
@@ -297,9 +305,20 @@ func (c *collector) plan(ctx context.Context, s *facts.Server, res *result.Serve
 		}
 		byName[name] = &item{name: name, rank: rankFlagged, entry: &triage.Entry{Status: triage.Failed, Size: -1, Note: "the scan could not read it: " + e.Error}}
 	}
-	// What the scan flagged: the files its findings name.
+	// What the scan flagged: the files its findings name, and the logs
+	// whose lines they cite.
 	for _, f := range res.Findings {
-		if f.Line != 0 || f.Path == "" || f.Path == "." {
+		if f.Path == "" || f.Path == "." {
+			continue
+		}
+		if f.Line != 0 {
+			name := f.Path
+			if f.Volume != "" && f.Volume[0] != s.Drives.SystemLetter {
+				name = root.VolumePath(f.Volume[0], f.Path)
+			}
+			if _, ok := byName[name]; ok && !f.Context {
+				add(name, rankEvidence)
+			}
 			continue
 		}
 		name := f.Path
@@ -392,14 +411,34 @@ func (c *collector) plan(ctx context.Context, s *facts.Server, res *result.Serve
 		if a.rank != b.rank {
 			return a.rank < b.rank
 		}
-		if a.rank == rankLog && !a.mod.Equal(b.mod) {
-			return a.mod.After(b.mod) // newest first: the latest logs matter most
+		if a.rank == rankLog {
+			// The attack window's logs first, oldest first (the first
+			// attempts); the rest newest first.
+			aIn, bIn := c.inWindow(a.mod), c.inWindow(b.mod)
+			switch {
+			case aIn != bIn:
+				return aIn
+			case aIn && !a.mod.Equal(b.mod):
+				return a.mod.Before(b.mod)
+			case !a.mod.Equal(b.mod):
+				return a.mod.After(b.mod)
+			}
 		}
 		return a.path < b.path
 	})
 	c.limit(items)
 	sort.Strings(dirs)
 	return items, dirs, notes
+}
+
+// inWindow reports whether a log last written at mod may hold lines of
+// the attack window: written after it began, and not long after it ended.
+func (c *collector) inWindow(mod time.Time) bool {
+	w := c.opt.Scan.Window
+	if w.From.IsZero() && w.To.IsZero() {
+		w = scan.DefaultWindow
+	}
+	return !mod.Before(w.From) && (w.To.IsZero() || mod.Before(w.To.Add(48*time.Hour)))
 }
 
 // limit marks what --since and the size limits leave out.
@@ -437,7 +476,7 @@ func (c *collector) limit(items []*item) {
 const (
 	reasonSince     = "log last written before --since"
 	reasonFileSize  = "larger than --max-file-size"
-	reasonTotalSize = "beyond --max-total-size (files are taken in order: flagged, identity and configuration, event logs, web folders, logs newest first, compiled pages)"
+	reasonTotalSize = "beyond --max-total-size (files are taken in order: flagged, logs cited by findings, identity and configuration, event logs, web folders, logs of the attack window, other logs newest first, compiled pages)"
 	reasonStopped   = "not taken: the collection was interrupted"
 )
 

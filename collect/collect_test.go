@@ -167,6 +167,13 @@ func TestArchiveScansLikeItsSource(t *testing.T) {
 		}, func(dir string) scan.Config {
 			return scan.Config{Roots: []string{dir}, Volumes: map[byte]string{'D': vol}}
 		}, nil},
+		{"Exchange where only --exchange-dir says", func() testserver.Options {
+			o := testserver.DemoOptions()
+			o.InstallDir, o.Hive = "Apps/Mail/Exch", false
+			return o
+		}, func(dir string) scan.Config {
+			return scan.Config{Roots: []string{dir}, ExchangeDir: "Apps/Mail/Exch"}
+		}, nil},
 		{"the Program Files folder alone", testserver.DemoOptions, func(dir string) scan.Config {
 			return scan.Config{Roots: []string{filepath.Join(dir, "Program Files")}}
 		}, nil},
@@ -216,7 +223,7 @@ func checkManifest(t *testing.T, files map[string][]byte, res *Result) {
 	entries := manifestOf(t, files)
 	rec := recordOf(t, files)
 	if rec.Format != triage.Format || !rec.Complete || rec.Tool.Version != "test" || rec.Started.IsZero() || rec.Ended.Before(rec.Started) ||
-		rec.ExchangeBuild == "" || rec.Host != "EX01" {
+		(rec.ExchangeBuild == "" || rec.Host != "EX01") && rec.ExchangeDir == "" {
 		t.Errorf("record: %+v", rec)
 	}
 	sum := sha256.Sum256(files[triage.ManifestName])

@@ -427,7 +427,16 @@ func mountVolumes(cfg Config, t *target, vols map[byte]string, open func(byte) (
 // scanServer scans one server.
 func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, error) {
 	started := time.Now()
-	server := facts.Gather(t.drives, facts.Options{RootDir: t.rootDir, Label: t.label, ExchangeDir: cfg.ExchangeDir, Live: t.live,
+	exDir := cfg.ExchangeDir
+	if c := t.collection; exDir == "" && c != nil && c.rec != nil && c.rec.ExchangeDir != "" {
+		// The collection was told where Exchange is; so is its scan.
+		if name := t.archiveName(path.Join(c.dir, c.rec.ExchangeDir)); name != "" {
+			if st, err := fs.Stat(t.drives, name); err == nil && st.IsDir() {
+				exDir = name
+			}
+		}
+	}
+	server := facts.Gather(t.drives, facts.Options{RootDir: t.rootDir, Label: t.label, ExchangeDir: exDir, Live: t.live,
 		SystemLetterFromLayout: t.letterFromLayout})
 	defer server.Close()
 	server.LooseEventLogs = cfg.EventLogs

@@ -26,6 +26,10 @@ type Record struct {
 	// file version, else the registry's), and where it was read.
 	ExchangeBuild       string `json:"exchange_build,omitempty"`
 	ExchangeBuildSource string `json:"exchange_build_source,omitempty"`
+	// ExchangeDir is Exchange's folder in the collection ("D/Apps/Exch")
+	// when the collection was told where it is (--exchange-dir): a scan
+	// of the collection is told the same.
+	ExchangeDir string `json:"exchange_dir,omitempty"`
 	// Source says what was collected: "live" or the folder of the copy.
 	Source  string    `json:"source"`
 	Volumes []Volume  `json:"volumes,omitempty"`

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/exhunt/exhunt/collect"
@@ -17,6 +18,7 @@ import (
 	"github.com/exhunt/exhunt/detect/registry"
 	"github.com/exhunt/exhunt/progress"
 	"github.com/exhunt/exhunt/report"
+	"github.com/exhunt/exhunt/result"
 	"github.com/exhunt/exhunt/scan"
 	"github.com/exhunt/exhunt/triage"
 )
@@ -37,7 +39,7 @@ func runCollect(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "the archive to write, `FILE.zip` (must not exist; never inside the collected folders)")
 	since := fs.String("since", "", "leave out log files last written before `DATE` (2021-01-01 or an RFC 3339 time); event logs and files are always taken")
 	maxFile := fs.String("max-file-size", "4GB", "leave out single files larger than `SIZE` (listed in the manifest with their hash-free record); 0 = no limit")
-	maxTotal := fs.String("max-total-size", "0", "stop taking files beyond `SIZE` in all (flagged files, configuration and event logs first, then logs newest first); 0 = no limit")
+	maxTotal := fs.String("max-total-size", "0", "take files up to `SIZE` in all, the most telling first (flagged files, logs the findings cite, configuration and hives, event logs, web folders, logs of the attack window, other logs newest first); what does not fit is listed as skipped; 0 = no limit")
 	workers := fs.Int("workers", 0, "files read at once (default: one per CPU)")
 	quiet := fs.Bool("quiet", false, "no progress on standard error")
 	script := fs.Bool("script", false, "print instead a PowerShell script (Windows PowerShell 2.0 and later) that collects the same evidence on servers where exhunt cannot run (Windows Server 2012 R2 and older), into a folder \"exhunt scan --root\" reads")
@@ -59,7 +61,8 @@ func runCollect(args []string, stdout, stderr io.Writer) int {
 			"  exhunt collect --script > collect.ps1            # then on an old server, as administrator:\n"+
 			"      powershell -ExecutionPolicy Bypass -File collect.ps1 -OutDir E:\\evidence\n"+
 			"\nExit status: 0 complete, 1 complete but some files could not be read (listed in\n"+
-			"the manifest), 2 not done or interrupted (the archive then says it is incomplete).\n")
+			"the manifest), 2 not done or interrupted (the archive then says it is incomplete),\n"+
+			"3 nothing of an Exchange server was found to collect (as scan says).\n")
 	}
 	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return code
@@ -93,8 +96,11 @@ func runCollect(args []string, stdout, stderr io.Writer) int {
 	if *out == "" {
 		return fail("--out FILE.zip is required: the archive to write")
 	}
-	if _, err := os.Lstat(*out); err == nil {
-		return fail("--out %s: %v", *out, collect.ErrOutExists)
+	sidecar := *out + ".sha256"
+	for _, p := range []string{*out, sidecar} {
+		if _, err := os.Lstat(p); err == nil {
+			return fail("%s: %v", p, collect.ErrOutExists)
+		}
 	}
 	if len(roots) > 1 {
 		return fail("one server per archive: give one --root (and --volume for its other drives)")
@@ -152,13 +158,22 @@ func runCollect(args []string, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	defer rf.Abort()
+	// The archive's hash goes beside it, checked as it is and made before
+	// the collection starts.
+	sf, err := openReportFile(sidecar, guarded)
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer sf.Abort()
 	opt.Output = rf
 	opt.Scan = scan.Config{Roots: roots, Volumes: vols, ExchangeDir: *exDir, FileDetectors: registry.FileDetectors()}
 	if f, ok := stderr.(*os.File); ok && !*quiet && progress.IsTerminal(f) {
 		opt.Scan.Progress = progress.New(f)
 		opt.Progress = stderr
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Ctrl-C, or a stop by a service manager or timeout(1): the archive is
+	// ended with a record that says it is incomplete.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := collect.Run(ctx, opt)
 	if err != nil {
@@ -167,15 +182,22 @@ func runCollect(args []string, stdout, stderr io.Writer) int {
 	if err := rf.Commit(); err != nil {
 		return fail("%v", err)
 	}
-	sidecar := *out + ".sha256"
-	if err := os.WriteFile(sidecar, []byte(triage.HashLine(res.ArchiveSHA256, filepath.Base(*out))), 0o644); err != nil {
+	if _, err := io.WriteString(sf, triage.HashLine(res.ArchiveSHA256, filepath.Base(*out))); err == nil {
+		err = sf.Commit()
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "exhunt collect: writing %s: %v\n", sidecar, err)
+		sf.Abort()
 		sidecar = ""
 	}
 	printCollection(stdout, *out, sidecar, res)
 	switch {
 	case !res.Record.Complete:
 		return collectFailed
+	case res.Report != nil && res.Report.ExitStatus() == result.ExitInconclusive:
+		// Nothing of an Exchange server was found: the archive holds
+		// nothing that answers the question.
+		return result.ExitInconclusive
 	case res.Record.Counts.Failed > 0 || res.Record.Counts.Partial > 0:
 		return collectErrors
 	}

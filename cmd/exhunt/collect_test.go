@@ -85,6 +85,28 @@ func TestEndToEndCollect(t *testing.T) {
 			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, e, tc.want)
 		}
 	}
+	// A sidecar name that is a link into the evidence: refused before
+	// anything is written.
+	webConfig := filepath.Join(dir, "inetpub", "wwwroot", "web.config")
+	before, _ := os.ReadFile(webConfig)
+	trap := filepath.Join(t.TempDir(), "trap.zip")
+	if err := os.Symlink(webConfig, trap+".sha256"); err != nil {
+		t.Fatal(err)
+	}
+	if _, e, code := exhunt(t, "collect", "--root", dir, "--out", trap); code != 2 || !strings.Contains(e, "already exists") {
+		t.Errorf("a sidecar name linked into the evidence: exit %d, %s", code, e)
+	}
+	if after, _ := os.ReadFile(webConfig); string(after) != string(before) {
+		t.Error("the evidence was written through the sidecar's link")
+	}
+	if _, err := os.Stat(trap); err == nil {
+		t.Error("an archive was made though its sidecar was refused")
+	}
+	// Nothing of a server: exit 3, as scan says.
+	empty := t.TempDir()
+	if o, e, code := exhunt(t, "collect", "--root", empty, "--out", filepath.Join(t.TempDir(), "empty.zip")); code != 3 {
+		t.Errorf("collecting an empty folder: exit %d, want 3\n%s%s", code, o, e)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "inside.zip")); err == nil {
 		t.Error("an archive was written inside the collected folder")
 	}
