@@ -42,6 +42,9 @@ const (
 	fileFlagBackupSemantics = 0x02000000
 	fileFlagSequentialScan  = 0x08000000
 	fileShareDelete         = 0x4
+	fileFlagOpenReparse     = 0x00200000
+	fileAttributeReparse    = 0x400
+	regOptionBackupRestore  = 0x4
 )
 
 type luid struct {
@@ -91,6 +94,12 @@ func enablePrivilege(name string) error {
 // tempIn makes a name for an export in dir that does not exist yet (both
 // exports refuse to overwrite).
 func tempIn(dir, base string) (string, error) {
+	// The event log service writes the export itself, and wants a full
+	// path.
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
 	f, err := os.CreateTemp(dir, ".exhunt-collect-"+base+"-*")
 	if err != nil {
 		return "", err
@@ -145,7 +154,9 @@ func saveHive(hive, dir string) (string, error) {
 		return "", err
 	}
 	var key syscall.Handle
-	if err := syscall.RegOpenKeyEx(syscall.HKEY_LOCAL_MACHINE, syscall.StringToUTF16Ptr(hive), 0, syscall.KEY_READ, &key); err != nil {
+	// REG_OPTION_BACKUP_RESTORE: with SeBackupPrivilege it opens keys
+	// whose ACL denies administrators (SECURITY, SAM).
+	if err := syscall.RegOpenKeyEx(syscall.HKEY_LOCAL_MACHINE, syscall.StringToUTF16Ptr(hive), regOptionBackupRestore, syscall.KEY_READ, &key); err != nil {
 		return "", fmt.Errorf("opening HKLM\\%s: %w", hive, err)
 	}
 	defer syscall.RegCloseKey(key)
@@ -170,46 +181,52 @@ func openBackup(p string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The link itself is opened, never followed: a junction swapped in
+	// since the scan must not lead the collection off the server's files.
 	h, err := syscall.CreateFile(name, syscall.GENERIC_READ, syscall.FILE_SHARE_READ|syscall.FILE_SHARE_WRITE|fileShareDelete,
-		nil, syscall.OPEN_EXISTING, fileFlagBackupSemantics|fileFlagSequentialScan, 0)
+		nil, syscall.OPEN_EXISTING, fileFlagBackupSemantics|fileFlagSequentialScan|fileFlagOpenReparse, 0)
 	if err != nil {
 		return nil, err
+	}
+	var info syscall.ByHandleFileInformation
+	if err := syscall.GetFileInformationByHandle(h, &info); err != nil {
+		syscall.CloseHandle(h)
+		return nil, err
+	}
+	if info.FileAttributes&(fileAttributeReparse|syscall.FILE_ATTRIBUTE_DIRECTORY) != 0 {
+		syscall.CloseHandle(h)
+		return nil, errors.New("a link or a folder, not a file: not followed")
 	}
 	return os.NewFile(uintptr(h), p), nil
 }
 
-// planLive gives the files a running server holds open a way to be read.
+// planLive gives the files a running server holds open a way to be read:
+// the hives of the system's config folder are saved by the registry, the
+// event logs of its winevt\Logs folder exported by the event log service
+// (anywhere else, a file of those names is only a file), and any other
+// file opened with backup semantics.
 func (c *collector) planLive(s *facts.Server, items map[string]*item) []string {
 	hives := map[string]string{"system": "SYSTEM", "software": "SOFTWARE", "sam": "SAM", "security": "SECURITY"}
-	var notes []string
 	for name, it := range items {
 		host := s.WindowsPath(name)
 		base := strings.ToLower(path.Base(name))
 		dir := strings.ToLower(path.Dir(name))
 		switch {
-		case strings.HasSuffix(dir, "windows/system32/config") && hives[base] != "":
+		case dir == "windows/system32/config" && hives[base] != "":
 			hive := hives[base]
 			it.fallback = func(ctx context.Context, spool string) (*os.File, string, triage.Method, error) {
-				f, err := saveHive(hive, spool)
-				if err != nil {
-					return nil, "", triage.MethodRegistrySave, err
-				}
-				fh, err := os.Open(f)
-				return fh, f, triage.MethodRegistrySave, err
+				return openTemp(saveHive(hive, spool))
 			}
-		case strings.HasSuffix(dir, "windows/system32/config") && (strings.HasSuffix(base, ".log1") || strings.HasSuffix(base, ".log2")):
-			it.fallback = func(context.Context, string) (*os.File, string, triage.Method, error) {
-				return nil, "", triage.MethodRegistrySave, errors.New("held by the system; the saved hive already holds what its transaction log adds")
-			}
-		case strings.EqualFold(filepath.Ext(base), ".evtx"):
+		case dir == "windows/system32/config" && (strings.HasSuffix(base, ".log1") || strings.HasSuffix(base, ".log2")):
+			// The system holds the transaction logs too; the saved hive
+			// already holds what they would add.
+			it.entry = &triage.Entry{Status: triage.Skipped, Size: -1, Method: triage.MethodRegistrySave,
+				Note: "a hive's transaction log, held by the system: the hive saved by the registry already holds what it adds"}
+		case dir == "windows/system32/winevt/logs" && strings.EqualFold(filepath.Ext(base), ".evtx"):
 			channel := strings.ReplaceAll(strings.TrimSuffix(path.Base(name), path.Ext(name)), "%4", "/")
 			it.fallback = func(ctx context.Context, spool string) (*os.File, string, triage.Method, error) {
-				f, err := exportEventLog(channel, host, spool)
-				if err != nil {
-					return nil, "", triage.MethodEventLogExport, err
-				}
-				fh, err := os.Open(f)
-				return fh, f, triage.MethodEventLogExport, err
+				f, temp, _, err := openTemp(exportEventLog(channel, host, spool))
+				return f, temp, triage.MethodEventLogExport, err
 			}
 		default:
 			it.fallback = func(context.Context, string) (*os.File, string, triage.Method, error) {
@@ -218,6 +235,19 @@ func (c *collector) planLive(s *facts.Server, items map[string]*item) []string {
 			}
 		}
 	}
-	notes = append(notes, "Live collection: event logs the service holds are exported by it (as wevtutil epl does) and hives saved by the registry (as reg save does); the manifest's method column says which, and their hashes are of the export.")
-	return notes
+	return []string{"Live collection: event logs the service holds are exported by it (as wevtutil epl does) and hives saved by the registry (as reg save does); the manifest's method column says which, and their hashes are of the export."}
+}
+
+// openTemp opens a file an export made, removing it when it cannot be
+// opened: no copy of evidence is left behind.
+func openTemp(file string, err error) (*os.File, string, triage.Method, error) {
+	if err != nil {
+		return nil, "", triage.MethodRegistrySave, err
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		os.Remove(file)
+		return nil, "", triage.MethodRegistrySave, err
+	}
+	return f, file, triage.MethodRegistrySave, nil
 }

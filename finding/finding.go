@@ -177,7 +177,9 @@ func (f *Finding) At(t time.Time) {
 		f.Time = nil
 		return
 	}
-	u := t.UTC()
+	// NTFS keeps times to 100 ns: finer digits (a copy on a Unix file
+	// system) would make a copy and its triage archive disagree.
+	u := t.UTC().Truncate(100 * time.Nanosecond)
 	f.Time = &u
 }
 
