@@ -171,10 +171,19 @@ func archiveErrors(t target, add func(path, msg string)) {
 	if t.archive == nil {
 		return
 	}
+	// In an archive of several servers, each is told of the entries of
+	// its own folder.
+	own := ""
+	if t.archiveShared {
+		own = strings.SplitN(t.archiveSystem, "/", 2)[0] + "/"
+	}
 	for _, p := range t.archive.Problems() {
+		if own != "" && !strings.HasPrefix(strings.ReplaceAll(p.Name, `\`, "/"), own) {
+			continue
+		}
 		add(t.archiveName(p.Name), "in the archive "+t.archive.Path()+": "+p.Err.Error())
 	}
-	if n := t.archive.DOSTimes(); n > 0 {
+	if n := t.archive.DOSTimes(); n > 0 && !t.archiveShared {
 		add(".", fmt.Sprintf("%d file(s) of the archive carry only DOS times (the local time of the machine that made the zip, in 2-second steps): their modification times may be off by its time zone", n))
 	}
 }

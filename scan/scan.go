@@ -129,6 +129,7 @@ type target struct {
 	// archive is the zip the server is read from, if any, with the
 	// folders of its drives in it.
 	archive        *root.Archive
+	archiveShared  bool // the archive holds other servers too
 	archiveSystem  string
 	archiveVolumes map[byte]string
 }
@@ -313,7 +314,7 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 			}
 			t.collection = readCollection(fsys, recordDir)
 			if op.archive != nil {
-				t.archive = op.archive
+				t.archive, t.archiveShared = op.archive, len(subs) > 1
 			}
 			t.archiveSystem, t.archiveVolumes = sub.Dir, sub.Volumes
 			t.collection.check(fsys, t.archiveName)
