@@ -105,6 +105,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if opt.Workers <= 0 {
 		opt.Workers = runtime.GOMAXPROCS(0)
 	}
+	opt.Workers = min(opt.Workers, 64) // as the scan: beyond, the disk is the limit
 	w := opt.Output
 	var own *os.File
 	if w == nil {

@@ -129,6 +129,13 @@ func (r *fileReader) take(ctx context.Context, s *facts.Server, it *item) *taken
 		t.entry.Status, t.entry.SHA256, t.entry.Size, t.entry.Note = triage.Skipped, "", it.size, reasonStopped
 		return t
 	}
+	if rerr == nil {
+		// A live log written to while it was read: what was taken is
+		// what was read, and the note says the file moved on.
+		if after, err := f.Stat(); err == nil && (after.Size() != n || !after.ModTime().Equal(st.ModTime())) {
+			t.entry.Note = fmt.Sprintf("written to while it was read: %d bytes taken, %d now", n, after.Size())
+		}
+	}
 	if rerr != nil {
 		if n == 0 {
 			sp.release()
@@ -168,9 +175,10 @@ func copyContext(ctx context.Context, dst io.Writer, src io.Reader, buf []byte) 
 	}
 }
 
-// spoolInMemory is how much compressed data a worker holds in memory
-// before it spills to a file beside the archive; workers × this bounds the
-// collection's memory.
+// spoolInMemory is how much compressed data one file holds in memory
+// before it spills to a file beside the archive. Each worker holds one
+// file, the writer's queue one per worker, and the writer one: at most
+// (2 × workers + 1) × this.
 const spoolInMemory = 8 << 20
 
 // spool holds one compressed file until the writer takes it.

@@ -79,7 +79,8 @@ type archiveNode struct {
 const (
 	// maxArchiveEntries bounds the entries (and the memory the index
 	// takes): a triage collection holds tens of thousands of files.
-	maxArchiveEntries = 4 << 20
+	// (about 400 bytes each: a million entries take 400 MB).
+	maxArchiveEntries = 1 << 20
 	// A deflate stream expands at most 1032-fold; an entry declaring more
 	// lies about its size. Entries expanding more than bombRatio-fold
 	// beyond bombMinSize are zeros or a bomb, and not read.
