@@ -399,8 +399,13 @@ func (c *collector) plan(ctx context.Context, s *facts.Server, res *result.Serve
 		default:
 			it.size, it.mod, it.info = st.Size(), st.ModTime(), st
 		}
-		if it.rank == rankOther && !strings.EqualFold(path.Ext(it.name), ".evtx") && underAny(it.name, logDirs) {
-			it.rank, it.log = rankLog, true
+		if !strings.EqualFold(path.Ext(it.name), ".evtx") && underAny(it.name, logDirs) {
+			// --since applies to every log, those the findings cite
+			// included: the user chose the date.
+			it.log = true
+			if it.rank == rankOther {
+				it.rank = rankLog
+			}
 		}
 		if it.rank == rankEventLog || strings.EqualFold(path.Ext(it.name), ".evtx") {
 			it.rank = min(it.rank, rankEventLog)
