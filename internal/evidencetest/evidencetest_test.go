@@ -16,7 +16,9 @@ type recorder struct {
 	errors []string
 }
 
-func (r *recorder) Errorf(format string, a ...any) { r.errors = append(r.errors, fmt.Sprintf(format, a...)) }
+func (r *recorder) Errorf(format string, a ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, a...))
+}
 
 // The check sees a plain read (an access time moved), a write, a new file
 // and a removal; and nothing when nothing happened.
