@@ -176,6 +176,8 @@ type item struct {
 	fallback func(ctx context.Context, dir string) (f *os.File, temp string, method triage.Method, err error)
 	// entry is set for an item decided before reading (skipped).
 	entry *triage.Entry
+	// scanErr is why the scan could not read it, if it could not.
+	scanErr string
 }
 
 // rank orders what is taken first, so that a size limit leaves out the
@@ -304,7 +306,7 @@ func (c *collector) plan(ctx context.Context, s *facts.Server, res *result.Serve
 		if _, ok := byName[name]; ok {
 			continue
 		}
-		byName[name] = &item{name: name, rank: rankFlagged, entry: &triage.Entry{Status: triage.Failed, Size: -1, Note: "the scan could not read it: " + e.Error}}
+		byName[name] = &item{name: name, rank: rankFlagged, scanErr: e.Error}
 	}
 	// What the scan flagged: the files its findings name, and the logs
 	// whose lines they cite.
@@ -388,12 +390,21 @@ func (c *collector) plan(ctx context.Context, s *facts.Server, res *result.Serve
 		it.path = archivePath(s, it.name)
 		it.original = s.WindowsPath(it.name)
 		st, err := fs.Stat(s.Drives, it.name)
+		unread := func(err error) *triage.Entry {
+			note := err.Error()
+			if it.scanErr != "" {
+				note = "the scan could not read it: " + it.scanErr
+			}
+			return &triage.Entry{Status: triage.Failed, Size: -1, Note: note}
+		}
 		switch {
-		case it.entry != nil && it.entry.Status == triage.Failed:
-			// An error of the scan: kept as it said it.
+		case it.entry != nil:
 		case err != nil && it.fallback == nil:
-			it.entry = &triage.Entry{Status: triage.Failed, Size: -1, Note: err.Error()}
+			it.entry = unread(err)
 		case err != nil:
+			// The collection's own way (an export) may read it.
+		case !st.Mode().IsRegular() && it.scanErr != "":
+			it.entry = unread(errors.New(it.scanErr)) // a folder out of reach
 		case !st.Mode().IsRegular():
 			continue // a folder the scan opened
 		default:
