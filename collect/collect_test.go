@@ -35,7 +35,7 @@ type findingKey struct {
 	time                  string
 }
 
-func keys(t *testing.T, rep *result.Report, partial bool) ([]findingKey, string) {
+func keys(t *testing.T, rep *result.Report) ([]findingKey, string) {
 	t.Helper()
 	if len(rep.Servers) != 1 {
 		t.Fatalf("%d servers scanned, want 1", len(rep.Servers))
@@ -43,13 +43,7 @@ func keys(t *testing.T, rep *result.Report, partial bool) ([]findingKey, string)
 	var out []findingKey
 	for _, f := range rep.Servers[0].Findings {
 		k := findingKey{rule: f.Rule, severity: f.Severity.String(), where: strings.TrimSuffix(f.WindowsPath, `\`), line: f.Line}
-		if f.Rule == "log-coverage-missing" && partial {
-			// A scan of part of a drive names the places it lacks below
-			// the part (V15\Windows\System32\winevt\Logs); the archive
-			// lays the part out where it was on the drive and names
-			// them right. Compared by rule alone.
-			k.where = ""
-		}
+
 		if f.Time != nil {
 			k.time = f.Time.UTC().Format(time.RFC3339Nano)
 		}
@@ -71,9 +65,8 @@ func scanOf(t *testing.T, cfg scan.Config) *result.Report {
 // sameFindings asserts the archive scans to the source's findings.
 func sameFindings(t *testing.T, src, arc *result.Report) {
 	t.Helper()
-	partial := src.Servers[0].Server.RootKind != "system-drive"
-	a, av := keys(t, src, partial)
-	b, bv := keys(t, arc, partial)
+	a, av := keys(t, src)
+	b, bv := keys(t, arc)
 	if av != bv {
 		t.Errorf("verdict of the archive %s, of the source %s", bv, av)
 	}

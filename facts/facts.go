@@ -173,6 +173,18 @@ func (s *Server) WindowsPath(name string) string {
 	return root.WindowsPath(name, s.SystemBase)
 }
 
+// DefaultPlace names a place at its default path on the system drive
+// (rel, such as "inetpub/logs/LogFiles"), for a finding that says it is
+// missing: a name of the root when the root is the drive, else the drive
+// path ("C:/inetpub/logs/LogFiles"), since a copy of part of the drive
+// does not hold it below itself.
+func (s *Server) DefaultPlace(rel string) string {
+	if len(s.SystemBase) <= 3 {
+		return rel
+	}
+	return root.VolumePath(s.Drives.SystemLetter, rel)
+}
+
 // Name is the best name for the server in reports: its host name, else the
 // folder's name.
 func (s *Server) Name() string {

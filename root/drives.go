@@ -184,6 +184,11 @@ func WindowsPath(name, systemBase string) string {
 		return string([]byte{l, ':', '\\'}) + strings.ReplaceAll(rest, "/", `\`)
 	}
 	if name == "." || name == "" {
+		// A folder is named without a trailing backslash, as everywhere
+		// else; a drive's top keeps it (C:\).
+		if len(systemBase) > 3 {
+			return strings.TrimSuffix(systemBase, `\`)
+		}
 		return systemBase
 	}
 	if !strings.HasSuffix(systemBase, `\`) {

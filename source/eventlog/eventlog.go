@@ -109,7 +109,7 @@ func (Source) Plan(ctx context.Context, s *facts.Server, problem func(path, msg 
 		}
 	}
 	if len(plan.Inputs) == 0 {
-		expected := facts.DefaultEventLogDir
+		expected := s.DefaultPlace(facts.DefaultEventLogDir)
 		why := "no event log folder was found (" + facts.DefaultEventLogDir + ")"
 		switch {
 		case unopened > 0:

@@ -85,7 +85,7 @@ func (Source) Plan(ctx context.Context, s *facts.Server, problem func(path, msg 
 // missing says where a family's logs were expected and why none were read.
 func missing(s *facts.Server, lay *layout, dir string, found bool) source.Missing {
 	m := source.Missing{Family: lay.family, Why: "the Exchange Logging folder was not found",
-		Expected: path.Join(facts.DefaultExchangeDir, "Logging", lay.dir)}
+		Expected: s.DefaultPlace(path.Join(facts.DefaultExchangeDir, "Logging", lay.dir))}
 	switch {
 	case found:
 		m.Why, m.Expected = "no log files in "+dir, dir

@@ -40,7 +40,7 @@ func (Source) Plan(ctx context.Context, s *facts.Server, problem func(path, msg 
 		if s.Kind != facts.KindSystemDrive {
 			why = "the copy is not a system drive: IIS logs are looked for only there"
 		}
-		plan.Missing = append(plan.Missing, source.Missing{Family: detect.IIS, Expected: defaultLogDir, Why: why})
+		plan.Missing = append(plan.Missing, source.Missing{Family: detect.IIS, Expected: s.DefaultPlace(defaultLogDir), Why: why})
 		return plan
 	}
 	seen := map[string]bool{}
