@@ -38,7 +38,7 @@ func runCollect(args []string, stdout, stderr io.Writer) int {
 	exDir := fs.String("exchange-dir", "", "Exchange install folder (V15) of the server, when it is not found by itself")
 	out := fs.String("out", "", "the archive to write, `FILE.zip` (must not exist; never inside the collected folders)")
 	since := fs.String("since", "", "leave out log files last written before `DATE` (2021-01-01 or an RFC 3339 time); event logs and files are always taken")
-	maxFile := fs.String("max-file-size", "4GB", "leave out single files larger than `SIZE` (listed in the manifest with their hash-free record); 0 = no limit")
+	maxFile := fs.String("max-file-size", "4GB", "leave out single files larger than `SIZE` (listed in the manifest with their size and times, not hashed); 0 = no limit")
 	maxTotal := fs.String("max-total-size", "0", "take files up to `SIZE` in all, the most telling first (flagged files, logs the findings cite, configuration and hives, event logs, web folders, logs of the attack window, other logs newest first); what does not fit is listed as skipped; 0 = no limit")
 	workers := fs.Int("workers", 0, "files read at once (default: one per CPU)")
 	quiet := fs.Bool("quiet", false, "no progress on standard error")
