@@ -2,7 +2,6 @@ package collect
 
 import (
 	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exhunt/exhunt/internal/triagetest"
 	"github.com/exhunt/exhunt/result"
 	"github.com/exhunt/exhunt/root"
 	"github.com/exhunt/exhunt/scan"
@@ -96,52 +96,29 @@ func sameFindings(t *testing.T, src, arc *result.Report) {
 	}
 }
 
-// readArchive reads every file of a zip into memory.
-func readArchive(t *testing.T, p string) map[string][]byte {
+// demoServer generates the synthetic Exchange server in a temporary
+// folder, attacked or left clean.
+func demoServer(t *testing.T, attacked bool) string {
 	t.Helper()
-	zr, err := zip.OpenReader(p)
+	dir := t.TempDir()
+	opt := testserver.DemoOptions()
+	opt.Attacks = attacked
+	if _, err := testserver.Generate(dir, opt); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// collectTo collects the server in dir, with default options, into a new
+// archive named name.
+func collectTo(t *testing.T, dir, name string) (string, *Result) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name)
+	res, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: out})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer zr.Close()
-	out := map[string][]byte{}
-	for _, f := range zr.File {
-		if strings.HasSuffix(f.Name, "/") {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", f.Name, err)
-		}
-		out[f.Name] = data
-	}
-	return out
-}
-
-func manifestOf(t *testing.T, files map[string][]byte) []triage.Entry {
-	t.Helper()
-	var out []triage.Entry
-	if err := triage.ReadManifest(bytes.NewReader(files[triage.ManifestName]), func(e triage.Entry) error {
-		out = append(out, e)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func recordOf(t *testing.T, files map[string][]byte) *triage.Record {
-	t.Helper()
-	rec, err := triage.ReadRecord(bytes.NewReader(files[triage.RecordName]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec
+	return out, res
 }
 
 func TestArchiveScansLikeItsSource(t *testing.T) {
@@ -195,7 +172,7 @@ func TestArchiveScansLikeItsSource(t *testing.T) {
 				t.Errorf("the scan of the archive did not read its record: %+v", c)
 			}
 
-			files := readArchive(t, out)
+			files := triagetest.ReadArchive(t, out)
 			checkManifest(t, files, res)
 			data, err := os.ReadFile(out)
 			if err != nil {
@@ -213,8 +190,8 @@ func TestArchiveScansLikeItsSource(t *testing.T) {
 // every file of the archive is in the manifest.
 func checkManifest(t *testing.T, files map[string][]byte, res *Result) {
 	t.Helper()
-	entries := manifestOf(t, files)
-	rec := recordOf(t, files)
+	entries := triagetest.Manifest(t, files)
+	rec := triagetest.Record(t, files)
 	if rec.Format != triage.Format || !rec.Complete || rec.Tool.Version != "test" || rec.Started.IsZero() || rec.Ended.Before(rec.Started) ||
 		(rec.ExchangeBuild == "" || rec.Host != "EX01") && rec.ExchangeDir == "" {
 		t.Errorf("record: %+v", rec)
@@ -263,10 +240,7 @@ func TestExtractedArchiveVerifies(t *testing.T) {
 	if _, err := exec.LookPath("sha256sum"); err != nil {
 		t.Skip("sha256sum is not installed")
 	}
-	dir := t.TempDir()
-	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
-		t.Fatal(err)
-	}
+	dir := demoServer(t, true)
 	// A modification time finer than a second, as NTFS keeps them.
 	fine := time.Date(2021, 3, 3, 7, 1, 2, 123456700, time.UTC)
 	shell := filepath.Join(dir, "inetpub", "wwwroot", "aspnet_client", "shell.aspx")
@@ -276,10 +250,7 @@ func TestExtractedArchiveVerifies(t *testing.T) {
 	if err := os.Chtimes(shell, fine, fine); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), "t.zip")
-	if _, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: out}); err != nil {
-		t.Fatal(err)
-	}
+	out, _ := collectTo(t, dir, "t.zip")
 	zr, err := zip.OpenReader(out)
 	if err != nil {
 		t.Fatal(err)
@@ -323,15 +294,8 @@ func TestExtractedArchiveVerifies(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
-		t.Fatal(err)
-	}
-	full := filepath.Join(t.TempDir(), "full.zip")
-	fullRes, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: full})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := demoServer(t, true)
+	_, fullRes := collectTo(t, dir, "full.zip")
 	since := time.Date(2021, 3, 3, 12, 0, 0, 0, time.UTC)
 	t.Run("since", func(t *testing.T) {
 		dateLogs(t, dir)
@@ -340,9 +304,9 @@ func TestLimits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		files := readArchive(t, out)
+		files := triagetest.ReadArchive(t, out)
 		skipped := 0
-		for _, e := range manifestOf(t, files) {
+		for _, e := range triagetest.Manifest(t, files) {
 			isLog := strings.EqualFold(path.Ext(e.Path), ".log")
 			switch {
 			case e.Status == triage.Skipped:
@@ -377,7 +341,7 @@ func TestLimits(t *testing.T) {
 			t.Errorf("took %d bytes under a limit of %d, skipped %d", res.Record.Counts.Bytes, limit, res.Record.Counts.Skipped)
 		}
 		// What the scan flagged is taken first.
-		files := readArchive(t, out)
+		files := triagetest.ReadArchive(t, out)
 		for _, f := range fullRes.Report.Servers[0].Findings {
 			if st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f.Path))); err == nil && st.Mode().IsRegular() && f.Line == 0 && f.Volume == "C" {
 				if _, ok := files["C/"+f.Path]; !ok {
@@ -392,7 +356,7 @@ func TestLimits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, e := range manifestOf(t, readArchive(t, out)) {
+		for _, e := range triagetest.Manifest(t, triagetest.ReadArchive(t, out)) {
 			if (e.Status == triage.Skipped) != (e.Size > 64<<10) {
 				t.Errorf("%s: %d bytes, %s", e.Path, e.Size, e.Status)
 			}
@@ -440,12 +404,7 @@ func dateLogs(t *testing.T, dir string) {
 // valid archive whose record says it is incomplete, and the scan of it
 // will not call the server clean.
 func TestInterruptedCollection(t *testing.T) {
-	dir := t.TempDir()
-	opt := testserver.DemoOptions()
-	opt.Attacks = false
-	if _, err := testserver.Generate(dir, opt); err != nil {
-		t.Fatal(err)
-	}
+	dir := demoServer(t, false)
 	out := filepath.Join(t.TempDir(), "cut.zip")
 	ctx, cancel := context.WithCancelCause(context.Background())
 	n := 0
@@ -463,7 +422,7 @@ func TestInterruptedCollection(t *testing.T) {
 		t.Fatalf("record of an interrupted collection: complete %v, %q", res.Record.Complete, res.Record.Interrupted)
 	}
 	stopped := 0
-	for _, e := range manifestOf(t, readArchive(t, out)) {
+	for _, e := range triagetest.Manifest(t, triagetest.ReadArchive(t, out)) {
 		if e.Note == reasonStopped {
 			stopped++
 		}
@@ -491,10 +450,7 @@ func TestKilledCollection(t *testing.T) {
 	if os.Getenv("EXHUNT_COLLECT_CHILD") != "" {
 		return // the child's work is in TestMain
 	}
-	dir := t.TempDir()
-	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
-		t.Fatal(err)
-	}
+	dir := demoServer(t, true)
 	out := filepath.Join(t.TempDir(), "killed.zip")
 	cmd := exec.Command(os.Args[0], "-test.run", "^$")
 	cmd.Env = append(os.Environ(), "EXHUNT_COLLECT_CHILD="+dir, "EXHUNT_COLLECT_CHILD_OUT="+out)
@@ -576,16 +532,8 @@ func TestOneServerPerArchive(t *testing.T) {
 // its start record but not its end record: it is incomplete, and a clean
 // look is inconclusive.
 func TestRepairedCutCollection(t *testing.T) {
-	dir := t.TempDir()
-	opt := testserver.DemoOptions()
-	opt.Attacks = false
-	if _, err := testserver.Generate(dir, opt); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "whole.zip")
-	if _, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: out}); err != nil {
-		t.Fatal(err)
-	}
+	dir := demoServer(t, false)
+	out, _ := collectTo(t, dir, "whole.zip")
 	zr, err := zip.OpenReader(out)
 	if err != nil {
 		t.Fatal(err)
@@ -616,12 +564,7 @@ func TestRepairedCutCollection(t *testing.T) {
 // failed, and the scan of the archive counts it as out of reach too: a
 // link in a web shell folder makes both inconclusive, never "clean".
 func TestUnreadableSourceStaysUnreadable(t *testing.T) {
-	dir := t.TempDir()
-	opt := testserver.DemoOptions()
-	opt.Attacks = false
-	if _, err := testserver.Generate(dir, opt); err != nil {
-		t.Fatal(err)
-	}
+	dir := demoServer(t, false)
 	if err := os.Symlink("/etc/hostname", filepath.Join(dir, "inetpub/wwwroot/aspnet_client/x.aspx")); err != nil {
 		t.Skip(err)
 	}
@@ -629,10 +572,7 @@ func TestUnreadableSourceStaysUnreadable(t *testing.T) {
 	if src.Servers[0].Verdict.Level != result.VerdictInconclusive {
 		t.Fatalf("the source with a link in aspnet_client scans as %s", src.Servers[0].Verdict.Level)
 	}
-	out := filepath.Join(t.TempDir(), "t.zip")
-	if _, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: out}); err != nil {
-		t.Fatal(err)
-	}
+	out, _ := collectTo(t, dir, "t.zip")
 	arc := scanOf(t, scan.Config{Roots: []string{out}})
 	if v := arc.Servers[0].Verdict; v.Level != result.VerdictInconclusive {
 		t.Errorf("its archive scans as %s: %s", v.Level, v.Headline)

@@ -9,17 +9,13 @@ import (
 
 	"github.com/exhunt/exhunt/internal/evidencetest"
 	"github.com/exhunt/exhunt/scan"
-	"github.com/exhunt/exhunt/testserver"
 )
 
 // TestCollectLeavesEvidenceUnchanged collects an attacked server and proves
 // that nothing in it changed: no entry added or removed, contents, sizes,
 // modes, modification and access times the same.
 func TestCollectLeavesEvidenceUnchanged(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
-		t.Fatal(err)
-	}
+	dir := demoServer(t, true)
 	before := evidencetest.Prepare(t, dir)
 	res, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: filepath.Join(t.TempDir(), "t.zip")})
 	if err != nil {

@@ -122,23 +122,11 @@ func runCollect(args []string, stdout, stderr io.Writer) int {
 	if *workers < 0 {
 		return fail("--workers %d: must be 0 (one per CPU) or more", *workers)
 	}
-	vols, err := parseVolumes(volumes)
-	if err != nil {
+	vols, guarded, err := checkSources(roots, volumes, false)
+	if errors.Is(err, errOverlap) {
+		return fail("%v: give each drive once", err)
+	} else if err != nil {
 		return fail("%v", err)
-	}
-	guarded := append([]string{}, roots...)
-	for _, d := range vols {
-		guarded = append(guarded, d)
-	}
-	for _, r := range roots {
-		if st, err := os.Stat(r); err != nil {
-			return fail("--root %s: %v", r, err)
-		} else if !st.IsDir() {
-			return fail("--root %s: not a folder (give the folder of the server's drive)", r)
-		}
-	}
-	if a, b, ok := overlapping(guarded); ok {
-		return fail("%s lies inside %s: give each drive once", a, b)
 	}
 	// A collection of the running server reads its fixed drives: the
 	// archive goes elsewhere, where it overwrites no deleted evidence.

@@ -79,6 +79,9 @@ func TestEndToEndCollect(t *testing.T) {
 		{[]string{"collect", "--root", dir, "--since", "yesterday", "--out", out + "2"}, "--since"},
 		{[]string{"collect", "--root", dir, "--root", dir, "--out", out + "3"}, "one server per archive"},
 		{[]string{"collect", "--root", dir, "--max-total-size", "lots", "--out", out + "4"}, "--max-total-size"},
+		{[]string{"collect", "--root", dir, "--volume", "D=" + filepath.Join(dir, "inetpub"), "--out", out + "5"}, "lies inside " + dir + ": give each drive once"},
+		{[]string{"collect", "--root", out, "--out", out + "6"}, "not a folder"},
+		{[]string{"collect", "--root", filepath.Join(dir, "missing"), "--out", out + "7"}, "no such file"},
 	} {
 		_, e, code := exhunt(t, tc.args...)
 		if code != 2 || !strings.Contains(e, tc.want) {

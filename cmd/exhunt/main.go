@@ -286,11 +286,10 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return fail("unknown --format %q (one of %s)", o.format, strings.Join(report.FormatNames(), ", "))
 	}
-	for i, r := range roots {
-		roots[i] = driveTop(r)
-	}
-	vols, err := parseVolumes(volumes)
-	if err != nil {
+	vols, guarded, err := checkSources(roots, volumes, true)
+	if errors.Is(err, errOverlap) {
+		return fail("%v: the same evidence would be scanned twice as two servers; give each server's folder once", err)
+	} else if err != nil {
 		return fail("%v", err)
 	}
 	opts, err := detectorOptions(ruleFiles, *noBuiltin, iocFiles, baselineFiles, *maxFileSize)
@@ -298,11 +297,6 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	opts.NoContent = *noContent
-	var guarded []string
-	guarded = append(guarded, roots...)
-	for _, d := range vols {
-		guarded = append(guarded, d)
-	}
 	// A scan of the running server reads its system drive and its other
 	// fixed drives: they are its scan roots, and no report goes there.
 	var live []string
@@ -314,16 +308,6 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		if _, err := os.Stat(p); err != nil {
 			return fail("--evtx %s: %v", p, err)
 		}
-	}
-	for _, r := range roots {
-		if st, err := os.Stat(r); err != nil {
-			return fail("--root %s: %v", r, err)
-		} else if !st.IsDir() && !root.IsArchive(r) {
-			return fail("--root %s: neither a folder nor a zip archive (give the folder that holds the server's copy, or a triage archive)", r)
-		}
-	}
-	if a, b, ok := overlapping(guarded); ok {
-		return fail("%s lies inside %s: the same evidence would be scanned twice as two servers; give each server's folder once", a, b)
 	}
 	// The report file is checked and created before the scan, so an
 	// operator error costs no time and a scan is never lost for it.
@@ -423,6 +407,43 @@ func overlapping(dirs []string) (inner, outer string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// errOverlap is a --root or --volume folder that is, or lies inside,
+// another one.
+var errOverlap = errors.New("lies inside")
+
+// checkSources checks the --root and --volume values of scan and collect:
+// each root exists and is a folder (or a zip archive when archives is
+// true; roots are changed in place to their drive's top), the volumes
+// parse, and no folder lies inside another. It returns the volumes and
+// every source path, where no output may be written.
+func checkSources(roots, volumes []string, archives bool) (vols map[byte]string, sources []string, err error) {
+	for i, r := range roots {
+		roots[i] = driveTop(r)
+	}
+	if vols, err = parseVolumes(volumes); err != nil {
+		return nil, nil, err
+	}
+	for _, r := range roots {
+		st, err := os.Stat(r)
+		switch {
+		case err != nil:
+			return nil, nil, fmt.Errorf("--root %s: %v", r, err)
+		case archives && !st.IsDir() && !root.IsArchive(r):
+			return nil, nil, fmt.Errorf("--root %s: neither a folder nor a zip archive (give the folder that holds the server's copy, or a triage archive)", r)
+		case !archives && !st.IsDir():
+			return nil, nil, fmt.Errorf("--root %s: not a folder (give the folder of the server's drive)", r)
+		}
+	}
+	sources = append(sources, roots...)
+	for _, d := range vols {
+		sources = append(sources, d)
+	}
+	if a, b, ok := overlapping(sources); ok {
+		return nil, nil, fmt.Errorf("%s %w %s", a, errOverlap, b)
+	}
+	return vols, sources, nil
 }
 
 // parseVolumes reads D=PATH values.

@@ -13,11 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/exhunt/exhunt/internal/triagetest"
 	"github.com/exhunt/exhunt/testserver"
 	"github.com/exhunt/exhunt/triage"
-
-	"archive/zip"
-	"io"
 )
 
 // TestLiveCollect collects the running server under Wine (no --root: its
@@ -61,7 +59,7 @@ func TestLiveCollect(t *testing.T) {
 	}
 	// What the manifest says of the files read on the server.
 	methods := map[string]int{}
-	for _, e := range manifestRows(t, archive) {
+	for _, e := range triagetest.Manifest(t, triagetest.ReadArchive(t, archive)) {
 		methods[string(e.Method)+" "+string(e.Status)]++
 		if e.Status == triage.Collected && !strings.HasPrefix(e.Original, `C:\`) && !strings.HasPrefix(e.Original, `D:\`) {
 			t.Errorf("original path %q is not a path of the server", e.Original)
@@ -156,36 +154,6 @@ func keyDiff(a, b []string) string {
 	return strings.Join(lines, "\n")
 }
 
-func manifestRows(t *testing.T, archive string) []triage.Entry {
-	t.Helper()
-	zr, err := zip.OpenReader(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		if f.Name != triage.ManifestName {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rows []triage.Entry
-		if err := triage.ReadManifest(bytes.NewReader(data), func(e triage.Entry) error { rows = append(rows, e); return nil }); err != nil {
-			t.Fatal(err)
-		}
-		return rows
-	}
-	t.Fatal("no manifest in the archive")
-	return nil
-}
-
 // TestLiveCollectLockedEventLogs: with the event logs held open without
 // sharing, as the event log service holds them, the collection asks the
 // service for exports; Wine has no such service, so each is listed as
@@ -212,7 +180,7 @@ func TestLiveCollectLockedEventLogs(t *testing.T) {
 		t.Fatalf("exit %d, want 1 (complete, with files that could not be read)\n%s%s", out.code, out.stdout, out.stderr)
 	}
 	failed := 0
-	for _, e := range manifestRows(t, archive) {
+	for _, e := range triagetest.Manifest(t, triagetest.ReadArchive(t, archive)) {
 		if !strings.EqualFold(filepath.Ext(e.Path), ".evtx") {
 			continue
 		}
