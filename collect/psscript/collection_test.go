@@ -83,6 +83,17 @@ func findingKeys(s *result.Server) map[string]bool {
 	return out
 }
 
+// sameKeys reports every finding only one of the two scans has.
+func sameKeys(t *testing.T, server, collection map[string]bool) {
+	t.Helper()
+	for _, k := range diffKeys(server, collection) {
+		t.Errorf("the server's finding is not in the collection's scan: %s", k)
+	}
+	for _, k := range diffKeys(collection, server) {
+		t.Errorf("the collection's scan finds what the server's does not: %s", k)
+	}
+}
+
 func diffKeys(a, b map[string]bool) []string {
 	var out []string
 	for k := range a {
@@ -285,12 +296,7 @@ func TestCollectionScansLikeTheServer(t *testing.T) {
 	source := scanServer(t, scan.Config{Roots: []string{drives['C']}})
 	collected := scanServer(t, scan.Config{Roots: []string{run.runHost}})
 	want, got := findingKeys(source), findingKeys(collected)
-	for _, k := range diffKeys(want, got) {
-		t.Errorf("the server's finding is not in the collection's scan: %s", k)
-	}
-	for _, k := range diffKeys(got, want) {
-		t.Errorf("the collection's scan finds what the server's does not: %s", k)
-	}
+	sameKeys(t, want, got)
 	if len(want) < len(man.Expected) {
 		t.Fatalf("the server's scan found %d findings, the generator planted %d", len(want), len(man.Expected))
 	}
@@ -342,12 +348,7 @@ func TestCollectionOfAServerWithExchangeOnD(t *testing.T) {
 	source := scanServer(t, scan.Config{Roots: []string{drives['C']}, Volumes: map[byte]string{'D': drives['D']}})
 	collected := scanServer(t, scan.Config{Roots: []string{run.runHost}})
 	want, got := findingKeys(source), findingKeys(collected)
-	for _, k := range diffKeys(want, got) {
-		t.Errorf("the server's finding is not in the collection's scan: %s", k)
-	}
-	for _, k := range diffKeys(got, want) {
-		t.Errorf("the collection's scan finds what the server's does not: %s", k)
-	}
+	sameKeys(t, want, got)
 	onD := 0
 	for k := range want {
 		if strings.Contains(k, " D:") {

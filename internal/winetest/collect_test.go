@@ -162,15 +162,7 @@ func keyDiff(a, b []string) string {
 func TestLiveCollectLockedEventLogs(t *testing.T) {
 	m := wine(t)
 	m.install(t, testserver.DemoOptions())
-	logDir := filepath.Join(m.driveC, "windows", "system32", "winevt", "Logs")
-	entries, err := os.ReadDir(logDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs []string
-	for _, e := range entries {
-		logs = append(logs, filepath.Join(logDir, e.Name()))
-	}
+	logs := m.eventLogs(t)
 	m.holdOpen(t, logs...)
 	archive := filepath.Join(m.share, "locked-collect.zip")
 	os.Remove(archive)

@@ -321,13 +321,10 @@ func checkExpected(t *testing.T, doc map[string]any, expected []testserver.Expec
 	}
 }
 
-// TestLiveScanLockedEventLogs holds the event logs open without sharing,
-// as a running server's event log service holds them, and runs the live
-// scan: each log is an error that names it, no event log check counts as
-// run, and everything else is found as before.
-func TestLiveScanLockedEventLogs(t *testing.T) {
-	m := wine(t)
-	s := m.install(t, testserver.DemoOptions())
+// eventLogs lists the event log files of the Wine prefix's system drive;
+// none fails the test.
+func (m *machine) eventLogs(t *testing.T) []string {
+	t.Helper()
 	logDir := filepath.Join(m.driveC, "windows", "system32", "winevt", "Logs")
 	entries, err := os.ReadDir(logDir)
 	if err != nil {
@@ -340,6 +337,17 @@ func TestLiveScanLockedEventLogs(t *testing.T) {
 	if len(logs) == 0 {
 		t.Fatalf("no event logs in %s", logDir)
 	}
+	return logs
+}
+
+// TestLiveScanLockedEventLogs holds the event logs open without sharing,
+// as a running server's event log service holds them, and runs the live
+// scan: each log is an error that names it, no event log check counts as
+// run, and everything else is found as before.
+func TestLiveScanLockedEventLogs(t *testing.T) {
+	m := wine(t)
+	s := m.install(t, testserver.DemoOptions())
+	logs := m.eventLogs(t)
 	m.holdOpen(t, logs...)
 
 	out := m.wine(t, "scan", "--format", "json")
