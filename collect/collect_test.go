@@ -168,6 +168,12 @@ func TestArchiveScansLikeItsSource(t *testing.T) {
 			src := scanOf(t, tc.cfg(dir))
 			arc := scanOf(t, scan.Config{Roots: []string{out}})
 			sameFindings(t, src, arc)
+			// The first step for a compromised server: collect it; for its
+			// archive: keep the archive as it is.
+			if s, a := src.Servers[0].Verdict, arc.Servers[0].Verdict; s.Level != result.VerdictCompromised || len(s.NextSteps) == 0 || len(a.NextSteps) == 0 ||
+				!strings.Contains(s.NextSteps[0], "exhunt collect") || !strings.Contains(a.NextSteps[0], "keep this triage archive") {
+				t.Errorf("first steps: source (%s) %q, archive %q", s.Level, s.NextSteps, a.NextSteps)
+			}
 			if c := arc.Servers[0].Collection; c == nil || !c.Complete || c.Files != res.Record.Counts.Files {
 				t.Errorf("the scan of the archive did not read its record: %+v", c)
 			}

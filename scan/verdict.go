@@ -197,8 +197,12 @@ func decide(in verdictInput) result.Verdict {
 		if v.FirstCompromise != nil {
 			v.Headline += " since " + v.FirstCompromise.Format("2006-01-02 15:04 UTC")
 		}
+		preserve := "Do not wipe or rebuild yet: preserve the evidence first with exhunt collect --out FILE.zip (to a network share or removable drive; on Windows Server 2012 R2 and older, with the script of exhunt collect --script), and keep this report with it."
+		if in.collection != nil {
+			preserve = "Do not wipe or rebuild yet: keep this triage archive, its SHA-256 and this report as they are; they are the evidence for the responders."
+		}
 		v.NextSteps = []string{
-			"Do not wipe or rebuild yet: keep a copy of this report and of the files and log lines it names (copy them with their timestamps, e.g. robocopy /COPY:DAT).",
+			preserve,
 			"Disconnect the server from the internet (or block inbound 443 to it) until it is cleaned; keep it running if memory forensics is planned.",
 			"Install the latest Exchange cumulative and security update; until it is installed, apply Microsoft's temporary mitigations (exhunt mitigate --script), which lessen the exposure but fix nothing.",
 			"Remove the web shells and other files listed as critical after preserving them (see the list of files below); reset the OAB virtual directory if its URLs were changed.",
