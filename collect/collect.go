@@ -207,6 +207,8 @@ func (c *collector) server(ctx context.Context, s *facts.Server, res *result.Ser
 	}
 	if s.Live {
 		rec.Source = "live"
+	} else if f := archivePath(s, "."); s.Kind != facts.KindSystemDrive && strings.Contains(f, "/") {
+		rec.SourceFolder = f
 	}
 	if s.Build.Known {
 		rec.ExchangeBuild, rec.ExchangeBuildSource = s.Build.Version.String(), s.Build.Source

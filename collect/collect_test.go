@@ -91,8 +91,32 @@ func sameFindings(t *testing.T, src, arc *result.Report) {
 	if len(a) == 0 {
 		t.Error("the source's scan found nothing: the comparison proves nothing")
 	}
+	sameCoverage(t, src.Servers[0], arc.Servers[0])
 	if errs := arc.Servers[0].Errors; len(errs) > len(src.Servers[0].Errors) {
 		t.Errorf("the archive's scan has errors the source's has not: %+v", errs)
+	}
+}
+
+// sameCoverage asserts the archive's scan says it examined what the
+// source's did: the same kind of root, and the same checks run. An
+// archive of a log folder must not claim web folders it never held.
+func sameCoverage(t *testing.T, src, arc *result.Server) {
+	t.Helper()
+	// The details may differ in the folder's name (an IIS site folder is
+	// named by the copy's folder, the archive's by the archive).
+	if src.Server.RootKind != arc.Server.RootKind {
+		t.Errorf("the source was scanned as %s (%s), its archive as %s (%s)", src.Server.RootKind, src.Server.RootKindDetail, arc.Server.RootKind, arc.Server.RootKindDetail)
+	}
+	ids := func(cs []result.CheckStatus) string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.ID)
+		}
+		sort.Strings(out)
+		return strings.Join(out, " ")
+	}
+	if a, b := ids(src.Verdict.ChecksRun), ids(arc.Verdict.ChecksRun); a != b {
+		t.Errorf("checks run on the source: %s\non its archive: %s", a, b)
 	}
 }
 

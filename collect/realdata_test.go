@@ -20,15 +20,19 @@ func TestRealSamplesArchive(t *testing.T) {
 	if _, err := os.Stat(data); err != nil {
 		t.Skip("../shared/data is not here: the real samples are not checked")
 	}
-	for _, rel := range []string{"logs/incident-helsecert", "logs/iis", "evtx"} {
+	for _, rel := range []string{"logs/incident-helsecert", "logs/iis", "evtx", "logs/exchange-2016-cu22-samples"} {
 		t.Run(rel, func(t *testing.T) {
 			dir := filepath.Join(data, filepath.FromSlash(rel))
 			out := filepath.Join(t.TempDir(), "t.zip")
 			if _, err := Run(context.Background(), Options{Scan: scan.Config{Roots: []string{dir}}, Out: out}); err != nil {
 				t.Fatal(err)
 			}
-			a := realKeys(scanOf(t, scan.Config{Roots: []string{dir}}))
-			b := realKeys(scanOf(t, scan.Config{Roots: []string{out}}))
+			srcRep, arcRep := scanOf(t, scan.Config{Roots: []string{dir}}), scanOf(t, scan.Config{Roots: []string{out}})
+			if len(srcRep.Servers) != 1 || len(arcRep.Servers) != 1 {
+				t.Fatalf("%d servers in the sample, %d in its archive", len(srcRep.Servers), len(arcRep.Servers))
+			}
+			sameCoverage(t, srcRep.Servers[0], arcRep.Servers[0])
+			a, b := realKeys(srcRep), realKeys(arcRep)
 			if len(a) == 0 {
 				t.Fatal("the sample's scan found nothing")
 			}

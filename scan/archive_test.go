@@ -12,6 +12,7 @@ import (
 
 	"github.com/exhunt/exhunt/result"
 	"github.com/exhunt/exhunt/testserver"
+	"github.com/exhunt/exhunt/triage"
 )
 
 // zipDir zips a folder as a responder would with any zip tool: every file
@@ -120,6 +121,56 @@ func TestZipOfACase(t *testing.T) {
 	for _, s := range arc.Servers {
 		for _, e := range s.Errors {
 			t.Errorf("%s: error scanning the zip: %+v", s.Server.Name, e)
+		}
+	}
+}
+
+// A collection of part of a drive names the folder that holds it, and is
+// scanned as that part; a record naming anything else (outside the
+// collection, a file, a folder that is not there) is not followed and the
+// collection is scanned as the drives it holds.
+func TestCollectionOfPartOfADrive(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := testserver.Generate(filepath.Join(dir, "C"), testserver.DemoOptions()); err != nil {
+		t.Fatal(err)
+	}
+	logging := "C/" + testserver.DefaultInstallDir + "/Logging"
+	for _, tc := range []struct {
+		folder   string
+		wantKind string
+		wantRoot string
+	}{
+		{logging, "exchange-logging-folder", filepath.Join(dir, filepath.FromSlash(logging))},
+		{"", "system-drive", filepath.Join(dir, "C")},
+		{"../outside", "system-drive", filepath.Join(dir, "C")},
+		{"/" + logging, "system-drive", filepath.Join(dir, "C")},
+		{"C", "system-drive", filepath.Join(dir, "C")},
+		{"D/Logging", "system-drive", filepath.Join(dir, "C")},
+		{"C/missing", "system-drive", filepath.Join(dir, "C")},
+		{"C/Windows/System32/config/SYSTEM", "system-drive", filepath.Join(dir, "C")},
+	} {
+		f, err := os.Create(filepath.Join(dir, triage.RecordName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = triage.WriteRecord(f, &triage.Record{Source: "/mnt/ex01", SourceFolder: tc.folder, Complete: true})
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Run(context.Background(), Config{Roots: []string{dir}})
+		if err != nil {
+			t.Fatalf("source folder %q: %v", tc.folder, err)
+		}
+		if len(rep.Servers) != 1 {
+			t.Fatalf("source folder %q: %d servers", tc.folder, len(rep.Servers))
+		}
+		s := rep.Servers[0]
+		if s.Server.RootKind != tc.wantKind || s.Root != tc.wantRoot || s.Collection == nil {
+			t.Errorf("source folder %q: scanned %s as %s (collection %v); want %s as %s", tc.folder, s.Root, s.Server.RootKind, s.Collection != nil, tc.wantRoot, tc.wantKind)
+		}
+		if len(s.Findings) == 0 {
+			t.Errorf("source folder %q: nothing found", tc.folder)
 		}
 	}
 }

@@ -65,6 +65,24 @@ func readCollectionIn(fsys fs.FS, dir string) *collectionRecord {
 	return &collectionRecord{rec: rec, dir: dir}
 }
 
+// sourceFolder is the folder of the collection, below the drive folder
+// driveDir, that holds a copy of part of a drive, as its record names it;
+// "" when the collection is of whole drives, or the record names no
+// folder of the collection (a hostile record names nothing outside it).
+func (c *collectionRecord) sourceFolder(fsys fs.FS, driveDir string) string {
+	if c == nil || c.rec == nil || !fs.ValidPath(c.rec.SourceFolder) || driveDir == "." {
+		return ""
+	}
+	dir := path.Join(c.dir, c.rec.SourceFolder)
+	if !fs.ValidPath(dir) || !strings.HasPrefix(dir, driveDir+"/") {
+		return ""
+	}
+	if st, err := fs.Stat(fsys, dir); err != nil || !st.IsDir() {
+		return ""
+	}
+	return dir
+}
+
 // maxCollectionProblems bounds the manifest's problems listed one by one.
 const maxCollectionProblems = 1000
 

@@ -313,10 +313,26 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 				recordDir = path.Dir(sub.Dir)
 			}
 			t.collection = readCollection(fsys, recordDir)
+			layoutDir, systemDir := t.rootDir, sub.Dir
+			if part := t.collection.sourceFolder(fsys, sub.Dir); part != "" {
+				// A collection of part of a drive is scanned as that
+				// part, as its source was.
+				pfs, err := op.sub(part)
+				if err != nil {
+					closeFS()
+					return fail(fmt.Errorf("cannot open the collected folder: %w", err))
+				}
+				closeFS()
+				sfs, closeFS, systemDir = pfs, pfs.Close, part
+				letter := t.drives.SystemLetter
+				t.drives = root.NewDrives(observe(cfg, 0, sfs))
+				t.drives.SystemLetter = letter
+				t.rootDir = op.host(part)
+			}
 			if op.archive != nil {
 				t.archive, t.archiveShared = op.archive, len(subs) > 1
 			}
-			t.archiveSystem, t.archiveVolumes = sub.Dir, sub.Volumes
+			t.archiveSystem, t.archiveVolumes = systemDir, sub.Volumes
 			t.collection.check(fsys, t.archiveName)
 			if live {
 				if host, err := os.Hostname(); err == nil {
@@ -332,7 +348,7 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 			} else if len(sub.Volumes) > 0 || t.letterFromLayout {
 				// A copy laid out as one folder per drive is named by
 				// the folder above its drives.
-				t.label = filepath.Base(filepath.Dir(filepath.Clean(t.rootDir)))
+				t.label = filepath.Base(filepath.Dir(filepath.Clean(layoutDir)))
 				if op.archive != nil && path.Dir(sub.Dir) == "." {
 					t.label = strings.TrimSuffix(filepath.Base(dir), filepath.Ext(dir))
 				}

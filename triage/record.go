@@ -31,7 +31,13 @@ type Record struct {
 	// of the collection is told the same.
 	ExchangeDir string `json:"exchange_dir,omitempty"`
 	// Source says what was collected: "live" or the folder of the copy.
-	Source  string    `json:"source"`
+	Source string `json:"source"`
+	// SourceFolder is the archive's folder that holds the copy collected
+	// when that copy was only part of a drive (a log folder, the V15
+	// folder: "C/Program Files/Microsoft/Exchange Server/V15"). A scan of
+	// the collection scans that folder, as the collection's own scan did,
+	// and claims nothing of the drive around it, which was never copied.
+	SourceFolder string `json:"source_folder,omitempty"`
 	Volumes []Volume  `json:"volumes,omitempty"`
 	Started time.Time `json:"started"`
 	Ended   time.Time `json:"ended"`
