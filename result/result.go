@@ -177,6 +177,10 @@ type Verdict struct {
 	ChecksNotRun []CheckStatus `json:"checks_not_run"`
 	// Interrupted is set when the scan stopped before it finished.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// NothingExamined is set when nothing of an Exchange server was found
+	// to examine (a wrong or empty folder): the verdict is inconclusive
+	// for that reason, not for evidence out of reach.
+	NothingExamined bool `json:"nothing_examined,omitempty"`
 	// Exposure says whether the server is vulnerable now.
 	Exposure Exposure `json:"vulnerable_now"`
 }

@@ -222,7 +222,7 @@ func decide(in verdictInput) result.Verdict {
 		v.Headline = "INTERRUPTED, INCOMPLETE: the scan stopped before it read everything; no verdict can be given"
 		v.NextSteps = []string{"Run the scan again to the end; the findings below are only those of the part that was read."}
 	case !examined:
-		v.Level = result.VerdictInconclusive
+		v.Level, v.NothingExamined = result.VerdictInconclusive, true
 		v.Headline = inconclusiveHeadline(in.server)
 		v.NextSteps = []string{
 			"Point --root at the copy of the server's system drive (the folder that holds \"Program Files\\Microsoft\\Exchange Server\\V15\" and \"inetpub\"), or at the V15 folder, its Logging folder or a log folder.",

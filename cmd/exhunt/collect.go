@@ -182,14 +182,19 @@ func runCollect(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case !res.Record.Complete:
 		return collectFailed
-	case res.Report != nil && res.Report.ExitStatus() == result.ExitInconclusive:
-		// Nothing of an Exchange server was found: the archive holds
-		// nothing that answers the question.
+	case nothingExamined(res):
+		// The archive holds nothing that answers the question.
 		return result.ExitInconclusive
 	case res.Record.Counts.Failed > 0 || res.Record.Counts.Partial > 0:
 		return collectErrors
 	}
 	return collectComplete
+}
+
+// nothingExamined is true when the collection's scan found nothing of an
+// Exchange server in the source: a wrong or empty folder.
+func nothingExamined(res *collect.Result) bool {
+	return res.Report != nil && len(res.Report.Servers) == 1 && res.Report.Servers[0].Verdict.NothingExamined
 }
 
 // printCollection tells what was collected, what the scan found, and the
@@ -205,7 +210,13 @@ func printCollection(w io.Writer, out, sidecar string, res *collect.Result) {
 	if !rec.Complete {
 		state = "INCOMPLETE: " + rec.Interrupted
 	}
-	fmt.Fprintf(w, "Collected %s into %s (%s)\n", name, report.Terminal(out), state)
+	nothing := nothingExamined(res)
+	if nothing {
+		// A wrong folder must not read as a finished collection.
+		fmt.Fprintf(w, "NOTHING OF AN EXCHANGE SERVER FOUND: %s holds %d file(s) and answers nothing (%s)\n", report.Terminal(out), c.Files, state)
+	} else {
+		fmt.Fprintf(w, "Collected %s into %s (%s)\n", name, report.Terminal(out), state)
+	}
 	fmt.Fprintf(w, "  files:    %d taken (%.1f MB), %d folders\n", c.Files, float64(c.Bytes)/1e6, c.Folders)
 	if c.Skipped > 0 {
 		fmt.Fprintf(w, "  skipped:  %d (%.1f MB), listed in the manifest:\n", c.Skipped, float64(c.SkippedBytes)/1e6)
@@ -227,6 +238,12 @@ func printCollection(w io.Writer, out, sidecar string, res *collect.Result) {
 	fmt.Fprintf(w, "  archive:  %d bytes, SHA-256 %s\n", res.ArchiveSize, res.ArchiveSHA256)
 	if sidecar != "" {
 		fmt.Fprintf(w, "            (also in %s; write it down with the time for the chain of custody)\n", report.Terminal(sidecar))
+	}
+	if nothing {
+		for _, step := range res.Report.Servers[0].Verdict.NextSteps {
+			fmt.Fprintf(w, "  next:     %s\n", report.Terminal(step))
+		}
+		return
 	}
 	fmt.Fprintf(w, "Scan it with: exhunt scan --root %s\n", report.Terminal(out))
 }

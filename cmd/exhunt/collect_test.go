@@ -107,8 +107,24 @@ func TestEndToEndCollect(t *testing.T) {
 	}
 	// Nothing of a server: exit 3, as scan says.
 	empty := t.TempDir()
-	if o, e, code := exhunt(t, "collect", "--root", empty, "--out", filepath.Join(t.TempDir(), "empty.zip")); code != 3 {
-		t.Errorf("collecting an empty folder: exit %d, want 3\n%s%s", code, o, e)
+	if o, e, code := exhunt(t, "collect", "--root", empty, "--out", filepath.Join(t.TempDir(), "empty.zip")); code != 3 ||
+		!strings.HasPrefix(o, "NOTHING OF AN EXCHANGE SERVER FOUND") || !strings.Contains(o, "Point --root at") || strings.Contains(o, "Scan it with") {
+		t.Errorf("collecting an empty folder: exit %d, want 3, said up front, with what to do\n%s%s", code, o, e)
+	}
+	// A server whose web folder holds a link the collection cannot take
+	// is a server all the same: the collection is complete with a file
+	// that could not be read (1), not "nothing found" (3).
+	clean := t.TempDir()
+	opt := testserver.DemoOptions()
+	opt.Attacks = false
+	if _, err := testserver.Generate(clean, opt); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/hostname", filepath.Join(clean, "inetpub", "wwwroot", "aspnet_client", "x.aspx")); err == nil {
+		o, e, code := exhunt(t, "collect", "--root", clean, "--out", filepath.Join(t.TempDir(), "link.zip"))
+		if code != 1 || !strings.HasPrefix(o, "Collected EX01") || !strings.Contains(o, "INCONCLUSIVE") || !strings.Contains(o, "1 could not be read") {
+			t.Errorf("collecting a clean server with a link in aspnet_client: exit %d, want 1\n%s%s", code, o, e)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "inside.zip")); err == nil {
 		t.Error("an archive was written inside the collected folder")
