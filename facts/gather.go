@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,9 @@ type Options struct {
 	// ExchangeDir overrides discovery: a path inside the server (any case,
 	// either slash, a drive letter of a mapped volume allowed).
 	ExchangeDir string
+	// ExchangeDirSource says where ExchangeDir comes from, for the report
+	// ("--exchange-dir" when empty).
+	ExchangeDirSource string
 	// Live reads the running system's registry instead of hive files.
 	Live bool
 	// SystemLetterFromLayout is set when the system drive's letter comes
@@ -141,7 +145,7 @@ func (s *Server) locateExchange(opt Options, rec recognition) {
 	}()
 	if opt.ExchangeDir != "" {
 		if dir, ok := s.resolveWindowsDir(opt.ExchangeDir); ok {
-			s.setExchange(dir, "--exchange-dir")
+			s.setExchange(dir, cmp.Or(opt.ExchangeDirSource, "--exchange-dir"))
 		} else {
 			s.ExchangeDirMissing = true
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/exhunt/exhunt/result"
@@ -171,6 +172,95 @@ func TestCollectionOfPartOfADrive(t *testing.T) {
 		}
 		if len(s.Findings) == 0 {
 			t.Errorf("source folder %q: nothing found", tc.folder)
+		}
+	}
+}
+
+// A collection record or manifest is trusted only beside the drive
+// folders a collector wrote: planted at the top of a drive it cannot send
+// the scan to a decoy Exchange folder, and a responder's own manifest.csv
+// beside a case's servers makes none of them an incomplete collection.
+func TestCollectionFilesElsewhereAreNotTrusted(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
+		t.Fatal(err)
+	}
+	baseline, err := Run(context.Background(), Config{Roots: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "Decoy", "V15"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, triage.RecordName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	triage.WriteRecord(f, &triage.Record{Complete: true, ExchangeDir: "Decoy/V15"})
+	f.Close()
+	os.WriteFile(filepath.Join(dir, triage.ManifestName), []byte(strings.Join(triage.ManifestHeader, ",")+"\r\n"), 0o644)
+	planted, err := Run(context.Background(), Config{Roots: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, p := baseline.Servers[0], planted.Servers[0]
+	if len(p.Findings) != len(b.Findings) || p.Server.ExchangeDir != b.Server.ExchangeDir || p.Collection != nil {
+		t.Errorf("a record planted at the top of the drive: %d findings (of %d), Exchange in %q (%s), collection %+v",
+			len(p.Findings), len(b.Findings), p.Server.ExchangeDir, p.Server.ExchangeSource, p.Collection)
+	}
+
+	// A case folder with a spreadsheet of the responder's own.
+	caseDir := t.TempDir()
+	opt := testserver.DemoOptions()
+	opt.Attacks = false
+	for _, n := range []string{"EX01", "EX02"} {
+		opt.HostName = n
+		if _, err := testserver.Generate(filepath.Join(caseDir, n, "C"), opt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(caseDir, triage.ManifestName), []byte("server,owner,notes\r\nEX01,IT,\r\n"), 0o644)
+	os.WriteFile(filepath.Join(caseDir, "EX01", triage.ManifestName), []byte("file,hash\r\n"), 0o644)
+	rep, err := Run(context.Background(), Config{Roots: []string{caseDir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Servers) != 2 {
+		t.Fatalf("%d servers in the case", len(rep.Servers))
+	}
+	for _, s := range rep.Servers {
+		if s.Verdict.Level != result.VerdictClean || s.Collection != nil {
+			t.Errorf("%s beside a manifest.csv of other content: %s (%s), collection %+v", s.Server.Name, s.Verdict.Level, s.Verdict.Headline, s.Collection)
+		}
+	}
+}
+
+// A collection whose record says complete but whose manifest is gone or
+// broken cannot say what was out of reach: a clean look is inconclusive.
+func TestCollectionWithoutItsManifest(t *testing.T) {
+	for _, manifest := range []string{"", "path,original,status\r\n\"unterminated"} {
+		dir := t.TempDir()
+		opt := testserver.DemoOptions()
+		opt.Attacks = false
+		if _, err := testserver.Generate(filepath.Join(dir, "C"), opt); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Create(filepath.Join(dir, triage.RecordName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		triage.WriteRecord(f, &triage.Record{Complete: true, ManifestSHA256: strings.Repeat("0", 64)})
+		f.Close()
+		if manifest != "" {
+			os.WriteFile(filepath.Join(dir, triage.ManifestName), []byte(manifest), 0o644)
+		}
+		rep, err := Run(context.Background(), Config{Roots: []string{dir}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := rep.Servers[0]
+		if s.Verdict.Level != result.VerdictInconclusive || s.Collection == nil || !strings.Contains(s.Verdict.Headline, "incomplete") {
+			t.Errorf("manifest %q: %s (%s)", manifest, s.Verdict.Level, s.Verdict.Headline)
 		}
 	}
 }

@@ -21,6 +21,9 @@ type collectionRecord struct {
 	err error
 	// dir is the folder of the record in the root.
 	dir string
+	// mismatch is set when the collection does not hold what its
+	// manifest lists, or the manifest cannot be read or trusted.
+	mismatch bool
 	// problems are the manifest's files that failed or were read in
 	// part, and its disagreements with what the collection holds.
 	problems []collectionProblem
@@ -30,30 +33,20 @@ type collectionProblem struct {
 	path, msg string
 }
 
-// readCollection reads the collector's record in dir of fsys or a folder
-// above it: nil when none is a collection.
+// readCollection reads the collector's record in dir of fsys: nil when
+// dir holds no collection.
 func readCollection(fsys fs.FS, dir string) *collectionRecord {
-	for {
-		if c := readCollectionIn(fsys, dir); c != nil {
-			return c
-		}
-		if dir == "." || dir == "" {
-			return nil
-		}
-		dir = path.Dir(dir)
-	}
-}
-
-func readCollectionIn(fsys fs.FS, dir string) *collectionRecord {
 	name := path.Join(dir, triage.RecordName)
 	f, err := fsys.Open(name)
 	if err != nil {
 		// A collection whose record is missing was cut short; a copy
-		// without a manifest or a start record is no collection at all.
-		for _, marker := range []string{triage.StartName, triage.ManifestName} {
-			if _, merr := fs.Stat(fsys, path.Join(dir, marker)); merr == nil {
-				return &collectionRecord{dir: dir, err: fmt.Errorf("%s is missing beside %s: the collection was cut short before it ended", triage.RecordName, marker)}
-			}
+		// without a start record or a manifest of ours is no collection
+		// at all (manifest.csv is a common name).
+		if _, err := fs.Stat(fsys, path.Join(dir, triage.StartName)); err == nil {
+			return &collectionRecord{dir: dir, err: fmt.Errorf("%s is missing beside %s: the collection was cut short before it ended", triage.RecordName, triage.StartName)}
+		}
+		if isManifest(fsys, path.Join(dir, triage.ManifestName)) {
+			return &collectionRecord{dir: dir, err: fmt.Errorf("%s is missing beside %s: the collection was cut short before it ended", triage.RecordName, triage.ManifestName)}
 		}
 		return nil
 	}
@@ -83,6 +76,19 @@ func (c *collectionRecord) sourceFolder(fsys fs.FS, driveDir string) string {
 	return dir
 }
 
+// isManifest tells a triage manifest from any other manifest.csv by its
+// header row.
+func isManifest(fsys fs.FS, name string) bool {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 64)
+	n, _ := io.ReadFull(f, head)
+	return strings.HasPrefix(string(head[:n]), strings.Join(triage.ManifestHeader[:3], ","))
+}
+
 // maxCollectionProblems bounds the manifest's problems listed one by one.
 const maxCollectionProblems = 1000
 
@@ -102,6 +108,7 @@ func (c *collectionRecord) check(fsys fs.FS, name func(string) string) {
 	}
 	f, err := fsys.Open(path.Join(c.dir, triage.ManifestName))
 	if err != nil {
+		c.mismatch = true
 		add(".", "the collection's manifest cannot be read: "+err.Error())
 		return
 	}
@@ -126,11 +133,16 @@ func (c *collectionRecord) check(fsys fs.FS, name func(string) string) {
 		return nil
 	})
 	if err != nil {
+		c.mismatch = true
 		add(".", "the collection's manifest: "+err.Error())
 		return
 	}
 	if sum := hex.EncodeToString(h.Sum(nil)); c.rec.ManifestSHA256 != "" && sum != c.rec.ManifestSHA256 {
+		c.mismatch = true
 		add(".", "the collection's manifest does not have the hash its record gives: it was changed after the collection")
+	}
+	if missing > 0 {
+		c.mismatch = true
 	}
 	if missing > 20 {
 		add(".", fmt.Sprintf("%d files the manifest lists are missing from the collection or differ in size", missing))
@@ -170,8 +182,8 @@ func (c *collectionRecord) incomplete() string {
 		return ""
 	case c.rec == nil:
 		return c.err.Error()
-	case len(c.problems) > 0 && hasMismatch(c.problems):
-		return "it does not hold what its manifest lists"
+	case c.mismatch:
+		return "it does not hold what its manifest lists, or its manifest cannot be trusted"
 	case !c.rec.Complete:
 		why := "the collection record says it did not end"
 		if c.rec.Interrupted != "" {
@@ -206,24 +218,22 @@ func archiveErrors(t target, add func(path, msg string)) {
 	}
 }
 
-// archiveName maps a name of the whole archive to the scan's name.
-func (t target) archiveName(name string) string {
+// driveName maps a name of the whole root to the scan's name when it lies
+// on one of the server's drive folders.
+func (t target) driveName(name string) (string, bool) {
 	if rel, ok := strings.CutPrefix(name, t.archiveSystem+"/"); ok && t.archiveSystem != "." {
-		return rel
+		return rel, true
 	}
 	for l, dir := range t.archiveVolumes {
 		if rel, ok := strings.CutPrefix(name, dir+"/"); ok {
-			return root.VolumePath(l, rel)
+			return root.VolumePath(l, rel), true
 		}
 	}
-	return name
+	return name, false
 }
 
-func hasMismatch(ps []collectionProblem) bool {
-	for _, p := range ps {
-		if strings.Contains(p.msg, "does not hold it") || strings.Contains(p.msg, "are missing from the collection") || strings.Contains(p.msg, "was changed after") {
-			return true
-		}
-	}
-	return false
+// archiveName maps a name of the whole archive to the scan's name.
+func (t target) archiveName(name string) string {
+	n, _ := t.driveName(name)
+	return n
 }

@@ -306,13 +306,13 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 			if op.archive != nil && sub.Dir == "." {
 				t.label = strings.TrimSuffix(t.label, filepath.Ext(t.label))
 			}
-			// The collector's record lies beside the drive folders, or at
-			// the top of a copy of one drive.
-			recordDir := sub.Dir
-			if len(sub.Volumes) > 0 || t.letterFromLayout {
-				recordDir = path.Dir(sub.Dir)
+			// The collector's record lies beside the drive folders it
+			// wrote. One at the top of a drive, or of the running server,
+			// is a file like any other: anyone who could write there
+			// could plant it, and it is not read.
+			if !live && (len(sub.Volumes) > 0 || t.letterFromLayout) {
+				t.collection = readCollection(fsys, path.Dir(sub.Dir))
 			}
-			t.collection = readCollection(fsys, recordDir)
 			layoutDir, systemDir := t.rootDir, sub.Dir
 			if part := t.collection.sourceFolder(fsys, sub.Dir); part != "" {
 				// A collection of part of a drive is scanned as that
@@ -444,17 +444,18 @@ func mountVolumes(cfg Config, t *target, vols map[byte]string, open func(byte) (
 // scanServer scans one server.
 func scanServer(ctx context.Context, cfg Config, t target) (*result.Server, error) {
 	started := time.Now()
-	exDir := cfg.ExchangeDir
-	if c := t.collection; exDir == "" && c != nil && c.rec != nil && c.rec.ExchangeDir != "" {
-		// The collection was told where Exchange is; so is its scan.
-		if name := t.archiveName(path.Join(c.dir, c.rec.ExchangeDir)); name != "" {
+	exDir, exDirSource := cfg.ExchangeDir, ""
+	if c := t.collection; exDir == "" && c != nil && c.rec != nil && fs.ValidPath(c.rec.ExchangeDir) {
+		// The collection was told where Exchange is; so is its scan,
+		// when that folder is on one of the collection's drives.
+		if name, ok := t.driveName(path.Join(c.dir, c.rec.ExchangeDir)); ok {
 			if st, err := fs.Stat(t.drives, name); err == nil && st.IsDir() {
-				exDir = name
+				exDir, exDirSource = name, "the collection's record (collected with --exchange-dir)"
 			}
 		}
 	}
-	server := facts.Gather(t.drives, facts.Options{RootDir: t.rootDir, Label: t.label, ExchangeDir: exDir, Live: t.live,
-		SystemLetterFromLayout: t.letterFromLayout})
+	server := facts.Gather(t.drives, facts.Options{RootDir: t.rootDir, Label: t.label, ExchangeDir: exDir, ExchangeDirSource: exDirSource,
+		Live: t.live, SystemLetterFromLayout: t.letterFromLayout})
 	defer server.Close()
 	server.LooseEventLogs = cfg.EventLogs
 	if server.ExchangeDirMissing {
