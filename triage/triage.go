@@ -160,11 +160,45 @@ var ErrManifest = errors.New("not an exhunt manifest")
 // real collection has tens of thousands of files.
 const maxManifestRows = 4 << 20
 
+// maxManifestRow bounds one row of a manifest: two paths of Windows'
+// longest (32,767 characters, 3 bytes each in UTF-8), a note and the rest.
+// The CSV reader holds a whole row, so a hostile row of gigabytes would
+// otherwise be held whole.
+const maxManifestRow = 256 << 10
+
+// errRowTooLong stops a manifest whose row is longer than any real one.
+var errRowTooLong = fmt.Errorf("a row longer than %d bytes", maxManifestRow)
+
+// rowLimiter fails a read once a CSV row (up to a line end outside quotes)
+// grows beyond max bytes.
+type rowLimiter struct {
+	r        io.Reader
+	max, row int
+	quoted   bool
+}
+
+func (l *rowLimiter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for _, c := range p[:n] {
+		switch {
+		case c == '"':
+			l.quoted = !l.quoted
+		case c == '\n' && !l.quoted:
+			l.row = 0
+			continue
+		}
+		if l.row++; l.row > l.max {
+			return 0, errRowTooLong
+		}
+	}
+	return n, err
+}
+
 // ReadManifest reads a manifest, calling fn for every row. Columns are
 // found by name, so a manifest with more columns (a later version) reads.
 // A row that does not parse stops the reading with an error naming it.
 func ReadManifest(r io.Reader, fn func(Entry) error) error {
-	cr := csv.NewReader(r)
+	cr := csv.NewReader(&rowLimiter{r: r, max: maxManifestRow})
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,6 +75,24 @@ func TestReadManifestRejects(t *testing.T) {
 		if err := ReadManifest(strings.NewReader(bad), func(Entry) error { return nil }); err == nil {
 			t.Errorf("%q read without error", bad)
 		}
+	}
+	// Rows longer than any real one stop the reading before they are held
+	// whole: one long line, or one quoted field over many short lines.
+	head := "path,status,size,sha256\r\n"
+	for name, bad := range map[string]string{
+		"long line":            head + "C/" + strings.Repeat("a", maxManifestRow) + ",collected,1,\r\n",
+		"quoted over lines":    head + "\"C/" + strings.Repeat("a\r\n", maxManifestRow/3) + "\",collected,1,\r\n",
+		"unterminated quoting": head + "\"" + strings.Repeat("x", 2*maxManifestRow),
+	} {
+		err := ReadManifest(strings.NewReader(bad), func(Entry) error { return nil })
+		if !errors.Is(err, errRowTooLong) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	long := head + strings.Repeat("C/"+strings.Repeat("b", 60000)+",collected,1,\r\n", 20)
+	rows := 0
+	if err := ReadManifest(strings.NewReader(long), func(Entry) error { rows++; return nil }); err != nil || rows != 20 {
+		t.Errorf("20 rows of 60 KB paths: %d read, %v", rows, err)
 	}
 	// A manifest written by a later version, with more columns, reads.
 	ok := "\ufeffpath,status,size,sha256,extra\r\nC/a,collected,1,AB,x\r\n"
