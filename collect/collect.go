@@ -257,7 +257,9 @@ func (c *collector) server(ctx context.Context, s *facts.Server, res *result.Ser
 		}
 	}
 	for _, it := range items {
-		if it.rank == rankFlagged {
+		// A file the scan could not read shares the rank (it is as
+		// telling) but is no finding.
+		if it.rank == rankFlagged && it.scanErr == "" {
 			rec.Scan.Flagged++
 			if !taken[it.path] {
 				rec.Scan.FlaggedNotTaken++

@@ -602,7 +602,10 @@ func TestUnreadableSourceStaysUnreadable(t *testing.T) {
 	if src.Servers[0].Verdict.Level != result.VerdictInconclusive {
 		t.Fatalf("the source with a link in aspnet_client scans as %s", src.Servers[0].Verdict.Level)
 	}
-	out, _ := collectTo(t, dir, "t.zip")
+	out, res := collectTo(t, dir, "t.zip")
+	if res.Record.Scan.FlaggedNotTaken != 0 || len(res.Record.Notes) != 0 || res.Record.Counts.Failed != 1 {
+		t.Errorf("a clean server with one unreadable file: scan %+v, notes %q, %d failed", res.Record.Scan, res.Record.Notes, res.Record.Counts.Failed)
+	}
 	arc := scanOf(t, scan.Config{Roots: []string{out}})
 	if v := arc.Servers[0].Verdict; v.Level != result.VerdictInconclusive {
 		t.Errorf("its archive scans as %s: %s", v.Level, v.Headline)
