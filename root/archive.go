@@ -264,9 +264,15 @@ func (a *Archive) build() {
 	// are refused, all of them.
 	sort.Slice(spans, func(i, j int) bool { return spans[i].from < spans[j].from })
 	shared := map[*zip.File]bool{}
+	// The span reaching furthest so far, not only the one before: an
+	// entry may lie inside a long one with others between them.
+	furthest := 0
 	for i := 1; i < len(spans); i++ {
-		if spans[i].from < spans[i-1].to {
-			shared[spans[i].zf], shared[spans[i-1].zf] = true, true
+		if spans[i].from < spans[furthest].to {
+			shared[spans[i].zf], shared[spans[furthest].zf] = true, true
+		}
+		if spans[i].to > spans[furthest].to {
+			furthest = i
 		}
 	}
 	if len(shared) > 0 {

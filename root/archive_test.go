@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -239,6 +240,28 @@ func TestOverlappingAndForgedEntries(t *testing.T) {
 	}
 	if data, err := fs.ReadFile(a, "C/b.log"); err != nil || string(data) != "ok" {
 		t.Errorf("the entry of its own data: %q %v", data, err)
+	}
+
+	// One entry whose declared data covers the next two, which do not
+	// overlap each other: all three are refused.
+	stored := func(aSize int) []byte {
+		var es []zipEntry
+		for _, n := range []string{"C/a.log", "C/b.log", "C/c.log"} {
+			es = append(es, zipEntry{raw: &zip.FileHeader{Name: n, Method: zip.Store, CompressedSize64: 4, UncompressedSize64: 4, CRC32: crc32.ChecksumIEEE([]byte("data"))}, data: "data"})
+		}
+		es[0].raw.CompressedSize64, es[0].raw.UncompressedSize64 = uint64(aSize), uint64(aSize)
+		return makeZip(t, es)
+	}
+	plain := stored(4)
+	zr, err := zip.NewReader(bytes.NewReader(plain), int64(len(plain)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	aAt, _ := zr.File[0].DataOffset()
+	cAt, _ := zr.File[2].DataOffset()
+	covering := stored(int(cAt - aAt + 4))
+	if probs := problemsOf(openZip(t, covering)); len(probs) != 3 || !errors.Is(probs["C/c.log"], ErrOverlap) {
+		t.Errorf("an entry covering two others: problems %v", probs)
 	}
 
 	forged := makeZip(t, []zipEntry{{raw: &zip.FileHeader{Name: "C/huge.log", Method: zip.Store, CompressedSize64: 1 << 40, UncompressedSize64: 1 << 40}, data: "short"}})
