@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -250,5 +251,19 @@ func TestForwardedEventsFile(t *testing.T) {
 		if c.ID == "cve-2021-26857-eventlog" || c.ID == "evtx-process-creation" {
 			t.Errorf("%s listed as not run, though the file held its channel", c.ID)
 		}
+	}
+}
+
+// The caveat on logs of several machines counts them all, though it names
+// only the first few.
+func TestEventComputersCountsAll(t *testing.T) {
+	var fs []finding.Finding
+	for i := range 12 {
+		fs = append(fs, finding.Finding{Severity: finding.High, Line: 1, Evidence: finding.Evidence{
+			{Name: "computer", Value: fmt.Sprintf("HOST%02d", i)}, {Name: "event_id", Value: "4688"}}})
+	}
+	names, n := eventComputers(fs)
+	if n != 12 || len(names) != maxComputersNamed+1 || names[maxComputersNamed] != "..." {
+		t.Errorf("12 computers: %d counted, named %q", n, names)
 	}
 }

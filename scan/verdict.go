@@ -382,9 +382,9 @@ func caveats(in *verdictInput, v *result.Verdict, examined bool) []string {
 	if p := in.server.Partial(); p != "" {
 		out = append(out, p)
 	}
-	if names := eventComputers(in.findings); len(names) > 1 {
+	if names, n := eventComputers(in.findings); n > 1 {
 		out = append(out, fmt.Sprintf("The event-log findings come from %d computers (%s): a folder of logs may mix several machines, and the verdict weighs them as one server; scan each machine's logs on their own.",
-			len(names), strings.Join(names, ", ")))
+			n, strings.Join(names, ", ")))
 	}
 	for _, c := range v.ChecksNotRun {
 		out = append(out, result.NotCheckedPrefix+c.Title+" ("+c.Why+").")
@@ -402,7 +402,7 @@ const maxComputersNamed = 8
 
 // eventComputers lists the computers (sorted, bounded) that event-log
 // findings of low severity or above name.
-func eventComputers(fs []finding.Finding) []string {
+func eventComputers(fs []finding.Finding) (names []string, total int) {
 	seen := map[string]bool{}
 	for _, f := range fs {
 		if f.Severity < finding.Low || f.Context || f.Line == 0 {
@@ -412,7 +412,7 @@ func eventComputers(fs []finding.Finding) []string {
 			seen[strings.ToLower(c)] = true
 		}
 	}
-	names := make([]string, 0, len(seen))
+	names = make([]string, 0, len(seen))
 	for c := range seen {
 		names = append(names, c)
 	}
@@ -420,5 +420,5 @@ func eventComputers(fs []finding.Finding) []string {
 	if len(names) > maxComputersNamed {
 		names = append(names[:maxComputersNamed], "...")
 	}
-	return names
+	return names, len(seen)
 }
