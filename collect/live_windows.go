@@ -121,7 +121,7 @@ func exportEventLog(channel, file, dir string) (string, error) {
 	}
 	t, _ := syscall.UTF16PtrFromString(target)
 	query, _ := syscall.UTF16PtrFromString("*")
-	var errs []string
+	var errs exportErrors
 	for _, src := range []struct {
 		path  string
 		flags uintptr
@@ -138,10 +138,27 @@ func exportEventLog(channel, file, dir string) (string, error) {
 			return target, nil
 		}
 		os.Remove(target)
-		errs = append(errs, fmt.Sprintf("%s: %v", src.path, e))
+		errs = append(errs, fmt.Errorf("%s: %w", src.path, e))
 	}
-	return "", errors.New(strings.Join(errs, "; "))
+	if len(errs) == 0 {
+		return "", fmt.Errorf("%q: not a channel or file name", channel)
+	}
+	return "", errs
 }
+
+// exportErrors are the failures of each way a log was asked for, on one
+// line (they go into a manifest cell), each kept for errors.Is.
+type exportErrors []error
+
+func (e exportErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e exportErrors) Unwrap() []error { return e }
 
 // saveHive has the registry write a hive of HKEY_LOCAL_MACHINE to a new
 // file, in the format of the hive files.
