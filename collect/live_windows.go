@@ -232,7 +232,8 @@ func (c *collector) planLive(s *facts.Server, items map[string]*item) []string {
 		case dir == "windows/system32/config" && hives[base] != "":
 			hive := hives[base]
 			it.fallback = func(ctx context.Context, spool string) (*os.File, string, triage.Method, error) {
-				return openTemp(saveHive(hive, spool))
+				f, temp, err := openTemp(saveHive(hive, spool))
+				return f, temp, triage.MethodRegistrySave, err
 			}
 		case dir == "windows/system32/config" && (strings.HasSuffix(base, ".log1") || strings.HasSuffix(base, ".log2")):
 			// The system holds the transaction logs too; the saved hive
@@ -242,7 +243,7 @@ func (c *collector) planLive(s *facts.Server, items map[string]*item) []string {
 		case dir == "windows/system32/winevt/logs" && strings.EqualFold(filepath.Ext(base), ".evtx"):
 			channel := strings.ReplaceAll(strings.TrimSuffix(path.Base(name), path.Ext(name)), "%4", "/")
 			it.fallback = func(ctx context.Context, spool string) (*os.File, string, triage.Method, error) {
-				f, temp, _, err := openTemp(exportEventLog(channel, host, spool))
+				f, temp, err := openTemp(exportEventLog(channel, host, spool))
 				return f, temp, triage.MethodEventLogExport, err
 			}
 		default:
@@ -257,14 +258,14 @@ func (c *collector) planLive(s *facts.Server, items map[string]*item) []string {
 
 // openTemp opens a file an export made, removing it when it cannot be
 // opened: no copy of evidence is left behind.
-func openTemp(file string, err error) (*os.File, string, triage.Method, error) {
+func openTemp(file string, err error) (*os.File, string, error) {
 	if err != nil {
-		return nil, "", triage.MethodRegistrySave, err
+		return nil, "", err
 	}
 	f, err := os.Open(file)
 	if err != nil {
 		os.Remove(file)
-		return nil, "", triage.MethodRegistrySave, err
+		return nil, "", err
 	}
-	return f, file, triage.MethodRegistrySave, nil
+	return f, file, nil
 }

@@ -9,7 +9,6 @@ import (
 	"html/template"
 	"io"
 	"iter"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,20 +93,6 @@ func htmlPolicy(style, script string) string {
 	}
 	return "default-src 'none'; style-src " + hash(style) + "; script-src " + hash(script) +
 		"; base-uri 'none'; form-action 'none'"
-}
-
-// htmlLinks are the only URLs the HTML report links to outside itself: the
-// public advisories. Everything else is an anchor within the page.
-func htmlLinks() []string {
-	var out []string
-	for _, level := range []string{result.VerdictCompromised, result.VerdictAttempted, result.VerdictClean, result.VerdictInconclusive} {
-		for _, a := range result.AdvisoriesFor(level) {
-			if !slices.Contains(out, a.URL) {
-				out = append(out, a.URL)
-			}
-		}
-	}
-	return out
 }
 
 // HTML writes the report as one self-contained HTML page.

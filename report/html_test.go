@@ -501,3 +501,17 @@ func TestHTMLChartExtremes(t *testing.T) {
 		}
 	}
 }
+
+// htmlLinks are the only URLs the HTML report links to outside itself: the
+// public advisories. Everything else is an anchor within the page.
+func htmlLinks() []string {
+	var out []string
+	for _, level := range []string{result.VerdictCompromised, result.VerdictAttempted, result.VerdictClean, result.VerdictInconclusive} {
+		for _, a := range result.AdvisoriesFor(level) {
+			if !slices.Contains(out, a.URL) {
+				out = append(out, a.URL)
+			}
+		}
+	}
+	return out
+}
