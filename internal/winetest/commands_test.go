@@ -91,7 +91,7 @@ rule wide_marker { strings: $w = "exhunt-marker" wide ascii condition: $w }
 				// Only the Windows side has anything to map.
 				windows.stdout = []byte(r.normalize(string(windows.stdout)))
 			}
-			if d := sameOutput(linux, windows, nil); d != "" {
+			if d := sameOutput(linux, windows); d != "" {
 				t.Errorf("exhunt %s: the Windows binary differs:\n%s", strings.Join(r.args, " "), d)
 			}
 		})

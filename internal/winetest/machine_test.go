@@ -460,16 +460,13 @@ func (m *machine) hostPath(win string) string {
 }
 
 // sameOutput reports the difference between two outputs of one command,
-// after normalize has been applied to each stdout, or "".
-func sameOutput(linux, windows output, normalize func(string) string) string {
+// or "".
+func sameOutput(linux, windows output) string {
 	var b strings.Builder
 	if linux.code != windows.code {
 		fmt.Fprintf(&b, "exit status: Linux %d, Windows %d\n", linux.code, windows.code)
 	}
-	if normalize == nil {
-		normalize = func(s string) string { return s }
-	}
-	if l, w := normalize(string(linux.stdout)), normalize(string(windows.stdout)); l != w {
+	if l, w := string(linux.stdout), string(windows.stdout); l != w {
 		fmt.Fprintf(&b, "standard output differs:\n%s", lineDiff(l, w))
 	}
 	if !bytes.Equal(linux.stderr, windows.stderr) {
