@@ -621,6 +621,11 @@ type archiveFile struct {
 // variable for the tests).
 var spoolInMemory int64 = 64 << 20
 
+// maxSpool is the largest entry ReadAt decompresses at all: an entry of
+// a few megabytes may expand a thousandfold, and event logs and dumps of
+// real servers stay well below it.
+var maxSpool int64 = 4 << 30
+
 func (f *archiveFile) Stat() (fs.FileInfo, error) { return f.info, nil }
 func (f *archiveFile) Read(p []byte) (int, error) { return f.rc.Read(p) }
 
@@ -639,6 +644,10 @@ func (f *archiveFile) prepareReadAt() {
 			f.at = io.NewSectionReader(f.a.data, off, size)
 			return
 		}
+	}
+	if size > maxSpool {
+		f.atErr = fmt.Errorf("%d bytes once expanded: too large to read at offsets from inside it (at most %d); extract the archive and scan the folder", size, maxSpool)
+		return
 	}
 	rc, err := f.zf.Open()
 	if err != nil {

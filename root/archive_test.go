@@ -354,11 +354,30 @@ func TestArchiveReadAt(t *testing.T) {
 					t.Errorf("%s at %d (spool limit %d): %q %v", name, off, limit, p[:n], err)
 				}
 			}
+			// A deflated entry above the limit goes to a temporary file.
+			if spooled := f.(*archiveFile).spool != nil; spooled != (name == "C/deflated.evtx" && limit == 1024) {
+				t.Errorf("%s (spool limit %d): spooled to a file %v", name, limit, spooled)
+			}
 			f.Close()
 		}
 		if left, _ := os.ReadDir(tmp); len(left) != 0 {
 			t.Errorf("temporary files left behind: %v", left)
 		}
+	}
+	// Beyond the largest spool, ReadAt refuses with a way out; stored
+	// entries are read in place whatever their size.
+	defer func(v int64) { maxSpool = v }(maxSpool)
+	maxSpool = 4096
+	for name, wantErr := range map[string]bool{"C/deflated.evtx": true, "C/stored.evtx": false} {
+		f, err := a.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.(io.ReaderAt).ReadAt(make([]byte, 7), 0)
+		if (err != nil) != wantErr || wantErr && !strings.Contains(err.Error(), "extract the archive") {
+			t.Errorf("%s above the largest spool: %v", name, err)
+		}
+		f.Close()
 	}
 }
 
