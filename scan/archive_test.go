@@ -17,8 +17,9 @@ import (
 )
 
 // zipDir zips a folder as a responder would with any zip tool: every file
-// with its modification time, no triage manifest.
-func zipDir(t *testing.T, dir, out string) {
+// with its modification time, no triage manifest; then the extra entries,
+// named as given.
+func zipDir(t *testing.T, dir, out string, extra ...string) {
 	t.Helper()
 	f, err := os.Create(out)
 	if err != nil {
@@ -59,6 +60,13 @@ func zipDir(t *testing.T, dir, out string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, name := range extra {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, "extra")
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
@@ -261,6 +269,42 @@ func TestCollectionWithoutItsManifest(t *testing.T) {
 		s := rep.Servers[0]
 		if s.Verdict.Level != result.VerdictInconclusive || s.Collection == nil || !strings.Contains(s.Verdict.Headline, "incomplete") {
 			t.Errorf("manifest %q: %s (%s)", manifest, s.Verdict.Level, s.Verdict.Headline)
+		}
+	}
+}
+
+// In an archive of several servers, each is told of the problem entries
+// of its own folder and of those that belong to no server, never of
+// another server's.
+func TestZipOfACaseProblemsGoToTheirServer(t *testing.T) {
+	dir := t.TempDir()
+	opt := testserver.DemoOptions()
+	opt.Attacks = false
+	for _, n := range []string{"EX01", "EX02"} {
+		opt.HostName = n
+		if _, err := testserver.Generate(filepath.Join(dir, n, "C"), opt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "case.zip")
+	zipDir(t, dir, out, "../outside.txt", "EX01/C/inetpub/wwwroot/iisstart.htm", "EX02/C/Windows/Temp/twice.txt", "EX02/C/Windows/Temp/twice.txt")
+	rep, err := Run(context.Background(), Config{Roots: []string{out}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Servers) != 2 {
+		t.Fatalf("%d servers", len(rep.Servers))
+	}
+	for _, s := range rep.Servers {
+		var paths []string
+		for _, e := range s.Errors {
+			paths = append(paths, e.Path)
+		}
+		sort.Strings(paths)
+		// "." is the DOS-only times of the extra entries, told to both.
+		want := map[string]string{"EX01": ". ../outside.txt inetpub/wwwroot/iisstart.htm", "EX02": ". ../outside.txt Windows/Temp/twice.txt"}[s.Server.Name]
+		if got := strings.Join(paths, " "); got != want {
+			t.Errorf("%s is told of %q, want %q", s.Server.Name, got, want)
 		}
 	}
 }

@@ -202,18 +202,23 @@ func archiveErrors(t target, add func(path, msg string)) {
 		return
 	}
 	// In an archive of several servers, each is told of the entries of
-	// its own folder.
-	own := ""
-	if t.archiveShared {
-		own = strings.SplitN(t.archiveSystem, "/", 2)[0] + "/"
+	// its own folder and of those that belong to no server.
+	others := func(name string) bool {
+		for _, o := range t.archiveOthers {
+			if o == "." || name == o || strings.HasPrefix(name, o+"/") {
+				return true
+			}
+		}
+		return false
 	}
 	for _, p := range t.archive.Problems() {
-		if own != "" && !strings.HasPrefix(strings.ReplaceAll(p.Name, `\`, "/"), own) {
+		name := strings.ReplaceAll(p.Name, `\`, "/")
+		if _, mine := t.driveName(name); !mine && others(name) {
 			continue
 		}
-		add(t.archiveName(p.Name), "in the archive "+t.archive.Path()+": "+p.Err.Error())
+		add(t.archiveName(name), "in the archive "+t.archive.Path()+": "+p.Err.Error())
 	}
-	if n := t.archive.DOSTimes(); n > 0 && !t.archiveShared {
+	if n := t.archive.DOSTimes(); n > 0 {
 		add(".", fmt.Sprintf("%d file(s) of the archive carry only DOS times (the local time of the machine that made the zip, in 2-second steps): their modification times may be off by its time zone", n))
 	}
 }

@@ -128,8 +128,10 @@ type target struct {
 	collection *collectionRecord
 	// archive is the zip the server is read from, if any, with the
 	// folders of its drives in it.
-	archive        *root.Archive
-	archiveShared  bool // the archive holds other servers too
+	archive *root.Archive
+	// archiveOthers are the folders of the archive's other servers, when
+	// it holds several: their entries' problems are theirs.
+	archiveOthers  []string
 	archiveSystem  string
 	archiveVolumes map[byte]string
 }
@@ -330,7 +332,12 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 				t.rootDir = op.host(part)
 			}
 			if op.archive != nil {
-				t.archive, t.archiveShared = op.archive, len(subs) > 1
+				t.archive = op.archive
+				for _, other := range subs {
+					if other.Dir != sub.Dir {
+						t.archiveOthers = append(t.archiveOthers, serverHome(other))
+					}
+				}
 			}
 			t.archiveSystem, t.archiveVolumes = systemDir, sub.Volumes
 			t.collection.check(fsys, t.archiveName)
@@ -397,6 +404,15 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 		}
 	}
 	return targets, skipped, nil
+}
+
+// serverHome is the folder of a server in a case: its own, or the one
+// that holds its drive folders.
+func serverHome(sub facts.ServerDir) string {
+	if len(sub.Volumes) > 0 || sub.SystemLetter != 0 {
+		return path.Dir(sub.Dir)
+	}
+	return sub.Dir
 }
 
 // folderLabel names a server by its folder until its host name is known:
