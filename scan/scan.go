@@ -396,9 +396,10 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 		for l := range cfg.Volumes {
 			vols[l] = cfg.Volumes[l]
 		}
+		// A volume is a folder: a zip's entries would go unchecked here.
 		if err := mountVolumes(cfg, &targets[0], vols, func(l byte) (tree, string, error) {
-			op, err := openRoot(vols[l])
-			return op.tree, vols[l], err
+			vfs, err := root.OpenDir(vols[l])
+			return vfs, vols[l], err
 		}); err != nil {
 			return fail(err)
 		}
