@@ -37,10 +37,10 @@ type Record struct {
 	// folder: "C/Program Files/Microsoft/Exchange Server/V15"). A scan of
 	// the collection scans that folder, as the collection's own scan did,
 	// and claims nothing of the drive around it, which was never copied.
-	SourceFolder string `json:"source_folder,omitempty"`
-	Volumes []Volume  `json:"volumes,omitempty"`
-	Started time.Time `json:"started"`
-	Ended   time.Time `json:"ended"`
+	SourceFolder string    `json:"source_folder,omitempty"`
+	Volumes      []Volume  `json:"volumes,omitempty"`
+	Started      time.Time `json:"started"`
+	Ended        time.Time `json:"ended"`
 	// Complete is true only when every planned file was dealt with (taken,
 	// or skipped and listed); an interrupted collection says why not.
 	Complete    bool   `json:"complete"`
