@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -285,7 +284,6 @@ func TestExtractedArchiveVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer zr.Close()
-	ex := t.TempDir()
 	found := false
 	for _, f := range zr.File {
 		if f.Name == "C/inetpub/wwwroot/aspnet_client/shell.aspx" {
@@ -294,26 +292,17 @@ func TestExtractedArchiveVerifies(t *testing.T) {
 				t.Errorf("the web shell's time in the archive is %v, want %v", f.Modified, fine)
 			}
 		}
-		if strings.HasSuffix(f.Name, "/") {
-			continue
-		}
-		p := filepath.Join(ex, filepath.FromSlash(f.Name))
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 	if !found {
 		t.Fatal("the flagged web shell is not in the archive")
+	}
+	ex := t.TempDir()
+	for name, data := range triagetest.ReadArchive(t, out) {
+		p := filepath.Join(ex, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cmd := exec.Command("sha256sum", "--quiet", "-c", triage.HashListName)
 	cmd.Dir = ex
