@@ -300,13 +300,10 @@ func (c *collector) plan(ctx context.Context, s *facts.Server, res *result.Serve
 	// What the scan could not read goes into the manifest as failed, so
 	// that a scan of the archive knows the same evidence was out of reach.
 	for _, e := range res.Errors {
-		name := e.Path
-		if name == "" || name == "." {
+		if e.Path == "" || e.Path == "." {
 			continue
 		}
-		if e.Volume != "" && e.Volume[0] != s.Drives.SystemLetter {
-			name = root.VolumePath(e.Volume[0], e.Path)
-		}
+		name := s.Drives.Name(e.Volume, e.Path)
 		if _, ok := byName[name]; ok {
 			continue
 		}
@@ -319,19 +316,13 @@ func (c *collector) plan(ctx context.Context, s *facts.Server, res *result.Serve
 			continue
 		}
 		if f.Line != 0 {
-			name := f.Path
-			if f.Volume != "" && f.Volume[0] != s.Drives.SystemLetter {
-				name = root.VolumePath(f.Volume[0], f.Path)
-			}
+			name := s.Drives.Name(f.Volume, f.Path)
 			if _, ok := byName[name]; ok && !f.Context {
 				add(name, rankEvidence)
 			}
 			continue
 		}
-		name := f.Path
-		if f.Volume != "" && f.Volume[0] != s.Drives.SystemLetter {
-			name = root.VolumePath(f.Volume[0], f.Path)
-		}
+		name := s.Drives.Name(f.Volume, f.Path)
 		if st, err := fs.Stat(s.Drives, name); err == nil && st.Mode().IsRegular() {
 			add(name, rankFlagged)
 		}

@@ -93,6 +93,16 @@ func VolumePath(letter byte, rel string) string {
 	return prefix + "/" + rel
 }
 
+// Name is the name in d of rel on the drive whose letter volume gives ("" or
+// the system drive's letter: rel itself; another letter: "D:/rel"), as
+// results name a file by its drive and its path on it.
+func (d *Drives) Name(volume, rel string) string {
+	if volume != "" && upper(volume[0]) != upper(d.SystemLetter) {
+		return VolumePath(volume[0], rel)
+	}
+	return rel
+}
+
 // route finds the volume of a name and the name on it.
 func (d *Drives) route(name string) (fs.FS, string, string) {
 	if l, rest, ok := SplitVolume(name); ok {

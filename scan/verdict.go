@@ -12,7 +12,6 @@ import (
 	"github.com/exhunt/exhunt/facts"
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/result"
-	"github.com/exhunt/exhunt/root"
 )
 
 // checkResult is every check with whether it ran.
@@ -128,10 +127,7 @@ func (in *verdictInput) unreadEvidence() int {
 	}
 	n := 0
 	for _, e := range in.errors {
-		name := e.Path
-		if e.Volume != "" && e.Volume[0] != s.Drives.SystemLetter {
-			name = root.VolumePath(e.Volume[0], e.Path)
-		}
+		name := s.Drives.Name(e.Volume, e.Path)
 		// Windows names ignore case: a variant spelling of an evidence
 		// folder is that folder.
 		low := strings.ToLower(name)
