@@ -49,6 +49,7 @@ FuzzIndex ./source/literal/ 10s
 FuzzFile ./source/evtx/ 0
 FuzzRoundTrip ./source/evtx/evtxwrite/ 10s
 FuzzParseLookup ./builds/ 10s
+FuzzParse ./probe/ 10s
 "
 
 [ -f "$record" ] || printf 'date\ttarget\tpackage\tfuzztime\texecs\tcorpus\tresult\n' > "$record"
