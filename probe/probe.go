@@ -1,0 +1,275 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/exhunt/exhunt/builds"
+)
+
+// Options of a probe.
+type Options struct {
+	// Active adds the CVE-2021-26855 request: an exploitation attempt,
+	// harmless, that the target logs.
+	Active bool
+	// Insecure accepts certificates that do not verify (self-signed,
+	// internal CAs): the answers may then come from anyone on the path.
+	Insecure bool
+	// Timeout bounds the whole check of one target.
+	Timeout time.Duration
+	// UserAgent names the tool to the target's administrators.
+	UserAgent string
+	// Table is the build knowledge (builds.MustBuiltin when nil).
+	Table *builds.Table
+}
+
+// Result is what one target showed, in the contract's JSON.
+type Result struct {
+	Target   string `json:"target"`
+	Exchange bool   `json:"exchange"`
+	Build    string `json:"build,omitempty"`
+	// BuildSource says where the build was read; BuildPrecision is
+	// "exact" (four parts: the update level) or "cu" (three parts).
+	BuildSource    string   `json:"build_source,omitempty"`
+	BuildPrecision string   `json:"build_precision,omitempty"`
+	Vulnerable     string   `json:"vulnerable"`
+	CVEs           []string `json:"cves"`
+	// Evidence are the facts the answer rests on, in words.
+	Evidence []string `json:"evidence"`
+	// Error is why the target could not be checked.
+	Error string `json:"error,omitempty"`
+}
+
+// maxBody bounds what is read of a response: a logon page is tens of KB.
+const maxBody = 1 << 20
+
+// The requests and what is looked for in the answers.
+const (
+	pathLogon      = "/owa/auth/logon.aspx"
+	pathExportTool = "/ecp/Current/exporttool/microsoft.exchange.ediscovery.exporttool.application"
+	pathSSRF       = "/owa/auth/x.js"
+	// cookieSSRF asks the front end to route the request to its own back
+	// end (localhost): a vulnerable front end says so in
+	// X-CalculatedBETarget.
+	cookieSSRF = "X-AnonResource=true; X-AnonResource-Backend=localhost/ecp/default.flt?~3; X-BEResource=localhost/owa/auth/logon.aspx?~3;"
+)
+
+var (
+	// The logon page's resource paths: /owa/auth/15.1.2176/themes/...
+	// (Exchange 2013 and later, CU level), /owa/14.3.513.0/ (2010).
+	logonBuildRE = regexp.MustCompile(`/owa/(?:auth/)?(1[45]\.\d{1,2}\.\d{1,5}(?:\.\d{1,5})?)/`)
+	exportToolRE = regexp.MustCompile(`name="microsoft\.exchange\.ediscovery\.exporttool(?:\.application)?"[^>]*?\sversion="(\d{1,2}\.\d{1,2}\.\d{1,5}\.\d{1,5})"`)
+	owaMarkers   = []string{"IsOwaPremiumBrowser", "To use Outlook, browser settings must allow scripts to run", "/owa/auth/"}
+)
+
+// NewClient is the HTTP client of a probe: no cookies kept, redirects left
+// to the probe (it follows them only on the target's own host), TLS
+// verified unless Insecure.
+func NewClient(opt Options) *http.Client {
+	tr := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           (&net.Dialer{Timeout: opt.Timeout}).DialContext,
+		TLSClientConfig:       &tls.Config{InsecureSkipVerify: opt.Insecure}, //nolint:gosec // only when the user asks
+		TLSHandshakeTimeout:   opt.Timeout,
+		ResponseHeaderTimeout: opt.Timeout,
+		MaxIdleConnsPerHost:   2,
+		IdleConnTimeout:       5 * time.Second,
+	}
+	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// response is what a request brought back.
+type response struct {
+	status int
+	header http.Header
+	body   string
+	url    string
+}
+
+// Check probes one target.
+func Check(ctx context.Context, client *http.Client, t Target, opt Options) Result {
+	if opt.Table == nil {
+		opt.Table = builds.MustBuiltin()
+	}
+	if opt.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opt.Timeout)
+		defer cancel()
+	}
+	r := Result{Target: t.String(), Vulnerable: VulnerableUnknown, CVEs: []string{}, Evidence: []string{}}
+	say := func(format string, a ...any) { r.Evidence = append(r.Evidence, fmt.Sprintf(format, a...)) }
+
+	logon, err := get(ctx, client, t, pathLogon, "", opt, say)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	var build builds.Version
+	haveBuild := false
+	take := func(s, source string) bool {
+		v, err := builds.Parse(s)
+		if err != nil || v.Major < 14 || v.Major > 15 {
+			return false
+		}
+		build, haveBuild, r.BuildSource = v, true, source
+		return true
+	}
+	if h := logon.header.Get("X-OWA-Version"); h != "" {
+		r.Exchange = true
+		if take(h, "X-OWA-Version header") {
+			say("%s answered with X-OWA-Version: %s", pathLogon, h)
+		}
+	}
+	for _, m := range owaMarkers {
+		if logon.status == http.StatusOK && strings.Contains(logon.body, m) {
+			r.Exchange = true
+			say("%s is Outlook on the web's logon page (status %d)", pathLogon, logon.status)
+			break
+		}
+	}
+	if !r.Exchange {
+		if logon.status >= 300 && logon.status < 400 {
+			// Sent elsewhere (a federated logon): what is behind was
+			// not looked at.
+			return r
+		}
+		say("%s answered status %d without Outlook on the web's logon page", pathLogon, logon.status)
+		r.Vulnerable = VulnerableNo
+		return r
+	}
+	if !haveBuild || build.Revision < 0 {
+		if tool, err := get(ctx, client, t, pathExportTool, "", opt, say); err == nil && tool.status == http.StatusOK {
+			if m := exportToolRE.FindStringSubmatch(tool.body); m != nil && take(m[1], "export tool manifest") {
+				say("the export tool manifest names version %s", m[1])
+			}
+		}
+	}
+	if !haveBuild {
+		if m := logonBuildRE.FindStringSubmatch(logon.body); m != nil && take(m[1], "logon page resource path") {
+			say("the logon page loads its resources from a folder named %s", m[1])
+		}
+	}
+	if haveBuild {
+		e := Assess(opt.Table, build)
+		r.Build, r.Vulnerable, r.CVEs = build.String(), e.Vulnerable, append(r.CVEs, e.CVEs...)
+		r.BuildPrecision = "cu"
+		if e.Exact {
+			r.BuildPrecision = "exact"
+		}
+		say("%s", e.What)
+	} else {
+		say("no build could be read")
+	}
+	if opt.Active {
+		active(ctx, client, t, opt, &r, say)
+	}
+	return r
+}
+
+// active sends the CVE-2021-26855 request and folds its answer in.
+func active(ctx context.Context, client *http.Client, t Target, opt Options, r *Result, say func(string, ...any)) {
+	resp, err := get(ctx, client, t, pathSSRF, cookieSSRF, opt, nil)
+	const cve = "CVE-2021-26855"
+	switch {
+	case err != nil && ctx.Err() == nil:
+		// IIS URL Rewrite's abort (Microsoft's mitigation) drops the
+		// connection without an answer.
+		say("the CVE-2021-26855 request got no answer (%v): the connection was dropped, as Microsoft's URL Rewrite mitigation does", err)
+		r.CVEs = remove(r.CVEs, cve)
+		if r.Vulnerable == VulnerableYes && len(r.CVEs) == 0 {
+			r.Vulnerable = VulnerableNo
+		}
+	case err != nil:
+		say("the CVE-2021-26855 request timed out: no answer")
+	case strings.Contains(strings.ToLower(resp.header.Get("X-CalculatedBETarget")), "localhost"):
+		say("the CVE-2021-26855 request was routed to the server's own back end (X-CalculatedBETarget: %s, status %d): VULNERABLE", resp.header.Get("X-CalculatedBETarget"), resp.status)
+		if !contains(r.CVEs, cve) {
+			r.CVEs = append(r.CVEs, cve)
+		}
+		r.Vulnerable = VulnerableYes
+	default:
+		say("the CVE-2021-26855 request was not routed to the back end (status %d): not exploitable now", resp.status)
+		r.CVEs = remove(r.CVEs, cve)
+		if r.Vulnerable == VulnerableYes && len(r.CVEs) == 0 {
+			r.Vulnerable = VulnerableNo
+		}
+	}
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func remove(l []string, s string) []string {
+	out := l[:0]
+	for _, x := range l {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// maxRedirects bounds the redirects followed on the target's own host.
+const maxRedirects = 5
+
+// get requests a path of the target, following redirects that stay on its
+// host (another host is never contacted: it was not listed).
+func get(ctx context.Context, client *http.Client, t Target, path, cookie string, opt Options, say func(string, ...any)) (*response, error) {
+	u := t.URL(path)
+	for hop := 0; ; hop++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("User-Agent", opt.UserAgent)
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		out := &response{status: resp.StatusCode, header: resp.Header, body: string(body), url: u}
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode < 300 || resp.StatusCode >= 400 || loc == "" || cookie != "" {
+			return out, nil
+		}
+		next, err := url.Parse(u)
+		if err == nil {
+			next, err = next.Parse(loc)
+		}
+		if err != nil || (next.Scheme != "http" && next.Scheme != "https") {
+			return out, nil
+		}
+		if !strings.EqualFold(next.Hostname(), t.Host) {
+			if say != nil {
+				say("%s redirects to %s (not followed: another host)", path, next.Redacted())
+			}
+			return out, nil
+		}
+		if hop == maxRedirects {
+			return nil, errors.New("too many redirects")
+		}
+		u = next.String()
+	}
+}
