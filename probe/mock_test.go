@@ -140,3 +140,37 @@ func TestCertificateVerified(t *testing.T) {
 		t.Errorf("a self-signed certificate without --insecure: %+v", r)
 	}
 }
+
+// A fleet checked at once: every target answered, each with its own result.
+func TestRunFleet(t *testing.T) {
+	kinds := []exchangeMock{
+		{owaVersion: "15.2.1544.4", logonPath: "15.2.1544"},
+		{owaVersion: "15.1.2176.2", logonPath: "15.1.2176"},
+		{notOWA: true},
+	}
+	var urls []string
+	want := map[string]string{}
+	for i := range 30 {
+		srv := httptest.NewServer(kinds[i%3])
+		defer srv.Close()
+		urls = append(urls, srv.URL)
+		want[strings.TrimPrefix(srv.URL, "http://")] = []string{VulnerableNo, VulnerableYes, VulnerableNo}[i%3]
+	}
+	targets, err := Parse(urls, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	Run(context.Background(), targets, Options{Timeout: 2 * time.Second}, 8, func(i int, r Result) {
+		if seen[i] {
+			t.Errorf("target %d reported twice", i)
+		}
+		seen[i] = true
+		if r.Target != targets[i].String() || r.Vulnerable != want[targets[i].HostPort()] {
+			t.Errorf("%s: %+v", targets[i], r)
+		}
+	})
+	if len(seen) != len(targets) {
+		t.Errorf("%d of %d targets reported", len(seen), len(targets))
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/exhunt/exhunt/builds"
@@ -271,5 +272,48 @@ func get(ctx context.Context, client *http.Client, t Target, path, cookie string
 			return nil, errors.New("too many redirects")
 		}
 		u = next.String()
+	}
+}
+
+// Run checks every target, at most concurrency at once, calling done with
+// each result as it comes (from one goroutine at a time) and with its
+// target's index. Memory grows with concurrency, not with the targets.
+// Once ctx ends no target is started; those under way end with its error.
+func Run(ctx context.Context, targets []Target, opt Options, concurrency int, done func(int, Result)) {
+	concurrency = max(1, min(concurrency, len(targets)))
+	client := NewClient(opt)
+	defer client.CloseIdleConnections()
+	type indexed struct {
+		i int
+		r Result
+	}
+	work := make(chan int)
+	results := make(chan indexed)
+	var wg sync.WaitGroup
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				results <- indexed{i, Check(ctx, client, targets[i], opt)}
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for i := range targets {
+			select {
+			case work <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	for x := range results {
+		done(x.i, x.r)
 	}
 }
