@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/exhunt/exhunt/builds"
@@ -181,7 +182,7 @@ func active(ctx context.Context, client *http.Client, t Target, opt Options, r *
 	resp, err := get(ctx, client, t, pathSSRF, cookieSSRF, opt, nil)
 	const cve = "CVE-2021-26855"
 	switch {
-	case err != nil && ctx.Err() == nil:
+	case err != nil && ctx.Err() == nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)):
 		// IIS URL Rewrite's abort (Microsoft's mitigation) drops the
 		// connection without an answer.
 		say("the CVE-2021-26855 request got no answer (%v): the connection was dropped, as Microsoft's URL Rewrite mitigation does", err)
@@ -189,8 +190,10 @@ func active(ctx context.Context, client *http.Client, t Target, opt Options, r *
 		if r.Vulnerable == VulnerableYes && len(r.CVEs) == 0 {
 			r.Vulnerable = VulnerableNo
 		}
-	case err != nil:
+	case err != nil && ctx.Err() != nil:
 		say("the CVE-2021-26855 request timed out: no answer")
+	case err != nil:
+		say("the CVE-2021-26855 request failed: %v", err)
 	case strings.Contains(strings.ToLower(resp.header.Get("X-CalculatedBETarget")), "localhost"):
 		say("the CVE-2021-26855 request was routed to the server's own back end (X-CalculatedBETarget: %s, status %d): VULNERABLE", resp.header.Get("X-CalculatedBETarget"), resp.status)
 		if !contains(r.CVEs, cve) {

@@ -80,6 +80,9 @@ Commands:
            "yara -r"; "exhunt help yara" for them).
   evtx     Decode Windows event logs (.evtx) with exhunt's own decoder: one
            JSON object per record, or XML.
+  probe    Check Exchange servers over HTTPS from outside: which hosts run
+           Exchange, which build, open to which CVEs (--active adds the
+           CVE-2021-26855 request).
   version  Print the version.
 
 Run "exhunt help scan" for the scan options.
@@ -118,13 +121,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runYara(args[1:], stdout, stderr)
 	case "evtx":
 		return runEvtx(args[1:], stdout, stderr)
+	case "probe":
+		return runProbe(args[1:], stdout, stderr)
 	case "version", "--version", "-version", "-v":
 		fmt.Fprintf(stdout, "exhunt %s (%s %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return result.ExitClean
 	case "help", "--help", "-help", "-h":
 		if len(args) > 1 {
 			switch args[1] {
-			case "scan", "collect", "demo", "rules", "build", "indicators", "mitigate", "yara", "evtx":
+			case "scan", "collect", "demo", "rules", "build", "indicators", "mitigate", "yara", "evtx", "probe":
 				return run([]string{args[1], "--help"}, stdout, stderr)
 			case "version", "help":
 				fmt.Fprint(stdout, usage)

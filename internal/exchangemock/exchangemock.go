@@ -1,0 +1,76 @@
+// Package exchangemock is a fleet of pretend Exchange servers for the
+// tests of exhunt probe: patched, vulnerable, mitigated, CU-level only,
+// not Exchange, slow, redirecting and broken ones.
+package exchangemock
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// The paths exhunt probe requests.
+const (
+	PathLogon      = "/owa/auth/logon.aspx"
+	PathExportTool = "/ecp/Current/exporttool/microsoft.exchange.ediscovery.exporttool.application"
+	PathSSRF       = "/owa/auth/x.js"
+)
+
+// Server answers as one kind of Exchange server (or not Exchange) over
+// HTTP, for the tests of exhunt probe.
+type Server struct {
+	OWAVersion string // X-OWA-Version header, "" for none
+	LogonPath  string // build in the logon page's resource paths
+	ExportTool string // version in the export tool manifest, "" for 404
+	SSRF       string // "vulnerable", "patched", "abort"
+	BETarget   string // X-CalculatedBETarget of a vulnerable one ("localhost" when empty)
+	NotOWA     bool   // a web server that is not Exchange
+	Delay      time.Duration
+	Redirect   string // "same" (to the logon page with a query), "other" (to another host)
+	Broken     bool   // drops every connection
+}
+
+// ServeHTTP answers the requests exhunt probe makes.
+func (m Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	time.Sleep(m.Delay)
+	if m.Broken {
+		hijackClose(w)
+		return
+	}
+	if m.NotOWA {
+		fmt.Fprint(w, "<html><title>Welcome</title>It works</html>")
+		return
+	}
+	if m.OWAVersion != "" {
+		w.Header().Set("X-OWA-Version", m.OWAVersion)
+	}
+	switch {
+	case r.URL.Path == PathLogon && m.Redirect == "other":
+		http.Redirect(w, r, "https://adfs.example.org/adfs/ls/?wa=wsignin1.0", http.StatusFound)
+	case r.URL.Path == PathLogon && m.Redirect == "same" && r.URL.RawQuery == "":
+		http.Redirect(w, r, PathLogon+"?replaceCurrent=1", http.StatusFound)
+	case r.URL.Path == PathLogon:
+		fmt.Fprintf(w, `<html><head><link rel="shortcut icon" href="/owa/auth/%s/themes/resources/favicon.ico"></head>
+<body><script>function IsOwaPremiumBrowser(){}</script><noscript>To use Outlook, browser settings must allow scripts to run.</noscript></body></html>`, m.LogonPath)
+	case strings.EqualFold(r.URL.Path, PathExportTool) && m.ExportTool != "":
+		fmt.Fprintf(w, `<?xml version="1.0"?><asmv1:assembly><assemblyIdentity name="microsoft.exchange.ediscovery.exporttool.application" version="%s" publicKeyToken="b1d1a6c45aa418ce" language="neutral" processorArchitecture="msil" xmlns="urn:schemas-microsoft-com:asm.v1" /></asmv1:assembly>`, m.ExportTool)
+	case r.URL.Path == PathSSRF && m.SSRF == "abort":
+		hijackClose(w)
+	case r.URL.Path == PathSSRF && m.SSRF == "vulnerable" && strings.Contains(r.Header.Get("Cookie"), "X-BEResource=localhost"):
+		// Go canonicalises the name; what counts is its value.
+		w.Header()["X-CalculatedBETarget"] = []string{cmp.Or(m.BETarget, "localhost")}
+		w.WriteHeader(http.StatusInternalServerError)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// hijackClose drops the connection without an answer, as IIS URL
+// Rewrite's AbortRequest does.
+func hijackClose(w http.ResponseWriter) {
+	if c, _, err := w.(http.Hijacker).Hijack(); err == nil {
+		c.Close()
+	}
+}
