@@ -170,7 +170,8 @@ func runCollect(args []string, stdout, stderr io.Writer) int {
 	if err := rf.Commit(); err != nil {
 		return fail("%v", err)
 	}
-	if _, err := io.WriteString(sf, triage.HashLine(res.ArchiveSHA256, filepath.Base(*out))); err == nil {
+	_, err = io.WriteString(sf, triage.HashLine(res.ArchiveSHA256, filepath.Base(*out)))
+	if err == nil {
 		err = sf.Commit()
 	}
 	if err != nil {
