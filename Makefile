@@ -1,5 +1,5 @@
 # Everyday commands; the README explains each.
-.PHONY: build test ci fuzz bench bench-yara bench-evtx bench-collect windows demo clean
+.PHONY: build test ci fuzz bench bench-yara bench-evtx bench-collect bench-probe windows demo clean
 
 # The version comes from git (a tag, else the commit), so a release build
 # never calls itself "devel".
@@ -42,6 +42,9 @@ bench-evtx:
 # generated server (BENCH_COLLECT_SIZE, default 5G; not in CI).
 bench-collect:
 	scripts/bench-collect.sh
+
+bench-probe:
+	scripts/bench-probe.sh
 
 clean:
 	rm -rf exhunt exhunt.exe bench-data

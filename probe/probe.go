@@ -284,8 +284,6 @@ func get(ctx context.Context, client *http.Client, t Target, path, cookie string
 // Once ctx ends no target is started; those under way end with its error.
 func Run(ctx context.Context, targets []Target, opt Options, concurrency int, done func(int, Result)) {
 	concurrency = max(1, min(concurrency, len(targets)))
-	client := NewClient(opt)
-	defer client.CloseIdleConnections()
 	type indexed struct {
 		i int
 		r Result
@@ -298,7 +296,13 @@ func Run(ctx context.Context, targets []Target, opt Options, concurrency int, do
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				results <- indexed{i, Check(ctx, client, targets[i], opt)}
+				// A client per target: its connections (a target's
+				// requests reuse one) close with its check, so memory
+				// follows the concurrency, not the targets done.
+				client := NewClient(opt)
+				r := Check(ctx, client, targets[i], opt)
+				client.CloseIdleConnections()
+				results <- indexed{i, r}
 			}
 		}()
 	}

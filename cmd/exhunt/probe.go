@@ -112,7 +112,9 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		cw.Write([]string{"target", "exchange", "build", "build_source", "build_precision", "vulnerable", "cves", "error", "evidence"})
 	}
 	probe.Run(ctx, targets, opt, *concurrency, func(i int, r probe.Result) {
-		results[i] = &r
+		if *format == "json" || *format == "text" {
+			results[i] = &r
+		}
 		checked.Add(1)
 		if r.Vulnerable == probe.VulnerableYes {
 			vulnerable.Add(1)
