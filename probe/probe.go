@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -186,7 +187,7 @@ func active(ctx context.Context, client *http.Client, t Target, opt Options, r *
 		// IIS URL Rewrite's abort (Microsoft's mitigation) drops the
 		// connection without an answer.
 		say("the CVE-2021-26855 request got no answer (%v): the connection was dropped, as Microsoft's URL Rewrite mitigation does", err)
-		r.CVEs = remove(r.CVEs, cve)
+		r.CVEs = slices.DeleteFunc(r.CVEs, func(c string) bool { return c == cve })
 		if r.Vulnerable == VulnerableYes && len(r.CVEs) == 0 {
 			r.Vulnerable = VulnerableNo
 		}
@@ -196,36 +197,17 @@ func active(ctx context.Context, client *http.Client, t Target, opt Options, r *
 		say("the CVE-2021-26855 request failed: %v", err)
 	case strings.Contains(strings.ToLower(resp.header.Get("X-CalculatedBETarget")), "localhost"):
 		say("the CVE-2021-26855 request was routed to the server's own back end (X-CalculatedBETarget: %s, status %d): VULNERABLE", resp.header.Get("X-CalculatedBETarget"), resp.status)
-		if !contains(r.CVEs, cve) {
+		if !slices.Contains(r.CVEs, cve) {
 			r.CVEs = append(r.CVEs, cve)
 		}
 		r.Vulnerable = VulnerableYes
 	default:
 		say("the CVE-2021-26855 request was not routed to the back end (status %d): not exploitable now", resp.status)
-		r.CVEs = remove(r.CVEs, cve)
+		r.CVEs = slices.DeleteFunc(r.CVEs, func(c string) bool { return c == cve })
 		if r.Vulnerable == VulnerableYes && len(r.CVEs) == 0 {
 			r.Vulnerable = VulnerableNo
 		}
 	}
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func remove(l []string, s string) []string {
-	out := l[:0]
-	for _, x := range l {
-		if x != s {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // maxRedirects bounds the redirects followed on the target's own host.

@@ -218,15 +218,7 @@ func TestCollectionFilesElsewhereAreNotTrusted(t *testing.T) {
 	}
 
 	// A case folder with a spreadsheet of the responder's own.
-	caseDir := t.TempDir()
-	opt := testserver.DemoOptions()
-	opt.Attacks = false
-	for _, n := range []string{"EX01", "EX02"} {
-		opt.HostName = n
-		if _, err := testserver.Generate(filepath.Join(caseDir, n, "C"), opt); err != nil {
-			t.Fatal(err)
-		}
-	}
+	caseDir := cleanCase(t)
 	os.WriteFile(filepath.Join(caseDir, triage.ManifestName), []byte("server,owner,notes\r\nEX01,IT,\r\n"), 0o644)
 	os.WriteFile(filepath.Join(caseDir, "EX01", triage.ManifestName), []byte("file,hash\r\n"), 0o644)
 	rep, err := Run(context.Background(), Config{Roots: []string{caseDir}})
@@ -277,15 +269,7 @@ func TestCollectionWithoutItsManifest(t *testing.T) {
 // of its own folder and of those that belong to no server, never of
 // another server's.
 func TestZipOfACaseProblemsGoToTheirServer(t *testing.T) {
-	dir := t.TempDir()
-	opt := testserver.DemoOptions()
-	opt.Attacks = false
-	for _, n := range []string{"EX01", "EX02"} {
-		opt.HostName = n
-		if _, err := testserver.Generate(filepath.Join(dir, n, "C"), opt); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := cleanCase(t)
 	out := filepath.Join(t.TempDir(), "case.zip")
 	zipDir(t, dir, out, "../outside.txt", "EX01/C/inetpub/wwwroot/iisstart.htm", "EX02/C/Windows/Temp/twice.txt", "EX02/C/Windows/Temp/twice.txt")
 	rep, err := Run(context.Background(), Config{Roots: []string{out}})
@@ -307,4 +291,20 @@ func TestZipOfACaseProblemsGoToTheirServer(t *testing.T) {
 			t.Errorf("%s is told of %q, want %q", s.Server.Name, got, want)
 		}
 	}
+}
+
+// cleanCase generates a case folder of two clean servers, EX01 and EX02,
+// each laid out as a C folder.
+func cleanCase(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	opt := testserver.DemoOptions()
+	opt.Attacks = false
+	for _, n := range []string{"EX01", "EX02"} {
+		opt.HostName = n
+		if _, err := testserver.Generate(filepath.Join(dir, n, "C"), opt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
