@@ -3,6 +3,8 @@ package builds
 import (
 	_ "embed"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -36,6 +38,9 @@ type Table struct {
 	// partial names, for a CVE an update fixed only on some CUs, those
 	// CUs ("Exchange 2016 CU19").
 	partial map[string]map[string]bool
+	// fixer names, for each CVE, the latest update that fixes it: a
+	// lookup asks it for every CVE, so it is worked out once.
+	fixer map[string]string
 }
 
 type suCVE struct {
@@ -109,6 +114,14 @@ func Load(releases, suCVEs, critical string) (*Table, error) {
 		}
 		t.fixes[f[0]] = append(t.fixes[f[0]], suCVE{cve: f[1], products: f[2]})
 	}
+	t.fixer = map[string]string{}
+	for _, su := range slices.Sorted(maps.Keys(t.fixes)) {
+		for _, c := range t.fixes[su] {
+			if best, ok := t.fixer[c.cve]; !ok || t.suDate[su].After(t.suDate[best]) {
+				t.fixer[c.cve] = su
+			}
+		}
+	}
 	for i, f := range lines(critical) {
 		if len(f) != 3 {
 			return nil, fmt.Errorf("critical line %d: %d columns, want 3", i+1, len(f))
@@ -142,15 +155,7 @@ func (t *Table) loadPartial(tsv string) error {
 // fixedBy names the update that fixes a CVE. A CVE that two updates name
 // was completed by the later one (CVE-2023-21707: February and March 2023).
 func (t *Table) fixedBy(cve string) string {
-	best := ""
-	for su, list := range t.fixes {
-		for _, c := range list {
-			if c.cve == cve && (best == "" || t.suDate[su].After(t.suDate[best])) {
-				best = su
-			}
-		}
-	}
-	return best
+	return t.fixer[cve]
 }
 
 // cveFixed reports whether build v has the fix of one CVE: the update that

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/exhunt/exhunt/builds"
 )
@@ -26,6 +27,39 @@ type Exposure struct {
 	Exact bool
 	// What names the build in words.
 	What string
+}
+
+// assessed remembers the exposures worked out: a fleet runs a handful
+// of builds, and working one out walks the whole table. The builds come
+// from the targets' answers, so the memory is bounded.
+var assessed = struct {
+	sync.Mutex
+	m map[assessKey]Exposure
+}{m: map[assessKey]Exposure{}}
+
+type assessKey struct {
+	table *builds.Table
+	build builds.Version
+}
+
+const maxAssessed = 4096
+
+// assess is Assess, remembered.
+func assess(t *builds.Table, v builds.Version) Exposure {
+	k := assessKey{t, v}
+	assessed.Lock()
+	e, ok := assessed.m[k]
+	assessed.Unlock()
+	if ok {
+		return e
+	}
+	e = Assess(t, v)
+	assessed.Lock()
+	if len(assessed.m) < maxAssessed {
+		assessed.m[k] = e
+	}
+	assessed.Unlock()
+	return e
 }
 
 // Assess tells what a build means for a server. A three-part build

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -11,70 +12,68 @@ import (
 	"github.com/exhunt/exhunt/internal/exchangemock"
 )
 
+// Every kind of the mock fleet, over TLS and plain HTTP, with --active.
 func TestMockFleet(t *testing.T) {
 	if pathLogon != exchangemock.PathLogon || pathExportTool != exchangemock.PathExportTool || pathSSRF != exchangemock.PathSSRF {
 		t.Fatal("the mock answers other paths than the probe requests")
 	}
+	for _, k := range exchangemock.Fleet() {
+		for _, tls := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/tls=%v", k.Name, tls), func(t *testing.T) {
+				t.Parallel()
+				checkKind(t, k.Server, tls, true, k.Want)
+			})
+		}
+	}
+}
+
+// Without --active the build alone speaks: a mitigated server is still
+// open to CVE-2021-26855 as far as its build tells.
+func TestMockFleetPassive(t *testing.T) {
 	for _, tc := range []struct {
-		name       string
-		mock       exchangemock.Server
-		tls        bool
-		active     bool
-		exchange   bool
-		vulnerable string
-		build      string
-		precision  string
-		source     string
-		hasCVE     string
-		notCVE     string
-		wantErr    bool
+		name string
+		mock exchangemock.Server
+		want exchangemock.Want
 	}{
-		{name: "patched", mock: exchangemock.Server{OWAVersion: "15.2.1544.4", LogonPath: "15.2.1544", SSRF: "patched"}, tls: true, active: true,
-			exchange: true, vulnerable: VulnerableNo, build: "15.2.1544.4", precision: "exact", source: "X-OWA-Version header", notCVE: "CVE-2021-26855"},
-		{name: "vulnerable", mock: exchangemock.Server{OWAVersion: "15.1.2176.2", LogonPath: "15.1.2176", SSRF: "vulnerable"}, tls: true, active: true,
-			exchange: true, vulnerable: VulnerableYes, build: "15.1.2176.2", precision: "exact", hasCVE: "CVE-2021-26855"},
-		{name: "vulnerable, passive", mock: exchangemock.Server{OWAVersion: "15.1.2176.2", LogonPath: "15.1.2176", SSRF: "vulnerable"},
-			exchange: true, vulnerable: VulnerableYes, build: "15.1.2176.2", precision: "exact", hasCVE: "CVE-2021-26855"},
-		{name: "mitigated by URL Rewrite", mock: exchangemock.Server{OWAVersion: "15.1.2176.2", LogonPath: "15.1.2176", SSRF: "abort"}, active: true,
-			exchange: true, vulnerable: VulnerableYes, build: "15.1.2176.2", precision: "exact", hasCVE: "CVE-2021-26857", notCVE: "CVE-2021-26855"},
-		{name: "CU level only", mock: exchangemock.Server{LogonPath: "15.1.2176"},
-			exchange: true, vulnerable: VulnerableYes, build: "15.1.2176", precision: "cu", source: "logon page resource path", hasCVE: "CVE-2022-41082", notCVE: "CVE-2021-26855"},
-		{name: "export tool", mock: exchangemock.Server{LogonPath: "15.2.1118", ExportTool: "15.2.1118.7"}, tls: true,
-			exchange: true, vulnerable: VulnerableYes, build: "15.2.1118.7", precision: "exact", source: "export tool manifest", hasCVE: "CVE-2022-41082"},
-		{name: "redirect on its own host", mock: exchangemock.Server{OWAVersion: "15.2.1544.4", LogonPath: "15.2.1544", Redirect: "same"},
-			exchange: true, vulnerable: VulnerableNo, build: "15.2.1544.4", precision: "exact"},
-		{name: "redirect to another host", mock: exchangemock.Server{Redirect: "other"},
-			exchange: false, vulnerable: VulnerableUnknown},
-		{name: "not Exchange", mock: exchangemock.Server{NotOWA: true}, tls: true, active: true, exchange: false, vulnerable: VulnerableNo},
-		{name: "slow", mock: exchangemock.Server{Delay: 1500 * time.Millisecond, LogonPath: "15.2.1544"}, wantErr: true},
-		{name: "broken", mock: exchangemock.Server{Broken: true}, wantErr: true},
+		{"vulnerable", exchangemock.Server{OWAVersion: "15.1.2176.2", LogonPath: "15.1.2176", SSRF: "vulnerable"},
+			exchangemock.Want{Exchange: true, Vulnerable: VulnerableYes, Build: "15.1.2176.2", Precision: "exact", Source: "X-OWA-Version header", HasCVE: "CVE-2021-26855"}},
+		{"mitigated", exchangemock.Server{OWAVersion: "15.1.2176.2", LogonPath: "15.1.2176", SSRF: "abort"},
+			exchangemock.Want{Exchange: true, Vulnerable: VulnerableYes, Build: "15.1.2176.2", Precision: "exact", Source: "X-OWA-Version header", HasCVE: "CVE-2021-26855"}},
+		{"patched", exchangemock.Server{OWAVersion: "15.2.1544.4", SSRF: "vulnerable"},
+			exchangemock.Want{Exchange: true, Vulnerable: VulnerableNo, Build: "15.2.1544.4", Precision: "exact", Source: "X-OWA-Version header", NotCVE: "CVE-2021-26855"}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var srv *httptest.Server
-			if tc.tls {
-				srv = httptest.NewTLSServer(tc.mock)
-			} else {
-				srv = httptest.NewServer(tc.mock)
-			}
-			defer srv.Close()
-			targets, err := Parse([]string{srv.URL}, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			opt := Options{Active: tc.active, Insecure: true, Timeout: time.Second, UserAgent: "exhunt-test"}
-			r := Check(context.Background(), NewClient(opt), targets[0], opt)
-			if (r.Error != "") != tc.wantErr {
-				t.Fatalf("error %q, want an error %v; %+v", r.Error, tc.wantErr, r)
-			}
-			if tc.wantErr {
-				return
-			}
-			if r.Exchange != tc.exchange || r.Vulnerable != tc.vulnerable || r.Build != tc.build ||
-				r.BuildPrecision != tc.precision || tc.source != "" && r.BuildSource != tc.source ||
-				tc.hasCVE != "" && !slices.Contains(r.CVEs, tc.hasCVE) || tc.notCVE != "" && slices.Contains(r.CVEs, tc.notCVE) {
-				t.Errorf("got exchange %v, %s, build %q (%s, %s), CVEs %v\nevidence: %q", r.Exchange, r.Vulnerable, r.Build, r.BuildPrecision, r.BuildSource, r.CVEs, r.Evidence)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkKind(t, tc.mock, false, false, tc.want) })
+	}
+}
+
+func checkKind(t *testing.T, mock exchangemock.Server, useTLS, active bool, want exchangemock.Want) {
+	t.Helper()
+	var srv *httptest.Server
+	if useTLS {
+		srv = httptest.NewTLSServer(mock)
+	} else {
+		srv = httptest.NewServer(mock)
+	}
+	defer srv.Close()
+	targets, err := Parse([]string{srv.URL}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := Options{Active: active, Insecure: true, Timeout: exchangemock.SlowDelay * 2 / 3, UserAgent: "exhunt-test"}
+	r := Check(context.Background(), NewClient(opt), targets[0], opt)
+	if (r.Error != "") != want.Failed {
+		t.Fatalf("error %q, want an error %v; %+v", r.Error, want.Failed, r)
+	}
+	if r.Exchange != want.Exchange || r.Vulnerable != want.Vulnerable || r.Build != want.Build ||
+		r.BuildPrecision != want.Precision || r.BuildSource != want.Source ||
+		want.HasCVE != "" && !slices.Contains(r.CVEs, want.HasCVE) || want.NotCVE != "" && slices.Contains(r.CVEs, want.NotCVE) {
+		t.Errorf("got exchange %v, %s, build %q (%s, %s), CVEs %v\nevidence: %q", r.Exchange, r.Vulnerable, r.Build, r.BuildPrecision, r.BuildSource, r.CVEs, r.Evidence)
+	}
+	if active && !want.Failed && want.Exchange {
+		routed := slices.ContainsFunc(r.Evidence, func(e string) bool { return strings.Contains(e, "routed to the server's own back end") })
+		if routed != want.SSRF {
+			t.Errorf("CVE-2021-26855 request routed %v, want %v: %q", routed, want.SSRF, r.Evidence)
+		}
 	}
 }
 
@@ -85,7 +84,7 @@ func TestCertificateVerified(t *testing.T) {
 	targets, _ := Parse([]string{srv.URL}, 1)
 	opt := Options{Timeout: time.Second}
 	r := Check(context.Background(), NewClient(opt), targets[0], opt)
-	if r.Error == "" || !strings.Contains(r.Error, "certificate") {
+	if !strings.Contains(r.Error, "certificate") || !strings.Contains(r.Error, "--insecure accepts it") {
 		t.Errorf("a self-signed certificate without --insecure: %+v", r)
 	}
 }

@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -79,9 +80,15 @@ var (
 // verified unless Insecure.
 func NewClient(opt Options) *http.Client {
 	tr := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           (&net.Dialer{Timeout: opt.Timeout}).DialContext,
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: opt.Insecure}, //nolint:gosec // only when the user asks
+		Proxy:       nil,
+		DialContext: (&net.Dialer{Timeout: opt.Timeout}).DialContext,
+		TLSClientConfig: &tls.Config{
+			InsecureSkipVerify: opt.Insecure, //nolint:gosec // only when the user asks
+			// Classic key exchanges only: a post-quantum key share costs
+			// more than the rest of the handshake, per target, to protect
+			// nothing secret (a logon page, a version header).
+			CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
+		},
 		TLSHandshakeTimeout:   opt.Timeout,
 		ResponseHeaderTimeout: opt.Timeout,
 		MaxIdleConnsPerHost:   2,
@@ -113,7 +120,7 @@ func Check(ctx context.Context, client *http.Client, t Target, opt Options) Resu
 
 	logon, err := get(ctx, client, t, pathLogon, "", opt, say)
 	if err != nil {
-		r.Error = err.Error()
+		r.Error = describe(ctx, err, opt)
 		return r
 	}
 	var build builds.Version
@@ -162,7 +169,7 @@ func Check(ctx context.Context, client *http.Client, t Target, opt Options) Resu
 		}
 	}
 	if haveBuild {
-		e := Assess(opt.Table, build)
+		e := assess(opt.Table, build)
 		r.Build, r.Vulnerable, r.CVEs = build.String(), e.Vulnerable, append(r.CVEs, e.CVEs...)
 		r.BuildPrecision = "cu"
 		if e.Exact {
@@ -208,6 +215,25 @@ func active(ctx context.Context, client *http.Client, t Target, opt Options, r *
 			r.Vulnerable = VulnerableNo
 		}
 	}
+}
+
+// describe words why a target could not be checked, with what to do
+// where the user can do something.
+func describe(ctx context.Context, err error, opt Options) string {
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case ctx.Err() != nil && opt.Timeout > 0:
+		return fmt.Sprintf("no answer within %s (--timeout)", opt.Timeout)
+	case errors.As(err, &unknownAuthority), errors.As(err, &hostname), errors.As(err, &invalid):
+		return fmt.Sprintf("%v (--insecure accepts it, and anyone on the path could then answer)", err)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Sprintf("connection refused: nothing listens there (%v)", err)
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+		return fmt.Sprintf("the connection was closed without an answer (%v)", err)
+	}
+	return err.Error()
 }
 
 // maxRedirects bounds the redirects followed on the target's own host.

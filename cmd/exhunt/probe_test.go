@@ -6,78 +6,142 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/exhunt/exhunt/internal/exchangemock"
 )
 
-// exhunt probe over a small fleet, in every output format: each server
-// classified right, exit 1 for the vulnerable one, attacker-chosen text
-// (a header value) neutralised on the terminal and in CSV.
+// exhunt probe --active over the whole mock fleet (TLS, self-signed, so
+// --insecure), in every output format: each kind classified right, exit 1
+// for the vulnerable ones, the warning that the targets log the request.
 func TestEndToEndProbe(t *testing.T) {
-	fleet := map[string]exchangemock.Server{
-		"patched":    {OWAVersion: "15.2.1544.4", LogonPath: "15.2.1544"},
-		"vulnerable": {OWAVersion: "15.1.2176.2", LogonPath: "15.1.2176", SSRF: "vulnerable"},
-		"cu":         {LogonPath: "15.2.1118"},
-		"other":      {NotOWA: true},
-	}
-	urls := map[string]string{}
+	kinds := exchangemock.Fleet()
+	byTarget := map[string]exchangemock.Kind{}
 	var targets []string
-	for name, m := range fleet {
-		srv := httptest.NewServer(m)
+	for _, k := range kinds {
+		srv := httptest.NewTLSServer(k.Server)
 		defer srv.Close()
-		urls[srv.URL] = name
+		byTarget[srv.URL] = k
 		targets = append(targets, srv.URL)
 	}
 	list := filepath.Join(t.TempDir(), "targets.txt")
 	os.WriteFile(list, []byte("# the fleet\r\n"+strings.Join(targets, "\r\n")+"\r\n\r\n"), 0o644)
+	timeout := (exchangemock.SlowDelay * 2 / 3).String()
 
-	out, e, code := exhunt(t, "probe", "--targets", list, "--format", "json", "--active", "--timeout", "5s")
-	if code != 1 || !strings.Contains(e, "will appear in their IIS and HttpProxy logs") {
-		t.Fatalf("exit %d, want 1 (one vulnerable); stderr %q", code, e)
+	type row struct {
+		Target, Build, Vulnerable, Error string
+		BuildSource                      string `json:"build_source"`
+		BuildPrecision                   string `json:"build_precision"`
+		Exchange                         bool
+		CVEs                             []string
+		Evidence                         []string
 	}
+	check := func(format string, rows []row) {
+		t.Helper()
+		if len(rows) != len(kinds) {
+			t.Errorf("%s: %d results for %d targets", format, len(rows), len(kinds))
+		}
+		for _, r := range rows {
+			k, ok := byTarget[r.Target]
+			w := k.Want
+			switch {
+			case !ok:
+				t.Errorf("%s: a result for %q, not a target", format, r.Target)
+			case (r.Error != "") != w.Failed || r.Exchange != w.Exchange || r.Vulnerable != w.Vulnerable || r.Build != w.Build ||
+				r.BuildSource != w.Source || r.BuildPrecision != w.Precision ||
+				w.HasCVE != "" && !slices.Contains(r.CVEs, w.HasCVE) || w.NotCVE != "" && slices.Contains(r.CVEs, w.NotCVE):
+				t.Errorf("%s: %s: got %+v, want %+v", format, k.Name, r, w)
+			case w.SSRF != slices.ContainsFunc(r.Evidence, func(e string) bool { return strings.Contains(e, "routed to the server's own back end") }):
+				t.Errorf("%s: %s: CVE-2021-26855 request routed, want %v: %q", format, k.Name, w.SSRF, r.Evidence)
+			}
+		}
+	}
+	run := func(format string) string {
+		t.Helper()
+		out, e, code := exhunt(t, "probe", "--targets", list, "--format", format, "--active", "--insecure", "--timeout", timeout)
+		if code != 1 || !strings.Contains(e, "will appear in their IIS and HttpProxy logs") {
+			t.Fatalf("--format %s: exit %d, want 1 (vulnerable ones); stderr %q", format, code, e)
+		}
+		return out
+	}
+
 	var doc struct {
-		Results []struct {
-			Target, Build, BuildSource, Vulnerable string
-			Exchange                               bool
-			CVEs                                   []string
+		Active  bool
+		Results []row
+	}
+	if err := json.Unmarshal([]byte(run("json")), &doc); err != nil || !doc.Active {
+		t.Fatalf("json: %v, active %v", err, doc.Active)
+	}
+	check("json", doc.Results)
+
+	var rows []row
+	for _, line := range strings.Split(strings.TrimSpace(run("jsonl")), "\n") {
+		var r row
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("jsonl: %v in %q", err, line)
 		}
+		rows = append(rows, r)
 	}
-	if err := json.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatal(err)
+	check("jsonl", rows)
+
+	records, err := csv.NewReader(strings.NewReader(run("csv"))).ReadAll()
+	if err != nil || len(records) == 0 {
+		t.Fatalf("csv: %v", err)
 	}
-	want := map[string]string{"patched": "no", "vulnerable": "yes", "cu": "unknown", "other": "no"}
-	if len(doc.Results) != len(fleet) {
-		t.Fatalf("%d results for %d targets", len(doc.Results), len(fleet))
+	if got := strings.Join(records[0], ","); got != "target,exchange,build,build_source,build_precision,vulnerable,cves,error,evidence" {
+		t.Fatalf("csv header %q", got)
 	}
-	for _, r := range doc.Results {
-		name := urls[r.Target]
-		if r.Vulnerable != want[name] || r.Exchange != (name != "other") {
-			t.Errorf("%s (%s): %+v", r.Target, name, r)
+	rows = rows[:0]
+	for _, f := range records[1:] {
+		r := row{Target: f[0], Exchange: f[1] == "true", Build: f[2], BuildSource: f[3], BuildPrecision: f[4], Vulnerable: f[5], Error: f[7]}
+		r.CVEs = strings.Fields(f[6])
+		r.Evidence = strings.Split(f[8], "; ")
+		rows = append(rows, r)
+	}
+	check("csv", rows)
+
+	// Text: a line per target naming its class, its evidence indented
+	// below, and the count.
+	text := run("text")
+	for target, k := range byTarget {
+		w := k.Want
+		var class string
+		switch {
+		case w.Failed:
+			class = "NOT CHECKED"
+		case !w.Exchange && w.Vulnerable == "no":
+			class = "not Exchange"
+		case !w.Exchange:
+			class = "UNKNOWN: Exchange not reached"
+		case w.Vulnerable == "yes":
+			class = "Exchange " + w.Build + " (" + map[string]string{"exact": "exact build", "cu": "CU level only"}[w.Precision] + ", " + w.Source + "): VULNERABLE to"
+		case w.Vulnerable == "unknown":
+			class = "Exchange " + w.Build + " (CU level only, " + w.Source + "): MAYBE vulnerable"
+		default:
+			class = "Exchange " + w.Build + " (exact build, " + w.Source + "): no critical CVE known to be open"
 		}
-	}
-	for _, format := range []string{"jsonl", "csv", "text"} {
-		out, _, code := exhunt(t, append([]string{"probe", "--format", format}, targets...)...)
-		if code != 1 {
-			t.Errorf("--format %s: exit %d", format, code)
-		}
-		switch format {
-		case "jsonl":
-			if n := strings.Count(strings.TrimSpace(out), "\n") + 1; n != len(fleet) {
-				t.Errorf("jsonl: %d lines", n)
+		line := ""
+		for _, l := range strings.Split(text, "\n") {
+			if strings.HasPrefix(l, target+" ") {
+				line = l
 			}
-		case "csv":
-			rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
-			if err != nil || len(rows) != len(fleet)+1 || rows[0][0] != "target" {
-				t.Errorf("csv: %d rows, %v", len(rows), err)
-			}
-		case "text":
-			if !strings.Contains(out, "VULNERABLE to") || !strings.Contains(out, "MAYBE vulnerable") || !strings.Contains(out, "not Exchange") {
-				t.Errorf("text:\n%s", out)
-			}
+		}
+		if !strings.Contains(line, class) || w.HasCVE != "" && !strings.Contains(line, w.HasCVE) {
+			t.Errorf("text: %s: line %q, want %q and %s", k.Name, line, class, w.HasCVE)
 		}
 	}
+	if !strings.Contains(text, "11 target(s): 4 vulnerable, 2 maybe or unknown, 2 not known to be vulnerable, 1 not Exchange, 2 not checked") {
+		t.Errorf("text count:\n%s", text)
+	}
+
+	// Without --insecure a self-signed certificate is not trusted: every
+	// target is "not checked", and the exit says nothing was.
+	if out, _, code := exhunt(t, "probe", "--format", "jsonl", targets[0]); code != 3 || !strings.Contains(out, "certificate") {
+		t.Errorf("a self-signed target without --insecure: exit %d, %s", code, out)
+	}
+
 	// A malformed answer (a control character in a header) is neither
 	// "vulnerable" nor Microsoft's mitigation: the request failed.
 	hostile := httptest.NewServer(exchangemock.Server{OWAVersion: "15.2.1544.4", SSRF: "vulnerable", BETarget: "localhost\x1b[2J\x07"})

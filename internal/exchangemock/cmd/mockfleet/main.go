@@ -1,17 +1,20 @@
 // Command mockfleet serves a fleet of pretend Exchange servers on one port
 // of every loopback address, for the probe benchmark: the kind of server
-// depends on the address contacted (127.a.b.c: c mod 4 gives patched,
-// vulnerable, CU-level only or not Exchange), over TLS with a self-signed
-// certificate.
+// (exchangemock.Fleet, but the slow one) depends on the address
+// contacted, over TLS with a self-signed certificate. With -list N it
+// prints instead the first N targets from 127.1.0.0 with the answers
+// expected of them.
 package main
 
 import (
+	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"log"
@@ -28,21 +31,41 @@ import (
 
 func main() {
 	addr := flag.String("addr", "0.0.0.0:8443", "address to listen on")
+	list := flag.Int("list", 0, "print the first `N` targets and what a probe must say of them, then exit")
 	flag.Parse()
-	kinds := []exchangemock.Server{
-		{OWAVersion: "15.2.1544.4", LogonPath: "15.2.1544"},
-		{OWAVersion: "15.1.2176.2", LogonPath: "15.1.2176", SSRF: "vulnerable"},
-		{LogonPath: "15.2.1118"},
-		{NotOWA: true},
+	var kinds []exchangemock.Kind
+	for _, k := range exchangemock.Fleet() {
+		if k.Server.Delay == 0 { // slow ones would measure the delay
+			kinds = append(kinds, k)
+		}
+	}
+	kindOf := func(ip net.IP) exchangemock.Kind {
+		if ip4 := ip.To4(); ip4 != nil {
+			return kinds[binary.BigEndian.Uint32(ip4)%uint32(len(kinds))]
+		}
+		return kinds[0]
+	}
+	if *list > 0 {
+		_, port, err := net.SplitHostPort(*addr)
+		if err != nil {
+			log.Fatal(err)
+		}
+		w := bufio.NewWriter(os.Stdout)
+		fmt.Fprintln(w, "target\tkind\tvulnerable\tfailed\tssrf")
+		for i := range *list {
+			ip := net.IPv4(127, byte(1+i>>16), byte(i>>8), byte(i))
+			k := kindOf(ip)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%v\n", net.JoinHostPort(ip.String(), port), k.Name, k.Want.Vulnerable, k.Want.Failed, k.Want.SSRF)
+		}
+		w.Flush()
+		return
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		kind := 0
+		k := kinds[0]
 		if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok {
-			if ip := a.IP.To4(); ip != nil {
-				kind = int(ip[3]) % len(kinds)
-			}
+			k = kindOf(a.IP)
 		}
-		kinds[kind].ServeHTTP(w, r)
+		k.Server.ServeHTTP(w, r)
 	})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
