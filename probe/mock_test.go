@@ -122,3 +122,12 @@ func TestRunFleet(t *testing.T) {
 		t.Errorf("%d of %d targets reported", len(seen), len(targets))
 	}
 }
+
+// URL Rewrite's abort resets the connection (the fleet's mitigated
+// kind); a connection closed without an answer is taken the same way.
+func TestMitigationByClose(t *testing.T) {
+	for _, useTLS := range []bool{true, false} {
+		checkKind(t, exchangemock.Server{OWAVersion: "15.1.2176.2", SSRF: "close"}, useTLS, true,
+			exchangemock.Want{Exchange: true, Vulnerable: VulnerableYes, Build: "15.1.2176.2", Precision: "exact", Source: "X-OWA-Version header", HasCVE: "CVE-2021-26857", NotCVE: "CVE-2021-26855"})
+	}
+}

@@ -190,7 +190,7 @@ func active(ctx context.Context, client *http.Client, t Target, opt Options, r *
 	resp, err := get(ctx, client, t, pathSSRF, cookieSSRF, opt, nil)
 	const cve = "CVE-2021-26855"
 	switch {
-	case err != nil && ctx.Err() == nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)):
+	case err != nil && ctx.Err() == nil && dropped(err):
 		// IIS URL Rewrite's abort (Microsoft's mitigation) drops the
 		// connection without an answer.
 		say("the CVE-2021-26855 request got no answer (%v): the connection was dropped, as Microsoft's URL Rewrite mitigation does", err)
@@ -228,12 +228,23 @@ func describe(ctx context.Context, err error, opt Options) string {
 		return fmt.Sprintf("no answer within %s (--timeout)", opt.Timeout)
 	case errors.As(err, &unknownAuthority), errors.As(err, &hostname), errors.As(err, &invalid):
 		return fmt.Sprintf("%v (--insecure accepts it, and anyone on the path could then answer)", err)
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case refused(err):
 		return fmt.Sprintf("connection refused: nothing listens there (%v)", err)
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET):
+	case dropped(err):
 		return fmt.Sprintf("the connection was closed without an answer (%v)", err)
 	}
 	return err.Error()
+}
+
+// dropped reports whether the server ended the connection without an
+// answer: closed or reset.
+func dropped(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || slices.ContainsFunc(resetErrnos, func(e syscall.Errno) bool { return errors.Is(err, e) })
+}
+
+// refused reports whether nothing listens at the target's port.
+func refused(err error) bool {
+	return slices.ContainsFunc(refusedErrnos, func(e syscall.Errno) bool { return errors.Is(err, e) })
 }
 
 // maxRedirects bounds the redirects followed on the target's own host.

@@ -5,7 +5,9 @@ package exchangemock
 
 import (
 	"cmp"
+	"crypto/tls"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -24,7 +26,7 @@ type Server struct {
 	OWAVersion string // X-OWA-Version header, "" for none
 	LogonPath  string // build in the logon page's resource paths
 	ExportTool string // version in the export tool manifest, "" for 404
-	SSRF       string // "vulnerable", "patched", "abort"
+	SSRF       string // "vulnerable", "patched", "abort" (reset, as IIS URL Rewrite), "close" (closed without an answer)
 	BETarget   string // X-CalculatedBETarget of a vulnerable one ("localhost" when empty)
 	NotOWA     bool   // a web server that is not Exchange
 	Delay      time.Duration
@@ -36,7 +38,7 @@ type Server struct {
 func (m Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	time.Sleep(m.Delay)
 	if m.Broken {
-		hijackClose(w)
+		hijackClose(w, false)
 		return
 	}
 	if m.NotOWA {
@@ -56,8 +58,8 @@ func (m Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 <body><script>function IsOwaPremiumBrowser(){}</script><noscript>To use Outlook, browser settings must allow scripts to run.</noscript></body></html>`, m.LogonPath)
 	case strings.EqualFold(r.URL.Path, PathExportTool) && m.ExportTool != "":
 		fmt.Fprintf(w, `<?xml version="1.0"?><asmv1:assembly><assemblyIdentity name="microsoft.exchange.ediscovery.exporttool.application" version="%s" publicKeyToken="b1d1a6c45aa418ce" language="neutral" processorArchitecture="msil" xmlns="urn:schemas-microsoft-com:asm.v1" /></asmv1:assembly>`, m.ExportTool)
-	case r.URL.Path == PathSSRF && m.SSRF == "abort":
-		hijackClose(w)
+	case r.URL.Path == PathSSRF && (m.SSRF == "abort" || m.SSRF == "close"):
+		hijackClose(w, m.SSRF == "abort")
 	case r.URL.Path == PathSSRF && m.SSRF == "vulnerable" && strings.Contains(r.Header.Get("Cookie"), "X-BEResource=localhost"):
 		// Go canonicalises the name; what counts is its value.
 		w.Header()["X-CalculatedBETarget"] = []string{cmp.Or(m.BETarget, "localhost")}
@@ -67,10 +69,19 @@ func (m Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// hijackClose drops the connection without an answer, as IIS URL
-// Rewrite's AbortRequest does.
-func hijackClose(w http.ResponseWriter) {
-	if c, _, err := w.(http.Hijacker).Hijack(); err == nil {
-		c.Close()
+// hijackClose drops the connection without an answer: with reset, by a
+// TCP reset, as IIS URL Rewrite's AbortRequest does; else by closing it
+// (a TLS connection without its close alert).
+func hijackClose(w http.ResponseWriter, reset bool) {
+	c, _, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		return
 	}
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	if tcp, ok := c.(*net.TCPConn); ok && reset {
+		tcp.SetLinger(0)
+	}
+	c.Close()
 }
