@@ -3,7 +3,9 @@ package probe
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -129,5 +131,31 @@ func TestMitigationByClose(t *testing.T) {
 	for _, useTLS := range []bool{true, false} {
 		checkKind(t, exchangemock.Server{OWAVersion: "15.1.2176.2", SSRF: "close"}, useTLS, true,
 			exchangemock.Want{Exchange: true, Vulnerable: VulnerableYes, Build: "15.1.2176.2", Precision: "exact", Source: "X-OWA-Version header", HasCVE: "CVE-2021-26857", NotCVE: "CVE-2021-26855"})
+	}
+}
+
+// The reasons a target was not checked say what happened in words, and
+// what to do where the user can do something.
+func TestDescribe(t *testing.T) {
+	dnsErr := &url.Error{Op: "Get", URL: "https://mail.example.invalid", Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "mail.example.invalid", IsNotFound: true}}}
+	if got := describe(context.Background(), dnsErr, Options{}); !strings.HasPrefix(got, "the name mail.example.invalid is not known to DNS") {
+		t.Errorf("DNS: %q", got)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	targets, _ := Parse([]string{addr}, 1)
+	opt := Options{Timeout: time.Second}
+	if r := Check(context.Background(), NewClient(opt), targets[0], opt); !strings.HasPrefix(r.Error, "connection refused: nothing listens there") {
+		t.Errorf("refused: %q", r.Error)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 0)
+	defer cancel()
+	<-ctx.Done()
+	if got := describe(ctx, ctx.Err(), Options{Timeout: 2 * time.Second}); got != "no answer within 2s (--timeout)" {
+		t.Errorf("timeout: %q", got)
 	}
 }

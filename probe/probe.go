@@ -223,11 +223,14 @@ func describe(ctx context.Context, err error, opt Options) string {
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostname x509.HostnameError
 	var invalid x509.CertificateInvalidError
+	var dns *net.DNSError
 	switch {
 	case ctx.Err() != nil && opt.Timeout > 0:
 		return fmt.Sprintf("no answer within %s (--timeout)", opt.Timeout)
 	case errors.As(err, &unknownAuthority), errors.As(err, &hostname), errors.As(err, &invalid):
 		return fmt.Sprintf("%v (--insecure accepts it, and anyone on the path could then answer)", err)
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return fmt.Sprintf("the name %s is not known to DNS (%v)", dns.Name, err)
 	case refused(err):
 		return fmt.Sprintf("connection refused: nothing listens there (%v)", err)
 	case dropped(err):

@@ -236,6 +236,9 @@ func printProbe(w io.Writer, results []*probe.Result, active bool) {
 	}
 	fmt.Fprintf(w, "\n%d target(s): %d vulnerable, %d maybe or unknown, %d not known to be vulnerable, %d not Exchange, %d not checked\n",
 		yes+unknown+no+failed+notExchange, yes, unknown, no, notExchange, failed)
+	if failed > 0 && failed == yes+unknown+no+failed+notExchange {
+		fmt.Fprintf(w, "NOTHING CHECKED: no target answered; the reasons are above.\n")
+	}
 	if !active {
 		fmt.Fprintf(w, "Versions only: --active adds the CVE-2021-26855 request (it appears in the targets' logs).\n")
 	}

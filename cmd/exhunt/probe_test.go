@@ -136,6 +136,11 @@ func TestEndToEndProbe(t *testing.T) {
 		t.Errorf("text count:\n%s", text)
 	}
 
+	// Nothing answered: said on the first line after the count, exit 3.
+	if out, _, code := exhunt(t, "probe", "127.0.0.1:1"); code != 3 || !strings.Contains(out, "NOTHING CHECKED") || !strings.Contains(out, "connection refused") {
+		t.Errorf("a target where nothing listens: exit %d\n%s", code, out)
+	}
+
 	// Without --insecure a self-signed certificate is not trusted: every
 	// target is "not checked", and the exit says nothing was.
 	if out, _, code := exhunt(t, "probe", "--format", "jsonl", targets[0]); code != 3 || !strings.Contains(out, "certificate") {
