@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
@@ -157,5 +158,21 @@ func TestDescribe(t *testing.T) {
 	<-ctx.Done()
 	if got := describe(ctx, ctx.Err(), Options{Timeout: 2 * time.Second}); got != "no answer within 2s (--timeout)" {
 		t.Errorf("timeout: %q", got)
+	}
+}
+
+// A target's answer is read within bounds: a header of megabytes is an
+// error, not memory taken.
+func TestHugeHeader(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-OWA-Version", "15.1.2176.2")
+		w.Header().Set("X-Filler", strings.Repeat("a", 2*maxHeaders))
+		fmt.Fprint(w, "IsOwaPremiumBrowser")
+	}))
+	defer srv.Close()
+	targets, _ := Parse([]string{srv.URL}, 1)
+	opt := Options{Timeout: 2 * time.Second}
+	if r := Check(context.Background(), NewClient(opt), targets[0], opt); r.Error == "" || r.Exchange {
+		t.Errorf("a header of %d bytes was taken: %+v", 2*maxHeaders, r)
 	}
 }

@@ -56,6 +56,9 @@ type Result struct {
 // maxBody bounds what is read of a response: a logon page is tens of KB.
 const maxBody = 1 << 20
 
+// maxHeaders bounds a response's header.
+const maxHeaders = 64 << 10
+
 // The requests and what is looked for in the answers.
 const (
 	pathLogon      = "/owa/auth/logon.aspx"
@@ -91,8 +94,11 @@ func NewClient(opt Options) *http.Client {
 		},
 		TLSHandshakeTimeout:   opt.Timeout,
 		ResponseHeaderTimeout: opt.Timeout,
-		MaxIdleConnsPerHost:   2,
-		IdleConnTimeout:       5 * time.Second,
+		// A hostile target's headers would otherwise take 10 MB per
+		// target under way; Exchange's are a few KB.
+		MaxResponseHeaderBytes: maxHeaders,
+		MaxIdleConnsPerHost:    2,
+		IdleConnTimeout:        5 * time.Second,
 	}
 	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }

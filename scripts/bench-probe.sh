@@ -18,6 +18,11 @@ CONCURRENCY=${CONCURRENCY:-256}
 RUNS=${RUNS:-2}
 NSE=${NSE:-}
 NMAP_MAX=${NMAP_MAX:-20000}
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need nmap || ! need bc || [ ! -x /usr/bin/time ]; then
+  echo "installing nmap, bc, time (Debian packages)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nmap bc time >/dev/null
+fi
 work=$(mktemp -d)
 fleet=
 trap '[ -n "$fleet" ] && kill $fleet 2>/dev/null; rm -rf "$work"' EXIT
