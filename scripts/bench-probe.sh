@@ -24,16 +24,17 @@ if ! need nmap || ! need bc || [ ! -x /usr/bin/time ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nmap bc time >/dev/null
 fi
 work=$(mktemp -d)
-fleet=
-trap '[ -n "$fleet" ] && kill $fleet 2>/dev/null; rm -rf "$work"' EXIT
+fleet_pid=
+trap '[ -n "$fleet_pid" ] && kill $fleet_pid 2>/dev/null; rm -rf "$work"' EXIT
 CGO_ENABLED=0 go build -o "$work/exhunt" ./cmd/exhunt
 CGO_ENABLED=0 go build -o "$work/mockfleet" ./internal/exchangemock/cmd/mockfleet
 "$work/mockfleet" -addr 0.0.0.0:8443 > "$work/fleet.log" 2>&1 &
-fleet=$!
+fleet_pid=$!
 for _ in $(seq 50); do grep -q listening "$work/fleet.log" && break; sleep 0.1; done
+grep -q listening "$work/fleet.log" || { echo "mockfleet did not start: $(cat "$work/fleet.log")"; exit 1; }
 
 # CPU seconds (user + system) the fleet has used so far.
-fleet_cpu() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$fleet/stat"; }
+fleet_cpu() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$fleet_pid/stat"; }
 
 use_nmap=
 if [ -n "$NSE" ] && [ -f "$NSE" ] && command -v nmap > /dev/null; then
@@ -42,20 +43,35 @@ else
   echo "nmap comparison skipped: set NSE to a copy of http-vuln-cve2021-26855.nse and install nmap"
 fi
 
+# measure OUT CMD...: runs CMD with its output in OUT and sets secs, rss
+# (KB), cpu (its user + system seconds) and fleet (the fleet's).
+measure() {
+  local out=$1 f0 start end user sys
+  shift
+  f0=$(fleet_cpu)
+  start=$(date +%s.%N)
+  /usr/bin/time -f '%M %U %S' -o "$work/time" "$@" > "$out" 2> "$work/err" || true
+  end=$(date +%s.%N)
+  fleet=$(echo "$(fleet_cpu) - $f0" | bc -l)
+  secs=$(echo "$end - $start" | bc -l)
+  read -r rss user sys < <(tail -1 "$work/time")
+  cpu=$(echo "$user + $sys" | bc -l)
+}
+
+# row TOOL N RIGHT NOTE: prints the last measure.
+row() {
+  printf '%-6s %-7s %8.2f %8.0f %8.1f %9.2f %9.2f %11s %s\n' "$1" "$2" "$secs" "$(echo "$2 / $secs" | bc -l)" \
+    "$(echo "$rss / 1024" | bc -l)" "$cpu" "$fleet" "$3/$2" "$4"
+}
+
 printf '%-6s %-7s %8s %8s %8s %9s %9s %11s %s\n' tool targets seconds hosts/s "RSS MB" "CPU s" "fleet s" "as expected" notes
 for n in $SIZES; do
   "$work/mockfleet" -list "$n" > "$work/expect.tsv"
   tail -n +2 "$work/expect.tsv" | cut -f1 > "$work/targets.txt"
   cut -d: -f1 "$work/targets.txt" > "$work/hosts.txt"
   for run in $(seq "$RUNS"); do
-    f0=$(fleet_cpu)
-    start=$(date +%s.%N)
-    /usr/bin/time -f '%M %U %S' -o "$work/time" "$work/exhunt" probe --active --insecure --quiet --format jsonl \
-      --concurrency "$CONCURRENCY" --max-targets "$n" --targets "$work/targets.txt" > "$work/out.jsonl" 2> "$work/err" || true
-    end=$(date +%s.%N)
-    f1=$(fleet_cpu)
-    secs=$(echo "$end - $start" | bc -l)
-    read -r rss user sys < <(tail -1 "$work/time")
+    measure "$work/out.jsonl" "$work/exhunt" probe --active --insecure --quiet --format jsonl \
+      --concurrency "$CONCURRENCY" --max-targets "$n" --targets "$work/targets.txt"
     right=$(python3 - "$work/expect.tsv" "$work/out.jsonl" <<'PY'
 import json, sys
 expect = {}
@@ -71,18 +87,10 @@ for line in open(sys.argv[2]):
 print(right)
 PY
 )
-    printf '%-6s %-7s %8.2f %8.0f %8.1f %9.2f %9.2f %11s run %d\n' exhunt "$n" "$secs" "$(echo "$n / $secs" | bc -l)" \
-      "$(echo "$rss / 1024" | bc -l)" "$(echo "$user + $sys" | bc -l)" "$(echo "$f1 - $f0" | bc -l)" "$right/$n" "$run"
+    row exhunt "$n" "$right" "run $run"
     exhunt_secs=$secs
     if [ -n "$use_nmap" ] && [ "$n" -le "$NMAP_MAX" ]; then
-      f0=$(fleet_cpu)
-      start=$(date +%s.%N)
-      /usr/bin/time -f '%M %U %S' -o "$work/time" nmap -Pn -n -p 8443 --script "$NSE" -iL "$work/hosts.txt" \
-        -oN "$work/nmap.txt" > /dev/null 2> "$work/nmap.err" || true
-      end=$(date +%s.%N)
-      f1=$(fleet_cpu)
-      secs=$(echo "$end - $start" | bc -l)
-      read -r rss user sys < <(tail -1 "$work/time")
+      measure "$work/nmap.out" nmap -Pn -n -p 8443 --script "$NSE" -iL "$work/hosts.txt" -oN "$work/nmap.txt"
       # nmap says only VULNERABLE or nothing: right when it says so of
       # exactly the targets that route the request.
       right=$(python3 - "$work/expect.tsv" "$work/nmap.txt" <<'PY'
@@ -102,9 +110,7 @@ for line in open(sys.argv[2]):
 print(sum(1 for h, v in ssrf.items() if said.get(h) == v))
 PY
 )
-      printf '%-6s %-7s %8.2f %8.0f %8.1f %9.2f %9.2f %11s run %d, %.2f times exhunt'"'"'s time\n' nmap "$n" "$secs" \
-        "$(echo "$n / $secs" | bc -l)" "$(echo "$rss / 1024" | bc -l)" "$(echo "$user + $sys" | bc -l)" \
-        "$(echo "$f1 - $f0" | bc -l)" "$right/$n" "$run" "$(echo "$secs / $exhunt_secs" | bc -l)"
+      row nmap "$n" "$right" "run $run, $(printf %.2f "$(echo "$secs / $exhunt_secs" | bc -l)") times exhunt's time"
     fi
   done
 done
