@@ -159,6 +159,11 @@ func TestDescribe(t *testing.T) {
 	if got := describe(ctx, ctx.Err(), Options{Timeout: 2 * time.Second}); got != "no answer within 2s (--timeout)" {
 		t.Errorf("timeout: %q", got)
 	}
+	ctx, stop := context.WithCancel(context.Background())
+	stop()
+	if got := describe(ctx, ctx.Err(), Options{Timeout: 2 * time.Second}); got != "interrupted before an answer" {
+		t.Errorf("interrupted: %q", got)
+	}
 }
 
 // A target's answer is read within bounds: a header of megabytes is an

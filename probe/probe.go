@@ -205,7 +205,7 @@ func active(ctx context.Context, client *http.Client, t Target, opt Options, r *
 			r.Vulnerable = VulnerableNo
 		}
 	case err != nil && ctx.Err() != nil:
-		say("the CVE-2021-26855 request timed out: no answer")
+		say("the CVE-2021-26855 request got no answer: %s", describe(ctx, err, opt))
 	case err != nil:
 		say("the CVE-2021-26855 request failed: %v", err)
 	case strings.Contains(strings.ToLower(resp.header.Get("X-CalculatedBETarget")), "localhost"):
@@ -231,6 +231,8 @@ func describe(ctx context.Context, err error, opt Options) string {
 	var invalid x509.CertificateInvalidError
 	var dns *net.DNSError
 	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return "interrupted before an answer"
 	case ctx.Err() != nil && opt.Timeout > 0:
 		return fmt.Sprintf("no answer within %s (--timeout)", opt.Timeout)
 	case errors.As(err, &unknownAuthority), errors.As(err, &hostname), errors.As(err, &invalid):
