@@ -90,8 +90,13 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "exhunt probe: --active sends the CVE-2021-26855 request to %d target(s); it will appear in their IIS and HttpProxy logs, from this machine's address, at %s UTC\n",
 			len(targets), time.Now().UTC().Format("2006-01-02 15:04:05"))
 	}
+	// The user agent names exhunt and its version, one word as agents have.
+	agentVersion := "unknown"
+	if f := strings.Fields(versionString()); len(f) > 0 {
+		agentVersion = f[0]
+	}
 	opt := probe.Options{Active: *active, Insecure: *insecure, Timeout: *timeout,
-		UserAgent: "exhunt/" + versionString() + " (Exchange exposure check)"}
+		UserAgent: "exhunt/" + agentVersion + " (Exchange exposure check)"}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

@@ -3,11 +3,15 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/exhunt/exhunt/internal/exchangemock"
@@ -161,6 +165,47 @@ func TestEndToEndProbe(t *testing.T) {
 	for _, args := range [][]string{{"probe"}, {"probe", "10.0.0.0/8"}, {"probe", "ftp://x"}, {"probe", "--format", "xml", "h"}} {
 		if _, e, code := exhunt(t, args...); code != 2 || e == "" {
 			t.Errorf("%v: exit %d, %q", args, code, e)
+		}
+	}
+}
+
+// What a target receives: without --active only what a browser would
+// request (no cookie, nothing but the logon page and the export tool
+// manifest), with it the CVE-2021-26855 request too; always the user
+// agent naming exhunt.
+func TestProbeRequests(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	honest := regexp.MustCompile(`^exhunt/\S+ \(Exchange exposure check\)$`)
+	mock := exchangemock.Server{LogonPath: "15.1.2176", SSRF: "vulnerable"}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ua := r.UserAgent()
+		if honest.MatchString(ua) {
+			ua = "exhunt"
+		}
+		seen = append(seen, r.Method+" "+r.URL.Path+" cookie="+strconv.FormatBool(r.Header.Get("Cookie") != "")+" ua="+ua)
+		mu.Unlock()
+		mock.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	ua := "ua=exhunt"
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"probe", srv.URL}, []string{
+			"GET " + exchangemock.PathLogon + " cookie=false " + ua,
+			"GET " + exchangemock.PathExportTool + " cookie=false " + ua}},
+		{[]string{"probe", "--active", srv.URL}, []string{
+			"GET " + exchangemock.PathLogon + " cookie=false " + ua,
+			"GET " + exchangemock.PathExportTool + " cookie=false " + ua,
+			"GET " + exchangemock.PathSSRF + " cookie=true " + ua}},
+	} {
+		seen = nil
+		exhunt(t, tc.args...)
+		if !slices.Equal(seen, tc.want) {
+			t.Errorf("%v: the target saw\n%s\nwant\n%s", tc.args, strings.Join(seen, "\n"), strings.Join(tc.want, "\n"))
 		}
 	}
 }

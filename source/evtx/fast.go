@@ -549,7 +549,9 @@ func (d *chunkDecoder) fastRecord(r *Record, pos, end int) bool {
 	if r.Computer, ok = d.fieldString(ev.computer, root); !ok {
 		return false
 	}
-	n, ok, err := d.fieldUint(ev.eventID, root, 32)
+	// As the generic path: an event ID or level that is not a number is
+	// 0, one too large its type's maximum.
+	n, ok, _ := d.fieldUint(ev.eventID, root, 32)
 	if !ok {
 		return false
 	}
@@ -558,6 +560,7 @@ func (d *chunkDecoder) fastRecord(r *Record, pos, end int) bool {
 		return false
 	}
 	r.Level = uint8(n)
+	var err error
 	if n, ok, err = d.fieldUint(ev.recordID, root, 64); !ok {
 		return false
 	} else if err == nil {
