@@ -17,7 +17,7 @@ import (
 
 // Every kind of the mock fleet, over TLS and plain HTTP, with --active.
 func TestMockFleet(t *testing.T) {
-	if pathLogon != exchangemock.PathLogon || pathExportTool != exchangemock.PathExportTool || pathSSRF != exchangemock.PathSSRF {
+	if pathLogon != exchangemock.PathLogon || pathExportTool != exchangemock.PathExportTool || pathSSRF != exchangemock.PathSSRF || pathService != exchangemock.PathService {
 		t.Fatal("the mock answers other paths than the probe requests")
 	}
 	for _, k := range exchangemock.Fleet() {

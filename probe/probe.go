@@ -64,6 +64,7 @@ const (
 	pathLogon      = "/owa/auth/logon.aspx"
 	pathExportTool = "/ecp/Current/exporttool/microsoft.exchange.ediscovery.exporttool.application"
 	pathSSRF       = "/owa/auth/x.js"
+	pathService    = "/owa/service"
 	// cookieSSRF asks the front end to route the request to its own back
 	// end (localhost): a vulnerable front end says so in
 	// X-CalculatedBETarget.
@@ -163,6 +164,15 @@ func Check(ctx context.Context, client *http.Client, t Target, opt Options) Resu
 		return r
 	}
 	if !haveBuild || build.Revision < 0 {
+		// OWA's service endpoint names the build even where the logon
+		// page does not.
+		if svc, err := get(ctx, client, t, pathService, "", opt, nil); err == nil {
+			if h := svc.header.Get("X-OWA-Version"); h != "" && take(h, "X-OWA-Version header") {
+				say("%s answered with X-OWA-Version: %s", pathService, h)
+			}
+		}
+	}
+	if !haveBuild || build.Revision < 0 {
 		if tool, err := get(ctx, client, t, pathExportTool, "", opt, say); err == nil && tool.status == http.StatusOK {
 			if m := exportToolRE.FindStringSubmatch(tool.body); m != nil && take(m[1], "export tool manifest") {
 				say("the export tool manifest names version %s", m[1])
@@ -172,6 +182,11 @@ func Check(ctx context.Context, client *http.Client, t Target, opt Options) Resu
 	if !haveBuild {
 		if m := logonBuildRE.FindStringSubmatch(logon.body); m != nil && take(m[1], "logon page resource path") {
 			say("the logon page loads its resources from a folder named %s", m[1])
+		}
+	}
+	if haveBuild && build.Revision < 0 {
+		if v, ok := buildFolder(ctx, client, t, opt, build, say); ok {
+			build, r.BuildSource = v, "export tool folder"
 		}
 	}
 	if haveBuild {
@@ -189,6 +204,59 @@ func Check(ctx context.Context, client *http.Client, t Target, opt Options) Resu
 		active(ctx, client, t, opt, &r, say)
 	}
 	return r
+}
+
+// buildFolder looks for the update installed on a CU-level build: the ECP
+// keeps a folder per build installed (/ecp/15.1.2176.9/), so the export
+// tool manifest is asked for in each build of the CU the table knows,
+// newest first. A server that answers for a folder no build has says
+// nothing this way.
+func buildFolder(ctx context.Context, client *http.Client, t Target, opt Options, cu builds.Version, say func(string, ...any)) (builds.Version, bool) {
+	var candidates []builds.Version
+	for _, r := range opt.Table.Releases {
+		if r.Version.SameCU(cu) && r.Version.Revision >= 0 && !slices.Contains(candidates, r.Version) {
+			candidates = append(candidates, r.Version)
+		}
+	}
+	if len(candidates) == 0 {
+		return builds.Version{}, false
+	}
+	slices.SortFunc(candidates, func(a, b builds.Version) int { return b.Compare(a) })
+	manifest := func(folder builds.Version) (builds.Version, bool) {
+		resp, err := get(ctx, client, t, folderExportTool(folder), "", opt, nil)
+		if err != nil || resp.status != http.StatusOK {
+			return builds.Version{}, false
+		}
+		m := exportToolRE.FindStringSubmatch(resp.body)
+		if m == nil {
+			return builds.Version{}, false
+		}
+		v, err := builds.Parse(m[1])
+		return v, err == nil && v.SameCU(cu)
+	}
+	nowhere := builds.Version{Major: cu.Major, Minor: cu.Minor, Build: cu.Build, Revision: 65000}
+	if _, ok := manifest(nowhere); ok {
+		say("%s answers with a manifest although no such build exists: the export tool folders tell nothing here", folderExportTool(nowhere))
+		return builds.Version{}, false
+	}
+	for _, c := range candidates {
+		if v, ok := manifest(c); ok {
+			say("%s answers with the export tool manifest of %s, the newest build of %s with a folder on this server", folderExportTool(c), v, cu)
+			return v, true
+		}
+		if ctx.Err() != nil {
+			say("the search of the export tool folders was cut short by --timeout")
+			return builds.Version{}, false
+		}
+	}
+	say("none of the %d builds of %s that exhunt knows has an export tool folder on this server", len(candidates), cu)
+	return builds.Version{}, false
+}
+
+// folderExportTool is the export tool manifest's path in one build's ECP
+// folder.
+func folderExportTool(v builds.Version) string {
+	return "/ecp/" + v.String() + "/exporttool/microsoft.exchange.ediscovery.exporttool.application"
 }
 
 // active sends the CVE-2021-26855 request and folds its answer in.

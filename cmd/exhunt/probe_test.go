@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/exhunt/exhunt/builds"
 	"github.com/exhunt/exhunt/internal/exchangemock"
 )
 
@@ -136,7 +137,7 @@ func TestEndToEndProbe(t *testing.T) {
 			t.Errorf("text: %s: line %q, want %q and %s", k.Name, line, class, w.HasCVE)
 		}
 	}
-	if !strings.Contains(text, "11 target(s): 4 vulnerable, 2 maybe or unknown, 2 not known to be vulnerable, 1 not Exchange, 2 not checked") {
+	if !strings.Contains(text, "14 target(s): 6 vulnerable, 3 maybe or unknown, 2 not known to be vulnerable, 1 not Exchange, 2 not checked") {
 		t.Errorf("text count:\n%s", text)
 	}
 
@@ -170,14 +171,21 @@ func TestEndToEndProbe(t *testing.T) {
 }
 
 // What a target receives: without --active only what a browser would
-// request (no cookie, nothing but the logon page and the export tool
-// manifest), with it the CVE-2021-26855 request too; always the user
-// agent naming exhunt.
+// request (no cookie: the logon page, OWA's service endpoint, the export
+// tool manifest, and for a CU-level build the manifest in the build
+// folders, newest first, after one no build has), with it the
+// CVE-2021-26855 request too; always the user agent naming exhunt.
 func TestProbeRequests(t *testing.T) {
+	var newest builds.Version
+	for _, r := range builds.MustBuiltin().Releases {
+		if r.Version.SameCU(builds.Version{Major: 15, Minor: 1, Build: 2176, Revision: -1}) && r.Version.Compare(newest) > 0 {
+			newest = r.Version
+		}
+	}
 	var mu sync.Mutex
 	var seen []string
 	honest := regexp.MustCompile(`^exhunt/\S+ \(Exchange exposure check\)$`)
-	mock := exchangemock.Server{LogonPath: "15.1.2176", SSRF: "vulnerable"}
+	mock := exchangemock.Server{LogonPath: "15.1.2176", SSRF: "vulnerable", BuildFolders: []string{newest.String()}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		ua := r.UserAgent()
@@ -189,23 +197,28 @@ func TestProbeRequests(t *testing.T) {
 		mock.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	ua := "ua=exhunt"
+	browser := func(path string) string { return "GET " + path + " cookie=false ua=exhunt" }
+	passive := []string{
+		browser(exchangemock.PathLogon),
+		browser(exchangemock.PathService),
+		browser(exchangemock.PathExportTool),
+		browser("/ecp/15.1.2176.65000/exporttool/microsoft.exchange.ediscovery.exporttool.application"),
+		browser("/ecp/" + newest.String() + "/exporttool/microsoft.exchange.ediscovery.exporttool.application"),
+	}
 	for _, tc := range []struct {
 		args []string
 		want []string
 	}{
-		{[]string{"probe", srv.URL}, []string{
-			"GET " + exchangemock.PathLogon + " cookie=false " + ua,
-			"GET " + exchangemock.PathExportTool + " cookie=false " + ua}},
-		{[]string{"probe", "--active", srv.URL}, []string{
-			"GET " + exchangemock.PathLogon + " cookie=false " + ua,
-			"GET " + exchangemock.PathExportTool + " cookie=false " + ua,
-			"GET " + exchangemock.PathSSRF + " cookie=true " + ua}},
+		{[]string{"probe", srv.URL}, passive},
+		{[]string{"probe", "--active", srv.URL}, append(slices.Clone(passive), "GET "+exchangemock.PathSSRF+" cookie=true ua=exhunt")},
 	} {
 		seen = nil
-		exhunt(t, tc.args...)
+		out, _, _ := exhunt(t, tc.args...)
 		if !slices.Equal(seen, tc.want) {
 			t.Errorf("%v: the target saw\n%s\nwant\n%s", tc.args, strings.Join(seen, "\n"), strings.Join(tc.want, "\n"))
+		}
+		if !strings.Contains(out, "Exchange "+newest.String()+" (exact build, export tool folder)") {
+			t.Errorf("%v: the build folder's answer not taken:\n%s", tc.args, out)
 		}
 	}
 }
