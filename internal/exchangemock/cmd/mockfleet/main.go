@@ -3,7 +3,8 @@
 // (exchangemock.Fleet, but the slow one) depends on the address
 // contacted, over TLS with a self-signed certificate. With -list N it
 // prints instead the first N targets from 127.1.0.0 with the answers
-// expected of them.
+// expected of them. GET /mockfleet/requests tells how many requests it
+// has served.
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"time"
 
 	"github.com/exhunt/exhunt/internal/exchangemock"
@@ -60,7 +62,15 @@ func main() {
 		w.Flush()
 		return
 	}
+	// The requests served so far, for the benchmark's count per target:
+	// GET /mockfleet/requests on any address (not counted itself).
+	var served atomic.Int64
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/mockfleet/requests" {
+			fmt.Fprintln(w, served.Load())
+			return
+		}
+		served.Add(1)
 		k := kinds[0]
 		if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok {
 			k = kindOf(a.IP)
