@@ -22,6 +22,8 @@ import (
 // Well-known places inside a Windows system drive.
 const (
 	DefaultExchangeDir = "Program Files/Microsoft/Exchange Server/V15"
+	// DefaultExchange2010Dir is where Exchange 2010 installs.
+	DefaultExchange2010Dir = "Program Files/Microsoft/Exchange Server/V14"
 	DefaultWebRoot     = "inetpub/wwwroot"
 	IISConfigFile      = "Windows/System32/inetsrv/config/applicationHost.config"
 	exchangeKey        = `Microsoft\ExchangeServer\v15`
@@ -142,6 +144,11 @@ type Server struct {
 	Notes []string
 	// Errors are inputs that could not be read.
 	Errors []PathError
+	// Exchange2010Dir is Exchange 2010's install folder (V14) on a server
+	// without a later Exchange. The checks of Exchange's own logs are for
+	// Exchange 2013 and later, so ExchangeDir stays empty; the build and
+	// the web folders are read from it.
+	Exchange2010Dir string
 	// ExchangeDirMissing is set when --exchange-dir named no folder.
 	ExchangeDirMissing bool
 

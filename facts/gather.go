@@ -68,6 +68,7 @@ func Gather(drives *root.Drives, opt Options) *Server {
 	rec := recognise(drives.System, root.NewResolver(drives.System), ".", s.Label)
 	s.Kind, s.KindDetail, s.logRoot = rec.kind, rec.detail, rec.logRoot
 	s.locateExchange(opt, rec)
+	s.locateExchange2010()
 	s.locateWebRoot()
 	s.locateEventLogs(rec)
 	s.places()
@@ -226,6 +227,24 @@ func (s *Server) locateExchange(opt Options, rec recognition) {
 	}
 }
 
+// locateExchange2010 finds Exchange 2010 in its default folder when no
+// later Exchange was found on a system drive.
+func (s *Server) locateExchange2010() {
+	if s.ExchangeDir != "" || s.LoggingDir != "" || s.Kind != KindSystemDrive {
+		return
+	}
+	places := []string{DefaultExchange2010Dir}
+	for _, l := range s.Drives.Letters() {
+		places = append(places, root.VolumePath(l, DefaultExchange2010Dir))
+	}
+	for _, p := range places {
+		if dir, ok := s.Resolver.ResolveDir(p); ok {
+			s.Exchange2010Dir = dir
+			return
+		}
+	}
+}
+
 func winSlashes(p string) string { return strings.ReplaceAll(p, "/", `\`) }
 
 func installPathOr(p string) string {
@@ -363,6 +382,13 @@ func (s *Server) places() {
 		s.HotSpots.AspnetClient, _ = s.Resolver.ResolveDir(path.Join(s.WebRoot, "aspnet_client"))
 		s.WebFolders = append(s.WebFolders, s.WebRoot)
 	}
+	if s.Exchange2010Dir != "" {
+		// Exchange 2010's pages; its auth folders hold other files than
+		// the later versions', so they are not hot spots.
+		if d, ok := s.Resolver.ResolveDir(path.Join(s.Exchange2010Dir, "ClientAccess")); ok {
+			s.WebFolders = append(s.WebFolders, d)
+		}
+	}
 	if s.ExchangeDir != "" {
 		s.HotSpots.OwaAuth, _ = s.Resolver.ResolveDir(path.Join(s.ExchangeDir, "FrontEnd/HttpProxy/owa/auth"))
 		s.HotSpots.EcpAuth, _ = s.Resolver.ResolveDir(path.Join(s.ExchangeDir, "FrontEnd/HttpProxy/ecp/auth"))
@@ -479,10 +505,11 @@ func (s *Server) identify() {
 // readExSetup reads the exact build from ExSetup.exe's version resource,
 // and the versioned OWA folders an update writes.
 func (s *Server) readExSetup() {
-	if s.ExchangeDir == "" {
+	dir := cmp.Or(s.ExchangeDir, s.Exchange2010Dir)
+	if dir == "" {
 		return
 	}
-	p, err := s.Resolver.Resolve(path.Join(s.ExchangeDir, "Bin/ExSetup.exe"))
+	p, err := s.Resolver.Resolve(path.Join(dir, "Bin/ExSetup.exe"))
 	if err != nil {
 		return
 	}
@@ -503,7 +530,9 @@ func (s *Server) readExSetup() {
 	if s.Build.Precision != "exact" {
 		return
 	}
-	s.checkProductBinaries()
+	if s.ExchangeDir != "" {
+		s.checkProductBinaries()
+	}
 	if s.HotSpots.OwaAuth != "" {
 		if entries, _, err := readDirBounded(s.Drives, s.HotSpots.OwaAuth, maxListed); err == nil {
 			var names []string

@@ -171,6 +171,8 @@ func (t *textWriter) server(res *result.Server) {
 		t.printf("Exchange: %s (%s)\n", Terminal(si.ExchangeDir), Terminal(si.ExchangeSource))
 	case si.ExchangeSource != "":
 		t.printf("Exchange: only part of it was copied (%s)\n", Terminal(si.ExchangeSource))
+	case si.Exchange2010Dir != "":
+		t.printf("Exchange: Exchange 2010 at %s (its own logs are not read: exhunt's log checks are for Exchange 2013 and later)\n", Terminal(si.Exchange2010Dir))
 	default:
 		t.printf("Exchange: not found in this folder\n")
 	}

@@ -83,11 +83,14 @@ type ServerInfo struct {
 	Volumes        []Volume `json:"volumes,omitempty"`
 	ExchangeDir    string   `json:"exchange_dir,omitempty"`
 	ExchangeSource string   `json:"exchange_source,omitempty"`
-	InstallPath    string   `json:"install_path,omitempty"`
-	LoggingDir     string   `json:"logging_dir,omitempty"`
-	WebRoot        string   `json:"web_root,omitempty"`
-	WebRootSource  string   `json:"web_root_source,omitempty"`
-	Notes          []string `json:"notes,omitempty"`
+	// Exchange2010Dir is Exchange 2010's folder (V14) on a server with
+	// no later Exchange: the Exchange log checks are for 2013 and later.
+	Exchange2010Dir string   `json:"exchange_2010_dir,omitempty"`
+	InstallPath     string   `json:"install_path,omitempty"`
+	LoggingDir      string   `json:"logging_dir,omitempty"`
+	WebRoot         string   `json:"web_root,omitempty"`
+	WebRootSource   string   `json:"web_root_source,omitempty"`
+	Notes           []string `json:"notes,omitempty"`
 }
 
 // Coverage is how far back one log folder's evidence reaches.

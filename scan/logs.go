@@ -415,7 +415,9 @@ func coverageFindings(s *facts.Server, logs logOutcome, col *collector) {
 		}))
 	}
 	scopeEv := finding.Evidence{{Name: "root", Value: s.KindDetail}}
-	if s.ExchangeDir == "" && s.LoggingDir == "" && s.Kind != facts.KindLogFolder {
+	if s.Exchange2010Dir != "" {
+		scopeEv = append(scopeEv, finding.Field{Name: "exchange", Value: "Exchange 2010 at " + s.Exchange2010Dir + ": its build and web folders were read; the Exchange log checks are for Exchange 2013 and later and did not run"})
+	} else if s.ExchangeDir == "" && s.LoggingDir == "" && s.Kind != facts.KindLogFolder {
 		scopeEv = append(scopeEv, finding.Field{Name: "exchange", Value: "Exchange install folder not found (give --exchange-dir, or --volume when Exchange is on another drive); log and front-end checks did not run"})
 	} else {
 		scopeEv = append(scopeEv, finding.Field{Name: "exchange", Value: orDash(s.ExchangeDir) + " (" + s.ExchangeSource + ")"})

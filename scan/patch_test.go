@@ -3,6 +3,7 @@ package scan
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -205,5 +206,60 @@ func TestBuildSourcesThatMislead(t *testing.T) {
 	res := runScan(t, dir, Config{})
 	if e := res.Verdict.Exposure; e.State != result.ExposureUnknown {
 		t.Errorf("an unknown build without a hive: %s (%s)", e.State, e.Answer)
+	}
+}
+
+// An Exchange 2010 server is said to be one: the March 2021 chain does not
+// reach it but CVE-2021-26857 does, its build decides that, and the log
+// checks for Exchange 2013 and later are not claimed. With a later Exchange
+// beside it, that one is scanned as always.
+func TestExchange2010(t *testing.T) {
+	for _, tc := range []struct {
+		name, build string
+		v15         bool
+		vulnerable  bool
+	}{
+		{name: "before RU32", build: "14.3.496.0", vulnerable: true},
+		{name: "RU32", build: "14.3.513.0"},
+		{name: "with V15 beside it", build: "14.3.496.0", v15: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			files := map[string][]byte{
+				"Windows/System32/drivers/etc/hosts":                                              []byte("127.0.0.1 localhost\r\n"),
+				"inetpub/wwwroot/iisstart.htm":                                                    []byte("<html></html>"),
+				"Program Files/Microsoft/Exchange Server/V14/Bin/ExSetup.exe":                     testserver.ExSetup(tc.build),
+				"Program Files/Microsoft/Exchange Server/V14/ClientAccess/Owa/auth/logon.aspx":    []byte("<%@ Page Language=\"C#\" %>"),
+				"Program Files/Microsoft/Exchange Server/V14/Logging/RPC Client Access/RCA_1.LOG": []byte("#Software: Microsoft Exchange Server\r\n"),
+			}
+			if tc.v15 {
+				files["Program Files/Microsoft/Exchange Server/V15/Logging/HttpProxy/Owa/HttpProxy_2021030301-1.LOG"] = []byte("#Software: Microsoft Exchange Server\r\n")
+			}
+			for name, data := range files {
+				p := filepath.Join(dir, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			srv := runScan(t, dir, Config{})
+			v, info := srv.Verdict, srv.Server
+			if tc.v15 {
+				if info.Exchange2010Dir != "" || strings.Contains(v.Headline, "Exchange 2010") {
+					t.Errorf("Exchange 2010 reported beside V15: %q, %q", info.Exchange2010Dir, v.Headline)
+				}
+				return
+			}
+			if info.Exchange2010Dir != "Program Files/Microsoft/Exchange Server/V14" || !strings.Contains(v.Headline, "Exchange 2010") ||
+				!strings.Contains(v.Headline, "CVE-2021-26857") || v.NothingExamined || v.Level != result.VerdictInconclusive {
+				t.Errorf("folder %q, verdict %s %q (nothing examined %v)", info.Exchange2010Dir, v.Level, v.Headline, v.NothingExamined)
+			}
+			e := v.Exposure
+			if e.Build != tc.build || (e.State == result.ExposureVulnerable) != tc.vulnerable || tc.vulnerable && !slices.Contains(e.Missing, "CVE-2021-26857") {
+				t.Errorf("exposure %+v, want vulnerable %v", e, tc.vulnerable)
+			}
+		})
 	}
 }

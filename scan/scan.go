@@ -571,7 +571,7 @@ func noteServed(s *facts.Server, served *detect.ServedFiles, f *finding.Finding)
 func serverInfo(s *facts.Server, volumes []result.Volume) result.ServerInfo {
 	return result.ServerInfo{
 		Name: s.Name(), Identity: s.Identity, RootKind: string(s.Kind), RootKindDetail: s.KindDetail, Volumes: volumes,
-		ExchangeDir: s.ExchangeDir, ExchangeSource: s.ExchangeSource, InstallPath: s.InstallPath,
+		ExchangeDir: s.ExchangeDir, ExchangeSource: s.ExchangeSource, Exchange2010Dir: s.Exchange2010Dir, InstallPath: s.InstallPath,
 		LoggingDir: s.LoggingDir, WebRoot: s.WebRoot, WebRootSource: s.WebRootSource, Notes: s.Notes,
 	}
 }

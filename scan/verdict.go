@@ -217,6 +217,14 @@ func decide(in verdictInput) result.Verdict {
 		v.Level = result.VerdictInconclusive
 		v.Headline = "INTERRUPTED, INCOMPLETE: the scan stopped before it read everything; no verdict can be given"
 		v.NextSteps = []string{"Run the scan again to the end; the findings below are only those of the part that was read."}
+	case !examined && in.server.Exchange2010Dir != "":
+		v.Level = result.VerdictInconclusive
+		v.Headline = "INCONCLUSIVE: this is an Exchange 2010 server; of the March 2021 vulnerabilities only CVE-2021-26857 reaches Exchange 2010 (the ProxyLogon chain through CVE-2021-26855 does not), and exhunt's checks of Exchange's own logs are for Exchange 2013 and later"
+		v.NextSteps = []string{
+			"Make sure Exchange 2010 SP3 Update Rollup 32 (build 14.3.513.0, KB5000978) or later is installed: it fixes CVE-2021-26857. The build exhunt read, if any, is under \"Vulnerable now?\".",
+			"Exchange 2010's support ended on 2020-10-13: it gets no fixes for later vulnerabilities. Plan its replacement, and keep it off the internet until then.",
+			"The IIS logs, web folders and event logs in this copy were checked as for any server: review the findings below, if any.",
+		}
 	case !examined:
 		v.Level, v.NothingExamined = result.VerdictInconclusive, true
 		v.Headline = inconclusiveHeadline(in.server)

@@ -233,6 +233,10 @@ func (g *generator) installedBuild() string {
 func (g *generator) binariesBuild() string { return g.effectiveBuild().String() }
 
 // exSetup is a small PE file with the version resource of ExSetup.exe.
+// ExSetup is an ExSetup.exe whose version resource names build, for tests
+// of other layouts than the generator's.
+func ExSetup(build string) []byte { return exSetup(build) }
+
 func exSetup(build string) []byte {
 	v, err := builds.Parse(build)
 	if err != nil {
