@@ -24,11 +24,11 @@ const (
 	DefaultExchangeDir = "Program Files/Microsoft/Exchange Server/V15"
 	// DefaultExchange2010Dir is where Exchange 2010 installs.
 	DefaultExchange2010Dir = "Program Files/Microsoft/Exchange Server/V14"
-	DefaultWebRoot     = "inetpub/wwwroot"
-	IISConfigFile      = "Windows/System32/inetsrv/config/applicationHost.config"
-	exchangeKey        = `Microsoft\ExchangeServer\v15`
-	exchangeSetupKey   = exchangeKey + `\Setup`
-	windowsVersionKey  = `Microsoft\Windows NT\CurrentVersion`
+	DefaultWebRoot         = "inetpub/wwwroot"
+	IISConfigFile          = "Windows/System32/inetsrv/config/applicationHost.config"
+	exchangeKey            = `Microsoft\ExchangeServer\v15`
+	exchangeSetupKey       = exchangeKey + `\Setup`
+	windowsVersionKey      = `Microsoft\Windows NT\CurrentVersion`
 )
 
 // Place is a folder of the server a file check wants to see.
