@@ -24,6 +24,7 @@ package collect
 import (
 	"archive/zip"
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -337,8 +338,8 @@ func (c *collector) plan(ctx context.Context, s *facts.Server, res *result.Serve
 			}
 		}
 	}
-	if s.ExchangeDir != "" {
-		if n, err := s.Resolver.Resolve(path.Join(s.ExchangeDir, "Bin/ExSetup.exe")); err == nil {
+	if dir := cmp.Or(s.ExchangeDir, s.Exchange2010Dir); dir != "" {
+		if n, err := s.Resolver.Resolve(path.Join(dir, "Bin/ExSetup.exe")); err == nil {
 			add(n, rankIdentity)
 		}
 	}

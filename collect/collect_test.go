@@ -613,3 +613,25 @@ func TestUnreadableSourceStaysUnreadable(t *testing.T) {
 		t.Errorf("the archive's scan does not name the file out of reach: %+v", arc.Servers[0].Errors)
 	}
 }
+
+// An Exchange 2010 server's archive holds its ExSetup.exe, so its scan
+// tells the same build and verdict as the server's.
+func TestExchange2010Archive(t *testing.T) {
+	dir := t.TempDir()
+	if err := testserver.Exchange2010(dir, "14.3.513.0"); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "triage.zip")
+	cfg := scan.Config{Roots: []string{dir}}
+	if _, err := Run(context.Background(), Options{Scan: cfg, Out: out, Tool: triage.Tool{Name: "exhunt", Version: "test"}}); err != nil {
+		t.Fatal(err)
+	}
+	src, arc := scanOf(t, cfg), scanOf(t, scan.Config{Roots: []string{out}})
+	sameFindings(t, src, arc)
+	s, a := src.Servers[0], arc.Servers[0]
+	if s.Server.Exchange2010Dir == "" || a.Server.Exchange2010Dir != s.Server.Exchange2010Dir ||
+		a.Verdict.Headline != s.Verdict.Headline || a.Verdict.Exposure.Build != "14.3.513.0" || a.Verdict.Exposure.State != s.Verdict.Exposure.State {
+		t.Errorf("source: %q %q %+v\narchive: %q %q %+v", s.Server.Exchange2010Dir, s.Verdict.Headline, s.Verdict.Exposure,
+			a.Server.Exchange2010Dir, a.Verdict.Headline, a.Verdict.Exposure)
+	}
+}

@@ -297,6 +297,9 @@ func exposure(in verdictInput) result.Exposure {
 		return e
 	}
 	e.State, e.Answer = result.ExposurePatched, "no: build "+b.Version.String()+" has the ProxyLogon fixes and the later critical ones exhunt knows"
+	if b.Version.Major == 14 {
+		e.Answer = "no: build " + b.Version.String() + " has the fix for CVE-2021-26857, the only one of March 2021 that reaches Exchange 2010; out of support, it gets no later fixes"
+	}
 	if !a.ProxyLogonPatched || len(a.Missing) > 0 {
 		e.State = result.ExposureVulnerable
 		for _, m := range a.Missing {

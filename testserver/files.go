@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/exhunt/exhunt/builds"
-	"github.com/exhunt/exhunt/source/peversion/peversiontest"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/exhunt/exhunt/builds"
+	"github.com/exhunt/exhunt/source/peversion/peversiontest"
 
 	"github.com/exhunt/exhunt/finding"
 	"github.com/exhunt/exhunt/source/minidump/minidumptest"
@@ -264,4 +265,28 @@ func sortedNames(m map[string][]byte) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Exchange2010 writes a small Exchange 2010 server under dir: a system
+// drive with V14 (ExSetup.exe of build, an OWA page, an RPC Client Access
+// log) and the IIS web root, for tests of how an Exchange 2010 server is
+// told apart.
+func Exchange2010(dir, build string) error {
+	files := map[string][]byte{
+		"Windows/System32/drivers/etc/hosts":                                              []byte("127.0.0.1 localhost\r\n"),
+		"inetpub/wwwroot/iisstart.htm":                                                    []byte("<html></html>"),
+		"Program Files/Microsoft/Exchange Server/V14/Bin/ExSetup.exe":                     exSetup(build),
+		"Program Files/Microsoft/Exchange Server/V14/ClientAccess/Owa/auth/logon.aspx":    []byte("<%@ Page Language=\"C#\" %>"),
+		"Program Files/Microsoft/Exchange Server/V14/Logging/RPC Client Access/RCA_1.LOG": []byte("#Software: Microsoft Exchange Server\r\n"),
+	}
+	for _, name := range sortedNames(files) {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, files[name], 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
