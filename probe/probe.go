@@ -109,7 +109,6 @@ type response struct {
 	status int
 	header http.Header
 	body   string
-	url    string
 }
 
 // Check probes one target.
@@ -351,7 +350,7 @@ func get(ctx context.Context, client *http.Client, t Target, path, cookie string
 		if err != nil {
 			return nil, err
 		}
-		out := &response{status: resp.StatusCode, header: resp.Header, body: string(body), url: u}
+		out := &response{status: resp.StatusCode, header: resp.Header, body: string(body)}
 		loc := resp.Header.Get("Location")
 		if resp.StatusCode < 300 || resp.StatusCode >= 400 || loc == "" || cookie != "" {
 			return out, nil

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,11 +46,12 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 			"       exhunt probe [options] --targets FILE\n\n"+
 			"Checks Exchange servers over HTTPS from outside, as the internet sees them:\n"+
 			"whether each target runs Exchange, which build (from the X-OWA-Version\n"+
-			"header, the export tool manifest, else the logon page's CU-level folder), and\n"+
-			"to which critical CVEs that build is open. Without --active only what a\n"+
-			"browser would request is sent. A TARGET is a host name, an address,\n"+
-			"host:port, an https:// URL or a CIDR range; only the targets given are\n"+
-			"contacted (a redirect to another host is not followed).\n\nOptions:\n")
+			"header, the export tool manifest, else the logon page's CU-level folder and\n"+
+			"the ECP folders of that CU's builds), and to which critical CVEs that build\n"+
+			"is open. Without --active only what a browser would request is sent.\n"+
+			"A TARGET is a host name, an address, host:port, an https:// URL or a CIDR\n"+
+			"range; only the targets given are contacted (a redirect to another host is\n"+
+			"not followed).\n\nOptions:\n")
 		fs.PrintDefaults()
 		fmt.Fprintf(fs.Output(), "\nExit status: 0 no target known to be vulnerable, 1 at least one vulnerable,\n"+
 			"2 bad arguments or interrupted, 3 no target could be checked.\n")
@@ -110,7 +110,8 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	results := make([]*probe.Result, len(targets))
-	var checked, vulnerable, unreachable atomic.Int64
+	// Run calls back from one goroutine at a time.
+	var checked, vulnerable, unreachable int
 	var cw *csv.Writer
 	if *format == "csv" {
 		cw = csv.NewWriter(out)
@@ -120,17 +121,17 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		if *format == "json" || *format == "text" {
 			results[i] = &r
 		}
-		checked.Add(1)
+		checked++
 		if r.Vulnerable == probe.VulnerableYes {
-			vulnerable.Add(1)
+			vulnerable++
 		}
 		if r.Error != "" {
-			unreachable.Add(1)
+			unreachable++
 		}
-		if showProgress && (time.Since(lastDraw) > 200*time.Millisecond || checked.Load() == int64(len(targets))) {
+		if showProgress && (time.Since(lastDraw) > 200*time.Millisecond || checked == len(targets)) {
 			lastDraw = time.Now()
-			rate := float64(checked.Load()) / max(time.Since(started).Seconds(), 0.001)
-			fmt.Fprintf(stderr, "\rprobe: %d/%d targets, %d vulnerable, %.0f/s   ", checked.Load(), len(targets), vulnerable.Load(), rate)
+			rate := float64(checked) / max(time.Since(started).Seconds(), 0.001)
+			fmt.Fprintf(stderr, "\rprobe: %d/%d targets, %d vulnerable, %.0f/s   ", checked, len(targets), vulnerable, rate)
 		}
 		switch *format {
 		case "jsonl":
@@ -168,11 +169,11 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case ctx.Err() != nil:
-		fmt.Fprintf(stderr, "exhunt probe: interrupted: %d of %d targets checked\n", checked.Load(), len(targets))
+		fmt.Fprintf(stderr, "exhunt probe: interrupted: %d of %d targets checked\n", checked, len(targets))
 		return probeFailed
-	case vulnerable.Load() > 0:
+	case vulnerable > 0:
 		return probeVulnerable
-	case unreachable.Load() == int64(len(targets)):
+	case unreachable == len(targets):
 		return probeNothingChecked
 	}
 	return probeNoneVulnerable
