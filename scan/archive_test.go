@@ -308,3 +308,33 @@ func cleanCase(t *testing.T) string {
 	}
 	return dir
 }
+
+// A collection whose record is missing was cut short, whichever collector
+// wrote its manifest: exhunt collect (plain header) or the collection
+// script (every field quoted).
+func TestCollectionCutShortBeforeItsRecord(t *testing.T) {
+	quoted := make([]string, len(triage.ManifestHeader))
+	for i, h := range triage.ManifestHeader {
+		quoted[i] = `"` + h + `"`
+	}
+	for name, header := range map[string]string{
+		"exhunt collect":        strings.Join(triage.ManifestHeader, ","),
+		"the collection script": strings.Join(quoted, ","),
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			opt := testserver.DemoOptions()
+			opt.Attacks = false
+			if _, err := testserver.Generate(filepath.Join(dir, "C"), opt); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, triage.ManifestName), []byte(header+"\r\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s := runScan(t, dir, Config{})
+			if s.Verdict.Level != result.VerdictInconclusive || s.Collection == nil || !strings.Contains(s.Collection.Problem, "cut short") {
+				t.Errorf("%s (%s), collection %+v", s.Verdict.Level, s.Verdict.Headline, s.Collection)
+			}
+		})
+	}
+}

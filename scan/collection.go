@@ -84,9 +84,7 @@ func isManifest(fsys fs.FS, name string) bool {
 		return false
 	}
 	defer f.Close()
-	head := make([]byte, 64)
-	n, _ := io.ReadFull(f, head)
-	return strings.HasPrefix(string(head[:n]), strings.Join(triage.ManifestHeader[:3], ","))
+	return triage.IsManifest(f)
 }
 
 // maxCollectionProblems bounds the manifest's problems listed one by one.

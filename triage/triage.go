@@ -194,6 +194,35 @@ func (l *rowLimiter) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// IsManifest reports whether r starts with a manifest's header row, as
+// exhunt collect writes it or as the collection script does (every field
+// quoted): a manifest.csv of other content is not one.
+func IsManifest(r io.Reader) bool {
+	cr := csv.NewReader(&rowLimiter{r: r, max: maxManifestRow})
+	cr.FieldsPerRecord = -1
+	head, err := cr.Read()
+	if err != nil {
+		return false
+	}
+	_, err = manifestColumns(head)
+	return err == nil
+}
+
+// manifestColumns finds the columns of a manifest by their names in its
+// header row (a byte order mark and case set aside).
+func manifestColumns(head []string) (map[string]int, error) {
+	col := map[string]int{}
+	for i, name := range head {
+		col[strings.TrimPrefix(strings.ToLower(strings.TrimSpace(name)), "\ufeff")] = i
+	}
+	for _, need := range []string{"path", "status", "size", "sha256"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("%w: no %q column", ErrManifest, need)
+		}
+	}
+	return col, nil
+}
+
 // ReadManifest reads a manifest, calling fn for every row. Columns are
 // found by name, so a manifest with more columns (a later version) reads.
 // A row that does not parse stops the reading with an error naming it.
@@ -205,14 +234,9 @@ func ReadManifest(r io.Reader, fn func(Entry) error) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrManifest, err)
 	}
-	col := map[string]int{}
-	for i, name := range head {
-		col[strings.TrimPrefix(strings.ToLower(strings.TrimSpace(name)), "\ufeff")] = i
-	}
-	for _, need := range []string{"path", "status", "size", "sha256"} {
-		if _, ok := col[need]; !ok {
-			return fmt.Errorf("%w: no %q column", ErrManifest, need)
-		}
+	col, err := manifestColumns(head)
+	if err != nil {
+		return err
 	}
 	get := func(rec []string, name string) string {
 		i, ok := col[name]
