@@ -24,7 +24,6 @@ package collect
 import (
 	"archive/zip"
 	"bufio"
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -338,10 +337,8 @@ func (c *collector) plan(ctx context.Context, s *facts.Server, res *result.Serve
 			}
 		}
 	}
-	if dir := cmp.Or(s.ExchangeDir, s.Exchange2010Dir); dir != "" {
-		if n, err := s.Resolver.Resolve(path.Join(dir, "Bin/ExSetup.exe")); err == nil {
-			add(n, rankIdentity)
-		}
+	if n, ok := s.ExSetupPath(); ok {
+		add(n, rankIdentity)
 	}
 	if d, ok := s.Resolver.ResolveDir("Windows/System32/inetsrv/config"); ok {
 		c.walkFiles(ctx, s, d, func(n string) { add(n, rankIdentity) })

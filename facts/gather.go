@@ -197,15 +197,13 @@ func (s *Server) locateExchange(opt Options, rec recognition) {
 			s.note("the registry says Exchange is installed at %s, which is not in this copy", s.InstallPath)
 		}
 	}
-	if dir, ok := s.Resolver.ResolveDir(DefaultExchangeDir); ok {
-		s.setExchange(dir, "default install folder")
-		return
-	}
-	for _, l := range s.Drives.Letters() {
-		if dir, ok := s.Resolver.ResolveDir(root.VolumePath(l, DefaultExchangeDir)); ok {
-			s.setExchange(dir, fmt.Sprintf("default install folder on volume %c:", l))
-			return
+	if dir, l, ok := s.findDefault(DefaultExchangeDir); ok {
+		source := "default install folder"
+		if l != 0 {
+			source = fmt.Sprintf("default install folder on volume %c:", l)
 		}
+		s.setExchange(dir, source)
+		return
 	}
 	tops := []string{"."}
 	for _, l := range s.Drives.Letters() {
@@ -233,16 +231,21 @@ func (s *Server) locateExchange2010() {
 	if s.ExchangeDir != "" || s.LoggingDir != "" || s.Kind != KindSystemDrive {
 		return
 	}
-	places := []string{DefaultExchange2010Dir}
-	for _, l := range s.Drives.Letters() {
-		places = append(places, root.VolumePath(l, DefaultExchange2010Dir))
+	s.Exchange2010Dir, _, _ = s.findDefault(DefaultExchange2010Dir)
+}
+
+// findDefault finds a folder at its default place on the system drive,
+// else on another volume (whose letter it returns).
+func (s *Server) findDefault(rel string) (dir string, letter byte, ok bool) {
+	if dir, ok := s.Resolver.ResolveDir(rel); ok {
+		return dir, 0, true
 	}
-	for _, p := range places {
-		if dir, ok := s.Resolver.ResolveDir(p); ok {
-			s.Exchange2010Dir = dir
-			return
+	for _, l := range s.Drives.Letters() {
+		if dir, ok := s.Resolver.ResolveDir(root.VolumePath(l, rel)); ok {
+			return dir, l, true
 		}
 	}
+	return "", 0, false
 }
 
 func winSlashes(p string) string { return strings.ReplaceAll(p, "/", `\`) }
@@ -502,15 +505,22 @@ func (s *Server) identify() {
 	}
 }
 
+// ExSetupPath is where Exchange's ExSetup.exe, whose version is the
+// build, lies in the server's file system.
+func (s *Server) ExSetupPath() (string, bool) {
+	dir := cmp.Or(s.ExchangeDir, s.Exchange2010Dir)
+	if dir == "" {
+		return "", false
+	}
+	p, err := s.Resolver.Resolve(path.Join(dir, "Bin/ExSetup.exe"))
+	return p, err == nil
+}
+
 // readExSetup reads the exact build from ExSetup.exe's version resource,
 // and the versioned OWA folders an update writes.
 func (s *Server) readExSetup() {
-	dir := cmp.Or(s.ExchangeDir, s.Exchange2010Dir)
-	if dir == "" {
-		return
-	}
-	p, err := s.Resolver.Resolve(path.Join(dir, "Bin/ExSetup.exe"))
-	if err != nil {
+	p, ok := s.ExSetupPath()
+	if !ok {
 		return
 	}
 	info, err := peversion.ReadFS(s.Drives, p)

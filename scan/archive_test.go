@@ -158,23 +158,8 @@ func TestCollectionOfPartOfADrive(t *testing.T) {
 		{"C/missing", "system-drive", filepath.Join(dir, "C")},
 		{"C/Windows/System32/config/SYSTEM", "system-drive", filepath.Join(dir, "C")},
 	} {
-		f, err := os.Create(filepath.Join(dir, triage.RecordName))
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = triage.WriteRecord(f, &triage.Record{Source: "/mnt/ex01", SourceFolder: tc.folder, Complete: true})
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := Run(context.Background(), Config{Roots: []string{dir}})
-		if err != nil {
-			t.Fatalf("source folder %q: %v", tc.folder, err)
-		}
-		if len(rep.Servers) != 1 {
-			t.Fatalf("source folder %q: %d servers", tc.folder, len(rep.Servers))
-		}
-		s := rep.Servers[0]
+		writeRecord(t, dir, &triage.Record{Source: "/mnt/ex01", SourceFolder: tc.folder, Complete: true})
+		s := runScan(t, dir, Config{})
 		if s.Server.RootKind != tc.wantKind || s.Root != tc.wantRoot || s.Collection == nil {
 			t.Errorf("source folder %q: scanned %s as %s (collection %v); want %s as %s", tc.folder, s.Root, s.Server.RootKind, s.Collection != nil, tc.wantRoot, tc.wantKind)
 		}
@@ -193,25 +178,13 @@ func TestCollectionFilesElsewhereAreNotTrusted(t *testing.T) {
 	if _, err := testserver.Generate(dir, testserver.DemoOptions()); err != nil {
 		t.Fatal(err)
 	}
-	baseline, err := Run(context.Background(), Config{Roots: []string{dir}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := runScan(t, dir, Config{})
 	if err := os.MkdirAll(filepath.Join(dir, "Decoy", "V15"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Create(filepath.Join(dir, triage.RecordName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	triage.WriteRecord(f, &triage.Record{Complete: true, ExchangeDir: "Decoy/V15"})
-	f.Close()
+	writeRecord(t, dir, &triage.Record{Complete: true, ExchangeDir: "Decoy/V15"})
 	os.WriteFile(filepath.Join(dir, triage.ManifestName), []byte(strings.Join(triage.ManifestHeader, ",")+"\r\n"), 0o644)
-	planted, err := Run(context.Background(), Config{Roots: []string{dir}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, p := baseline.Servers[0], planted.Servers[0]
+	p := runScan(t, dir, Config{})
 	if len(p.Findings) != len(b.Findings) || p.Server.ExchangeDir != b.Server.ExchangeDir || p.Collection != nil {
 		t.Errorf("a record planted at the top of the drive: %d findings (of %d), Exchange in %q (%s), collection %+v",
 			len(p.Findings), len(b.Findings), p.Server.ExchangeDir, p.Server.ExchangeSource, p.Collection)
@@ -221,14 +194,7 @@ func TestCollectionFilesElsewhereAreNotTrusted(t *testing.T) {
 	caseDir := cleanCase(t)
 	os.WriteFile(filepath.Join(caseDir, triage.ManifestName), []byte("server,owner,notes\r\nEX01,IT,\r\n"), 0o644)
 	os.WriteFile(filepath.Join(caseDir, "EX01", triage.ManifestName), []byte("file,hash\r\n"), 0o644)
-	rep, err := Run(context.Background(), Config{Roots: []string{caseDir}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Servers) != 2 {
-		t.Fatalf("%d servers in the case", len(rep.Servers))
-	}
-	for _, s := range rep.Servers {
+	for _, s := range scanCase(t, caseDir, 2) {
 		if s.Verdict.Level != result.VerdictClean || s.Collection != nil {
 			t.Errorf("%s beside a manifest.csv of other content: %s (%s), collection %+v", s.Server.Name, s.Verdict.Level, s.Verdict.Headline, s.Collection)
 		}
@@ -245,20 +211,11 @@ func TestCollectionWithoutItsManifest(t *testing.T) {
 		if _, err := testserver.Generate(filepath.Join(dir, "C"), opt); err != nil {
 			t.Fatal(err)
 		}
-		f, err := os.Create(filepath.Join(dir, triage.RecordName))
-		if err != nil {
-			t.Fatal(err)
-		}
-		triage.WriteRecord(f, &triage.Record{Complete: true, ManifestSHA256: strings.Repeat("0", 64)})
-		f.Close()
+		writeRecord(t, dir, &triage.Record{Complete: true, ManifestSHA256: strings.Repeat("0", 64)})
 		if manifest != "" {
 			os.WriteFile(filepath.Join(dir, triage.ManifestName), []byte(manifest), 0o644)
 		}
-		rep, err := Run(context.Background(), Config{Roots: []string{dir}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := rep.Servers[0]
+		s := runScan(t, dir, Config{})
 		if s.Verdict.Level != result.VerdictInconclusive || s.Collection == nil || !strings.Contains(s.Verdict.Headline, "incomplete") {
 			t.Errorf("manifest %q: %s (%s)", manifest, s.Verdict.Level, s.Verdict.Headline)
 		}
@@ -272,14 +229,7 @@ func TestZipOfACaseProblemsGoToTheirServer(t *testing.T) {
 	dir := cleanCase(t)
 	out := filepath.Join(t.TempDir(), "case.zip")
 	zipDir(t, dir, out, "../outside.txt", "EX01/C/inetpub/wwwroot/iisstart.htm", "EX02/C/Windows/Temp/twice.txt", "EX02/C/Windows/Temp/twice.txt")
-	rep, err := Run(context.Background(), Config{Roots: []string{out}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Servers) != 2 {
-		t.Fatalf("%d servers", len(rep.Servers))
-	}
-	for _, s := range rep.Servers {
+	for _, s := range scanCase(t, out, 2) {
 		var paths []string
 		for _, e := range s.Errors {
 			paths = append(paths, e.Path)
@@ -337,4 +287,33 @@ func TestCollectionCutShortBeforeItsRecord(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeRecord writes a collection record into dir.
+func writeRecord(t *testing.T, dir string, rec *triage.Record) {
+	t.Helper()
+	f, err := os.Create(filepath.Join(dir, triage.RecordName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = triage.WriteRecord(f, rec)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// scanCase scans a root that must hold n servers.
+func scanCase(t *testing.T, root string, n int) []*result.Server {
+	t.Helper()
+	rep, err := Run(context.Background(), Config{Roots: []string{root}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Servers) != n {
+		t.Fatalf("%d servers in %s, want %d", len(rep.Servers), root, n)
+	}
+	return rep.Servers
 }

@@ -288,22 +288,13 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 		}
 		usedRoot := false
 		for _, sub := range subs {
-			t := target{rootDir: dir, live: live}
-			sfs := fsys
-			if sub.Dir != "." {
-				t.rootDir = op.host(sub.Dir)
-				if sfs, err = op.sub(sub.Dir); err != nil {
-					return fail(fmt.Errorf("cannot open the server folder: %w", err))
-				}
-			} else {
+			t := target{rootDir: dir, live: live, letterFromLayout: sub.SystemLetter != 0}
+			if sub.Dir == "." {
 				usedRoot = true
+			} else {
+				t.rootDir = op.host(sub.Dir)
 			}
-			t.drives = root.NewDrives(observe(cfg, 0, sfs))
-			if sub.SystemLetter != 0 {
-				t.drives.SystemLetter, t.letterFromLayout = sub.SystemLetter, true
-			}
-			closeFS := sfs.Close
-			t.close = func() { closeFS() }
+			layoutDir := t.rootDir
 			t.label = folderLabel(t.rootDir)
 			if op.archive != nil && sub.Dir == "." {
 				t.label = strings.TrimSuffix(t.label, filepath.Ext(t.label))
@@ -315,22 +306,23 @@ func plan(cfg Config) ([]target, []result.SkippedFolder, error) {
 			if !live && (len(sub.Volumes) > 0 || t.letterFromLayout) {
 				t.collection = readCollection(fsys, path.Dir(sub.Dir))
 			}
-			layoutDir, systemDir := t.rootDir, sub.Dir
+			// A collection of part of a drive is scanned as that part, as
+			// its source was.
+			systemDir, what := sub.Dir, "server"
 			if part := t.collection.sourceFolder(fsys, sub.Dir); part != "" {
-				// A collection of part of a drive is scanned as that
-				// part, as its source was.
-				pfs, err := op.sub(part)
-				if err != nil {
-					closeFS()
-					return fail(fmt.Errorf("cannot open the collected folder: %w", err))
-				}
-				closeFS()
-				sfs, closeFS, systemDir = pfs, pfs.Close, part
-				letter := t.drives.SystemLetter
-				t.drives = root.NewDrives(observe(cfg, 0, sfs))
-				t.drives.SystemLetter = letter
-				t.rootDir = op.host(part)
+				systemDir, what, t.rootDir = part, "collected", op.host(part)
 			}
+			sfs := fsys
+			if systemDir != "." {
+				if sfs, err = op.sub(systemDir); err != nil {
+					return fail(fmt.Errorf("cannot open the %s folder: %w", what, err))
+				}
+			}
+			t.drives = root.NewDrives(observe(cfg, 0, sfs))
+			if t.letterFromLayout {
+				t.drives.SystemLetter = sub.SystemLetter
+			}
+			t.close = func() { sfs.Close() }
 			if op.archive != nil {
 				t.archive = op.archive
 				for _, other := range subs {

@@ -234,10 +234,6 @@ func (g *generator) installedBuild() string {
 func (g *generator) binariesBuild() string { return g.effectiveBuild().String() }
 
 // exSetup is a small PE file with the version resource of ExSetup.exe.
-// ExSetup is an ExSetup.exe whose version resource names build, for tests
-// of other layouts than the generator's.
-func ExSetup(build string) []byte { return exSetup(build) }
-
 func exSetup(build string) []byte {
 	v, err := builds.Parse(build)
 	if err != nil {
@@ -279,12 +275,9 @@ func Exchange2010(dir, build string) error {
 		"Program Files/Microsoft/Exchange Server/V14/ClientAccess/Owa/auth/logon.aspx":    []byte("<%@ Page Language=\"C#\" %>"),
 		"Program Files/Microsoft/Exchange Server/V14/Logging/RPC Client Access/RCA_1.LOG": []byte("#Software: Microsoft Exchange Server\r\n"),
 	}
+	g := &generator{dir: dir}
 	for _, name := range sortedNames(files) {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, files[name], 0o644); err != nil {
+		if err := g.writeFile(name, files[name], time.Time{}); err != nil {
 			return err
 		}
 	}
